@@ -1,0 +1,1 @@
+#include "connectors/discard/discard_connector.hpp"

@@ -1,0 +1,64 @@
+#include "connectors/file/file_connector.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace bh::connectors {
+namespace {
+
+std::string write_durably(const std::filesystem::path& directory, const std::string& name,
+                          std::string_view content) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) return fmt::format("create {}: {}", directory.string(), ec.message());
+  auto tmp = directory / ("." + name + ".tmp");
+  auto target = directory / name;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return fmt::format("create {}: {}", tmp.string(), std::strerror(errno));
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string reason = fmt::format("write {}: {}", tmp.string(), std::strerror(errno));
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return reason;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    std::string reason = fmt::format("fsync {}: {}", tmp.string(), std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return reason;
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0)
+    return fmt::format("rename {}: {}", target.string(), std::strerror(errno));
+  int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 || ::fsync(dir) != 0) {
+    std::string reason = fmt::format("fsync {}: {}", directory.string(), std::strerror(errno));
+    if (dir >= 0) ::close(dir);
+    return reason;
+  }
+  ::close(dir);
+  return {};
+}
+
+}  // namespace
+
+std::vector<RecipientResult> FileConnector::deliver(const DeliveryRequest& request) {
+  std::string error =
+      write_durably(directory_, request.envelope.queue_id + ".eml", request.content);
+  if (!error.empty()) return same_for_all(request, {Outcome::deferred, "4.3.0", error});
+  return same_for_all(request,
+                      {Outcome::delivered, "2.0.0",
+                       fmt::format("written to {}/{}.eml", directory_.string(),
+                                   request.envelope.queue_id)});
+}
+
+}  // namespace bh::connectors

@@ -1,0 +1,54 @@
+// What travels with a message besides its content: sender, recipients, DSN
+// requests (RFC 3461) and where it came from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mail/address.hpp"
+
+namespace bh {
+
+enum class BodyType { unspecified, seven_bit, eight_bit_mime };
+enum class DsnReturn { unspecified, full, headers };
+
+// RFC 3461 NOTIFY as bit flags; 0 means "not given" (the default applies).
+enum NotifyFlags : unsigned {
+  notify_never = 1,
+  notify_success = 2,
+  notify_failure = 4,
+  notify_delay = 8,
+};
+
+struct Recipient {
+  Address address;
+  unsigned notify = 0;
+  std::string orcpt;  // "rfc822;user@example" as sent (xtext-decoded)
+};
+
+// What the receiving session knew about its client.
+struct ClientInfo {
+  std::string ip;
+  std::uint16_t port = 0;
+  std::string helo;
+  std::string tls_version;  // empty: no TLS
+  std::string tls_cipher;
+  std::string cert_subject;  // client certificate subject (RFC 2253), empty: none
+  std::string cert_fingerprint;
+  bool cert_verified = false;
+};
+
+struct Envelope {
+  std::string queue_id;
+  std::int64_t arrival = 0;  // unix seconds
+  Address sender;            // null Address = "<>"
+  std::vector<Recipient> recipients;
+  BodyType body = BodyType::unspecified;
+  bool smtputf8 = false;
+  DsnReturn ret = DsnReturn::unspecified;
+  std::string envid;  // xtext-decoded
+  ClientInfo client;
+};
+
+}  // namespace bh

@@ -1,0 +1,110 @@
+#include "queue/group_commit.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+
+#include "util/log.hpp"
+
+namespace bh::queue {
+
+GroupCommit::GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable)
+    : spool_(spool), on_durable_(std::move(on_durable)) {}
+
+GroupCommit::~GroupCommit() { stop(); }
+
+void GroupCommit::start() {
+  spool_fd_ = ::open(spool_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  thread_ = std::thread([this] { run(); });
+}
+
+void GroupCommit::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (spool_fd_ >= 0) ::close(spool_fd_);
+  spool_fd_ = -1;
+}
+
+void GroupCommit::enqueue(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      pending_.push_back(std::move(job));
+      wake_.notify_one();
+      return;
+    }
+  }
+  complete(job, "gateway is shutting down");
+}
+
+void GroupCommit::complete(Job& job, std::string error) {
+  auto executor = job.work.get_executor();
+  boost::asio::post(executor, [handler = std::move(job.handler),
+                               error = std::move(error)]() mutable {
+    std::move(handler)(std::move(error));
+  });
+  job.work.reset();
+}
+
+void GroupCommit::run() {
+  std::deque<Job> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, nothing left
+      batch.swap(pending_);
+    }
+    write_batch(batch);
+    batch.clear();
+  }
+}
+
+void GroupCommit::write_batch(std::deque<Job>& batch) {
+  std::vector<std::string> errors(batch.size());
+  bool any_written = false;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::string& id = batch[i].envelope.queue_id;
+    auto tmp = spool_.tmp_folder() / id;
+    auto written = Spool::write_file(tmp, batch[i].envelope, batch[i].content);
+    if (!written) {
+      errors[i] = written.error().message;
+    } else if (::rename(tmp.c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
+      errors[i] = system_error("rename into incoming", errno).message;
+      ::unlink(tmp.c_str());
+    } else {
+      any_written = true;
+    }
+    batch[i].content = std::string();  // free the memory early
+  }
+  // One flush for the file data and the directory entries of the batch.
+  if (any_written && (spool_fd_ < 0 || ::syncfs(spool_fd_) != 0)) {
+    std::string reason = system_error("syncfs " + spool_.root().string(), errno).message;
+    log::Line("queue_error").kv("reason", reason).write(log::Level::error);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!errors[i].empty()) continue;
+      errors[i] = reason;
+      // Not acknowledged, so it must not be delivered either.
+      ::unlink(spool_.file(State::incoming, batch[i].envelope.queue_id).c_str());
+    }
+  }
+  ++batches_;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (errors[i].empty()) {
+      on_durable_(batch[i].envelope.queue_id);
+    } else {
+      log::Line("queue_error")
+          .kv("id", batch[i].envelope.queue_id)
+          .kv("reason", errors[i])
+          .write(log::Level::error);
+    }
+    complete(batch[i], errors[i]);
+  }
+}
+
+}  // namespace bh::queue

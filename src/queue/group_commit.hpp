@@ -1,0 +1,71 @@
+// Durable intake: sessions hand over finished messages; one writer thread
+// writes every message waiting at that moment, then makes the whole batch
+// durable with a single syncfs(2) of the spool's file system. Sessions get
+// their reply (and the client its 250) only after that flush returned, so
+// concurrent sessions share one disk flush instead of paying one each.
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "queue/spool.hpp"
+
+namespace bh::queue {
+
+class GroupCommit {
+ public:
+  // on_durable runs on the writer thread for each message now in incoming/.
+  GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable);
+  ~GroupCommit();
+
+  void start();
+  void stop();  // finishes the batch in hand; later submissions fail
+
+  // Completes with an empty string on success, else the reason.
+  template <typename Token>
+  auto async_commit(Envelope envelope, std::string content, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::string)>(
+        [this](auto handler, Envelope envelope, std::string content) {
+          auto executor = boost::asio::get_associated_executor(handler);
+          enqueue(Job{std::move(envelope), std::move(content),
+                      boost::asio::any_completion_handler<void(std::string)>(std::move(handler)),
+                      boost::asio::make_work_guard(boost::asio::any_io_executor(executor))});
+        },
+        token, std::move(envelope), std::move(content));
+  }
+
+  std::uint64_t batches() const { return batches_; }
+
+ private:
+  struct Job {
+    Envelope envelope;
+    std::string content;
+    boost::asio::any_completion_handler<void(std::string)> handler;
+    boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
+  };
+
+  void enqueue(Job job);
+  void run();
+  void write_batch(std::deque<Job>& batch);
+  static void complete(Job& job, std::string error);
+
+  const Spool& spool_;
+  std::function<void(const std::string&)> on_durable_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+  int spool_fd_ = -1;
+  std::uint64_t batches_ = 0;
+};
+
+}  // namespace bh::queue

@@ -1,0 +1,58 @@
+#include "queue/recovery.hpp"
+
+#include <cstdio>
+
+#include "util/log.hpp"
+
+namespace bh::queue {
+namespace {
+
+void set_aside(const Spool& spool, const std::filesystem::path& from, const std::string& id,
+               std::string_view reason) {
+  auto target = spool.file(State::corrupt, id);
+  std::rename(from.c_str(), target.c_str());
+  log::Line("queue_recovery")
+      .kv("id", id)
+      .kv("action", "moved to corrupt")
+      .kv("reason", reason)
+      .write(log::Level::warn);
+}
+
+}  // namespace
+
+RecoveryReport recover(const Spool& spool) {
+  RecoveryReport report;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(spool.tmp_folder(), ec)) {
+    set_aside(spool, entry.path(), entry.path().filename().string(),
+              "half-written (gateway stopped before the message was acknowledged)");
+    ++report.half_written;
+  }
+  for (const std::string& id : spool.list(State::active)) {
+    if (spool.move(id, State::active, State::incoming) == MoveResult::moved) ++report.interrupted;
+  }
+  for (State state : {State::incoming, State::deferred, State::hold}) {
+    for (const std::string& id : spool.list(state)) {
+      auto message = spool.load(state, id);
+      if (!message) {
+        set_aside(spool, spool.file(state, id), id, message.error().message);
+        ++report.damaged;
+      } else {
+        ++report.intact;
+      }
+    }
+  }
+  if (report.half_written + report.damaged + report.interrupted > 0) {
+    auto synced = sync_directory(spool.folder(State::corrupt));
+    (void)synced;
+  }
+  log::Line("queue_recovered")
+      .kv("intact", report.intact)
+      .kv("half_written", report.half_written)
+      .kv("damaged", report.damaged)
+      .kv("interrupted_deliveries", report.interrupted)
+      .write();
+  return report;
+}
+
+}  // namespace bh::queue

@@ -1,0 +1,307 @@
+#include "server/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace bh {
+namespace {
+
+constexpr std::string_view kQuickstart = R"(
+[server]
+hostname = "localhost"
+
+[[listener]]
+address = "127.0.0.1:2525"
+
+[tls]
+certificate = "var/tls/cert.pem"
+private_key = "var/tls/key.pem"
+generate_self_signed = true
+request_client_certificate = true
+
+[queue]
+directory = "var/spool"
+
+[[route]]
+domains = ["example.test"]
+connector = "local-files"
+
+[[connector]]
+name = "local-files"
+type = "file"
+directory = "var/mailout"
+)";
+
+// Reads one table, checking types and reporting unknown keys.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path, const std::string& source,
+              std::vector<std::string>& errors)
+      : table_(table), path_(std::move(path)), source_(source), errors_(errors) {}
+
+  ~TableReader() {
+    for (auto&& [key, node] : table_)
+      if (!seen_.contains(std::string(key.str())))
+        error(node, std::string(key.str()), "unknown key");
+  }
+
+  void error(const toml::node& node, const std::string& key, const std::string& message) {
+    errors_.push_back(fmt::format("{}:{}: {}: {}", source_, node.source().begin.line,
+                                  qualified(key), message));
+  }
+  void missing(const std::string& key) {
+    errors_.push_back(fmt::format("{}:{}: {}: required key is missing", source_,
+                                  table_.source().begin.line, qualified(key)));
+  }
+
+  const toml::node* node(const std::string& key) {
+    seen_.insert(key);
+    return table_.get(key);
+  }
+
+  void text(const std::string& key, std::string& out, bool required = false) {
+    const toml::node* n = node(key);
+    if (!n) {
+      if (required) missing(key);
+      return;
+    }
+    if (auto value = n->value<std::string>()) {
+      out = *value;
+    } else {
+      error(*n, key, "must be a string");
+    }
+  }
+
+  void boolean(const std::string& key, bool& out) {
+    const toml::node* n = node(key);
+    if (!n) return;
+    if (auto value = n->value<bool>()) {
+      out = *value;
+    } else {
+      error(*n, key, "must be true or false");
+    }
+  }
+
+  template <typename Number>
+  void number(const std::string& key, Number& out, std::int64_t min, std::int64_t max) {
+    const toml::node* n = node(key);
+    if (!n) return;
+    auto value = n->is_integer() ? n->value<std::int64_t>() : std::nullopt;
+    if (!value || *value < min || *value > max) {
+      error(*n, key, fmt::format("must be an integer from {} to {}", min, max));
+      return;
+    }
+    out = static_cast<Number>(*value);
+  }
+
+  void strings(const std::string& key, std::vector<std::string>& out, bool required) {
+    const toml::node* n = node(key);
+    if (!n) {
+      if (required) missing(key);
+      return;
+    }
+    const toml::array* array = n->as_array();
+    if (!array || array->empty()) return error(*n, key, "must be a non-empty list of strings");
+    for (const toml::node& item : *array) {
+      auto value = item.value<std::string>();
+      if (!value) return error(item, key, "must be a list of strings");
+      out.push_back(*value);
+    }
+  }
+
+  std::string qualified(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+  const toml::table& table() const { return table_; }
+
+ private:
+  const toml::table& table_;
+  std::string path_;
+  const std::string& source_;
+  std::vector<std::string>& errors_;
+  std::set<std::string> seen_;
+};
+
+bool parse_host_port(const std::string& text, ListenerConfig& out) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  try {
+    std::size_t used = 0;
+    port = static_cast<unsigned>(std::stoul(text.substr(colon + 1), &used));
+    if (used != text.size() - colon - 1) return false;
+  } catch (...) {
+    return false;
+  }
+  if (host.empty() || port == 0 || port > 65535) return false;
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+// Calls visit(reader) for each table of an array of tables "[[key]]".
+template <typename Visit>
+void each_table(TableReader& parent, const std::string& source, std::vector<std::string>& errors,
+                const std::string& key, Visit visit) {
+  const toml::node* n = parent.node(key);
+  if (!n) return;
+  const toml::array* array = n->as_array();
+  if (!array || !array->is_array_of_tables())
+    return parent.error(*n, key, fmt::format("must be written as [[{}]] tables", key));
+  std::size_t index = 0;
+  for (const toml::node& item : *array) {
+    TableReader reader(*item.as_table(), fmt::format("{}[{}]", key, index++), source, errors);
+    visit(reader);
+  }
+}
+
+// Calls visit(reader) for the table "[key]" if present.
+template <typename Visit>
+void one_table(TableReader& parent, const std::string& source, std::vector<std::string>& errors,
+               const std::string& key, Visit visit) {
+  const toml::node* n = parent.node(key);
+  if (!n) return;
+  if (!n->is_table()) return parent.error(*n, key, fmt::format("must be a [{}] table", key));
+  TableReader reader(*n->as_table(), key, source, errors);
+  visit(reader);
+}
+
+void read_limits(TableReader& r, Limits& l) {
+  constexpr std::int64_t kBig = std::int64_t{1} << 40;
+  r.number("command_line", l.command_line, 512, 65536);
+  r.number("text_line", l.text_line, 1000, 65536);
+  r.number("header_bytes", l.header_bytes, 1024, kBig);
+  r.number("message_size", l.message_size, 1024, kBig);
+  r.number("recipients", l.recipients, 1, 100000);
+  r.number("errors", l.errors, 1, 1000);
+  r.number("idle_timeout", l.idle_timeout_seconds, 1, 86400);
+  r.number("session_timeout", l.session_timeout_seconds, 1, 86400 * 7);
+  r.number("connections", l.connections, 1, 10000000);
+  r.number("connections_per_ip", l.connections_per_ip, 1, 10000000);
+}
+
+void read_tls(TableReader& r, TlsConfig& tls) {
+  r.text("certificate", tls.certificate, true);
+  r.text("private_key", tls.private_key, true);
+  r.boolean("generate_self_signed", tls.generate_self_signed);
+  r.boolean("request_client_certificate", tls.request_client_certificate);
+  r.text("client_ca_file", tls.client_ca_file);
+  r.text("min_version", tls.min_version);
+  if (tls.min_version != "TLSv1.2" && tls.min_version != "TLSv1.3")
+    r.error(*r.node("min_version"), "min_version", "must be \"TLSv1.2\" or \"TLSv1.3\"");
+}
+
+void check_references(Config& config, std::vector<std::string>& errors) {
+  std::set<std::string> names;
+  for (const auto& c : config.connectors) names.insert(c.name);
+  for (const auto& route : config.routes)
+    if (!names.contains(route.connector))
+      errors.push_back(fmt::format("{}: route: connector \"{}\" is not defined", config.source,
+                                   route.connector));
+  if (config.listeners.empty())
+    errors.push_back(fmt::format("{}: listener: at least one [[listener]] is required",
+                                 config.source));
+  for (const auto& l : config.listeners)
+    if ((l.starttls || l.require_tls) && !config.tls)
+      errors.push_back(fmt::format("{}: listener {}: starttls needs a [tls] table", config.source,
+                                   l.address));
+}
+
+}  // namespace
+
+Result<Config> parse_config(const std::string& text, const std::string& source) {
+  Config config;
+  config.source = source;
+  std::vector<std::string> errors;
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return Error{fmt::format("{}:{}: syntax: {}", source, e.source().begin.line, e.description())};
+  }
+  {
+    TableReader top(root, "", source, errors);
+    one_table(top, source, errors, "server", [&](TableReader& r) {
+      r.text("hostname", config.hostname);
+      r.number("threads", config.threads, 0, 256);
+      r.text("log_format", config.log_format);
+      if (config.log_format != "text" && config.log_format != "json")
+        r.error(*r.node("log_format"), "log_format", "must be \"text\" or \"json\"");
+      r.text("log_level", config.log_level);
+      if (!std::set<std::string>{"debug", "info", "warn", "error"}.contains(config.log_level))
+        r.error(*r.node("log_level"), "log_level", "must be debug, info, warn or error");
+    });
+    each_table(top, source, errors, "listener", [&](TableReader& r) {
+      ListenerConfig listener;
+      r.text("address", listener.address, true);
+      if (!listener.address.empty() && !parse_host_port(listener.address, listener))
+        r.error(*r.node("address"), "address", "must be IP:PORT, e.g. \"127.0.0.1:2525\"");
+      r.boolean("starttls", listener.starttls);
+      r.boolean("require_tls", listener.require_tls);
+      config.listeners.push_back(std::move(listener));
+    });
+    one_table(top, source, errors, "tls", [&](TableReader& r) {
+      config.tls.emplace();
+      read_tls(r, *config.tls);
+    });
+    one_table(top, source, errors, "queue", [&](TableReader& r) {
+      r.text("directory", config.queue.directory);
+      r.number("active_limit", config.queue.active_limit, 1, 1000000);
+      r.number("retry_delay", config.queue.retry_delay, 1, 86400);
+      r.number("max_retry_delay", config.queue.max_retry_delay, 1, 86400 * 7);
+      r.number("max_queue_lifetime", config.queue.max_lifetime, 60, 86400 * 365);
+    });
+    one_table(top, source, errors, "limits",
+              [&](TableReader& r) { read_limits(r, config.limits); });
+    each_table(top, source, errors, "route", [&](TableReader& r) {
+      Route route;
+      r.strings("domains", route.domains, true);
+      for (auto& domain : route.domains) {
+        for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (domain.empty() || domain.find('@') != std::string::npos ||
+            domain.find(' ') != std::string::npos)
+          r.error(*r.node("domains"), "domains", "\"" + domain + "\" is not a domain");
+      }
+      r.text("connector", route.connector, true);
+      config.routes.push_back(std::move(route));
+    });
+    each_table(top, source, errors, "connector", [&](TableReader& r) {
+      connectors::ConnectorSettings c;
+      r.text("name", c.name, true);
+      r.text("type", c.type, true);
+      if (!c.type.empty() && !connectors::known_type(c.type))
+        r.error(*r.node("type"), "type", "unknown connector type \"" + c.type + "\"");
+      r.text("directory", c.directory, c.type == "file");
+      config.connectors.push_back(std::move(c));
+    });
+  }
+  if (errors.empty()) check_references(config, errors);
+  if (!errors.empty()) {
+    std::string joined;
+    for (const auto& e : errors) joined += (joined.empty() ? "" : "\n") + e;
+    return Error{joined};
+  }
+  return config;
+}
+
+Result<Config> load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{path + ": cannot open"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+Config quickstart_config() {
+  auto config = parse_config(std::string(kQuickstart), "<quickstart>");
+  return std::move(config.value());
+}
+
+}  // namespace bh

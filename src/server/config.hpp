@@ -1,0 +1,61 @@
+// The gateway's configuration (docs/configuration.md), loaded from TOML with
+// errors that name file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/registry.hpp"
+#include "mail/limits.hpp"
+#include "policy/routes.hpp"
+#include "util/result.hpp"
+
+namespace bh {
+
+struct ListenerConfig {
+  std::string address;  // as written
+  std::string host;
+  std::uint16_t port = 0;
+  bool starttls = true;
+  bool require_tls = false;
+};
+
+struct TlsConfig {
+  std::string certificate;
+  std::string private_key;
+  bool generate_self_signed = false;
+  bool request_client_certificate = false;
+  std::string client_ca_file;
+  std::string min_version = "TLSv1.2";
+};
+
+struct QueueConfig {
+  std::string directory = "var/spool";
+  std::int64_t active_limit = 1000;
+  std::int64_t retry_delay = 300;
+  std::int64_t max_retry_delay = 4000;
+  std::int64_t max_lifetime = 432000;
+};
+
+struct Config {
+  std::string source;  // file name, or "<quickstart>"
+  std::string hostname = "localhost";
+  std::int64_t threads = 0;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::vector<ListenerConfig> listeners;
+  std::optional<TlsConfig> tls;
+  QueueConfig queue;
+  Limits limits;
+  std::vector<Route> routes;
+  std::vector<connectors::ConnectorSettings> connectors;
+};
+
+// Error messages are "SOURCE:LINE: KEY: message", one per line.
+Result<Config> parse_config(const std::string& text, const std::string& source);
+Result<Config> load_config_file(const std::string& path);
+Config quickstart_config();
+
+}  // namespace bh

@@ -1,0 +1,151 @@
+#include "server/gateway.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <chrono>
+#include <thread>
+
+#include "mail/queue_id.hpp"
+#include "queue/group_commit.hpp"
+#include "queue/recovery.hpp"
+#include "scheduler/scheduler.hpp"
+#include "smtp/server/listener.hpp"
+#include "tls/context.hpp"
+#include "tls/self_signed.hpp"
+#include "util/log.hpp"
+
+namespace bh {
+namespace asio = boost::asio;
+
+namespace {
+
+log::Level level_from(const std::string& name) {
+  if (name == "debug") return log::Level::debug;
+  if (name == "warn") return log::Level::warn;
+  if (name == "error") return log::Level::error;
+  return log::Level::info;
+}
+
+int fail(const std::string& reason) {
+  log::Line("startup_failed").kv("reason", reason).write(log::Level::error);
+  return 1;
+}
+
+Result<std::shared_ptr<asio::ssl::context>> make_tls(const Config& config) {
+  const TlsConfig& tls = *config.tls;
+  if (tls.generate_self_signed) {
+    auto created = tls::ensure_self_signed(tls.certificate, tls.private_key, config.hostname);
+    if (!created) return created.error();
+    if (*created)
+      log::Line("tls_certificate_generated").kv("certificate", tls.certificate).write();
+  }
+  return tls::make_server_context({tls.certificate, tls.private_key,
+                                   tls.request_client_certificate, tls.client_ca_file,
+                                   tls.min_version == "TLSv1.3"});
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int run_gateway(const Config& config) {
+  log::init(config.log_format == "json" ? log::Format::json : log::Format::text,
+            level_from(config.log_level));
+
+  queue::Spool spool(config.queue.directory);
+  if (auto created = spool.create_layout(); !created) return fail(created.error().message);
+  queue::recover(spool);
+
+  std::shared_ptr<asio::ssl::context> tls_context;
+  if (config.tls) {
+    auto made = make_tls(config);
+    if (!made) return fail(made.error().message);
+    tls_context = *made;
+  }
+
+  RoutingTable routes(config.routes);
+  auto registry = connectors::Registry::build(config.connectors);
+  if (!registry) return fail(registry.error().message);
+
+  SchedulerSettings scheduler_settings;
+  scheduler_settings.active_limit = static_cast<std::size_t>(config.queue.active_limit);
+  scheduler_settings.retry_delay = std::chrono::seconds(config.queue.retry_delay);
+  scheduler_settings.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
+  scheduler_settings.max_lifetime = std::chrono::seconds(config.queue.max_lifetime);
+  Scheduler scheduler(spool, routes, *registry, scheduler_settings);
+  queue::GroupCommit commit(spool, [&scheduler](const std::string& id) {
+    scheduler.message_arrived(id);
+  });
+
+  smtp::ConnectionLimiter limiter(config.limits.connections, config.limits.connections_per_ip);
+  std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
+  for (const ListenerConfig& listener : config.listeners) {
+    smtp::SessionSettings settings;
+    settings.hostname = config.hostname;
+    settings.limits = config.limits;
+    settings.starttls_offered = listener.starttls && tls_context != nullptr;
+    settings.require_tls = listener.require_tls;
+    settings.routes = &routes;
+    settings.make_queue_id = make_queue_id;
+    settings.now = unix_now;
+    settings.on_refusal = [](const ClientInfo& client, int code, std::string_view enhanced,
+                             std::string_view text) {
+      log::Line("refused")
+          .kv("peer", client.ip)
+          .kv("code", code)
+          .kv("status", enhanced)
+          .kv("reply", text)
+          .write();
+    };
+    contexts.push_back(std::make_unique<smtp::SessionContext>(smtp::SessionContext{
+        std::move(settings), listener.starttls ? tls_context : nullptr, commit, limiter}));
+  }
+
+  unsigned threads = config.threads > 0 ? static_cast<unsigned>(config.threads)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  for (unsigned i = 0; i < threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    const ListenerConfig& listener = config.listeners[l];
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(listener.host, ec);
+    if (ec) return fail("listener " + listener.address + ": not an IP address");
+    for (auto& io : ios) {
+      auto acceptor = smtp::open_acceptor(*io, {address, listener.port});
+      if (!acceptor) return fail(acceptor.error().message);
+      asio::co_spawn(*io, smtp::accept_loop(std::move(*acceptor), *contexts[l]), asio::detached);
+    }
+    log::Line("listening")
+        .kv("address", listener.address)
+        .kv("starttls", contexts[l]->settings.starttls_offered)
+        .kv("threads", threads)
+        .write();
+  }
+
+  scheduler.start();
+  commit.start();
+
+  asio::signal_set signals(*ios.front(), SIGINT, SIGTERM);
+  signals.async_wait([&ios](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    log::Line("stopping").kv("signal", signal).write();
+    for (auto& io : ios) io->stop();
+  });
+
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < ios.size(); ++i) workers.emplace_back([&io = *ios[i]] { io.run(); });
+  ios.front()->run();
+  for (auto& worker : workers) worker.join();
+
+  commit.stop();     // finishes the batch being written
+  scheduler.stop();  // lets running deliveries record their outcome
+  log::Line("stopped").write();
+  return 0;
+}
+
+}  // namespace bh

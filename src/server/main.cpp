@@ -1,0 +1,72 @@
+// bridgehead: the command line (run, check-config, queue ...).
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "queue/admin.hpp"
+#include "server/config.hpp"
+#include "server/gateway.hpp"
+
+namespace {
+
+bh::Result<bh::Config> config_from(const std::string& path) {
+  if (path.empty()) return bh::quickstart_config();
+  return bh::load_config_file(path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Bridgehead: secure mail connector gateway"};
+  app.require_subcommand(1);
+
+  std::string config_path;
+  auto* run = app.add_subcommand("run", "Run the gateway (quickstart defaults without -c)");
+  run->add_option("-c,--config", config_path, "TOML configuration file");
+
+  auto* check = app.add_subcommand("check-config", "Validate a configuration file");
+  check->add_option("-c,--config", config_path, "TOML configuration file")->required();
+
+  auto* queue = app.add_subcommand("queue", "Inspect and change the queue");
+  queue->add_option("-c,--config", config_path, "TOML configuration file");
+  queue->require_subcommand(1);
+  std::string id;
+  auto* list = queue->add_subcommand("list", "List every queued message");
+  auto* flush = queue->add_subcommand("flush", "Try every deferred message now");
+  struct IdCommand {
+    const char* name;
+    const char* help;
+    int (*action)(const bh::queue::Spool&, const std::string&, std::ostream&, std::ostream&);
+    CLI::App* sub = nullptr;
+  };
+  IdCommand id_commands[] = {
+      {"show", "Show a message's envelope and header", bh::queue::admin_show},
+      {"hold", "Keep a message from delivery", bh::queue::admin_hold},
+      {"release", "Release a held message", bh::queue::admin_release},
+      {"delete", "Delete a message", bh::queue::admin_delete},
+      {"retry", "Try a deferred message now", bh::queue::admin_retry},
+  };
+  for (auto& command : id_commands) {
+    command.sub = queue->add_subcommand(command.name, command.help);
+    command.sub->add_option("id", id, "queue id")->required();
+  }
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = config_from(config_path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return 1;
+  }
+  if (check->parsed()) {
+    std::cout << config_path << ": ok\n";
+    return 0;
+  }
+  if (run->parsed()) return bh::run_gateway(*config);
+
+  bh::queue::Spool spool(config->queue.directory);
+  if (list->parsed()) return bh::queue::admin_list(spool, std::cout);
+  if (flush->parsed()) return bh::queue::admin_flush(spool, std::cout);
+  for (auto& command : id_commands)
+    if (command.sub->parsed()) return command.action(spool, id, std::cout, std::cerr);
+  return 1;
+}

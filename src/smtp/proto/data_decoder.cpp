@@ -1,0 +1,108 @@
+#include "smtp/proto/data_decoder.hpp"
+
+#include <algorithm>
+
+namespace bh::smtp {
+
+DataDecoder::DataDecoder(Mode mode, TextLimits limits, std::string& content)
+    : mode_(mode), limits_(limits), content_(content) {}
+
+void DataDecoder::emit(std::string_view bytes) {
+  std::size_t before = total_;
+  total_ += bytes.size();
+  if (before < limits_.message_size) {
+    std::size_t room = limits_.message_size - before;
+    content_.append(bytes.substr(0, std::min(room, bytes.size())));
+  }
+}
+
+void DataDecoder::end_line(std::size_t terminator_bytes) {
+  if (in_header_) {
+    header_bytes_ += line_length_ + terminator_bytes;
+    if (line_length_ == 0) in_header_ = false;  // the empty line ends the header
+  }
+  longest_line_ = std::max(longest_line_, line_length_);
+  line_length_ = 0;
+}
+
+std::size_t DataDecoder::feed(std::string_view bytes) {
+  std::size_t i = 0;
+  const std::size_t n = bytes.size();
+  while (i < n) {
+    switch (state_) {
+      case State::line_start:
+        if (mode_ == Mode::dot_stuffed && bytes[i] == '.') {
+          ++i;  // the stuffed dot is removed (RFC 5321 4.5.2)
+          state_ = State::after_dot;
+        } else {
+          state_ = State::middle;
+        }
+        break;
+      case State::middle: {
+        // Fast path: copy up to the next CR or LF in one go.
+        std::size_t j = i;
+        while (j < n && bytes[j] != '\r' && bytes[j] != '\n') ++j;
+        emit(bytes.substr(i, j - i));
+        line_length_ += j - i;
+        i = j;
+        if (i == n) break;
+        if (bytes[i] == '\r') {
+          state_ = State::after_cr;
+        } else {
+          bare_lf_ = true;
+          emit("\n");
+          end_line(1);
+          crlf_before_ = false;
+          state_ = State::line_start;
+        }
+        ++i;
+        break;
+      }
+      case State::after_cr:
+        if (bytes[i] == '\n') {
+          ++i;
+          emit("\r\n");
+          end_line(2);
+          crlf_before_ = true;
+          state_ = State::line_start;
+        } else {
+          bare_cr_ = true;  // keep the CR as text; the next byte is read as usual
+          emit("\r");
+          ++line_length_;
+          state_ = State::middle;
+        }
+        break;
+      case State::after_dot:
+        if (bytes[i] == '\r') {
+          ++i;
+          state_ = State::after_dot_cr;
+        } else {
+          state_ = State::middle;
+        }
+        break;
+      case State::after_dot_cr:
+        if (bytes[i] == '\n' && crlf_before_) {
+          state_ = State::done;
+          return i + 1;
+        }
+        if (bytes[i] == '\n') {  // "<LF>.<CRLF>" is text, never the end
+          ++i;
+          emit("\r\n");
+          end_line(2);
+          crlf_before_ = true;
+          state_ = State::line_start;
+          break;
+        }
+        bare_cr_ = true;
+        emit("\r");
+        ++line_length_;
+        state_ = State::middle;
+        break;
+      case State::done:
+        return i;
+    }
+  }
+  return i;
+}
+
+}  // namespace bh::smtp

@@ -1,0 +1,26 @@
+// The SMTP server session coroutine: drives a SessionMachine with a socket,
+// runs STARTTLS, commits messages to the queue, enforces timeouts.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+
+#include "queue/group_commit.hpp"
+#include "smtp/server/connection_limiter.hpp"
+#include "smtp/server/session_machine.hpp"
+
+namespace bh::smtp {
+
+struct SessionContext {
+  SessionSettings settings;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS
+  queue::GroupCommit& commit;
+  ConnectionLimiter& limiter;
+};
+
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
+                                         const SessionContext& context);
+
+}  // namespace bh::smtp

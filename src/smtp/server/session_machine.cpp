@@ -1,0 +1,393 @@
+#include "smtp/server/session_machine.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "smtp/proto/command.hpp"
+#include "smtp/proto/reply.hpp"
+#include "smtp/server/received_header.hpp"
+
+namespace bh::smtp {
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+bool valid_helo_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 32 && c < 127; });
+}
+
+}  // namespace
+
+SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo client)
+    : settings_(settings), client_(std::move(client)) {}
+
+void SessionMachine::greet() {
+  reply(220, "", fmt::format("{} ESMTP Bridgehead", settings_.hostname));
+}
+
+void SessionMachine::refuse(int code, std::string_view enhanced, std::string_view text) {
+  reply(code, enhanced, fmt::format("{} {}", settings_.hostname, text));
+  close_with(std::string(text));
+}
+
+void SessionMachine::reply(int code, std::string_view enhanced, std::string_view text) {
+  append_reply(output_, code, enhanced, text);
+}
+
+// A refused command counts towards the error limit (Postfix smtpd_hard_error_limit).
+void SessionMachine::error_reply(int code, std::string_view enhanced, std::string_view text) {
+  reply(code, enhanced, text);
+  if (settings_.on_refusal) settings_.on_refusal(client_, code, enhanced, text);
+  if (++stats_.errors >= settings_.limits.errors) {
+    reply(421, "4.7.0", fmt::format("{} Error: too many errors", settings_.hostname));
+    close_with("too many errors");
+  }
+}
+
+void SessionMachine::close_with(std::string reason) {
+  phase_ = Phase::closed;
+  if (stats_.end_reason.empty()) stats_.end_reason = std::move(reason);
+}
+
+std::span<char> SessionMachine::input_space(std::size_t min_bytes) {
+  min_bytes = std::max(min_bytes, kReadChunk);
+  if (input_begin_ == input_end_) input_begin_ = input_end_ = 0;
+  if (input_.size() - input_end_ < min_bytes && input_begin_ > 0) {
+    std::memmove(input_.data(), input_.data() + input_begin_, input_end_ - input_begin_);
+    input_end_ -= input_begin_;
+    input_begin_ = 0;
+  }
+  if (input_.size() - input_end_ < min_bytes) input_.resize(input_end_ + min_bytes);
+  return {input_.data() + input_end_, input_.size() - input_end_};
+}
+
+void SessionMachine::input_received(std::size_t bytes) { input_end_ += bytes; }
+
+std::optional<std::string_view> SessionMachine::next_line() {
+  while (true) {
+    const char* begin = input_.data() + input_begin_;
+    std::size_t available = input_end_ - input_begin_;
+    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', available));
+    if (newline == nullptr) {
+      if (available >= settings_.limits.command_line) {
+        discarding_long_line_ = true;  // drop what we have, keep looking for the end
+        input_begin_ = input_end_ = 0;
+      }
+      return std::nullopt;
+    }
+    std::size_t length = static_cast<std::size_t>(newline - begin);
+    input_begin_ += length + 1;
+    if (discarding_long_line_ || length + 1 > settings_.limits.command_line) {
+      discarding_long_line_ = false;
+      error_reply(500, "5.5.2", "Error: line too long");
+      if (phase_ == Phase::closed) return std::nullopt;
+      continue;
+    }
+    return std::string_view(begin, length + 1);  // with the LF, checked by handle_line
+  }
+}
+
+SessionMachine::Event SessionMachine::step() {
+  while (true) {
+    if (pending_event_) {
+      Event event = *pending_event_;
+      pending_event_.reset();
+      return event;
+    }
+    switch (phase_) {
+      case Phase::closed:
+        return Event::close;
+      case Phase::awaiting_commit:
+        return Event::commit;
+      case Phase::command: {
+        auto line = next_line();
+        if (!line) {
+          if (phase_ == Phase::closed) return Event::close;
+          return Event::need_input;
+        }
+        handle_line(*line);
+        break;
+      }
+      case Phase::data: {
+        std::string_view available(input_.data() + input_begin_, input_end_ - input_begin_);
+        input_begin_ += decoder_->feed(available);
+        if (!decoder_->done()) return Event::need_input;
+        finish_content();
+        break;
+      }
+      case Phase::bdat:
+        if (input_begin_ == input_end_ && bdat_remaining_ > 0) return Event::need_input;
+        step_bdat();
+        break;
+    }
+  }
+}
+
+void SessionMachine::handle_line(std::string_view line) {
+  // line ends in LF; anything but CRLF is refused, never repaired.
+  line.remove_suffix(1);
+  if (line.empty() || line.back() != '\r') {
+    error_reply(500, "5.5.2", "Error: bare <LF> received; commands must end with <CR><LF>");
+    return;
+  }
+  line.remove_suffix(1);
+  if (line.find('\r') != std::string_view::npos || line.find('\0') != std::string_view::npos) {
+    error_reply(500, "5.5.2", "Error: bare <CR> or NUL in command");
+    return;
+  }
+  Command command = parse_command(line);
+  switch (command.verb) {
+    case Verb::ehlo:
+      return on_helo(command.argument, true);
+    case Verb::helo:
+      return on_helo(command.argument, false);
+    case Verb::mail:
+      return on_mail(command.argument);
+    case Verb::rcpt:
+      return on_rcpt(command.argument);
+    case Verb::data:
+      return on_data(command.argument);
+    case Verb::bdat:
+      return on_bdat(command.argument);
+    case Verb::starttls:
+      return on_starttls(command.argument);
+    case Verb::rset:
+      if (!command.argument.empty()) return error_reply(501, "5.5.4", "Syntax: RSET");
+      reset_transaction();
+      return reply(250, "2.0.0", "Ok");
+    case Verb::noop:
+      return reply(250, "2.0.0", "Ok");
+    case Verb::quit:
+      reply(221, "2.0.0", "Bye");
+      return close_with("quit");
+    case Verb::vrfy:
+      if (command.argument.empty()) return error_reply(501, "5.5.4", "Syntax: VRFY address");
+      return reply(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery");
+    case Verb::expn:
+      return error_reply(502, "5.5.1", "Error: EXPN not available");
+    case Verb::help:
+      return reply(214, "2.0.0",
+                   "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS\n"
+                   "See RFC 5321");
+    case Verb::unknown:
+      return error_reply(500, "5.5.2", "Error: command not recognized");
+  }
+}
+
+void SessionMachine::on_helo(std::string_view argument, bool extended) {
+  while (!argument.empty() && argument.back() == ' ') argument.remove_suffix(1);
+  if (!valid_helo_name(argument))
+    return error_reply(501, "5.5.4", extended ? "Syntax: EHLO hostname" : "Syntax: HELO hostname");
+  reset_transaction();
+  greeted_ = true;
+  extended_ = extended;
+  client_.helo = std::string(argument);
+  if (!extended) return reply(250, "", settings_.hostname);
+  std::string text = fmt::format(
+      "{}\nPIPELINING\nSIZE {}\n8BITMIME\nSMTPUTF8\nENHANCEDSTATUSCODES\nCHUNKING\nDSN\n",
+      settings_.hostname, settings_.limits.message_size);
+  if (settings_.starttls_offered && !tls_active()) text += "STARTTLS\n";
+  text += "HELP";
+  reply(250, "", text);
+}
+
+void SessionMachine::on_starttls(std::string_view argument) {
+  if (!settings_.starttls_offered || tls_active())
+    return error_reply(502, "5.5.1", "Error: command not implemented");
+  if (!argument.empty()) return error_reply(501, "5.5.4", "Syntax: STARTTLS");
+  reply(220, "2.0.0", "Ready to start TLS");
+  // Anything the client pipelined behind STARTTLS arrived unprotected and
+  // must not be executed after the handshake (CVE-2011-0411).
+  stats_.discarded_after_starttls += input_end_ - input_begin_;
+  input_begin_ = input_end_ = 0;
+  pending_event_ = Event::start_tls;
+}
+
+void SessionMachine::tls_started(std::string version, std::string cipher,
+                                 std::string cert_subject, std::string cert_fingerprint,
+                                 bool cert_verified) {
+  client_.tls_version = std::move(version);
+  client_.tls_cipher = std::move(cipher);
+  client_.cert_subject = std::move(cert_subject);
+  client_.cert_fingerprint = std::move(cert_fingerprint);
+  client_.cert_verified = cert_verified;
+  // RFC 3207 4.2: the session starts over; the client must send EHLO again.
+  reset_transaction();
+  greeted_ = false;
+  extended_ = false;
+  client_.helo.clear();
+}
+
+void SessionMachine::on_mail(std::string_view argument) {
+  if (!greeted_) return error_reply(503, "5.5.1", "Error: send HELO/EHLO first");
+  if (transaction_ != Transaction::none)
+    return error_reply(503, "5.5.1", "Error: nested MAIL command");
+  if (settings_.require_tls && !tls_active())
+    return error_reply(530, "5.7.0", "Must issue a STARTTLS command first");
+  auto parsed = parse_mail_from(argument, extended_);
+  if (auto* failure = std::get_if<ParseFailure>(&parsed))
+    return error_reply(failure->code, failure->enhanced, failure->text);
+  MailFrom& mail = std::get<MailFrom>(parsed);
+  if (mail.size && *mail.size > settings_.limits.message_size)
+    return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
+  draft_ = MessageDraft{};
+  Envelope& envelope = draft_.envelope;
+  envelope.queue_id = settings_.make_queue_id();
+  envelope.sender = std::move(mail.sender);
+  envelope.body = mail.body;
+  envelope.smtputf8 = mail.smtputf8;
+  envelope.ret = mail.ret;
+  envelope.envid = std::move(mail.envid);
+  transaction_ = Transaction::mail;
+  reply(250, "2.1.0", "Ok");
+}
+
+void SessionMachine::on_rcpt(std::string_view argument) {
+  if (transaction_ == Transaction::none) return error_reply(503, "5.5.1", "Error: need MAIL command");
+  auto parsed = parse_rcpt_to(argument, extended_, draft_.envelope.smtputf8);
+  if (auto* failure = std::get_if<ParseFailure>(&parsed)) {
+    ++stats_.recipients_rejected;
+    return error_reply(failure->code, failure->enhanced, failure->text);
+  }
+  Recipient& recipient = std::get<RcptTo>(parsed).recipient;
+  if (draft_.envelope.recipients.size() >= settings_.limits.recipients) {
+    ++stats_.recipients_rejected;
+    if (settings_.on_refusal)
+      settings_.on_refusal(client_, 452, "4.5.3", "Error: too many recipients");
+    return reply(452, "4.5.3", "Error: too many recipients");
+  }
+  if (settings_.routes == nullptr || settings_.routes->find(recipient.address.domain_key()) == nullptr) {
+    ++stats_.recipients_rejected;
+    return error_reply(550, "5.7.1",
+                       fmt::format("{}: Relay access denied", recipient.address.path()));
+  }
+  draft_.envelope.recipients.push_back(std::move(recipient));
+  transaction_ = Transaction::recipients;
+  reply(250, "2.1.5", "Ok");
+}
+
+void SessionMachine::begin_content(DataDecoder::Mode mode) {
+  Envelope& envelope = draft_.envelope;
+  envelope.arrival = settings_.now();
+  envelope.client = client_;
+  draft_.content = received_header(envelope, settings_.hostname, extended_);
+  decoder_ = std::make_unique<DataDecoder>(
+      mode,
+      TextLimits{settings_.limits.message_size, settings_.limits.text_line,
+                 settings_.limits.header_bytes},
+      draft_.content);
+}
+
+void SessionMachine::on_data(std::string_view argument) {
+  if (!argument.empty()) return error_reply(501, "5.5.4", "Syntax: DATA");
+  if (transaction_ == Transaction::none) return error_reply(503, "5.5.1", "Error: need MAIL command");
+  if (transaction_ != Transaction::recipients)
+    return error_reply(503, "5.5.1", "Error: need RCPT command");
+  if (decoder_) return error_reply(503, "5.5.1", "Error: DATA after BDAT");
+  begin_content(DataDecoder::Mode::dot_stuffed);
+  phase_ = Phase::data;
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+}
+
+void SessionMachine::on_bdat(std::string_view argument) {
+  auto args = parse_bdat(argument);
+  if (!args) {
+    // Without a valid size the chunk cannot be skipped: the stream is lost.
+    reply(501, "5.5.4", "Syntax: BDAT size [LAST]");
+    return close_with("unparseable BDAT");
+  }
+  bdat_remaining_ = args->size;
+  bdat_last_ = args->last;
+  phase_ = Phase::bdat;
+  // RFC 3030 2: the chunk is read even when it will be refused.
+  bdat_discard_ = transaction_ != Transaction::recipients || bdat_failed_;
+  if (!bdat_discard_ && !decoder_) begin_content(DataDecoder::Mode::raw);
+}
+
+void SessionMachine::step_bdat() {
+  std::size_t take = static_cast<std::size_t>(
+      std::min<std::uint64_t>(bdat_remaining_, input_end_ - input_begin_));
+  if (!bdat_discard_) {
+    decoder_->feed(std::string_view(input_.data() + input_begin_, take));
+  }
+  input_begin_ += take;
+  bdat_remaining_ -= take;
+  if (bdat_remaining_ > 0) return;
+  phase_ = Phase::command;
+  if (bdat_discard_) {
+    if (transaction_ != Transaction::recipients)
+      return error_reply(503, "5.5.1", "Error: need RCPT command");
+    return error_reply(503, "5.5.1", "Error: earlier BDAT chunk failed; send RSET");
+  }
+  if (decoder_->too_big()) {
+    bdat_failed_ = true;
+    ++stats_.messages_rejected;
+    return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
+  }
+  if (!bdat_last_) {
+    return reply(250, "2.0.0", fmt::format("{} octets received", decoder_->total()));
+  }
+  finish_content();
+}
+
+void SessionMachine::finish_content() {
+  phase_ = Phase::command;
+  const DataDecoder& decoder = *decoder_;
+  std::string_view refusal_enhanced;
+  std::string refusal;
+  int code = 0;
+  if (decoder.bare_line_ending()) {
+    code = 550, refusal_enhanced = "5.5.2";
+    refusal = "Error: bare <LF> or <CR> in message text; lines must end with <CR><LF>";
+  } else if (decoder.too_big()) {
+    code = 552, refusal_enhanced = "5.3.4";
+    refusal = "Error: message size exceeds fixed limit";
+  } else if (decoder.line_too_long()) {
+    code = 500, refusal_enhanced = "5.5.2";
+    refusal = fmt::format("Error: message line longer than {} characters",
+                          settings_.limits.text_line - 2);
+  } else if (decoder.header_too_big()) {
+    code = 552, refusal_enhanced = "5.3.4";
+    refusal = "Error: message header size exceeds limit";
+  }
+  if (code != 0) {
+    ++stats_.messages_rejected;
+    reset_transaction();
+    return error_reply(code, refusal_enhanced, refusal);
+  }
+  decoder_.reset();
+  phase_ = Phase::awaiting_commit;
+}
+
+void SessionMachine::commit_finished(const std::string& queue_error) {
+  phase_ = Phase::command;
+  if (queue_error.empty()) {
+    ++stats_.messages_accepted;
+    reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));
+  } else {
+    ++stats_.messages_rejected;
+    reply(451, "4.3.0", "Error: queue file write error");
+  }
+  reset_transaction();
+}
+
+void SessionMachine::reset_transaction() {
+  transaction_ = Transaction::none;
+  draft_ = MessageDraft{};
+  decoder_.reset();
+  bdat_failed_ = false;
+  bdat_remaining_ = 0;
+}
+
+void SessionMachine::timed_out() {
+  reply(421, "4.4.2", fmt::format("{} Error: timeout exceeded", settings_.hostname));
+  close_with("timeout");
+}
+
+void SessionMachine::connection_lost(std::string reason) { close_with(std::move(reason)); }
+
+}  // namespace bh::smtp

@@ -1,0 +1,129 @@
+// The SMTP server session as a pure state machine: bytes in, replies and
+// events out. The coroutine in session.cpp drives it with a socket; tests
+// drive it with golden transcripts. It decides nothing about policy beyond
+// the routing table's "is there a route for this recipient".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "mail/envelope.hpp"
+#include "mail/limits.hpp"
+#include "policy/routes.hpp"
+#include "smtp/proto/data_decoder.hpp"
+
+namespace bh::smtp {
+
+struct SessionSettings {
+  std::string hostname = "localhost";
+  Limits limits;
+  bool starttls_offered = false;
+  bool require_tls = false;
+  const RoutingTable* routes = nullptr;
+  std::function<std::string()> make_queue_id;
+  std::function<std::int64_t()> now;  // unix seconds
+  // Called for every refused command or message, for the trace.
+  std::function<void(const ClientInfo&, int code, std::string_view enhanced,
+                     std::string_view text)>
+      on_refusal;
+};
+
+// Counters and the last outcome, for the one log line per session.
+struct SessionStats {
+  unsigned messages_accepted = 0;
+  unsigned messages_rejected = 0;
+  unsigned recipients_rejected = 0;
+  unsigned errors = 0;
+  std::size_t discarded_after_starttls = 0;
+  std::string end_reason;
+};
+
+// A message the session wants committed to the queue.
+struct MessageDraft {
+  Envelope envelope;
+  std::string content;  // Received header + message text, CRLF line endings
+};
+
+class SessionMachine {
+ public:
+  enum class Event {
+    need_input,  // flush replies, then read more bytes
+    start_tls,   // flush replies, run the TLS handshake, call tls_started()
+    commit,      // store draft() durably, then call commit_finished()
+    close,       // flush replies, close the connection
+  };
+
+  SessionMachine(const SessionSettings& settings, ClientInfo client);
+
+  void greet();
+  // Refuses the connection at once (too many connections, blocked client).
+  void refuse(int code, std::string_view enhanced, std::string_view text);
+
+  // Where the driver reads into: at least min_bytes of room.
+  std::span<char> input_space(std::size_t min_bytes);
+  void input_received(std::size_t bytes);
+
+  Event step();
+
+  std::string& output() { return output_; }
+  MessageDraft& draft() { return draft_; }
+
+  void tls_started(std::string version, std::string cipher, std::string cert_subject,
+                   std::string cert_fingerprint, bool cert_verified);
+  // queue_error empty: durable; else the reason the queue gave.
+  void commit_finished(const std::string& queue_error);
+  void timed_out();
+  void connection_lost(std::string reason);
+
+  const ClientInfo& client() const { return client_; }
+  const SessionStats& stats() const { return stats_; }
+  bool tls_active() const { return !client_.tls_version.empty(); }
+
+ private:
+  enum class Phase { command, data, bdat, awaiting_commit, closed };
+  enum class Transaction { none, mail, recipients };
+
+  void reply(int code, std::string_view enhanced, std::string_view text);
+  void error_reply(int code, std::string_view enhanced, std::string_view text);
+  std::optional<std::string_view> next_line();
+  void handle_line(std::string_view line);
+  void on_helo(std::string_view argument, bool extended);
+  void on_mail(std::string_view argument);
+  void on_rcpt(std::string_view argument);
+  void on_data(std::string_view argument);
+  void on_bdat(std::string_view argument);
+  void on_starttls(std::string_view argument);
+  void begin_content(DataDecoder::Mode mode);
+  void finish_content();
+  void step_bdat();
+  void reset_transaction();
+  void close_with(std::string reason);
+
+  const SessionSettings& settings_;
+  ClientInfo client_;
+  SessionStats stats_;
+  std::string output_;
+  std::vector<char> input_;
+  std::size_t input_begin_ = 0;
+  std::size_t input_end_ = 0;
+  bool discarding_long_line_ = false;
+
+  Phase phase_ = Phase::command;
+  std::optional<Event> pending_event_;
+  bool extended_ = false;  // EHLO, not HELO
+  bool greeted_ = false;
+  Transaction transaction_ = Transaction::none;
+  MessageDraft draft_;
+  std::unique_ptr<DataDecoder> decoder_;
+  std::uint64_t bdat_remaining_ = 0;
+  bool bdat_last_ = false;
+  bool bdat_failed_ = false;   // a chunk was refused: later ones are refused until RSET
+  bool bdat_discard_ = false;  // the current chunk is read and dropped
+};
+
+}  // namespace bh::smtp

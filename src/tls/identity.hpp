@@ -1,0 +1,30 @@
+// The identity a TLS peer presented, recorded for the policy layer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+struct ssl_st;
+
+namespace bh::tls {
+
+struct PeerIdentity {
+  bool presented = false;  // the peer sent a certificate
+  std::string subject;     // RFC 2253
+  std::string common_name;
+  std::vector<std::string> dns_names;  // subjectAltName dNSName entries
+  std::string issuer;                  // RFC 2253
+  std::string sha256_fingerprint;      // upper-case hex, colon separated
+  bool chain_verified = false;         // against the configured CA bundle
+  std::string verify_error;            // OpenSSL's reason when not verified
+};
+
+struct SessionTlsInfo {
+  std::string version;  // "TLSv1.3"
+  std::string cipher;
+  PeerIdentity peer;
+};
+
+SessionTlsInfo describe_session(ssl_st* ssl);
+
+}  // namespace bh::tls

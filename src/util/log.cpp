@@ -1,0 +1,126 @@
+#include "util/log.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace bh::log {
+namespace {
+
+Format g_format = Format::text;
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+// Text values are quoted when they hold spaces, quotes or control bytes.
+void append_text_value(std::string& out, std::string_view text) {
+  bool plain = !text.empty();
+  for (unsigned char c : text)
+    if (c <= ' ' || c == '"' || c == '\\' || c == '=') plain = false;
+  if (plain) {
+    out.append(text);
+    return;
+  }
+  append_json_string(out, text);
+}
+
+}  // namespace
+
+void init(Format format, Level level) {
+  g_format = format;
+  auto logger = spdlog::stderr_logger_mt("bridgehead");
+  logger->set_pattern(format == Format::json ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");
+  logger->set_level(to_spdlog(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+Line& Line::kv(std::string_view key, std::string_view value) {
+  fields_.push_back({std::string(key), std::string(value), false});
+  return *this;
+}
+
+Line& Line::kv(std::string_view key, long long value) {
+  fields_.push_back({std::string(key), std::to_string(value), true});
+  return *this;
+}
+
+Line& Line::kv(std::string_view key, unsigned long long value) {
+  fields_.push_back({std::string(key), std::to_string(value), true});
+  return *this;
+}
+
+std::string Line::render(Format format) const {
+  std::string out;
+  if (format == Format::json) {
+    out = "{\"event\":";
+    append_json_string(out, event_);
+    for (const Field& field : fields_) {
+      out.push_back(',');
+      append_json_string(out, field.key);
+      out.push_back(':');
+      if (field.number) {
+        out += field.value;
+      } else {
+        append_json_string(out, field.value);
+      }
+    }
+    out.push_back('}');
+    return out;
+  }
+  out = event_;
+  for (const Field& field : fields_) {
+    out.push_back(' ');
+    out += field.key;
+    out.push_back('=');
+    append_text_value(out, field.value);
+  }
+  return out;
+}
+
+void Line::write(Level level) const {
+  spdlog::log(to_spdlog(level), "{}", render(g_format));
+}
+
+}  // namespace bh::log

@@ -1,0 +1,11 @@
+#include "util/result.hpp"
+
+#include <cstring>
+
+namespace bh {
+
+Error system_error(const std::string& what, int errnum) {
+  return Error{what + ": " + std::strerror(errnum)};
+}
+
+}  // namespace bh

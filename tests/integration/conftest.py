@@ -1,0 +1,63 @@
+"""pytest fixtures for Bridgehead's integration tests.
+
+Run:  /usr/bin/python3 -m pytest tests/integration
+Env:  BRIDGEHEAD_BIN  path of the gateway binary (default <repo>/build/bridgehead)
+
+Every gateway gets its own tmp dir (spool, connector dir, config, log) and its own
+loopback port, so tests may run in parallel.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bhtest import Gateway, bridgehead_bin, make_pki
+
+
+@pytest.fixture(scope="session")
+def bh_bin():
+    b = bridgehead_bin()
+    if not b.exists():
+        pytest.fail(f"gateway binary not found: {b} (build it or set BRIDGEHEAD_BIN)", pytrace=False)
+    return b
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """Test CA, server cert (localhost/127.0.0.1), CA-signed and self-signed client certs."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def make_gateway(tmp_path, pki, bh_bin):
+    """Factory: make_gateway(limits={...}, tls={...}|False, listener={...}, server={...},
+    queue={...}, routes=[...], connectors=[...], outdir=PATH, extra_toml=STR, start=True).
+    Every gateway made is stopped on teardown; an unexpected exit (crash) fails the test."""
+    made = []
+
+    def factory(start=True, **overrides):
+        d = tmp_path / f"gw{len(made)}"
+        d.mkdir()
+        gw = Gateway(d, pki, binary=bh_bin, overrides=overrides)
+        made.append(gw)
+        if start:
+            gw.start()
+        return gw
+
+    yield factory
+
+    problems = []
+    for gw in made:
+        if gw.proc is None:
+            continue
+        if gw.proc.poll() is not None and not gw.expect_exit:
+            problems.append(f"gateway on port {gw.port} died during the test with status "
+                            f"{gw.proc.returncode}:\n{gw.log_text()[-4000:]}")
+        gw.stop()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def gateway(make_gateway):
+    """A running gateway with the default test configuration."""
+    return make_gateway()
