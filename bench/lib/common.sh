@@ -32,7 +32,7 @@ smtp_probe() {
   # (a bare "exec ... 2>/dev/null" would silence stderr for the whole script)
   { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
   if read -r -t "$timeout" -u "$fd" line && [[ $line == 220* ]]; then
-    printf 'QUIT\r\n' >&"$fd" 2>/dev/null || true
+    { printf 'QUIT\r\n' 1>&"$fd"; } 2>/dev/null || true
     exec {fd}>&-
     printf '%s\n' "${line%$'\r'}"
     return 0

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Open N idle SMTP connections and hold them until told to let go.
 
-Usage: idle_conns.py HOST PORT COUNT [BATCH]
+Usage: idle_conns.py HOST PORT COUNT [PER_SOURCE [BATCH]]
 
-Connects COUNT plain TCP sockets (BATCH at a time, so the listen backlog never
-overflows), reads the 220 greeting on each and then keeps them open without
-sending anything. Protocol on stdout/stdin (line based, for a bash coproc):
+Connects COUNT plain TCP sockets (BATCH at a time, default 200, so the listen
+backlog never overflows), reads the 220 greeting on each and then keeps them
+open without sending anything. With PER_SOURCE > 0 (and a loopback HOST) at most
+PER_SOURCE sockets share a source address: they are bound to 127.0.1.1,
+127.0.1.2, ... in turn, so a per-client-IP connection limit is not what is being
+measured. Protocol on stdout/stdin (line based, for a bash coproc):
 
   -> "STARTED"                                 interpreter up, nothing connected yet
   <- any line                                  "connect now" (lets the caller take its
@@ -34,13 +37,26 @@ def raise_nofile(need):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def open_batch(host, port, n, timeout):
+def source_address(index, per_source):
+    """127.0.1.1, 127.0.1.2, ... : per_source connections each."""
+    k = index // per_source + 1
+    return "127.%d.%d.%d" % (1 + k // 65536, (k // 256) % 256, k % 256)
+
+
+def open_batch(host, port, first, n, per_source, timeout):
     """Connect n sockets, read each greeting; returns (ok_socks, errors)."""
     sel = selectors.DefaultSelector()
     pending = {}
     errors = []
-    for _ in range(n):
+    for i in range(first, first + n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if per_source > 0:
+            try:
+                s.bind((source_address(i, per_source), 0))
+            except OSError as e:
+                errors.append("bind %s: %s" % (source_address(i, per_source), e))
+                s.close()
+                continue
         s.setblocking(False)
         rc = s.connect_ex((host, port))
         if rc not in (0, errno.EINPROGRESS):
@@ -110,7 +126,10 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    batch = int(sys.argv[4]) if len(sys.argv) > 4 else 200
+    per_source = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    batch = int(sys.argv[5]) if len(sys.argv) > 5 else 200
+    if per_source > 0 and not host.startswith("127."):
+        per_source = 0  # only loopback has a whole /8 of local addresses
     limit = raise_nofile(count + 64)
     if limit < count + 16:
         print("READY ok=0 failed=%d first_error=RLIMIT_NOFILE=%d" % (count, limit), flush=True)
@@ -119,12 +138,13 @@ def main():
     if not sys.stdin.readline():
         return 0
     socks, errors = [], []
-    left = count
-    while left > 0:
-        ok, errs = open_batch(host, port, min(batch, left), 10.0)
+    done = 0
+    while done < count:
+        n = min(batch, count - done)
+        ok, errs = open_batch(host, port, done, n, per_source, 10.0)
         socks += ok
         errors += errs
-        left -= min(batch, left)
+        done += n
     line = "READY ok=%d failed=%d" % (len(socks), len(errors))
     if errors:
         line += " first_error=" + errors[0].replace(" ", "_")

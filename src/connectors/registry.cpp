@@ -14,7 +14,9 @@ std::shared_ptr<Connector> make(const ConnectorSettings& s) {
 
 }  // namespace
 
-bool known_type(const std::string& type) { return type == "file" || type == "discard"; }
+bool known_type(const std::string& type) {
+  return type == "file" || type == "discard";
+}
 
 Result<Registry> Registry::build(const std::vector<ConnectorSettings>& settings) {
   Registry registry;

@@ -98,7 +98,9 @@ std::string Address::domain_key() const {
   return key;
 }
 
-bool Address::ascii() const { return !has_non_ascii(local) && !has_non_ascii(domain); }
+bool Address::ascii() const {
+  return !has_non_ascii(local) && !has_non_ascii(domain);
+}
 
 PathParse parse_path(std::string_view text, bool allow_null, bool allow_utf8) {
   PathParse result;

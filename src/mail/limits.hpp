@@ -7,16 +7,16 @@
 namespace bh {
 
 struct Limits {
-  std::size_t command_line = 2048;        // bytes incl. CRLF (Postfix line_length_limit)
-  std::size_t text_line = 1000;           // RFC 5321 4.5.3.1.6: 998 + CRLF
-  std::size_t header_bytes = 102400;      // Postfix header_size_limit
-  std::size_t message_size = 36700160;    // 35 MiB, announced by SIZE
-  std::size_t recipients = 1000;          // per transaction (Postfix smtpd_recipient_limit)
-  std::size_t errors = 10;                // protocol errors before 421 and disconnect
-  unsigned idle_timeout_seconds = 300;    // RFC 5321 4.5.3.2.7: 5 minutes
+  std::size_t command_line = 2048;      // bytes incl. CRLF (Postfix line_length_limit)
+  std::size_t text_line = 1000;         // RFC 5321 4.5.3.1.6: 998 + CRLF
+  std::size_t header_bytes = 102400;    // Postfix header_size_limit
+  std::size_t message_size = 36700160;  // 35 MiB, announced by SIZE
+  std::size_t recipients = 1000;        // per transaction (Postfix smtpd_recipient_limit)
+  std::size_t errors = 10;              // protocol errors before 421 and disconnect
+  unsigned idle_timeout_seconds = 300;  // RFC 5321 4.5.3.2.7: 5 minutes
   unsigned session_timeout_seconds = 3600;
-  std::size_t connections = 10000;        // at once, all listeners
-  std::size_t connections_per_ip = 50;    // Postfix smtpd_client_connection_count_limit
+  std::size_t connections = 10000;      // at once, all listeners
+  std::size_t connections_per_ip = 50;  // Postfix smtpd_client_connection_count_limit
 };
 
 }  // namespace bh

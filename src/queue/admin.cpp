@@ -13,7 +13,9 @@
 namespace bh::queue {
 namespace {
 
-std::string sender_text(const Envelope& e) { return e.sender.null() ? "<>" : e.sender.text(); }
+std::string sender_text(const Envelope& e) {
+  return e.sender.null() ? "<>" : e.sender.text();
+}
 
 // Finds the message or explains why not; returns its state.
 std::optional<State> find(const Spool& spool, const std::string& id, std::ostream& err) {
@@ -22,8 +24,8 @@ std::optional<State> find(const Spool& spool, const std::string& id, std::ostrea
   return state;
 }
 
-int move_one(const Spool& spool, const std::string& id, std::initializer_list<State> from,
-             State to, std::ostream& out, std::ostream& err) {
+int move_one(const Spool& spool, const std::string& id, std::initializer_list<State> from, State to,
+             std::ostream& out, std::ostream& err) {
   auto state = find(spool, id, err);
   if (!state) return 1;
   if (*state == State::active) {
@@ -86,21 +88,26 @@ int admin_show(const Spool& spool, const std::string& id, std::ostream& out, std
   fmt::print(out, "id: {}\nstate: {}\narrival: {}\nsender: {}\n", e.queue_id, state_name(*state),
              smtp::rfc5322_date(e.arrival), sender_text(e));
   fmt::print(out, "ret: {}\nenvid: {}\nsmtputf8: {}\n",
-             e.ret == DsnReturn::full ? "FULL" : e.ret == DsnReturn::headers ? "HDRS" : "-",
+             e.ret == DsnReturn::full      ? "FULL"
+             : e.ret == DsnReturn::headers ? "HDRS"
+                                           : "-",
              e.envid, e.smtputf8 ? "yes" : "no");
   for (const Recipient& r : e.recipients) {
     std::string notify;
-    for (auto [flag, name] : {std::pair{notify_never, "NEVER"}, {notify_success, "SUCCESS"},
-                              {notify_failure, "FAILURE"}, {notify_delay, "DELAY"}})
+    for (auto [flag, name] : {std::pair{notify_never, "NEVER"},
+                              {notify_success, "SUCCESS"},
+                              {notify_failure, "FAILURE"},
+                              {notify_delay, "DELAY"}})
       if (r.notify & flag) notify += (notify.empty() ? "" : ",") + std::string(name);
     fmt::print(out, "recipient: {} notify={} orcpt={}\n", r.address.text(),
                notify.empty() ? "-" : notify, r.orcpt.empty() ? "-" : r.orcpt);
   }
-  fmt::print(out, "client: {} port {} helo {}\ntls: {} {}\nclient certificate: {} {}\n",
-             e.client.ip, e.client.port, e.client.helo,
-             e.client.tls_version.empty() ? "none" : e.client.tls_version, e.client.tls_cipher,
-             e.client.cert_subject.empty() ? "none" : e.client.cert_subject,
-             e.client.cert_subject.empty() ? "" : (e.client.cert_verified ? "(verified)" : "(not verified)"));
+  fmt::print(
+      out, "client: {} port {} helo {}\ntls: {} {}\nclient certificate: {} {}\n", e.client.ip,
+      e.client.port, e.client.helo, e.client.tls_version.empty() ? "none" : e.client.tls_version,
+      e.client.tls_cipher, e.client.cert_subject.empty() ? "none" : e.client.cert_subject,
+      e.client.cert_subject.empty() ? ""
+                                    : (e.client.cert_verified ? "(verified)" : "(not verified)"));
   fmt::print(out, "size: {}\n\n", message->content.size());
   // The header section only; the body may be large or private.
   std::string_view content = message->content;
@@ -113,8 +120,7 @@ int admin_hold(const Spool& spool, const std::string& id, std::ostream& out, std
   return move_one(spool, id, {State::incoming, State::deferred}, State::hold, out, err);
 }
 
-int admin_release(const Spool& spool, const std::string& id, std::ostream& out,
-                  std::ostream& err) {
+int admin_release(const Spool& spool, const std::string& id, std::ostream& out, std::ostream& err) {
   return move_one(spool, id, {State::hold}, State::incoming, out, err);
 }
 

@@ -13,8 +13,7 @@ namespace bh::queue {
 int admin_list(const Spool& spool, std::ostream& out);
 int admin_show(const Spool& spool, const std::string& id, std::ostream& out, std::ostream& err);
 int admin_hold(const Spool& spool, const std::string& id, std::ostream& out, std::ostream& err);
-int admin_release(const Spool& spool, const std::string& id, std::ostream& out,
-                  std::ostream& err);
+int admin_release(const Spool& spool, const std::string& id, std::ostream& out, std::ostream& err);
 int admin_delete(const Spool& spool, const std::string& id, std::ostream& out, std::ostream& err);
 int admin_retry(const Spool& spool, const std::string& id, std::ostream& out, std::ostream& err);
 // Moves every deferred message to incoming.

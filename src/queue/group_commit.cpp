@@ -12,7 +12,9 @@ namespace bh::queue {
 GroupCommit::GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable)
     : spool_(spool), on_durable_(std::move(on_durable)) {}
 
-GroupCommit::~GroupCommit() { stop(); }
+GroupCommit::~GroupCommit() {
+  stop();
+}
 
 void GroupCommit::start() {
   spool_fd_ = ::open(spool_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -44,10 +46,10 @@ void GroupCommit::enqueue(Job job) {
 
 void GroupCommit::complete(Job& job, std::string error) {
   auto executor = job.work.get_executor();
-  boost::asio::post(executor, [handler = std::move(job.handler),
-                               error = std::move(error)]() mutable {
-    std::move(handler)(std::move(error));
-  });
+  boost::asio::post(executor,
+                    [handler = std::move(job.handler), error = std::move(error)]() mutable {
+                      std::move(handler)(std::move(error));
+                    });
   job.work.reset();
 }
 

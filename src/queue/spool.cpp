@@ -45,7 +45,9 @@ Status Spool::create_layout() const {
   return ok_status();
 }
 
-std::filesystem::path Spool::folder(State state) const { return root_ / state_name(state); }
+std::filesystem::path Spool::folder(State state) const {
+  return root_ / state_name(state);
+}
 
 std::filesystem::path Spool::file(State state, std::string_view id) const {
   return folder(state) / std::string(id);

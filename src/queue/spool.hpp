@@ -16,8 +16,8 @@
 namespace bh::queue {
 
 enum class State { incoming, active, deferred, hold, corrupt };
-inline constexpr State kAllStates[] = {State::incoming, State::active, State::deferred,
-                                       State::hold, State::corrupt};
+inline constexpr State kAllStates[] = {State::incoming, State::active, State::deferred, State::hold,
+                                       State::corrupt};
 
 std::string_view state_name(State state);
 std::optional<State> state_from_name(std::string_view name);

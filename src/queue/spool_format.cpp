@@ -60,7 +60,9 @@ bool parse_number(std::string_view text, Number& value) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-std::string address_text(const Address& address) { return address.null() ? "<>" : address.text(); }
+std::string address_text(const Address& address) {
+  return address.null() ? "<>" : address.text();
+}
 
 Address address_from(std::string_view text) {
   if (text == "<>") return {};
@@ -166,7 +168,7 @@ Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* conten
     } else if (key == "smtputf8") {
       e.smtputf8 = line == "1";
     } else if (key == "ret") {
-      e.ret = line == "FULL" ? DsnReturn::full
+      e.ret = line == "FULL"   ? DsnReturn::full
               : line == "HDRS" ? DsnReturn::headers
                                : DsnReturn::unspecified;
     } else if (key == "envid") {

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include "util/log.hpp"
 
@@ -19,10 +19,9 @@ using Clock = std::chrono::system_clock;
 
 // Postfix-style backoff: wait as long as the message is old, within bounds.
 std::chrono::seconds backoff(const SchedulerSettings& s, std::int64_t arrival) {
-  auto age = std::chrono::seconds(std::chrono::duration_cast<std::chrono::seconds>(
-                                      Clock::now().time_since_epoch())
-                                      .count() -
-                                  arrival);
+  auto age = std::chrono::seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count() -
+      arrival);
   return std::clamp(age, s.retry_delay, s.max_retry_delay);
 }
 
@@ -45,7 +44,9 @@ Scheduler::Scheduler(const queue::Spool& spool, const RoutingTable& routes,
       deferred_timer_(io_),
       delivery_pool_(settings.delivery_threads) {}
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+  stop();
+}
 
 void Scheduler::start() {
   boost::asio::post(io_, [this] {
@@ -100,9 +101,9 @@ void Scheduler::load_deferred() {
 void Scheduler::arm_deferred_timer() {
   if (deferred_.empty()) return;
   auto wait = deferred_.begin()->first - Clock::now();
-  deferred_timer_.expires_after(std::max(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait),
-      std::chrono::steady_clock::duration::zero()));
+  deferred_timer_.expires_after(
+      std::max(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait),
+               std::chrono::steady_clock::duration::zero()));
   deferred_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) deferred_due();
   });
@@ -114,8 +115,7 @@ void Scheduler::deferred_due() {
     std::string id = deferred_.begin()->second;
     deferred_.erase(deferred_.begin());
     // Gone means an administrator moved or deleted it meanwhile.
-    if (spool_.move(id, queue::State::deferred, queue::State::incoming) ==
-        queue::MoveResult::moved)
+    if (spool_.move(id, queue::State::deferred, queue::State::incoming) == queue::MoveResult::moved)
       enqueue(id);
   }
   arm_deferred_timer();
@@ -126,8 +126,7 @@ void Scheduler::pump() {
   while (active_ < settings_.active_limit && !ready_.empty()) {
     std::string id = std::move(ready_.front());
     ready_.pop_front();
-    if (spool_.move(id, queue::State::incoming, queue::State::active) !=
-        queue::MoveResult::moved) {
+    if (spool_.move(id, queue::State::incoming, queue::State::active) != queue::MoveResult::moved) {
       known_.erase(id);  // held, deleted or already taken
       continue;
     }
@@ -203,7 +202,7 @@ Scheduler::Disposition Scheduler::deliver(const std::string& id) {
           .kv("id", id)
           .kv("to", envelope.recipients[indexes[k]].address.text())
           .kv("connector", name)
-          .kv("result", r.outcome == connectors::Outcome::delivered  ? "delivered"
+          .kv("result", r.outcome == connectors::Outcome::delivered ? "delivered"
                         : r.outcome == connectors::Outcome::bounced ? "bounced"
                                                                     : "deferred")
           .kv("status", r.status)
@@ -243,7 +242,9 @@ Scheduler::Disposition Scheduler::deliver(const std::string& id) {
     if (fd >= 0) ::close(fd);
     if (!synced || ::rename(tmp.c_str(), spool_.file(target, id).c_str()) != 0) {
       ::unlink(tmp.c_str());
-      log::Line("queue_error").kv("id", id).kv("reason", "cannot rewrite after partial delivery")
+      log::Line("queue_error")
+          .kv("id", id)
+          .kv("reason", "cannot rewrite after partial delivery")
           .write(log::Level::error);
       spool_.move(id, queue::State::active, queue::State::deferred);
       return Disposition::deferred;

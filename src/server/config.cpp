@@ -50,8 +50,8 @@ class TableReader {
   }
 
   void error(const toml::node& node, const std::string& key, const std::string& message) {
-    errors_.push_back(fmt::format("{}:{}: {}: {}", source_, node.source().begin.line,
-                                  qualified(key), message));
+    errors_.push_back(
+        fmt::format("{}:{}: {}: {}", source_, node.source().begin.line, qualified(key), message));
   }
   void missing(const std::string& key) {
     errors_.push_back(fmt::format("{}:{}: {}: required key is missing", source_,
@@ -206,12 +206,12 @@ void check_references(Config& config, std::vector<std::string>& errors) {
       errors.push_back(fmt::format("{}: route: connector \"{}\" is not defined", config.source,
                                    route.connector));
   if (config.listeners.empty())
-    errors.push_back(fmt::format("{}: listener: at least one [[listener]] is required",
-                                 config.source));
+    errors.push_back(
+        fmt::format("{}: listener: at least one [[listener]] is required", config.source));
   for (const auto& l : config.listeners)
     if ((l.starttls || l.require_tls) && !config.tls)
-      errors.push_back(fmt::format("{}: listener {}: starttls needs a [tls] table", config.source,
-                                   l.address));
+      errors.push_back(
+          fmt::format("{}: listener {}: starttls needs a [tls] table", config.source, l.address));
 }
 
 }  // namespace

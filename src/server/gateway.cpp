@@ -36,12 +36,10 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls(const Config& config) {
   if (tls.generate_self_signed) {
     auto created = tls::ensure_self_signed(tls.certificate, tls.private_key, config.hostname);
     if (!created) return created.error();
-    if (*created)
-      log::Line("tls_certificate_generated").kv("certificate", tls.certificate).write();
+    if (*created) log::Line("tls_certificate_generated").kv("certificate", tls.certificate).write();
   }
-  return tls::make_server_context({tls.certificate, tls.private_key,
-                                   tls.request_client_certificate, tls.client_ca_file,
-                                   tls.min_version == "TLSv1.3"});
+  return tls::make_server_context({tls.certificate, tls.private_key, tls.request_client_certificate,
+                                   tls.client_ca_file, tls.min_version == "TLSv1.3"});
 }
 
 std::int64_t unix_now() {
@@ -77,9 +75,8 @@ int run_gateway(const Config& config) {
   scheduler_settings.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
   scheduler_settings.max_lifetime = std::chrono::seconds(config.queue.max_lifetime);
   Scheduler scheduler(spool, routes, *registry, scheduler_settings);
-  queue::GroupCommit commit(spool, [&scheduler](const std::string& id) {
-    scheduler.message_arrived(id);
-  });
+  queue::GroupCommit commit(spool,
+                            [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
 
   smtp::ConnectionLimiter limiter(config.limits.connections, config.limits.connections_per_ip);
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;

@@ -1,8 +1,8 @@
 #include "tls/context.hpp"
 
-#include <boost/asio/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <boost/asio/ssl.hpp>
 
 namespace bh::tls {
 namespace {
@@ -17,7 +17,9 @@ std::string openssl_error() {
 }
 
 // Accept any client chain; SSL_get_verify_result() keeps the outcome.
-int record_only(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+int record_only(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
+  return 1;
+}
 
 }  // namespace
 
@@ -26,8 +28,8 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(
   auto context = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();
   SSL_CTX_set_min_proto_version(ctx, settings.tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(ctx, settings.certificate.c_str()) != 1)
     return Error{"tls certificate " + settings.certificate + ": " + openssl_error()};
   if (SSL_CTX_use_PrivateKey_file(ctx, settings.private_key.c_str(), SSL_FILETYPE_PEM) != 1)

@@ -19,7 +19,9 @@ class Line {
   explicit Line(std::string_view event) : event_(event) {}
   Line& kv(std::string_view key, std::string_view value);
   Line& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
-  Line& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
+  Line& kv(std::string_view key, const std::string& value) {
+    return kv(key, std::string_view(value));
+  }
   Line& kv(std::string_view key, long long value);
   Line& kv(std::string_view key, unsigned long long value);
   Line& kv(std::string_view key, int value) { return kv(key, static_cast<long long>(value)); }

@@ -32,7 +32,9 @@ class [[nodiscard]] Result {
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 // errno-based error text ("open /x: No such file or directory").
 Error system_error(const std::string& what, int errnum);

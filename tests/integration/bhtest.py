@@ -394,6 +394,12 @@ class Gateway:
                     greeting = s.recv(512)
                     if greeting.startswith(b"220"):
                         s.sendall(b"QUIT\r\n")
+                        try:  # let the probe session end so it does not count against limits
+                            while s.recv(512):
+                                pass
+                        except OSError:
+                            pass
+                        time.sleep(0.1)
                         return self
             except OSError:
                 pass
@@ -430,8 +436,9 @@ class Gateway:
 
     # -- CLI
     def cli(self, *args, timeout=30) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.binary), *map(str, args), "-c", str(self.config)],
-                              capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
+        """`bridgehead <args[0]> -c CONFIG <args[1:]>`, e.g. cli("queue", "list")."""
+        cmd = [str(self.binary), str(args[0]), "-c", str(self.config), *map(str, args[1:])]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
 
     def queue_list(self) -> dict[str, str]:
         r = self.cli("queue", "list")

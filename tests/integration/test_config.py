@@ -63,10 +63,11 @@ def errors(r, path) -> list[tuple[int, str, str]]:
             for m in map(pat.match, (r.stdout + r.stderr).splitlines()) if m]
 
 
-def assert_error_at(r, path, line, key_part):
+def assert_error_at(r, path, line, key_part, in_message=False):
+    """An error at `line` whose KEY (or, with in_message, KEY or message) names key_part."""
     errs = errors(r, path)
     assert r.returncode == 1, f"exit {r.returncode}, expected 1\n{r.stdout}{r.stderr}"
-    hits = [e for e in errs if e[0] == line and key_part in e[1]]
+    hits = [e for e in errs if e[0] == line and key_part in (e[1] + (e[2] if in_message else ""))]
     assert hits, (f"no `{path}:{line}: <key containing {key_part!r}>: ...` error\n"
                   f"parsed: {errs}\noutput:\n{r.stdout}{r.stderr}")
     return hits
@@ -141,7 +142,7 @@ def test_bad_values(cfgdir, pki, section, line, key):
 def test_route_to_unknown_connector(cfgdir, pki):
     p, (bad,) = write_config(cfgdir, pki, extra='\n[[route]]\ndomains = ["other.test"]\n'
                                                  'connector = "nowhere"  # BAD\n')
-    assert_error_at(check(p, cfgdir), p, bad, "connector")
+    assert_error_at(check(p, cfgdir), p, bad, "connector", in_message=True)
 
 
 def test_unknown_connector_type(cfgdir, pki):

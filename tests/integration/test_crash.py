@@ -122,5 +122,6 @@ def test_kill9_under_load_loses_no_acknowledged_message(make_gateway):
 
     summary = (f"sent {len(sent)}, acknowledged {len(acked)}, delivered {len(seen)}, "
                f"queued {len(queue)} {sorted(set(queue.values()))}")
+    print(summary)
     assert not missing and not bad, summary + "\n" + "\n".join(missing + bad)
     assert len(acked) >= SENDERS, summary

@@ -221,7 +221,7 @@ def test_pipelined_transaction(gateway):
 
 def _swaks(gw, tmp_path, msg: bytes, *extra) -> subprocess.CompletedProcess:
     f = tmp_path / "swaks-data.eml"
-    f.write_bytes(dot_stuff(msg) + b".\r\n")  # -ndf: swaks sends the file verbatim
+    f.write_bytes(dot_stuff(msg) + b".")  # -ndf: sent verbatim, swaks adds the final CRLF
     return subprocess.run(["swaks", "-s", "127.0.0.1", "-p", str(gw.port), "-f", "a@origin.test",
                            "-t", "x@example.test", "--helo", "client.test", "-ndf",
                            "--data", f"@{f}", *extra],
@@ -230,7 +230,8 @@ def _swaks(gw, tmp_path, msg: bytes, *extra) -> subprocess.CompletedProcess:
 
 def _swaks_qid(r) -> str:
     assert r.returncode == 0, f"swaks failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
-    m = re.search(r"<~\s+250 2\.0\.0 Ok: queued as <?([^\s<>]+)>?", r.stdout)
+    assert "<** " not in r.stdout, f"swaks saw an error reply:\n{r.stdout}"
+    m = re.search(r"<[-~]\s+250 2\.0\.0 Ok: queued as <?([^\s<>]+)>?", r.stdout)
     assert m, f"no 250 queue id in swaks output:\n{r.stdout}"
     return m.group(1)
 

@@ -1,1 +1,79 @@
 #include <gtest/gtest.h>
+
+#include "server/config.hpp"
+
+using bh::parse_config;
+
+namespace {
+const std::string kValid = R"([server]
+hostname = "gw.example"
+
+[[listener]]
+address = "127.0.0.1:2525"
+starttls = false
+
+[limits]
+recipients = 50
+
+[[route]]
+domains = ["Example.TEST", "*.example.org"]
+connector = "out"
+
+[[connector]]
+name = "out"
+type = "discard"
+)";
+}  // namespace
+
+TEST(Config, QuickstartIsValid) {
+  bh::Config config = bh::quickstart_config();
+  EXPECT_EQ(config.listeners.at(0).port, 2525);
+  EXPECT_TRUE(config.tls->generate_self_signed);
+}
+
+TEST(Config, ReadsValues) {
+  auto config = parse_config(kValid, "gw.toml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->hostname, "gw.example");
+  EXPECT_EQ(config->limits.recipients, 50u);
+  EXPECT_EQ(config->routes.at(0).domains.at(0), "example.test");
+  EXPECT_FALSE(config->listeners.at(0).starttls);
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  auto config = parse_config(kValid + "\n[queue]\ndirectroy = \"x\"\n", "gw.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message, "gw.toml:20: queue.directroy: unknown key");
+}
+
+TEST(Config, WrongTypeNamesKey) {
+  std::string text = kValid;
+  text.replace(text.find("recipients = 50"), 15, "recipients = \"many\"");
+  auto config = parse_config(text, "gw.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "gw.toml:9: limits.recipients: must be an integer from 1 to 100000");
+}
+
+TEST(Config, SyntaxErrorHasLine) {
+  auto config = parse_config("[server]\nhostname = \n", "bad.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message.rfind("bad.toml:2: syntax:", 0), 0u) << config.error().message;
+}
+
+TEST(Config, RouteToUndefinedConnector) {
+  std::string text = kValid;
+  text.replace(text.find("connector = \"out\""), 17, "connector = \"nowhere\"");
+  auto config = parse_config(text, "gw.toml");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("connector \"nowhere\" is not defined"), std::string::npos);
+}
+
+TEST(Config, BadListenerAddress) {
+  std::string text = kValid;
+  text.replace(text.find("127.0.0.1:2525"), 14, "localhost");
+  auto config = parse_config(text, "gw.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "gw.toml:5: listener[0].address: must be IP:PORT, e.g. \"127.0.0.1:2525\"");
+}

@@ -1,1 +1,57 @@
+// Replays every golden transcript in tests/unit/transcripts/. Set
+// BH_UPDATE_GOLDEN=1 to rewrite them from the machine's behaviour (then
+// review the diff: the files are the specification).
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "transcript.hpp"
+
+namespace {
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Comments (# ...) and blank lines are for people.
+std::pair<std::string, std::string> split_comments(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line, comments, body;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("#"))
+      comments += line + "\n";
+    else if (!line.empty())
+      body += line + "\n";
+  }
+  return {comments, body};
+}
+
+class Transcript : public testing::TestWithParam<std::filesystem::path> {};
+
+TEST_P(Transcript, MatchesGolden) {
+  auto [comments, golden] = split_comments(read(GetParam()));
+  std::string actual = replay_transcript(golden);
+  if (std::getenv("BH_UPDATE_GOLDEN")) {
+    std::ofstream(GetParam(), std::ios::binary) << comments << actual;
+    return;
+  }
+  EXPECT_EQ(golden, actual) << "transcript " << GetParam();
+}
+
+std::vector<std::filesystem::path> transcripts() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(BH_TRANSCRIPT_DIR))
+    if (entry.path().extension() == ".smtp") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, Transcript, testing::ValuesIn(transcripts()),
+                         [](const auto& info) { return info.param.stem().string(); });
+
+}  // namespace

@@ -55,10 +55,9 @@ std::vector<RecipientResult> FileConnector::deliver(const DeliveryRequest& reque
   std::string error =
       write_durably(directory_, request.envelope.queue_id + ".eml", request.content);
   if (!error.empty()) return same_for_all(request, {Outcome::deferred, "4.3.0", error});
-  return same_for_all(request,
-                      {Outcome::delivered, "2.0.0",
-                       fmt::format("written to {}/{}.eml", directory_.string(),
-                                   request.envelope.queue_id)});
+  return same_for_all(request, {Outcome::delivered, "2.0.0",
+                                fmt::format("written to {}/{}.eml", directory_.string(),
+                                            request.envelope.queue_id)});
 }
 
 }  // namespace bh::connectors

@@ -150,38 +150,40 @@ std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, 
   if (!extended && !trim(path.rest).empty())
     return ParseFailure{555, "5.5.4", "Parameters need EHLO"};
   auto failure =
-      for_each_parameter(path.rest, [&](std::string_view key, std::string_view value,
-                                        bool has_value) -> std::optional<ParseFailure> {
-        if (iequals(key, "SIZE") && has_value) {
-          mail.size = parse_number(value);
-          if (!mail.size) return ParseFailure{501, "5.5.4", "Bad SIZE value"};
-        } else if (iequals(key, "BODY") && has_value) {
-          if (iequals(value, "7BIT")) {
-            mail.body = BodyType::seven_bit;
-          } else if (iequals(value, "8BITMIME")) {
-            mail.body = BodyType::eight_bit_mime;
-          } else {
-            return ParseFailure{555, "5.5.4", "Unsupported BODY type"};
-          }
-        } else if (iequals(key, "SMTPUTF8") && !has_value) {
-          mail.smtputf8 = true;
-        } else if (iequals(key, "RET") && has_value) {
-          if (iequals(value, "FULL")) {
-            mail.ret = DsnReturn::full;
-          } else if (iequals(value, "HDRS")) {
-            mail.ret = DsnReturn::headers;
-          } else {
-            return ParseFailure{501, "5.5.4", "Bad RET value"};
-          }
-        } else if (iequals(key, "ENVID") && has_value) {
-          auto decoded = decode_xtext(value);
-          if (!decoded || value.size() > 100) return ParseFailure{501, "5.5.4", "Bad ENVID value"};
-          mail.envid = std::move(*decoded);
-        } else {
-          return unsupported(key);
-        }
-        return std::nullopt;
-      });
+      for_each_parameter(path.rest,
+                         [&](std::string_view key, std::string_view value,
+                             bool has_value) -> std::optional<ParseFailure> {
+                           if (iequals(key, "SIZE") && has_value) {
+                             mail.size = parse_number(value);
+                             if (!mail.size) return ParseFailure{501, "5.5.4", "Bad SIZE value"};
+                           } else if (iequals(key, "BODY") && has_value) {
+                             if (iequals(value, "7BIT")) {
+                               mail.body = BodyType::seven_bit;
+                             } else if (iequals(value, "8BITMIME")) {
+                               mail.body = BodyType::eight_bit_mime;
+                             } else {
+                               return ParseFailure{555, "5.5.4", "Unsupported BODY type"};
+                             }
+                           } else if (iequals(key, "SMTPUTF8") && !has_value) {
+                             mail.smtputf8 = true;
+                           } else if (iequals(key, "RET") && has_value) {
+                             if (iequals(value, "FULL")) {
+                               mail.ret = DsnReturn::full;
+                             } else if (iequals(value, "HDRS")) {
+                               mail.ret = DsnReturn::headers;
+                             } else {
+                               return ParseFailure{501, "5.5.4", "Bad RET value"};
+                             }
+                           } else if (iequals(key, "ENVID") && has_value) {
+                             auto decoded = decode_xtext(value);
+                             if (!decoded || value.size() > 100)
+                               return ParseFailure{501, "5.5.4", "Bad ENVID value"};
+                             mail.envid = std::move(*decoded);
+                           } else {
+                             return unsupported(key);
+                           }
+                           return std::nullopt;
+                         });
   if (failure) return *failure;
   return mail;
 }
@@ -200,9 +202,10 @@ std::variant<RcptTo, ParseFailure> parse_rcpt_to(std::string_view argument, bool
   RcptTo rcpt{Recipient{*path.address}};
   if (!extended && !trim(path.rest).empty())
     return ParseFailure{555, "5.5.4", "Parameters need EHLO"};
-  auto failure =
-      for_each_parameter(path.rest, [&](std::string_view key, std::string_view value,
-                                        bool has_value) -> std::optional<ParseFailure> {
+  auto failure = for_each_parameter(
+      path.rest,
+      [&](std::string_view key, std::string_view value,
+          bool has_value) -> std::optional<ParseFailure> {
         if (iequals(key, "NOTIFY") && has_value) {
           unsigned flags = 0;
           std::string_view list = value;

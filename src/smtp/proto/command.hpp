@@ -12,7 +12,20 @@
 namespace bh::smtp {
 
 enum class Verb {
-  helo, ehlo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, expn, help, starttls, unknown
+  helo,
+  ehlo,
+  mail,
+  rcpt,
+  data,
+  bdat,
+  rset,
+  noop,
+  quit,
+  vrfy,
+  expn,
+  help,
+  starttls,
+  unknown
 };
 
 struct Command {

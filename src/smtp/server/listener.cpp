@@ -14,7 +14,8 @@ Result<tcp::acceptor> open_acceptor(asio::io_context& io, const tcp::endpoint& a
   boost::system::error_code ec;
   acceptor.open(at.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+  if (!ec)
+    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) acceptor.bind(at, ec);
   if (!ec) acceptor.listen(4096, ec);
   if (ec) {

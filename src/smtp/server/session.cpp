@@ -185,7 +185,8 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
           break;
         }
         machine.input_received(n);
-        connection->idle_deadline = Clock::now() + std::chrono::seconds(limits.idle_timeout_seconds);
+        connection->idle_deadline =
+            Clock::now() + std::chrono::seconds(limits.idle_timeout_seconds);
         break;
       }
       case SessionMachine::Event::start_tls:

@@ -65,7 +65,9 @@ std::span<char> SessionMachine::input_space(std::size_t min_bytes) {
   return {input_.data() + input_end_, input_.size() - input_end_};
 }
 
-void SessionMachine::input_received(std::size_t bytes) { input_end_ += bytes; }
+void SessionMachine::input_received(std::size_t bytes) {
+  input_end_ += bytes;
+}
 
 std::optional<std::string_view> SessionMachine::next_line() {
   while (true) {
@@ -207,9 +209,8 @@ void SessionMachine::on_starttls(std::string_view argument) {
   pending_event_ = Event::start_tls;
 }
 
-void SessionMachine::tls_started(std::string version, std::string cipher,
-                                 std::string cert_subject, std::string cert_fingerprint,
-                                 bool cert_verified) {
+void SessionMachine::tls_started(std::string version, std::string cipher, std::string cert_subject,
+                                 std::string cert_fingerprint, bool cert_verified) {
   client_.tls_version = std::move(version);
   client_.tls_cipher = std::move(cipher);
   client_.cert_subject = std::move(cert_subject);
@@ -247,7 +248,8 @@ void SessionMachine::on_mail(std::string_view argument) {
 }
 
 void SessionMachine::on_rcpt(std::string_view argument) {
-  if (transaction_ == Transaction::none) return error_reply(503, "5.5.1", "Error: need MAIL command");
+  if (transaction_ == Transaction::none)
+    return error_reply(503, "5.5.1", "Error: need MAIL command");
   auto parsed = parse_rcpt_to(argument, extended_, draft_.envelope.smtputf8);
   if (auto* failure = std::get_if<ParseFailure>(&parsed)) {
     ++stats_.recipients_rejected;
@@ -260,7 +262,8 @@ void SessionMachine::on_rcpt(std::string_view argument) {
       settings_.on_refusal(client_, 452, "4.5.3", "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
-  if (settings_.routes == nullptr || settings_.routes->find(recipient.address.domain_key()) == nullptr) {
+  if (settings_.routes == nullptr ||
+      settings_.routes->find(recipient.address.domain_key()) == nullptr) {
     ++stats_.recipients_rejected;
     return error_reply(550, "5.7.1",
                        fmt::format("{}: Relay access denied", recipient.address.path()));
@@ -284,7 +287,8 @@ void SessionMachine::begin_content(DataDecoder::Mode mode) {
 
 void SessionMachine::on_data(std::string_view argument) {
   if (!argument.empty()) return error_reply(501, "5.5.4", "Syntax: DATA");
-  if (transaction_ == Transaction::none) return error_reply(503, "5.5.1", "Error: need MAIL command");
+  if (transaction_ == Transaction::none)
+    return error_reply(503, "5.5.1", "Error: need MAIL command");
   if (transaction_ != Transaction::recipients)
     return error_reply(503, "5.5.1", "Error: need RCPT command");
   if (decoder_) return error_reply(503, "5.5.1", "Error: DATA after BDAT");
@@ -309,8 +313,8 @@ void SessionMachine::on_bdat(std::string_view argument) {
 }
 
 void SessionMachine::step_bdat() {
-  std::size_t take = static_cast<std::size_t>(
-      std::min<std::uint64_t>(bdat_remaining_, input_end_ - input_begin_));
+  std::size_t take =
+      static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, input_end_ - input_begin_));
   if (!bdat_discard_) {
     decoder_->feed(std::string_view(input_.data() + input_begin_, take));
   }
@@ -388,6 +392,8 @@ void SessionMachine::timed_out() {
   close_with("timeout");
 }
 
-void SessionMachine::connection_lost(std::string reason) { close_with(std::move(reason)); }
+void SessionMachine::connection_lost(std::string reason) {
+  close_with(std::move(reason));
+}
 
 }  // namespace bh::smtp

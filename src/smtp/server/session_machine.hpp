@@ -28,8 +28,7 @@ struct SessionSettings {
   std::function<std::string()> make_queue_id;
   std::function<std::int64_t()> now;  // unix seconds
   // Called for every refused command or message, for the trace.
-  std::function<void(const ClientInfo&, int code, std::string_view enhanced,
-                     std::string_view text)>
+  std::function<void(const ClientInfo&, int code, std::string_view enhanced, std::string_view text)>
       on_refusal;
 };
 

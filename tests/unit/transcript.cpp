@@ -1,0 +1,155 @@
+#include "transcript.hpp"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "smtp/server/session_machine.hpp"
+
+namespace {
+
+std::string unescape(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out.push_back(text[i]);
+      continue;
+    }
+    char c = text[++i];
+    if (c == 'r')
+      out.push_back('\r');
+    else if (c == 'n')
+      out.push_back('\n');
+    else if (c == 't')
+      out.push_back('\t');
+    else if (c == 'x') {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else
+      out.push_back(c);
+  }
+  return out;
+}
+
+std::string escape(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c < 32 || c >= 127)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
+
+void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const std::string& value,
+                  std::string& commit_failure) {
+  auto number = [&] { return static_cast<std::size_t>(std::stoull(value)); };
+  if (key == "recipients")
+    s.limits.recipients = number();
+  else if (key == "message_size")
+    s.limits.message_size = number();
+  else if (key == "command_line")
+    s.limits.command_line = number();
+  else if (key == "text_line")
+    s.limits.text_line = number();
+  else if (key == "header_bytes")
+    s.limits.header_bytes = number();
+  else if (key == "errors")
+    s.limits.errors = number();
+  else if (key == "starttls")
+    s.starttls_offered = value == "yes";
+  else if (key == "require_tls")
+    s.require_tls = value == "yes";
+  else if (key == "commit_failure")
+    commit_failure = value;
+  else
+    throw std::runtime_error("unknown option " + key);
+}
+
+}  // namespace
+
+std::string replay_transcript(const std::string& golden) {
+  bh::RoutingTable routes({bh::Route{{"example.test", "*.example.org"}, "local"}});
+  bh::smtp::SessionSettings settings;
+  settings.routes = &routes;
+  int next_id = 0;
+  settings.make_queue_id = [&next_id] { return fmt::format("QID{}", ++next_id); };
+  settings.now = [] { return std::int64_t{1795000000}; };
+  std::string commit_failure;
+  std::string rebuilt;
+
+  std::istringstream lines(golden);
+  std::string line;
+  std::vector<std::string> client_chunks;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("O: ")) {
+      std::size_t eq = line.find('=');
+      apply_option(settings, line.substr(3, eq - 3), line.substr(eq + 1), commit_failure);
+      rebuilt += line + "\n";
+    } else if (line.starts_with("C: ")) {
+      client_chunks.push_back(line.substr(3));
+    }
+  }
+
+  bh::smtp::SessionMachine machine(settings, bh::ClientInfo{"192.0.2.1", 4000});
+  machine.greet();
+  auto drain = [&] {
+    while (true) {
+      auto event = machine.step();
+      std::string_view out = machine.output();
+      while (!out.empty()) {
+        std::size_t end = out.find("\r\n");
+        rebuilt += "S: " + std::string(out.substr(0, end)) + "\n";
+        out.remove_prefix(end == std::string_view::npos ? out.size() : end + 2);
+      }
+      machine.output().clear();
+      switch (event) {
+        case bh::smtp::SessionMachine::Event::need_input:
+          return;
+        case bh::smtp::SessionMachine::Event::close:
+          rebuilt += "E: close\n";
+          return;
+        case bh::smtp::SessionMachine::Event::start_tls:
+          rebuilt += "E: starttls\n";
+          machine.tls_started("TLSv1.3", "TLS_AES_256_GCM_SHA384", "CN=client", "AA:BB", true);
+          break;
+        case bh::smtp::SessionMachine::Event::commit: {
+          auto& draft = machine.draft();
+          std::string_view body = draft.content;
+          // Skip the Received header this hop added: up to the first line not
+          // starting with a tab after "Received:".
+          std::size_t pos = 0;
+          do {
+            pos = body.find("\r\n", pos) + 2;
+          } while (pos < body.size() && body[pos] == '\t');
+          std::string rcpts;
+          for (const auto& r : draft.envelope.recipients) rcpts += " " + r.address.path();
+          rebuilt +=
+              fmt::format("E: commit {} from={} to={} body=\"{}\"\n", draft.envelope.queue_id,
+                          draft.envelope.sender.path(), rcpts.substr(1), escape(body.substr(pos)));
+          machine.commit_finished(commit_failure);
+          break;
+        }
+      }
+    }
+  };
+  drain();
+  for (const std::string& chunk : client_chunks) {
+    rebuilt += "C: " + chunk + "\n";
+    std::string bytes = unescape(chunk);
+    auto space = machine.input_space(bytes.size());
+    std::copy(bytes.begin(), bytes.end(), space.begin());
+    machine.input_received(bytes.size());
+    drain();
+  }
+  return rebuilt;
+}
