@@ -1,5 +1,8 @@
 #include "server/config.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -141,6 +144,9 @@ bool parse_host_port(const std::string& text, ListenerConfig& out) {
     return false;
   }
   if (host.empty() || port == 0 || port > 65535) return false;
+  unsigned char binary[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), binary) != 1 && inet_pton(AF_INET6, host.c_str(), binary) != 1)
+    return false;
   out.host = host;
   out.port = static_cast<std::uint16_t>(port);
   return true;
@@ -199,12 +205,6 @@ void read_tls(TableReader& r, TlsConfig& tls) {
 }
 
 void check_references(Config& config, std::vector<std::string>& errors) {
-  std::set<std::string> names;
-  for (const auto& c : config.connectors) names.insert(c.name);
-  for (const auto& route : config.routes)
-    if (!names.contains(route.connector))
-      errors.push_back(fmt::format("{}: route: connector \"{}\" is not defined", config.source,
-                                   route.connector));
   if (config.listeners.empty())
     errors.push_back(
         fmt::format("{}: listener: at least one [[listener]] is required", config.source));
@@ -260,6 +260,15 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     });
     one_table(top, source, errors, "limits",
               [&](TableReader& r) { read_limits(r, config.limits); });
+    each_table(top, source, errors, "connector", [&](TableReader& r) {
+      connectors::ConnectorSettings c;
+      r.text("name", c.name, true);
+      r.text("type", c.type, true);
+      if (!c.type.empty() && !connectors::known_type(c.type))
+        r.error(*r.node("type"), "type", "unknown connector type \"" + c.type + "\"");
+      r.text("directory", c.directory, c.type == "file");
+      config.connectors.push_back(std::move(c));
+    });
     each_table(top, source, errors, "route", [&](TableReader& r) {
       Route route;
       r.strings("domains", route.domains, true);
@@ -270,16 +279,12 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
           r.error(*r.node("domains"), "domains", "\"" + domain + "\" is not a domain");
       }
       r.text("connector", route.connector, true);
+      bool defined = std::any_of(config.connectors.begin(), config.connectors.end(),
+                                 [&](const auto& c) { return c.name == route.connector; });
+      if (!route.connector.empty() && !defined)
+        r.error(*r.node("connector"), "connector",
+                "connector \"" + route.connector + "\" is not defined");
       config.routes.push_back(std::move(route));
-    });
-    each_table(top, source, errors, "connector", [&](TableReader& r) {
-      connectors::ConnectorSettings c;
-      r.text("name", c.name, true);
-      r.text("type", c.type, true);
-      if (!c.type.empty() && !connectors::known_type(c.type))
-        r.error(*r.node("type"), "type", "unknown connector type \"" + c.type + "\"");
-      r.text("directory", c.directory, c.type == "file");
-      config.connectors.push_back(std::move(c));
     });
   }
   if (errors.empty()) check_references(config, errors);

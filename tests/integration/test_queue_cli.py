@@ -146,3 +146,12 @@ def test_unknown_queue_id_fails(gateway, verb):
     r = gateway.cli("queue", verb, "NOSUCHQUEUEID")
     assert r.returncode != 0, f"queue {verb} of an unknown id must fail: {r.stdout}{r.stderr}"
     assert r.stderr.strip() or r.stdout.strip(), "an error message is expected"
+
+
+@pytest.mark.parametrize("order", ["queue -c FILE list", "queue list -c FILE"])
+def test_config_option_position(gateway, order):
+    """Both spellings of the documented `bridgehead queue list [-c FILE]` must work."""
+    import subprocess
+    args = [a if a != "FILE" else str(gateway.config) for a in order.split()]
+    r = subprocess.run([str(gateway.binary), *args], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, f"`bridgehead {order}` -> {r.returncode}: {r.stdout}{r.stderr}"

@@ -283,3 +283,19 @@ def test_sigterm_shuts_down_cleanly(gateway):
     status = gateway.stop(timeout=10)
     assert time.monotonic() - t0 < 10, "gateway ignored SIGTERM"
     assert status == 0, f"exit status {status} after SIGTERM:\n{gateway.log_text()[-2000:]}"
+
+
+def test_json_log_format(make_gateway):
+    import json
+    gw = make_gateway(server={"log_format": "json"})
+    qid = send_raw(gw.port, make_message("json log"))
+    gw.wait_delivered(qid)
+
+    def parsed():
+        out = []
+        for line in gw.log_text().splitlines():
+            if line.strip() and not line.startswith("===== start"):
+                out.append(json.loads(line))  # every line must be one JSON object
+        return out
+    assert wait_until(lambda: any(qid in json.dumps(o) for o in parsed()), 5), gw.log_text()
+    assert all(isinstance(o, dict) and "event" in o for o in parsed())

@@ -26,9 +26,11 @@ def _tls_transaction(gw, ctx, subject="tls message") -> tuple[str, bytes]:
     return r.queue_id(), msg
 
 
-def _lines_with(gw, needle: str, timeout=5.0) -> list[str]:
+def _lines_with(gw, needle: str, timeout=5.0, event="session") -> list[str]:
+    """Log lines of `event` (text format: "<time> <level> <event> k=v ...") containing needle."""
     def find():
-        return [l for l in gw.log_text().splitlines() if needle in l]
+        return [l for l in gw.log_text().splitlines()
+                if needle in l and re.search(rf"^\S+ \w+ {event} ", l)]
     return wait_until(find, timeout) or []
 
 
