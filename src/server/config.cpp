@@ -145,7 +145,8 @@ bool parse_host_port(const std::string& text, ListenerConfig& out) {
   }
   if (host.empty() || port == 0 || port > 65535) return false;
   unsigned char binary[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, host.c_str(), binary) != 1 && inet_pton(AF_INET6, host.c_str(), binary) != 1)
+  if (inet_pton(AF_INET, host.c_str(), binary) != 1 &&
+      inet_pton(AF_INET6, host.c_str(), binary) != 1)
     return false;
   out.host = host;
   out.port = static_cast<std::uint16_t>(port);

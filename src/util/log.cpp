@@ -70,7 +70,9 @@ void append_text_value(std::string& out, std::string_view text) {
 void init(Format format, Level level) {
   g_format = format;
   auto logger = spdlog::stderr_logger_mt("bridgehead");
-  logger->set_pattern(format == Format::json ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");
+  logger->set_pattern(format == Format::json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})"
+                                             : "%Y-%m-%dT%H:%M:%S.%eZ %l %v",
+                      spdlog::pattern_time_type::utc);
   logger->set_level(to_spdlog(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
@@ -78,6 +80,11 @@ void init(Format format, Level level) {
 
 Line& Line::kv(std::string_view key, std::string_view value) {
   fields_.push_back({std::string(key), std::string(value), false});
+  return *this;
+}
+
+Line& Line::kv(std::string_view key, bool value) {
+  fields_.push_back({std::string(key), value ? "true" : "false", true});
   return *this;
 }
 
@@ -94,7 +101,7 @@ Line& Line::kv(std::string_view key, unsigned long long value) {
 std::string Line::render(Format format) const {
   std::string out;
   if (format == Format::json) {
-    out = "{\"event\":";
+    out = "\"event\":";
     append_json_string(out, event_);
     for (const Field& field : fields_) {
       out.push_back(',');
@@ -106,7 +113,6 @@ std::string Line::render(Format format) const {
         append_json_string(out, field.value);
       }
     }
-    out.push_back('}');
     return out;
   }
   out = event_;

@@ -32,9 +32,10 @@ class Line {
   Line& kv(std::string_view key, unsigned long value) {
     return kv(key, static_cast<unsigned long long>(value));
   }
-  Line& kv(std::string_view key, bool value) { return kv(key, value ? "yes" : "no"); }
+  Line& kv(std::string_view key, bool value);
 
   void write(Level level = Level::info) const;
+  // JSON: the object's members without braces (the log pattern adds time and level).
   std::string render(Format format) const;
 
  private:

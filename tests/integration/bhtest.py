@@ -387,6 +387,7 @@ class Gateway:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.expect_exit = True
                 raise AssertionError(f"gateway exited with {self.proc.returncode} during startup:\n{self.log_text()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
@@ -404,6 +405,7 @@ class Gateway:
             except OSError:
                 pass
             time.sleep(0.05)
+        self.stop()
         raise AssertionError(f"gateway did not accept on port {self.port} within {timeout}s:\n{self.log_text()}")
 
     def alive(self) -> bool:

@@ -52,6 +52,60 @@ def test_smtp_smuggling_is_one_rejected_transaction(gateway, separator):
     _assert_nothing_queued(gateway)
 
 
+def test_command_line_limit_boundary(gateway):
+    """limits.command_line counts the CRLF: 2048 bytes pass, 2049 do not."""
+    with SmtpClient(gateway.port) as c:
+        c.greet()
+        c.expect("NOOP " + "x" * (2048 - 7), 250)
+        c.send("NOOP " + "x" * (2048 - 6) + "\r\n")
+        c.check(c.read_reply(), 500, "5.5.2", "2049-byte command")
+
+
+def test_text_line_limit_boundary(gateway):
+    """998 characters + CRLF is the longest legal text line."""
+    ok = make_message("998", b"a" * 998 + b"\r\n")
+    gateway.assert_delivered(send_raw(gateway.port, ok), ok)
+    with SmtpClient(gateway.port) as c:
+        _open_transaction(c)
+        c.send(make_message("999", b"a" * 999 + b"\r\n") + b".\r\n")
+        c.check(c.read_reply(), 500, "5.5.2", "999-character line")
+
+
+def test_message_size_boundary(make_gateway):
+    probe = make_message("size boundary", b"")
+    limit = len(probe) + 2000
+    gw = make_gateway(limits={"message_size": limit})
+    exact = make_message("size boundary", (b"b" * 98 + b"\r\n") * 20)
+    assert len(exact) == limit
+    gw.assert_delivered(send_raw(gw.port, exact), exact)
+    with SmtpClient(gw.port) as c:
+        _open_transaction(c)
+        c.send(make_message("size boundary", (b"b" * 98 + b"\r\n") * 20 + b"c\r\n") + b".\r\n")
+        c.check(c.read_reply(), 552, "5.3.4", "message one line over the limit")
+
+
+def test_session_timeout(make_gateway):
+    gw = make_gateway(limits={"session_timeout": 2})
+    with SmtpClient(gw.port) as c:
+        c.greet()
+        t0 = time.monotonic()
+        codes = []
+        while time.monotonic() - t0 < 8:
+            try:
+                r = c.cmd("NOOP")
+            except (ConnectionError, OSError):
+                break
+            codes.append((r.code, r.enhanced))
+            if r.code != 250:
+                break
+            time.sleep(0.3)
+        if codes[-1][0] == 250:  # the 421 may arrive unsolicited, between two NOOPs
+            codes.append((c.read_reply(timeout=2).code, "4.4.2"))
+        assert codes[-1][0] == 421 and codes[-1][1] == "4.4.2", f"{codes}\n{c.dump()}"
+        assert 1.5 <= time.monotonic() - t0 <= 6
+        assert c.wait_closed(5)
+
+
 def test_bare_lf_in_command_line(gateway):
     with SmtpClient(gateway.port) as c:
         c.greet()
@@ -193,8 +247,9 @@ def test_idle_timeout_in_data(make_gateway):
     _assert_nothing_queued(gw, wait=0.5)
 
 
-def test_connections_per_ip(make_gateway):
-    gw = make_gateway(limits={"connections_per_ip": 2})
+@pytest.mark.parametrize("limit", ["connections_per_ip", "connections"])
+def test_connection_limits(make_gateway, limit):
+    gw = make_gateway(limits={limit: 2})
     c1, c2 = SmtpClient(gw.port), SmtpClient(gw.port)
     try:
         c1.expect(None, 220)

@@ -299,3 +299,32 @@ def test_json_log_format(make_gateway):
         return out
     assert wait_until(lambda: any(qid in json.dumps(o) for o in parsed()), 5), gw.log_text()
     assert all(isinstance(o, dict) and "event" in o for o in parsed())
+
+
+def test_discard_connector(make_gateway):
+    gw = make_gateway(start=False,
+                      routes=[{"domains": ["example.test"], "connector": "files"},
+                              {"domains": ["void.test"], "connector": "void"}],
+                      connectors=[{"name": "files", "type": "file", "directory": None},
+                                  {"name": "void", "type": "discard"}])
+    gw.overrides["connectors"][0]["directory"] = gw.outdir
+    gw.start()
+    qid = send_raw(gw.port, make_message("to the void"), rcpts=("x@void.test",))
+    assert wait_until(lambda: gw.queue_list() == {}, 10), gw.queue_list()
+    assert not gw.eml_path(qid).exists()
+    msg = make_message("to files")
+    gw.assert_delivered(send_raw(gw.port, msg), msg)
+
+
+def test_second_listener(make_gateway, pki):
+    from bhtest import free_port
+    port2 = free_port()
+    gw = make_gateway(extra_toml=f'\n[[listener]]\naddress = "127.0.0.1:{port2}"\nrequire_tls = true\n')
+    msg = make_message("first listener")
+    gw.assert_delivered(send_raw(gw.port, msg), msg)
+    with SmtpClient(port2) as c:
+        c.greet()
+        c.expect("MAIL FROM:<a@origin.test>", 530, "5.7.0")
+        c.starttls(pki.client_context())
+        c.ehlo()
+        c.expect("MAIL FROM:<a@origin.test>", 250)

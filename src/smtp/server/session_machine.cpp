@@ -73,6 +73,7 @@ std::optional<std::string_view> SessionMachine::next_line() {
   while (true) {
     const char* begin = input_.data() + input_begin_;
     std::size_t available = input_end_ - input_begin_;
+    if (available == 0) return std::nullopt;
     const char* newline = static_cast<const char*>(std::memchr(begin, '\n', available));
     if (newline == nullptr) {
       if (available >= settings_.limits.command_line) {
