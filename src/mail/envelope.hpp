@@ -49,6 +49,7 @@ struct Envelope {
   DsnReturn ret = DsnReturn::unspecified;
   std::string envid;  // xtext-decoded
   ClientInfo client;
+  bool delay_warned = false;  // a delay DSN went out already (sent once)
 };
 
 }  // namespace bh

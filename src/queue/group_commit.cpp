@@ -53,6 +53,26 @@ void GroupCommit::complete(Job& job, std::string error) {
   job.work.reset();
 }
 
+namespace {
+
+// One line per message: the trace's first entry, before any delivery line.
+void log_message(const Envelope& e, std::size_t size, const std::string& error) {
+  log::Line("message")
+      .kv("id", e.queue_id)
+      .kv("from", e.sender.null() ? "<>" : e.sender.text())
+      .kv("rcpts", e.recipients.size())
+      .kv("size", size)
+      .kv("peer", e.client.ip)
+      .kv("tls", e.client.tls_version.empty() ? "none" : e.client.tls_version)
+      .kv("cipher", e.client.tls_cipher)
+      .kv("client_cert", e.client.cert_subject.empty() ? "none" : e.client.cert_subject)
+      .kv("result", error.empty() ? "queued" : "failed")
+      .kv("reason", error)
+      .write(error.empty() ? log::Level::info : log::Level::error);
+}
+
+}  // namespace
+
 void GroupCommit::run() {
   std::deque<Job> batch;
   while (true) {
@@ -69,6 +89,7 @@ void GroupCommit::run() {
 
 void GroupCommit::write_batch(std::deque<Job>& batch) {
   std::vector<std::string> errors(batch.size());
+  std::vector<std::size_t> sizes(batch.size());
   bool any_written = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const std::string& id = batch[i].envelope.queue_id;
@@ -82,6 +103,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     } else {
       any_written = true;
     }
+    sizes[i] = batch[i].content.size();
     batch[i].content = std::string();  // free the memory early
   }
   // One flush for the file data and the directory entries of the batch.
@@ -97,14 +119,8 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
   }
   ++batches_;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (errors[i].empty()) {
-      on_durable_(batch[i].envelope.queue_id);
-    } else {
-      log::Line("queue_error")
-          .kv("id", batch[i].envelope.queue_id)
-          .kv("reason", errors[i])
-          .write(log::Level::error);
-    }
+    log_message(batch[i].envelope, sizes[i], errors[i]);
+    if (errors[i].empty()) on_durable_(batch[i].envelope.queue_id);
     complete(batch[i], errors[i]);
   }
 }

@@ -136,6 +136,7 @@ std::string serialize_envelope(const Envelope& e, std::size_t content_size) {
   line("cert-subject", encode(e.client.cert_subject));
   line("cert-fingerprint", encode(e.client.cert_fingerprint));
   line("cert-verified", e.client.cert_verified ? "1" : "0");
+  if (e.delay_warned) line("delay-warned", "1");
   for (const Recipient& r : e.recipients) {
     line("rcpt", fmt::format("{} {} {}", encode(r.address.text()), r.notify, encode(r.orcpt)));
   }
@@ -199,6 +200,8 @@ Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* conten
       text(e.client.cert_fingerprint);
     } else if (key == "cert-verified") {
       e.client.cert_verified = line == "1";
+    } else if (key == "delay-warned") {
+      e.delay_warned = line == "1";
     } else if (key == "rcpt") {
       Recipient r;
       auto address = decode(next_field(line));

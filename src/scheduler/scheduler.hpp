@@ -1,8 +1,8 @@
-// Moves messages from incoming/ into a bounded active window, hands them to
-// their connectors and records the outcome: delivered messages leave the
-// spool, deferred ones wait in deferred/ (file mtime = next attempt, as
-// Postfix does), messages with refused recipients go to hold/ until DSNs
-// exist. Runs on its own thread; deliveries run on a small thread pool.
+// Moves messages from incoming/ into a bounded active window, hands their
+// recipients to the connectors their routes name, and records the outcome
+// (scheduler/outcome.hpp). Deferred messages wait in deferred/ with the
+// next attempt as the file's mtime, as Postfix does. Runs on its own
+// thread; loading and recording run on a small thread pool.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -18,16 +19,16 @@
 #include "connectors/registry.hpp"
 #include "policy/routes.hpp"
 #include "queue/spool.hpp"
+#include "scheduler/outcome.hpp"
 
 namespace bh {
 
 struct SchedulerSettings {
   std::size_t active_limit = 1000;
-  std::chrono::seconds retry_delay{300};
-  std::chrono::seconds max_retry_delay{4000};
-  std::chrono::seconds max_lifetime{432000};
-  std::chrono::milliseconds incoming_scan{1000};  // picks up `queue release/retry`
-  unsigned delivery_threads = 4;
+  OutcomeSettings outcome;
+  std::chrono::milliseconds incoming_scan{1000};  // picks up `queue release/retry/flush`
+  unsigned pool_threads = 4;
+  std::function<std::string()> make_queue_id;
 };
 
 class Scheduler {
@@ -42,7 +43,7 @@ class Scheduler {
   void message_arrived(const std::string& id);
 
  private:
-  enum class Disposition { delivered, deferred, held, gone };
+  struct Attempt;
 
   void enqueue(const std::string& id);
   void pump();
@@ -51,8 +52,9 @@ class Scheduler {
   void load_deferred();
   void arm_deferred_timer();
   void deferred_due();
-  Disposition deliver(const std::string& id);
-  void finished(const std::string& id, Disposition disposition);
+  void start_attempt(const std::string& id);
+  void finish_attempt(const std::shared_ptr<Attempt>& attempt);
+  void finished(const std::string& id, const RecordedOutcome& outcome);
 
   const queue::Spool& spool_;
   const RoutingTable& routes_;
@@ -61,7 +63,7 @@ class Scheduler {
   boost::asio::io_context io_;
   boost::asio::steady_timer scan_timer_;
   boost::asio::steady_timer deferred_timer_;
-  boost::asio::thread_pool delivery_pool_;
+  boost::asio::thread_pool pool_;
   std::thread thread_;
   std::deque<std::string> ready_;
   std::unordered_set<std::string> known_;  // in ready_ or active

@@ -257,7 +257,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       r.number("active_limit", config.queue.active_limit, 1, 1000000);
       r.number("retry_delay", config.queue.retry_delay, 1, 86400);
       r.number("max_retry_delay", config.queue.max_retry_delay, 1, 86400 * 7);
-      r.number("max_queue_lifetime", config.queue.max_lifetime, 60, 86400 * 365);
+      r.number("max_queue_lifetime", config.queue.max_lifetime, 1, 86400 * 365);
+      r.number("delay_warning_time", config.queue.delay_warning, 1, 86400 * 365);
     });
     one_table(top, source, errors, "limits",
               [&](TableReader& r) { read_limits(r, config.limits); });

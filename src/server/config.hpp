@@ -37,6 +37,7 @@ struct QueueConfig {
   std::int64_t retry_delay = 300;
   std::int64_t max_retry_delay = 4000;
   std::int64_t max_lifetime = 432000;
+  std::int64_t delay_warning = 14400;
 };
 
 struct Config {

@@ -71,9 +71,12 @@ int run_gateway(const Config& config) {
 
   SchedulerSettings scheduler_settings;
   scheduler_settings.active_limit = static_cast<std::size_t>(config.queue.active_limit);
-  scheduler_settings.retry_delay = std::chrono::seconds(config.queue.retry_delay);
-  scheduler_settings.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
-  scheduler_settings.max_lifetime = std::chrono::seconds(config.queue.max_lifetime);
+  scheduler_settings.outcome.hostname = config.hostname;
+  scheduler_settings.outcome.retry_delay = std::chrono::seconds(config.queue.retry_delay);
+  scheduler_settings.outcome.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
+  scheduler_settings.outcome.max_lifetime = std::chrono::seconds(config.queue.max_lifetime);
+  scheduler_settings.outcome.delay_warning = std::chrono::seconds(config.queue.delay_warning);
+  scheduler_settings.make_queue_id = make_queue_id;
   Scheduler scheduler(spool, routes, *registry, scheduler_settings);
   queue::GroupCommit commit(spool,
                             [&scheduler](const std::string& id) { scheduler.message_arrived(id); });

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   std::string id;
   auto* list = queue->add_subcommand("list", "List every queued message");
   auto* flush = queue->add_subcommand("flush", "Try every deferred message now");
+  // -c may come before or after the queue action.
+  list->fallthrough();
+  flush->fallthrough();
   struct IdCommand {
     const char* name;
     const char* help;
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   for (auto& command : id_commands) {
     command.sub = queue->add_subcommand(command.name, command.help);
     command.sub->add_option("id", id, "queue id")->required();
+    command.sub->fallthrough();
   }
 
   CLI11_PARSE(app, argc, argv);

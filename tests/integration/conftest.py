@@ -8,17 +8,36 @@ loopback port, so tests may run in parallel.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import time
+
 import pytest
 
 from bhtest import Gateway, bridgehead_bin, make_pki
 
 
-@pytest.fixture(scope="session")
-def bh_bin():
+@pytest.fixture(scope="session", autouse=True)
+def bh_bin(tmp_path_factory):
+    """A snapshot of the gateway binary, so a rebuild during the run cannot break tests.
+    BRIDGEHEAD_BIN is pointed at the copy for everything that calls bridgehead_bin()."""
     b = bridgehead_bin()
     if not b.exists():
         pytest.fail(f"gateway binary not found: {b} (build it or set BRIDGEHEAD_BIN)", pytrace=False)
-    return b
+    dest = tmp_path_factory.mktemp("bin") / "bridgehead"
+    for _ in range(30):  # the binary may be in the middle of being linked
+        try:
+            before = b.stat()
+            shutil.copy2(b, dest)
+            if b.stat().st_mtime == before.st_mtime and os.access(b, os.X_OK):
+                break
+        except OSError:
+            pass
+        time.sleep(2)
+    else:
+        pytest.fail(f"could not copy a stable {b}", pytrace=False)
+    os.environ["BRIDGEHEAD_BIN"] = str(dest)
+    return dest
 
 
 @pytest.fixture(scope="session")

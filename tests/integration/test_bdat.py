@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bhtest import SmtpClient, make_message
 
 
@@ -132,12 +134,32 @@ def test_data_after_bdat_is_refused(gateway):
     assert gateway.delivered() == []
 
 
-def test_bdat_bad_argument(gateway):
+@pytest.mark.parametrize("command", ["BDAT abc", "BDAT"])
+def test_bdat_bad_argument(gateway, command):
+    """501 5.5.4. The chunk size is unknown, so the server may give up on the session,
+    but RFC 5321 3.8 says it closes only after a 421 reply."""
     with SmtpClient(gateway.port) as c:
         _begin(c)
-        c.expect("BDAT abc", 501)
-        c.expect("BDAT", 501)
-        c.expect("NOOP", 250)
+        c.expect(command, 501, "5.5.4")
+        try:
+            r = c.cmd("NOOP")
+        except (ConnectionError, OSError):
+            raise AssertionError(f"connection closed without a 421 reply\n{c.dump()}")
+        assert r.code in (250, 421), c.dump()
+
+
+def test_bdat_trailing_bare_cr_is_not_silently_dropped(gateway):
+    """A last chunk ending in a lone CR: refuse it (bare CR, 550 5.5.2) or keep the byte."""
+    msg = make_message("bdat trailing cr") + b"tail\r"
+    with SmtpClient(gateway.port) as c:
+        _begin(c)
+        r = _bdat(c, msg, last=True)
+        c.expect("QUIT", 221)
+    if r.code == 550:
+        assert r.enhanced == "5.5.2", c.dump()
+        return
+    c.check(r, 250, "2.0.0")
+    gateway.assert_delivered(r.queue_id(), msg)
 
 
 def test_bdat_over_message_size(make_gateway):

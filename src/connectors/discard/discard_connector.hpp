@@ -8,8 +8,8 @@ namespace bh::connectors {
 // benchmarks and sinks.
 class DiscardConnector final : public Connector {
  public:
-  std::vector<RecipientResult> deliver(const DeliveryRequest& request) override {
-    return same_for_all(request, {Outcome::delivered, "2.0.0", "discarded"});
+  void deliver(DeliveryRequest request, DeliveryDone done) override {
+    done(same_for_all(request, {Outcome::delivered, "2.0.0", "discarded", "", "delivered"}));
   }
 };
 

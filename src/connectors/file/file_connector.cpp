@@ -51,13 +51,13 @@ std::string write_durably(const std::filesystem::path& directory, const std::str
 
 }  // namespace
 
-std::vector<RecipientResult> FileConnector::deliver(const DeliveryRequest& request) {
-  std::string error =
-      write_durably(directory_, request.envelope.queue_id + ".eml", request.content);
-  if (!error.empty()) return same_for_all(request, {Outcome::deferred, "4.3.0", error});
-  return same_for_all(request, {Outcome::delivered, "2.0.0",
-                                fmt::format("written to {}/{}.eml", directory_.string(),
-                                            request.envelope.queue_id)});
+void FileConnector::deliver(DeliveryRequest request, DeliveryDone done) {
+  const std::string& id = request.envelope().queue_id;
+  std::string error = write_durably(directory_, id + ".eml", request.content());
+  if (!error.empty()) return done(same_for_all(request, {Outcome::deferred, "4.3.0", error}));
+  done(same_for_all(
+      request, {Outcome::delivered, "2.0.0",
+                fmt::format("written to {}/{}.eml", directory_.string(), id), "", "delivered"}));
 }
 
 }  // namespace bh::connectors

@@ -12,7 +12,8 @@ namespace bh::connectors {
 class FileConnector final : public Connector {
  public:
   explicit FileConnector(std::filesystem::path directory) : directory_(std::move(directory)) {}
-  std::vector<RecipientResult> deliver(const DeliveryRequest& request) override;
+  // Blocking file I/O on the calling (delivery pool) thread.
+  void deliver(DeliveryRequest request, DeliveryDone done) override;
 
  private:
   std::filesystem::path directory_;

@@ -25,6 +25,14 @@ void DataDecoder::end_line(std::size_t terminator_bytes) {
   line_length_ = 0;
 }
 
+void DataDecoder::finish_raw() {
+  if (state_ == State::after_cr) {
+    bare_cr_ = true;
+    emit("\r");
+    state_ = State::middle;
+  }
+}
+
 std::size_t DataDecoder::feed(std::string_view bytes) {
   std::size_t i = 0;
   const std::size_t n = bytes.size();

@@ -26,6 +26,9 @@ class DataDecoder {
   // the end of DATA was found: the rest belongs to the next command).
   std::size_t feed(std::string_view bytes);
 
+  // End of the last BDAT chunk: a CR still waiting for its LF is a bare CR.
+  void finish_raw();
+
   bool done() const { return state_ == State::done; }
   bool bare_line_ending() const { return bare_lf_ || bare_cr_; }
   bool too_big() const { return total_ > limits_.message_size; }

@@ -88,22 +88,6 @@ void log_session(const SessionMachine& machine, Clock::time_point started) {
       .write();
 }
 
-void log_message(const MessageDraft& draft, std::size_t size, const std::string& error) {
-  const Envelope& e = draft.envelope;
-  log::Line("message")
-      .kv("id", e.queue_id)
-      .kv("from", e.sender.null() ? "<>" : e.sender.text())
-      .kv("rcpts", e.recipients.size())
-      .kv("size", size)
-      .kv("peer", e.client.ip)
-      .kv("tls", e.client.tls_version.empty() ? "none" : e.client.tls_version)
-      .kv("cipher", e.client.tls_cipher)
-      .kv("client_cert", e.client.cert_subject.empty() ? "none" : e.client.cert_subject)
-      .kv("result", error.empty() ? "queued" : "failed")
-      .kv("reason", error)
-      .write(error.empty() ? log::Level::info : log::Level::error);
-}
-
 // Returns false when the handshake failed and the connection is unusable.
 asio::awaitable<bool> start_tls(Connection& c, SessionMachine& machine,
                                 asio::ssl::context& context) {
@@ -194,10 +178,8 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
         break;
       case SessionMachine::Event::commit: {
         MessageDraft& draft = machine.draft();
-        std::size_t size = draft.content.size();
         std::string error = co_await context.commit.async_commit(
             draft.envelope, std::move(draft.content), asio::use_awaitable);
-        log_message(draft, size, error);
         machine.commit_finished(error);
         break;
       }

@@ -303,9 +303,13 @@ void SessionMachine::on_bdat(std::string_view argument) {
   if (!args) {
     // Without a valid size the chunk cannot be skipped: the stream is lost.
     reply(501, "5.5.4", "Syntax: BDAT size [LAST]");
+    reply(421, "4.5.4",
+          fmt::format("{} Error: cannot find the end of a BDAT chunk of unknown size; closing",
+                      settings_.hostname));
     return close_with("unparseable BDAT");
   }
   bdat_remaining_ = args->size;
+  bdat_chunk_size_ = args->size;
   bdat_last_ = args->last;
   phase_ = Phase::bdat;
   // RFC 3030 2: the chunk is read even when it will be refused.
@@ -334,8 +338,9 @@ void SessionMachine::step_bdat() {
     return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
   }
   if (!bdat_last_) {
-    return reply(250, "2.0.0", fmt::format("{} octets received", decoder_->total()));
+    return reply(250, "2.0.0", fmt::format("{} octets received", bdat_chunk_size_));
   }
+  decoder_->finish_raw();
   finish_content();
 }
 

@@ -120,6 +120,7 @@ class SessionMachine {
   MessageDraft draft_;
   std::unique_ptr<DataDecoder> decoder_;
   std::uint64_t bdat_remaining_ = 0;
+  std::uint64_t bdat_chunk_size_ = 0;
   bool bdat_last_ = false;
   bool bdat_failed_ = false;   // a chunk was refused: later ones are refused until RSET
   bool bdat_discard_ = false;  // the current chunk is read and dropped

@@ -1,0 +1,162 @@
+#include "mail/dsn.hpp"
+
+#include <fmt/format.h>
+
+#include "smtp/server/received_header.hpp"
+
+namespace bh {
+namespace {
+
+std::string_view subject_of(DsnKind kind) {
+  switch (kind) {
+    case DsnKind::failure:
+      return "Undelivered Mail Returned to Sender";
+    case DsnKind::delay:
+      return "Delayed Mail (still being retried)";
+    case DsnKind::success:
+      return "Successful Mail Delivery Report";
+  }
+  return "";
+}
+
+std::string_view explanation_of(DsnKind kind) {
+  switch (kind) {
+    case DsnKind::failure:
+      return "Your message could not be delivered to one or more recipients.\r\n"
+             "It has been returned with this report. The reasons are listed below.";
+    case DsnKind::delay:
+      return "Your message could not be delivered yet to one or more recipients.\r\n"
+             "Delivery will be retried; you do not need to resend it.";
+    case DsnKind::success:
+      return "Your message was delivered to the recipients listed below.";
+  }
+  return "";
+}
+
+// DSN fields hold printable ASCII; anything else is replaced.
+std::string field_text(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) out.push_back(c >= 32 && c < 127 ? static_cast<char>(c) : '?');
+  return out;
+}
+
+std::string original_header(std::string_view content) {
+  std::size_t end = content.find("\r\n\r\n");
+  return std::string(end == std::string_view::npos ? content : content.substr(0, end + 2));
+}
+
+}  // namespace
+
+bool dsn_wanted(const Recipient& recipient, DsnKind kind) {
+  unsigned notify = recipient.notify;
+  if (notify & notify_never) return false;
+  if (notify == 0) return kind != DsnKind::success;
+  switch (kind) {
+    case DsnKind::failure:
+      return notify & notify_failure;
+    case DsnKind::delay:
+      return notify & notify_delay;
+    case DsnKind::success:
+      return notify & notify_success;
+  }
+  return false;
+}
+
+Envelope dsn_envelope(const DsnRequest& request, const std::string& dsn_queue_id) {
+  Envelope envelope;
+  envelope.queue_id = dsn_queue_id;
+  envelope.arrival = request.now;
+  envelope.sender = Address{};  // null sender: a DSN is never bounced back
+  envelope.recipients.push_back(Recipient{request.original->sender, notify_never, ""});
+  envelope.body = BodyType::eight_bit_mime;
+  envelope.smtputf8 = request.original->smtputf8;
+  envelope.client.ip = "127.0.0.1";
+  envelope.client.helo = request.reporting_host;
+  return envelope;
+}
+
+std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id) {
+  const Envelope& original = *request.original;
+  std::string boundary = fmt::format("{}/{}", dsn_queue_id, request.reporting_host);
+  std::string date = smtp::rfc5322_date(request.now);
+  std::string out;
+  auto add = [&out](std::string_view text) {
+    out += text;
+    out += "\r\n";
+  };
+
+  add(fmt::format("From: MAILER-DAEMON@{} (Mail Delivery System)", request.reporting_host));
+  add(fmt::format("To: <{}>", original.sender.text()));
+  add(fmt::format("Subject: {}", subject_of(request.kind)));
+  add(fmt::format("Date: {}", date));
+  add(fmt::format("Message-ID: <{}.dsn@{}>", dsn_queue_id, request.reporting_host));
+  add("Auto-Submitted: auto-replied");
+  add("MIME-Version: 1.0");
+  add(
+      fmt::format("Content-Type: multipart/report; report-type=delivery-status;\r\n"
+                  "\tboundary=\"{}\"",
+                  boundary));
+  add("");
+  add("This is a MIME-encapsulated message.");
+  add("");
+
+  add("--" + boundary);
+  add("Content-Type: text/plain; charset=us-ascii");
+  add("");
+  add(fmt::format("This is the mail system at host {}.", request.reporting_host));
+  add("");
+  add(explanation_of(request.kind));
+  add("");
+  for (const DsnRecipient& r : request.recipients)
+    add(fmt::format("<{}>: {}", field_text(r.recipient.address.text()), field_text(r.diagnostic)));
+  add("");
+
+  add("--" + boundary);
+  add("Content-Type: message/delivery-status");
+  add("");
+  add(fmt::format("Reporting-MTA: dns; {}", request.reporting_host));
+  add(fmt::format("X-Bridgehead-Queue-ID: {}", original.queue_id));
+  if (!original.envid.empty())
+    add(fmt::format("Original-Envelope-Id: {}", field_text(original.envid)));
+  add(fmt::format("Arrival-Date: {}", smtp::rfc5322_date(original.arrival)));
+  for (const DsnRecipient& r : request.recipients) {
+    add("");
+    add(fmt::format("Final-Recipient: rfc822; {}", field_text(r.recipient.address.text())));
+    if (!r.recipient.orcpt.empty()) {
+      std::string_view orcpt = r.recipient.orcpt;
+      std::size_t semicolon = orcpt.find(';');
+      add(fmt::format("Original-Recipient: {}; {}", field_text(orcpt.substr(0, semicolon)),
+                      field_text(orcpt.substr(semicolon + 1))));
+    }
+    add(fmt::format("Action: {}", r.action));
+    add(fmt::format("Status: {}", r.status));
+    if (!r.remote_mta.empty()) add(fmt::format("Remote-MTA: dns; {}", field_text(r.remote_mta)));
+    if (!r.diagnostic.empty())
+      add(fmt::format("Diagnostic-Code: {}; {}", r.remote_mta.empty() ? "x-bridgehead" : "smtp",
+                      field_text(r.diagnostic)));
+    add(fmt::format("Last-Attempt-Date: {}", date));
+    if (request.kind == DsnKind::delay && request.will_retry_until > 0)
+      add(fmt::format("Will-Retry-Until: {}", smtp::rfc5322_date(request.will_retry_until)));
+  }
+  add("");
+
+  add("--" + boundary);
+  bool full = original.ret != DsnReturn::headers &&
+              request.original_content.size() <= request.return_limit &&
+              request.kind == DsnKind::failure;
+  if (full) {
+    add("Content-Type: message/rfc822");
+    add("");
+    out += request.original_content;
+    if (!request.original_content.ends_with("\r\n")) out += "\r\n";
+  } else {
+    add("Content-Type: text/rfc822-headers");
+    add("");
+    out += original_header(request.original_content);
+  }
+  add("");
+  add("--" + boundary + "--");
+  return out;
+}
+
+}  // namespace bh

@@ -1,0 +1,50 @@
+#include "queue/inject.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace bh::queue {
+namespace {
+
+Status write_synced(const std::filesystem::path& path, const Envelope& envelope,
+                    std::string_view content) {
+  ::unlink(path.c_str());
+  if (auto written = Spool::write_file(path, envelope, content); !written) return written;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return system_error("open " + path.string(), errno);
+  int result = ::fsync(fd);
+  int error = errno;
+  ::close(fd);
+  if (result != 0) return system_error("fsync " + path.string(), error);
+  return ok_status();
+}
+
+Status place(const Spool& spool, const std::filesystem::path& tmp, State state,
+             const std::string& id) {
+  auto target = spool.file(state, id);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    int error = errno;
+    ::unlink(tmp.c_str());
+    return system_error("rename " + target.string(), error);
+  }
+  return sync_directory(spool.folder(state));
+}
+
+}  // namespace
+
+Status inject(const Spool& spool, const Envelope& envelope, std::string_view content) {
+  auto tmp = spool.tmp_folder() / (envelope.queue_id + ".new");
+  if (auto written = write_synced(tmp, envelope, content); !written) return written;
+  return place(spool, tmp, State::incoming, envelope.queue_id);
+}
+
+Status rewrite(const Spool& spool, State state, const Envelope& envelope,
+               std::string_view content) {
+  auto tmp = spool.tmp_folder() / (envelope.queue_id + ".rewrite");
+  if (auto written = write_synced(tmp, envelope, content); !written) return written;
+  return place(spool, tmp, state, envelope.queue_id);
+}
+
+}  // namespace bh::queue

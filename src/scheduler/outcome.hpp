@@ -1,0 +1,37 @@
+// What happens to a message after a delivery attempt: recipients that are
+// done leave the queue file, refused ones are reported to the sender in a
+// DSN, the rest wait in deferred/ (a delay DSN once, after delay_warning).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "queue/spool.hpp"
+
+namespace bh {
+
+struct OutcomeSettings {
+  std::string hostname = "localhost";  // Reporting-MTA of DSNs
+  std::chrono::seconds retry_delay{300};
+  std::chrono::seconds max_retry_delay{4000};
+  std::chrono::seconds max_lifetime{432000};
+  std::chrono::seconds delay_warning{14400};
+};
+
+enum class Disposition { delivered, deferred, held, gone };
+
+struct RecordedOutcome {
+  Disposition disposition = Disposition::gone;
+  std::vector<std::string> new_messages;  // DSNs placed in incoming/
+};
+
+// Runs on a delivery thread (blocking file I/O). The message is in active/.
+RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings& settings,
+                               const queue::QueuedMessage& message,
+                               const std::vector<connectors::RecipientResult>& results,
+                               const std::function<std::string()>& make_queue_id);
+
+}  // namespace bh
