@@ -1,8 +1,13 @@
 # shellcheck shell=bash
 # A throw-away Bridgehead gateway for benchmarks. Sourced, not executed.
 #
-#   bh_setup DIR PORT   write DIR/bridgehead.toml (durable spool under DIR/spool,
-#                       example.test -> discard connector, no TLS)
+#   bh_setup DIR PORT [RELAY]
+#                       write DIR/bridgehead.toml (durable spool under DIR/spool,
+#                       example.test -> discard connector, no TLS). With
+#                       RELAY=HOST:PORT example.test goes to a type = "smtp"
+#                       connector "relay" with smarthosts = [RELAY], tls = "none"
+#                       (BENCH_BH_RELAY_CONNECTIONS, default 20, connections and
+#                       BENCH_BH_RELAY_PER_CONNECTION, default 1000, messages each).
 #   bh_start            bridgehead check-config, then bridgehead run -c CFG in the
 #                       background (cwd DIR, output in DIR/bridgehead.log)
 #   bh_verify           one swaks message, waits until the spool is empty again
@@ -20,8 +25,30 @@ BH_CFG=""
 bh_setup() {
   BH_DIR=$1
   BH_PORT=$2
+  local relay=${3:-} connector
   BH_CFG=$BH_DIR/bridgehead.toml
   mkdir -p "$BH_DIR/spool"
+  if [ -n "$relay" ]; then
+    connector="[[route]]
+domains = [\"example.test\"]
+connector = \"relay\"
+
+[[connector]]
+name = \"relay\"
+type = \"smtp\"
+smarthosts = [\"$relay\"]
+tls = \"none\"
+max_connections = ${BENCH_BH_RELAY_CONNECTIONS:-20}
+max_messages_per_connection = ${BENCH_BH_RELAY_PER_CONNECTION:-1000}"
+  else
+    connector="[[route]]
+domains = [\"example.test\"]
+connector = \"bench-discard\"
+
+[[connector]]
+name = \"bench-discard\"
+type = \"discard\""
+  fi
   cat > "$BH_CFG" <<TOML
 # Benchmark configuration written by bench/lib/bridgehead.sh.
 [server]
@@ -40,13 +67,7 @@ directory = "$BH_DIR/spool"
 connections = 20000
 connections_per_ip = 1000
 
-[[route]]
-domains = ["example.test"]
-connector = "bench-discard"
-
-[[connector]]
-name = "bench-discard"
-type = "discard"
+$connector
 TOML
 }
 

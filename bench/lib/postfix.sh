@@ -1,25 +1,50 @@
 # shellcheck shell=bash
 # A private, throw-away Postfix instance for benchmarks. Sourced, not executed.
 #
-#   pf_setup DIR PORT   write DIR/etc/{main.cf,master.cf}; queue and data dirs under DIR
+#   pf_setup DIR PORT [RELAY]
+#                       write DIR/etc/{main.cf,master.cf}; queue and data dirs under DIR.
+#                       Without RELAY every message goes to discard(8); with
+#                       RELAY=HOST:PORT (an IP address) everything is relayed
+#                       there by the smtp(8) client (relayhost = [HOST]:PORT).
 #   pf_start            postfix -c DIR/etc start (never the system instance)
-#   pf_verify           one swaks message, waits until the discard agent logged it
+#   pf_verify           one swaks message, waits until it was logged status=sent
 #   pf_stop             postfix -c DIR/etc stop, waits for the master to exit
 #   pf_queue_count      messages still in the queue (maildrop/incoming/active/deferred/hold)
 #   pf_master_pid       PID of this instance's master process
 #
-# Every accepted message goes to the discard(8) transport. The instance runs
+# Every accepted message goes to the discard(8) transport (or, in relay mode, to
+# the smtp(8) client and the relay host: plain text, no MX lookup). The instance runs
 # as root with mail_owner=postfix, no chroot, loopback only, and logs to
 # DIR/maillog through postlogd (no syslog needed).
 
 PF_DIR=""
 PF_PORT=""
+PF_RELAY=""
 PF_STARTED=0
 
 pf_setup() {
   PF_DIR=$1
   PF_PORT=$2
-  local limit=${BENCH_POSTFIX_PROCESS_LIMIT:-200}
+  PF_RELAY=${3:-}
+  local limit=${BENCH_POSTFIX_PROCESS_LIMIT:-200} transport_cf extra_services=""
+  if [ -n "$PF_RELAY" ]; then
+    transport_cf="# Every accepted message is relayed to the sink by the smtp(8) client
+# (default_destination_concurrency_limit = 20 and connection caching: defaults).
+relayhost = [${PF_RELAY%:*}]:${PF_RELAY##*:}
+default_transport = smtp
+relay_transport = smtp
+local_transport = error:local delivery is disabled
+virtual_transport = error:virtual delivery is disabled
+smtp_tls_security_level = none"
+    extra_services="smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp"
+  else
+    transport_cf="# Every accepted message is thrown away by the discard(8) agent.
+default_transport = discard
+relay_transport = discard
+local_transport = discard
+virtual_transport = discard"
+  fi
   mkdir -p "$PF_DIR/etc" "$PF_DIR/queue" "$PF_DIR/data"
   # post-install wants the queue root owned by root and the data dir by postfix.
   chown root:root "$PF_DIR/queue"
@@ -44,11 +69,7 @@ mydestination =
 mynetworks = 127.0.0.0/8
 mynetworks_style = host
 relay_domains =
-# Every accepted message is thrown away by the discard(8) agent.
-default_transport = discard
-relay_transport = discard
-local_transport = discard
-virtual_transport = discard
+$transport_cf
 alias_maps =
 alias_database =
 local_recipient_maps =
@@ -85,6 +106,7 @@ local     unix  -       n       n       -       -       local
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+$extra_services
 MASTERCF
 
   postconf -c "$PF_DIR/etc" -n >/dev/null 2>"$PF_DIR/postconf.err" || {
@@ -119,9 +141,10 @@ pf_start() {
   log "postfix: running, master pid $pid"
 }
 
-# pf_sent_count: deliveries the discard agent has logged so far.
+# pf_sent_count: deliveries the discard agent (relay mode: the smtp client) has
+# logged so far.
 pf_sent_count() {
-  grep -c 'postfix/discard\[[0-9]*\]: .* status=sent' "$PF_DIR/maillog" 2>/dev/null || true
+  grep -Ec 'postfix/(discard|smtp)\[[0-9]+\]: .* status=sent' "$PF_DIR/maillog" 2>/dev/null || true
 }
 
 pf_verify() {
@@ -137,12 +160,16 @@ pf_verify() {
   deadline=$(( SECONDS + 20 ))
   while (( SECONDS < deadline )); do
     if (( $(pf_sent_count) > before )); then
-      log "postfix: verification message accepted and discarded"
+      if [ -n "$PF_RELAY" ]; then
+        log "postfix: verification message accepted and relayed to $PF_RELAY"
+      else
+        log "postfix: verification message accepted and discarded"
+      fi
       return 0
     fi
     sleep 0.2
   done
-  warn "postfix: verification message accepted but never delivered to discard; maillog tail:"
+  warn "postfix: verification message accepted but never logged status=sent; maillog tail:"
   tail -n 20 "$PF_DIR/maillog" >&2
   return 1
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "connectors/smtp/smtp_settings.hpp"
 #include "util/result.hpp"
 
 namespace bh::connectors {
@@ -15,7 +16,8 @@ namespace bh::connectors {
 struct ConnectorSettings {
   std::string name;
   std::string type;
-  std::string directory;  // file
+  std::string directory;       // file
+  SmtpConnectorSettings smtp;  // smtp
 };
 
 bool known_type(const std::string& type);
@@ -24,6 +26,7 @@ class Registry {
  public:
   static Result<Registry> build(const std::vector<ConnectorSettings>& settings);
   Connector* find(const std::string& name) const;
+  void stop_all();
 
  private:
   std::map<std::string, std::shared_ptr<Connector>> by_name_;

@@ -1,7 +1,5 @@
 #include "server/config.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -10,7 +8,10 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "server/config_reader.hpp"
+
 namespace bh {
+using namespace config_detail;
 namespace {
 
 constexpr std::string_view kQuickstart = R"(
@@ -38,147 +39,6 @@ name = "local-files"
 type = "file"
 directory = "var/mailout"
 )";
-
-// Reads one table, checking types and reporting unknown keys.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string path, const std::string& source,
-              std::vector<std::string>& errors)
-      : table_(table), path_(std::move(path)), source_(source), errors_(errors) {}
-
-  ~TableReader() {
-    for (auto&& [key, node] : table_)
-      if (!seen_.contains(std::string(key.str())))
-        error(node, std::string(key.str()), "unknown key");
-  }
-
-  void error(const toml::node& node, const std::string& key, const std::string& message) {
-    errors_.push_back(
-        fmt::format("{}:{}: {}: {}", source_, node.source().begin.line, qualified(key), message));
-  }
-  void missing(const std::string& key) {
-    errors_.push_back(fmt::format("{}:{}: {}: required key is missing", source_,
-                                  table_.source().begin.line, qualified(key)));
-  }
-
-  const toml::node* node(const std::string& key) {
-    seen_.insert(key);
-    return table_.get(key);
-  }
-
-  void text(const std::string& key, std::string& out, bool required = false) {
-    const toml::node* n = node(key);
-    if (!n) {
-      if (required) missing(key);
-      return;
-    }
-    if (auto value = n->value<std::string>()) {
-      out = *value;
-    } else {
-      error(*n, key, "must be a string");
-    }
-  }
-
-  void boolean(const std::string& key, bool& out) {
-    const toml::node* n = node(key);
-    if (!n) return;
-    if (auto value = n->value<bool>()) {
-      out = *value;
-    } else {
-      error(*n, key, "must be true or false");
-    }
-  }
-
-  template <typename Number>
-  void number(const std::string& key, Number& out, std::int64_t min, std::int64_t max) {
-    const toml::node* n = node(key);
-    if (!n) return;
-    auto value = n->is_integer() ? n->value<std::int64_t>() : std::nullopt;
-    if (!value || *value < min || *value > max) {
-      error(*n, key, fmt::format("must be an integer from {} to {}", min, max));
-      return;
-    }
-    out = static_cast<Number>(*value);
-  }
-
-  void strings(const std::string& key, std::vector<std::string>& out, bool required) {
-    const toml::node* n = node(key);
-    if (!n) {
-      if (required) missing(key);
-      return;
-    }
-    const toml::array* array = n->as_array();
-    if (!array || array->empty()) return error(*n, key, "must be a non-empty list of strings");
-    for (const toml::node& item : *array) {
-      auto value = item.value<std::string>();
-      if (!value) return error(item, key, "must be a list of strings");
-      out.push_back(*value);
-    }
-  }
-
-  std::string qualified(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-  const toml::table& table() const { return table_; }
-
- private:
-  const toml::table& table_;
-  std::string path_;
-  const std::string& source_;
-  std::vector<std::string>& errors_;
-  std::set<std::string> seen_;
-};
-
-bool parse_host_port(const std::string& text, ListenerConfig& out) {
-  std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= text.size()) return false;
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  try {
-    std::size_t used = 0;
-    port = static_cast<unsigned>(std::stoul(text.substr(colon + 1), &used));
-    if (used != text.size() - colon - 1) return false;
-  } catch (...) {
-    return false;
-  }
-  if (host.empty() || port == 0 || port > 65535) return false;
-  unsigned char binary[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, host.c_str(), binary) != 1 &&
-      inet_pton(AF_INET6, host.c_str(), binary) != 1)
-    return false;
-  out.host = host;
-  out.port = static_cast<std::uint16_t>(port);
-  return true;
-}
-
-// Calls visit(reader) for each table of an array of tables "[[key]]".
-template <typename Visit>
-void each_table(TableReader& parent, const std::string& source, std::vector<std::string>& errors,
-                const std::string& key, Visit visit) {
-  const toml::node* n = parent.node(key);
-  if (!n) return;
-  const toml::array* array = n->as_array();
-  if (!array || !array->is_array_of_tables())
-    return parent.error(*n, key, fmt::format("must be written as [[{}]] tables", key));
-  std::size_t index = 0;
-  for (const toml::node& item : *array) {
-    TableReader reader(*item.as_table(), fmt::format("{}[{}]", key, index++), source, errors);
-    visit(reader);
-  }
-}
-
-// Calls visit(reader) for the table "[key]" if present.
-template <typename Visit>
-void one_table(TableReader& parent, const std::string& source, std::vector<std::string>& errors,
-               const std::string& key, Visit visit) {
-  const toml::node* n = parent.node(key);
-  if (!n) return;
-  if (!n->is_table()) return parent.error(*n, key, fmt::format("must be a [{}] table", key));
-  TableReader reader(*n->as_table(), key, source, errors);
-  visit(reader);
-}
 
 void read_limits(TableReader& r, Limits& l) {
   constexpr std::int64_t kBig = std::int64_t{1} << 40;
@@ -242,7 +102,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     each_table(top, source, errors, "listener", [&](TableReader& r) {
       ListenerConfig listener;
       r.text("address", listener.address, true);
-      if (!listener.address.empty() && !parse_host_port(listener.address, listener))
+      if (!listener.address.empty() &&
+          !parse_host_and_port(listener.address, listener.host, listener.port, 0))
         r.error(*r.node("address"), "address", "must be IP:PORT, e.g. \"127.0.0.1:2525\"");
       r.boolean("starttls", listener.starttls);
       r.boolean("require_tls", listener.require_tls);
@@ -262,15 +123,11 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     });
     one_table(top, source, errors, "limits",
               [&](TableReader& r) { read_limits(r, config.limits); });
+    one_table(top, source, errors, "dns", [&](TableReader& r) { read_dns(r, config.dns); });
     each_table(top, source, errors, "connector", [&](TableReader& r) {
-      connectors::ConnectorSettings c;
-      r.text("name", c.name, true);
-      r.text("type", c.type, true);
-      if (!c.type.empty() && !connectors::known_type(c.type))
-        r.error(*r.node("type"), "type", "unknown connector type \"" + c.type + "\"");
-      r.text("directory", c.directory, c.type == "file");
-      config.connectors.push_back(std::move(c));
+      config.connectors.push_back(read_connector(r, config.hostname));
     });
+    for (auto& c : config.connectors) c.smtp.dns = config.dns;
     each_table(top, source, errors, "route", [&](TableReader& r) {
       Route route;
       r.strings("domains", route.domains, true);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "connectors/registry.hpp"
+#include "dns/resolver_settings.hpp"
 #include "mail/limits.hpp"
 #include "policy/routes.hpp"
 #include "util/result.hpp"
@@ -50,6 +51,7 @@ struct Config {
   std::optional<TlsConfig> tls;
   QueueConfig queue;
   Limits limits;
+  dns::ResolverSettings dns;
   std::vector<Route> routes;
   std::vector<connectors::ConnectorSettings> connectors;
 };

@@ -144,6 +144,8 @@ int run_gateway(const Config& config) {
 
   commit.stop();     // finishes the batch being written
   scheduler.stop();  // lets running deliveries record their outcome
+  // Deliveries still in flight stay in active/ and are retried at the next start.
+  registry->stop_all();
   log::Line("stopped").write();
   return 0;
 }

@@ -302,6 +302,32 @@ def ehlo_keywords(reply: Reply) -> dict[str, str]:
     return kw
 
 
+# --------------------------------------------------------------------------- log
+
+_LOG_LINE = re.compile(r"^(\S+) (\w+) (\w+)(?: (.*))?$")
+_LOG_KV = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def log_events(text: str, event: str | None = None) -> list[dict]:
+    """Text-format log lines ("<time> <level> <event> k=v ...") as dicts with the fields plus
+    _time/_level/_event/_line; quoted values are JSON-decoded."""
+    out = []
+    for line in text.splitlines():
+        m = _LOG_LINE.match(line)
+        if not m or (event is not None and m.group(3) != event):
+            continue
+        d = {"_time": m.group(1), "_level": m.group(2), "_event": m.group(3), "_line": line}
+        for k, v in _LOG_KV.findall(m.group(4) or ""):
+            if v.startswith('"'):
+                try:
+                    v = json.loads(v)
+                except ValueError:
+                    pass
+            d[k] = v
+        out.append(d)
+    return out
+
+
 # --------------------------------------------------------------------------- gateway
 
 @dataclass
@@ -354,6 +380,7 @@ class Gateway:
             "listener": [{"address": f"127.0.0.1:{self.port}", **o.get("listener", {})}],
             "queue": {"directory": self.spool, **o.get("queue", {})},
             "limits": o.get("limits") or None,
+            "dns": o.get("dns"),
             "route": o.get("routes") or [{"domains": ["example.test"], "connector": "files"}],
             "connector": o.get("connectors") or [
                 {"name": "files", "type": "file", "directory": o.get("outdir", self.outdir)}],
@@ -365,7 +392,7 @@ class Gateway:
         else:
             cfg["listener"][0].setdefault("starttls", False)
         # keep a stable, readable table order
-        order = ["server", "listener", "tls", "queue", "limits", "route", "connector"]
+        order = ["server", "listener", "tls", "queue", "limits", "dns", "route", "connector"]
         return {k: cfg[k] for k in order if k in cfg}
 
     def write_config(self):
@@ -435,6 +462,17 @@ class Gateway:
             return self.logfile.read_text("utf-8", "replace")
         except FileNotFoundError:
             return ""
+
+    def events(self, event: str, **match) -> list[dict]:
+        """Parsed log lines of `event` whose fields equal every key=value in match."""
+        return [e for e in log_events(self.log_text(), event)
+                if all(e.get(k) == str(v) for k, v in match.items())]
+
+    def wait_event(self, event: str, timeout: float = 10.0, **match) -> dict:
+        found = wait_until(lambda: self.events(event, **match), timeout)
+        assert found, (f"no '{event}' log line with {match} within {timeout}s; queue={self.queue_list()}\n"
+                       f"log tail:\n{self.log_text()[-3000:]}")
+        return found[0]
 
     # -- CLI
     def cli(self, *args, timeout=30) -> subprocess.CompletedProcess:

@@ -80,3 +80,36 @@ def make_gateway(tmp_path, pki, bh_bin):
 def gateway(make_gateway):
     """A running gateway with the default test configuration."""
     return make_gateway()
+
+
+@pytest.fixture
+def make_peer():
+    """Factory: make_peer(**Peer options) -> started aiosmtpd next hop (smtppeers.Peer);
+    all are stopped on teardown."""
+    from smtppeers import Peer
+    made = []
+
+    def factory(**kw):
+        p = Peer(**kw)
+        made.append(p)
+        return p.start()
+
+    yield factory
+    for p in made:
+        p.stop()
+
+
+@pytest.fixture
+def make_sink(tmp_path):
+    """Factory: make_sink(*extra smtp-sink args) -> started smtp-sink (smtppeers.SmtpSink)."""
+    from smtppeers import SmtpSink
+    made = []
+
+    def factory(*extra_args):
+        s = SmtpSink(tmp_path / f"sink{len(made)}", extra_args)
+        made.append(s)
+        return s.start()
+
+    yield factory
+    for s in made:
+        s.stop()

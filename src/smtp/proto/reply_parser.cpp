@@ -47,8 +47,7 @@ ReplyParser::Status ReplyParser::add_line(std::string_view line) {
   bool last = line.size() == 3 || line[3] == ' ';
   if (!last && line[3] != '-') return Status::malformed;
   std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view();
-  if (auto enhanced = leading_enhanced_code(text);
-      enhanced && enhanced->front() == line[0]) {
+  if (auto enhanced = leading_enhanced_code(text); enhanced && enhanced->front() == line[0]) {
     if (reply_.enhanced.empty()) reply_.enhanced = *enhanced;
     text.remove_prefix(std::min(text.size(), enhanced->size() + 1));
   }

@@ -17,7 +17,7 @@ struct ServerReply {
   bool positive() const { return code >= 200 && code < 400; }
   bool transient() const { return code >= 400 && code < 500; }
   bool permanent() const { return code >= 500; }
-  std::string text() const;  // lines joined with "; ", for logs and DSNs
+  std::string text() const;     // lines joined with "; ", for logs and DSNs
   std::string summary() const;  // "550 5.1.1 text"
 };
 

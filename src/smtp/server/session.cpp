@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 
+#include "smtp/transport.hpp"
 #include "tls/identity.hpp"
 #include "util/log.hpp"
 
@@ -14,51 +15,6 @@ using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr auto kGoodbyeGrace = std::chrono::seconds(10);
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Socket, TLS stream and deadlines, shared by the session and its watchdog.
-struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-
-  tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
-  Clock::time_point deadline() const { return std::min(idle_deadline, session_deadline); }
-
-  tcp::socket socket;
-  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;
-  asio::steady_timer timer;
-  Clock::time_point idle_deadline;
-  Clock::time_point session_deadline;
-  bool timed_out = false;
-  bool finished = false;
-};
-
-// Cancels the session's I/O when a deadline passes; after that it gives the
-// session a short grace period to say 421, then closes the socket hard.
-asio::awaitable<void> watchdog(std::shared_ptr<Connection> connection) {
-  while (!connection->finished) {
-    connection->timer.expires_at(connection->deadline());
-    auto [ec] = co_await connection->timer.async_wait(use_tuple);
-    if (connection->finished) co_return;
-    if (Clock::now() < connection->deadline()) continue;
-    boost::system::error_code ignored;
-    if (connection->timed_out) {
-      connection->lowest().close(ignored);
-      co_return;
-    }
-    connection->timed_out = true;
-    connection->lowest().cancel(ignored);
-    connection->idle_deadline = connection->session_deadline = Clock::now() + kGoodbyeGrace;
-  }
-}
-
-asio::awaitable<boost::system::error_code> write_all(Connection& c, const std::string& data) {
-  auto buffer = asio::buffer(data);
-  auto [ec, n] = c.tls ? co_await asio::async_write(*c.tls, buffer, use_tuple)
-                       : co_await asio::async_write(c.socket, buffer, use_tuple);
-  co_return ec;
-}
 
 std::string refusal_text(ConnectionLimiter::Verdict verdict, const std::string& ip) {
   return verdict == ConnectionLimiter::Verdict::too_many_total
@@ -89,15 +45,14 @@ void log_session(const SessionMachine& machine, Clock::time_point started) {
 }
 
 // Returns false when the handshake failed and the connection is unusable.
-asio::awaitable<bool> start_tls(Connection& c, SessionMachine& machine,
+asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
                                 asio::ssl::context& context) {
-  c.tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(c.socket), context);
-  auto [ec] = co_await c.tls->async_handshake(asio::ssl::stream_base::server, use_tuple);
+  auto ec = co_await transport.handshake(context, asio::ssl::stream_base::server, "");
   if (ec) {
     machine.connection_lost("tls handshake failed: " + ec.message());
     co_return false;
   }
-  tls::SessionTlsInfo info = tls::describe_session(c.tls->native_handle());
+  tls::SessionTlsInfo info = tls::describe_session(transport.ssl_handle());
   log::Line("tls")
       .kv("peer", machine.client().ip)
       .kv("version", info.version)
@@ -119,6 +74,10 @@ asio::awaitable<bool> start_tls(Connection& c, SessionMachine& machine,
 asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& context) {
   const Limits& limits = context.settings.limits;
   auto started = Clock::now();
+  auto session_end = started + std::chrono::seconds(limits.session_timeout_seconds);
+  auto next_deadline = [&] {
+    return std::min(Clock::now() + std::chrono::seconds(limits.idle_timeout_seconds), session_end);
+  };
   ClientInfo client;
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
@@ -126,11 +85,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   client.ip = remote.address().to_string();
   client.port = remote.port();
 
-  auto connection = std::make_shared<Connection>(std::move(socket));
-  connection->idle_deadline = started + std::chrono::seconds(limits.idle_timeout_seconds);
-  connection->session_deadline = started + std::chrono::seconds(limits.session_timeout_seconds);
-  asio::co_spawn(connection->timer.get_executor(), watchdog(connection), asio::detached);
-
+  auto transport = Transport::create(std::move(socket), next_deadline());
   SessionMachine machine(context.settings, client);
   std::optional<ConnectionSlot> slot;
   auto verdict = context.limiter.admit(client.ip);
@@ -145,7 +100,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   while (open) {
     auto event = machine.step();
     if (!machine.output().empty()) {
-      auto write_error = co_await write_all(*connection, machine.output());
+      auto write_error = co_await transport->write(asio::buffer(machine.output()));
       machine.output().clear();
       if (write_error) {
         machine.connection_lost("write failed: " + write_error.message());
@@ -155,12 +110,10 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
     switch (event) {
       case SessionMachine::Event::need_input: {
         auto space = machine.input_space(4096);
-        auto buffer = asio::buffer(space.data(), space.size());
-        auto [read_error, n] = connection->tls
-                                   ? co_await connection->tls->async_read_some(buffer, use_tuple)
-                                   : co_await connection->socket.async_read_some(buffer, use_tuple);
+        auto [read_error, n] =
+            co_await transport->read_some(asio::buffer(space.data(), space.size()));
         if (read_error) {
-          if (connection->timed_out) {
+          if (transport->timed_out()) {
             machine.timed_out();  // says 421, then step() returns close
           } else {
             machine.connection_lost(read_error == asio::error::eof ? "client disconnected"
@@ -169,18 +122,24 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
           break;
         }
         machine.input_received(n);
-        connection->idle_deadline =
-            Clock::now() + std::chrono::seconds(limits.idle_timeout_seconds);
+        transport->set_deadline(next_deadline());
         break;
       }
       case SessionMachine::Event::start_tls:
-        if (!context.tls || !co_await start_tls(*connection, machine, *context.tls)) open = false;
+        if (!context.tls) {
+          open = false;
+        } else {
+          bool secured = co_await start_tls(*transport, machine, *context.tls);
+          open = secured;
+        }
+        transport->set_deadline(next_deadline());
         break;
       case SessionMachine::Event::commit: {
         MessageDraft& draft = machine.draft();
         std::string error = co_await context.commit.async_commit(
             draft.envelope, std::move(draft.content), asio::use_awaitable);
         machine.commit_finished(error);
+        transport->set_deadline(next_deadline());
         break;
       }
       case SessionMachine::Event::close:
@@ -188,11 +147,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
         break;
     }
   }
-  connection->finished = true;
-  connection->timer.cancel();
-  boost::system::error_code ignored;
-  connection->lowest().shutdown(tcp::socket::shutdown_both, ignored);
-  connection->lowest().close(ignored);
+  transport->close();
   log_session(machine, started);
 }
 

@@ -1,0 +1,224 @@
+#include "connectors/smtp/smtp_connector.hpp"
+
+#include <boost/asio.hpp>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "util/log.hpp"
+
+namespace bh::connectors {
+namespace asio = boost::asio;
+using smtp::ClientConnection;
+using smtp::SessionFailure;
+
+// Collects the results of one request across destinations.
+struct SmtpConnector::Aggregate {
+  DeliveryRequest request;
+  DeliveryDone done;
+  std::vector<RecipientResult> results;
+  std::size_t outstanding = 0;  // touched only on the connector's thread
+};
+
+Result<std::shared_ptr<SmtpConnector>> SmtpConnector::create(
+    const SmtpConnectorSettings& settings) {
+  std::shared_ptr<SmtpConnector> connector(new SmtpConnector(settings));
+  if (settings.tls.policy != tls::ClientPolicy::none) {
+    auto context = tls::make_client_context(settings.tls);
+    if (!context) return Error{"connector " + settings.name + ": " + context.error().message};
+    connector->options_.tls = *context;
+    connector->plaintext_options_.tls = *context;
+  }
+  if (!connector->resolver_->setup_error().empty())
+    return Error{"connector " + settings.name + ": " + connector->resolver_->setup_error()};
+  connector->work_.emplace(asio::make_work_guard(connector->io_));
+  connector->thread_ = std::thread([c = connector.get()] { c->io_.run(); });
+  return connector;
+}
+
+SmtpConnector::SmtpConnector(const SmtpConnectorSettings& settings)
+    : settings_(settings), io_(1), resolver_(std::make_unique<dns::Resolver>(settings.dns)) {
+  options_.helo_name = settings.helo_name;
+  options_.policy = settings.tls.policy;
+  options_.tls_name = settings.tls_domain;
+  options_.connect_timeout = settings.connect_timeout;
+  options_.command_timeout = settings.command_timeout;
+  options_.data_timeout = settings.data_timeout;
+  plaintext_options_ = options_;
+  plaintext_options_.skip_starttls = true;
+}
+
+SmtpConnector::~SmtpConnector() {
+  stop();
+}
+
+void SmtpConnector::stop() {
+  if (!thread_.joinable()) return;
+  work_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+void SmtpConnector::complete(Job& job, std::vector<RecipientResult> results) {
+  Aggregate& aggregate = *job.aggregate;
+  for (std::size_t k = 0; k < job.positions.size() && k < results.size(); ++k)
+    aggregate.results[job.positions[k]] = std::move(results[k]);
+  if (--aggregate.outstanding == 0) aggregate.done(std::move(aggregate.results));
+}
+
+void SmtpConnector::deliver(DeliveryRequest request, DeliveryDone done) {
+  asio::post(io_, [this, request = std::move(request), done = std::move(done)]() mutable {
+    auto aggregate = std::make_shared<Aggregate>();
+    aggregate->results.resize(request.recipients.size());
+    // Smarthosts take every recipient; MX delivery goes per recipient domain.
+    std::map<std::string, std::vector<std::size_t>> by_destination;
+    for (std::size_t k = 0; k < request.recipients.size(); ++k) {
+      const Recipient& r = request.envelope().recipients[request.recipients[k]];
+      by_destination[settings_.smarthosts.empty() ? r.address.domain_key() : ""].push_back(k);
+    }
+    aggregate->outstanding = by_destination.size();
+    aggregate->request = std::move(request);
+    aggregate->done = std::move(done);
+    for (auto& [domain, positions] : by_destination) {
+      std::string key = domain.empty() ? "smarthost" : "mx:" + domain;
+      enqueue(key, domain, Job{aggregate, std::move(positions)});
+    }
+  });
+}
+
+void SmtpConnector::enqueue(const std::string& key, const std::string& domain, Job job) {
+  auto& slot = destinations_[key];
+  if (!slot) {
+    slot = std::make_unique<Destination>(io_);
+    slot->domain = domain;
+  }
+  slot->queue.push_back(std::move(job));
+  slot->wake.cancel();  // a lingering worker takes it on its open connection
+  if (slot->workers < settings_.max_connections && slot->queue.size() > slot->workers) {
+    ++slot->workers;
+    asio::co_spawn(io_, worker(key), [this, key](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& error) {
+        log::Line("connector_error")
+            .kv("connector", settings_.name)
+            .kv("reason", error.what())
+            .write(log::Level::error);
+      }
+    });
+  }
+}
+
+asio::awaitable<ClientConnection::Opened> SmtpConnector::try_host(const std::string& host,
+                                                                  std::uint16_t port) {
+  auto addresses = co_await resolver_->addresses(host);
+  if (addresses.error) co_return SessionFailure{"4.4.3", addresses.error->reason};
+  SessionFailure last{"4.4.1", host + ": no address"};
+  for (const auto& address : addresses.values) {
+    asio::ip::tcp::endpoint endpoint(address, port);
+    auto opened = co_await ClientConnection::open(endpoint, host, options_);
+    if (auto* failure = std::get_if<SessionFailure>(&opened);
+        failure && failure->tls_handshake && options_.policy == tls::ClientPolicy::opportunistic) {
+      // Opportunistic TLS: a peer whose TLS is broken still gets the mail in plain text.
+      log::Line("tls_fallback")
+          .kv("connector", settings_.name)
+          .kv("host", host)
+          .kv("reason", failure->reason)
+          .write(log::Level::warn);
+      opened = co_await ClientConnection::open(endpoint, host, plaintext_options_);
+    }
+    if (std::holds_alternative<std::unique_ptr<ClientConnection>>(opened)) co_return opened;
+    last = std::get<SessionFailure>(opened);
+    log::Line("connect_failed")
+        .kv("connector", settings_.name)
+        .kv("host", host)
+        .kv("reason", last.reason)
+        .write(log::Level::warn);
+  }
+  co_return last;
+}
+
+asio::awaitable<ClientConnection::Opened> SmtpConnector::connect(const Destination& destination) {
+  std::vector<HostPort> hosts = settings_.smarthosts;
+  if (hosts.empty()) {
+    auto mx = co_await resolver_->mail_hosts(destination.domain);
+    if (mx.error)
+      co_return SessionFailure{mx.error->permanent ? "5.1.2" : "4.4.3", mx.error->reason,
+                               mx.error->permanent};
+    for (const auto& host : mx.values) hosts.push_back({host.name, settings_.mx_port});
+  }
+  SessionFailure last{"4.4.1", "no host to try"};
+  bool all_permanent = true;
+  for (const HostPort& host : hosts) {
+    auto opened = co_await try_host(host.host, host.port);
+    if (std::holds_alternative<std::unique_ptr<ClientConnection>>(opened)) co_return opened;
+    last = std::get<SessionFailure>(opened);
+    all_permanent = all_permanent && last.permanent;
+  }
+  last.permanent = all_permanent && last.permanent;
+  co_return last;
+}
+
+asio::awaitable<void> SmtpConnector::worker(std::string key) {
+  Destination& destination = *destinations_.at(key);
+  std::unique_ptr<ClientConnection> connection;
+  unsigned sent = 0;
+  while (true) {
+    if (destination.queue.empty()) {
+      if (!connection) break;
+      // Linger a little: more mail for this destination reuses the connection.
+      destination.wake.expires_after(settings_.idle_time);
+      auto [ec] = co_await destination.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (destination.queue.empty()) {
+        if (ec == asio::error::operation_aborted) continue;  // woken, but another took it
+        break;
+      }
+    }
+    Job job = std::move(destination.queue.front());
+    destination.queue.pop_front();
+    if (connection && (!connection->usable() || sent >= settings_.max_messages_per_connection)) {
+      co_await connection->quit();
+      connection.reset();
+    }
+    if (!connection) {
+      auto opened = co_await connect(destination);
+      if (auto* failure = std::get_if<SessionFailure>(&opened)) {
+        // Site error: everything waiting for this destination shares it.
+        Outcome outcome = failure->permanent ? Outcome::bounced : Outcome::deferred;
+        RecipientResult result{outcome, failure->status, failure->reason};
+        complete(job, std::vector<RecipientResult>(job.positions.size(), result));
+        while (!destination.queue.empty()) {
+          Job waiting = std::move(destination.queue.front());
+          destination.queue.pop_front();
+          complete(waiting, std::vector<RecipientResult>(waiting.positions.size(), result));
+        }
+        break;
+      }
+      connection = std::move(std::get<std::unique_ptr<ClientConnection>>(opened));
+      sent = 0;
+    }
+    const DeliveryRequest& request = job.aggregate->request;
+    std::vector<std::size_t> indexes;
+    for (std::size_t position : job.positions) indexes.push_back(request.recipients[position]);
+    std::vector<RecipientResult> results;
+    try {
+      results = co_await connection->send(request.envelope(), request.content(), indexes);
+    } catch (const std::exception& error) {
+      // Never leave a job without an answer: the message would wait in active/.
+      results.assign(indexes.size(),
+                     {Outcome::deferred, "4.3.0", std::string("internal error: ") + error.what()});
+      connection.reset();
+    }
+    ++sent;
+    for (auto& r : results)
+      if (r.remote_mta.empty() && connection) r.remote_mta = connection->host_name();
+    complete(job, std::move(results));
+  }
+  if (connection) {
+    co_await connection->quit();
+  }
+  --destination.workers;
+}
+
+}  // namespace bh::connectors

@@ -1,0 +1,65 @@
+// Delivery over SMTP: to a list of smarthosts (tried in order) or to the
+// recipient domain's MX hosts, with a TLS policy, an optional client
+// certificate, connection reuse and a per-destination connection limit.
+// Runs its own event loop thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "connectors/smtp/smtp_settings.hpp"
+#include "dns/resolver.hpp"
+#include "smtp/client/client_connection.hpp"
+
+namespace bh::connectors {
+
+class SmtpConnector final : public Connector {
+ public:
+  static Result<std::shared_ptr<SmtpConnector>> create(const SmtpConnectorSettings& settings);
+  ~SmtpConnector() override;
+
+  void deliver(DeliveryRequest request, DeliveryDone done) override;
+  void stop() override;
+
+ private:
+  struct Aggregate;
+  struct Job {
+    std::shared_ptr<Aggregate> aggregate;
+    std::vector<std::size_t> positions;  // into the request's recipient list
+  };
+  struct Destination {
+    explicit Destination(boost::asio::io_context& io) : wake(io) {}
+    std::string domain;  // MX mode; empty for smarthosts
+    std::deque<Job> queue;
+    unsigned workers = 0;
+    boost::asio::steady_timer wake;
+  };
+
+  explicit SmtpConnector(const SmtpConnectorSettings& settings);
+  void enqueue(const std::string& key, const std::string& domain, Job job);
+  boost::asio::awaitable<void> worker(std::string key);
+  boost::asio::awaitable<smtp::ClientConnection::Opened> connect(const Destination& destination);
+  boost::asio::awaitable<smtp::ClientConnection::Opened> try_host(const std::string& host,
+                                                                  std::uint16_t port);
+  static void complete(Job& job, std::vector<RecipientResult> results);
+
+  SmtpConnectorSettings settings_;
+  smtp::ClientOptions options_;
+  smtp::ClientOptions plaintext_options_;
+  boost::asio::io_context io_;
+  std::unique_ptr<dns::Resolver> resolver_;
+  std::map<std::string, std::unique_ptr<Destination>> destinations_;
+  std::thread thread_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+};
+
+}  // namespace bh::connectors

@@ -1,0 +1,35 @@
+// Settings of an SMTP connector ([[connector]] type = "smtp").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dns/resolver_settings.hpp"
+#include "tls/client_policy.hpp"
+
+namespace bh::connectors {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 25;
+};
+
+struct SmtpConnectorSettings {
+  std::string name;
+  std::vector<HostPort> smarthosts;  // empty: MX lookup of the recipient domain
+  std::uint16_t mx_port = 25;
+  tls::ClientTlsSettings tls;
+  std::string tls_domain;  // name the certificate must match (domain policy); default: host
+  std::string helo_name = "localhost";
+  unsigned max_connections = 10;  // per destination
+  unsigned max_messages_per_connection = 100;
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{300};
+  std::chrono::seconds data_timeout{600};
+  std::chrono::seconds idle_time{2};  // how long an unused connection waits for more mail
+  dns::ResolverSettings dns;
+};
+
+}  // namespace bh::connectors

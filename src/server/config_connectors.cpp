@@ -1,0 +1,105 @@
+#include <arpa/inet.h>
+
+#include "server/config_reader.hpp"
+
+namespace bh::config_detail {
+
+bool parse_host_and_port(const std::string& text, std::string& host, std::uint16_t& port,
+                         std::uint16_t port_default) {
+  std::string host_part = text;
+  std::string port_part;
+  if (!text.empty() && text.front() == '[') {  // [v6]:port
+    std::size_t close = text.find(']');
+    if (close == std::string::npos) return false;
+    host_part = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return false;
+      port_part = text.substr(close + 2);
+    }
+  } else if (std::size_t colon = text.rfind(':'); colon != std::string::npos) {
+    if (text.find(':') != colon) return false;  // bare IPv6 needs brackets
+    host_part = text.substr(0, colon);
+    port_part = text.substr(colon + 1);
+  }
+  unsigned value = port_default;
+  if (!port_part.empty() || text.ends_with(":")) {
+    if (port_part.empty() || port_part.size() > 5 ||
+        port_part.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    value = static_cast<unsigned>(std::stoul(port_part));
+  }
+  if (host_part.empty() || value == 0 || value > 65535) return false;
+  // Listeners (port_default 0) need an IP address; smarthosts may be names.
+  unsigned char binary[sizeof(in6_addr)];
+  bool is_ip = inet_pton(AF_INET, host_part.c_str(), binary) == 1 ||
+               inet_pton(AF_INET6, host_part.c_str(), binary) == 1;
+  if (port_default == 0 && !is_ip) return false;
+  if (!is_ip && host_part.find_first_of(" /@") != std::string::npos) return false;
+  host = host_part;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+void read_dns(TableReader& r, dns::ResolverSettings& dns) {
+  r.text("resolv_conf", dns.resolv_conf);
+  r.text("hosts_file", dns.hosts_file);
+  if (r.table().contains("local_data"))
+    r.strings("local_data", dns.local_data, false);
+  else
+    r.node("local_data");
+}
+
+connectors::ConnectorSettings read_connector(TableReader& r, const std::string& hostname) {
+  connectors::ConnectorSettings c;
+  r.text("name", c.name, true);
+  r.text("type", c.type, true);
+  if (!c.type.empty() && !connectors::known_type(c.type))
+    r.error(*r.node("type"), "type", "unknown connector type \"" + c.type + "\"");
+  if (c.type == "file") r.text("directory", c.directory, true);
+  if (c.type != "smtp") return c;
+
+  connectors::SmtpConnectorSettings& s = c.smtp;
+  s.name = c.name;
+  s.helo_name = hostname;
+  std::vector<std::string> smarthosts;
+  if (r.table().contains("smarthosts")) r.strings("smarthosts", smarthosts, true);
+  for (const std::string& entry : smarthosts) {
+    connectors::HostPort host;
+    if (!parse_host_and_port(entry, host.host, host.port, 25))
+      r.error(*r.node("smarthosts"), "smarthosts", "\"" + entry + "\" is not HOST[:PORT]");
+    s.smarthosts.push_back(host);
+  }
+  r.number("port", s.mx_port, 1, 65535);
+  std::string policy = "opportunistic";
+  r.text("tls", policy);
+  if (auto parsed = tls::client_policy_from(policy)) {
+    s.tls.policy = *parsed;
+  } else {
+    r.error(*r.node("tls"), "tls", "must be none, opportunistic, encrypt, verify or domain");
+  }
+  r.text("tls_domain", s.tls_domain);
+  r.text("ca_file", s.tls.ca_file);
+  r.text("client_certificate", s.tls.client_certificate);
+  r.text("client_key", s.tls.client_key);
+  if (s.tls.client_certificate.empty() != s.tls.client_key.empty())
+    r.error(*r.node(s.tls.client_key.empty() ? "client_certificate" : "client_key"), "client_key",
+            "client_certificate and client_key go together");
+  r.text("helo_name", s.helo_name);
+  r.number("max_connections", s.max_connections, 1, 1000);
+  r.number("max_messages_per_connection", s.max_messages_per_connection, 1, 100000);
+  std::int64_t seconds = s.connect_timeout.count();
+  r.number("connect_timeout", seconds, 1, 3600);
+  s.connect_timeout = std::chrono::seconds(seconds);
+  seconds = s.command_timeout.count();
+  r.number("command_timeout", seconds, 1, 3600);
+  s.command_timeout = std::chrono::seconds(seconds);
+  seconds = s.data_timeout.count();
+  r.number("data_timeout", seconds, 1, 7200);
+  s.data_timeout = std::chrono::seconds(seconds);
+  seconds = s.idle_time.count();
+  r.number("idle_time", seconds, 0, 300);
+  s.idle_time = std::chrono::seconds(seconds);
+  return c;
+}
+
+}  // namespace bh::config_detail
