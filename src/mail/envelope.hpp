@@ -37,6 +37,10 @@ struct ClientInfo {
   std::string cert_subject;  // client certificate subject (RFC 2253), empty: none
   std::string cert_fingerprint;
   bool cert_verified = false;
+  // Known to the session only (not stored in the queue file):
+  std::string cert_common_name;
+  std::vector<std::string> cert_dns_names;
+  std::string inbound_connector;  // the connector the connection was identified as
 };
 
 struct Envelope {
@@ -50,6 +54,7 @@ struct Envelope {
   std::string envid;  // xtext-decoded
   ClientInfo client;
   bool delay_warned = false;  // a delay DSN went out already (sent once)
+  std::string tenant;         // verified (or directory) tenant id, when known
 };
 
 }  // namespace bh

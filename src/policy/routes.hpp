@@ -12,6 +12,7 @@ namespace bh {
 struct Route {
   std::vector<std::string> domains;  // "example.com" or "*.example.com", lower case
   std::string connector;
+  std::string service;  // e.g. "fax": senders need this permission (empty: none needed)
 };
 
 class RoutingTable {

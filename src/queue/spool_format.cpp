@@ -137,6 +137,8 @@ std::string serialize_envelope(const Envelope& e, std::size_t content_size) {
   line("cert-fingerprint", encode(e.client.cert_fingerprint));
   line("cert-verified", e.client.cert_verified ? "1" : "0");
   if (e.delay_warned) line("delay-warned", "1");
+  line("connector", encode(e.client.inbound_connector));
+  line("tenant", encode(e.tenant));
   for (const Recipient& r : e.recipients) {
     line("rcpt", fmt::format("{} {} {}", encode(r.address.text()), r.notify, encode(r.orcpt)));
   }
@@ -200,6 +202,10 @@ Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* conten
       text(e.client.cert_fingerprint);
     } else if (key == "cert-verified") {
       e.client.cert_verified = line == "1";
+    } else if (key == "connector") {
+      text(e.client.inbound_connector);
+    } else if (key == "tenant") {
+      text(e.tenant);
     } else if (key == "delay-warned") {
       e.delay_warned = line == "1";
     } else if (key == "rcpt") {

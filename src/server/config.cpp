@@ -30,6 +30,9 @@ request_client_certificate = true
 [queue]
 directory = "var/spool"
 
+[directory]
+database = "var/bridgehead.db"
+
 [[route]]
 domains = ["example.test"]
 connector = "local-files"
@@ -124,6 +127,15 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     one_table(top, source, errors, "limits",
               [&](TableReader& r) { read_limits(r, config.limits); });
     one_table(top, source, errors, "dns", [&](TableReader& r) { read_dns(r, config.dns); });
+    one_table(top, source, errors, "directory",
+              [&](TableReader& r) { r.text("database", config.directory_database); });
+    one_table(top, source, errors, "access",
+              [&](TableReader& r) { read_access(r, config.trust.access); });
+    each_table(top, source, errors, "inbound_connector", [&](TableReader& r) {
+      config.trust.connectors.push_back(read_inbound_connector(r));
+    });
+    each_table(top, source, errors, "tenant",
+               [&](TableReader& r) { config.trust.tenants.push_back(read_tenant(r)); });
     each_table(top, source, errors, "connector", [&](TableReader& r) {
       config.connectors.push_back(read_connector(r, config.hostname));
     });
@@ -138,6 +150,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
           r.error(*r.node("domains"), "domains", "\"" + domain + "\" is not a domain");
       }
       r.text("connector", route.connector, true);
+      r.text("service", route.service);
+      route.service = to_lower_ascii(route.service);
       bool defined = std::any_of(config.connectors.begin(), config.connectors.end(),
                                  [&](const auto& c) { return c.name == route.connector; });
       if (!route.connector.empty() && !defined)
@@ -147,6 +161,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     });
   }
   if (errors.empty()) check_references(config, errors);
+  if (errors.empty()) check_trust(config.trust, source, errors);
   if (!errors.empty()) {
     std::string joined;
     for (const auto& e : errors) joined += (joined.empty() ? "" : "\n") + e;

@@ -11,6 +11,7 @@
 #include "dns/resolver_settings.hpp"
 #include "mail/limits.hpp"
 #include "policy/routes.hpp"
+#include "policy/trust_config.hpp"
 #include "util/result.hpp"
 
 namespace bh {
@@ -52,6 +53,8 @@ struct Config {
   QueueConfig queue;
   Limits limits;
   dns::ResolverSettings dns;
+  TrustConfig trust;
+  std::string directory_database = "var/bridgehead.db";
   std::vector<Route> routes;
   std::vector<connectors::ConnectorSettings> connectors;
 };

@@ -12,6 +12,7 @@
 
 #include "connectors/registry.hpp"
 #include "dns/resolver_settings.hpp"
+#include "policy/trust_config.hpp"
 
 namespace bh::config_detail {
 
@@ -134,6 +135,11 @@ void one_table(TableReader& parent, const std::string& source, std::vector<std::
 
 connectors::ConnectorSettings read_connector(TableReader& r, const std::string& hostname);
 void read_dns(TableReader& r, dns::ResolverSettings& dns);
+void read_access(TableReader& r, AccessLists& access);
+InboundConnector read_inbound_connector(TableReader& r);
+Tenant read_tenant(TableReader& r);
+void check_trust(const TrustConfig& trust, const std::string& source,
+                 std::vector<std::string>& errors);
 // "host:port" or "[v6]:port"; port_default when no port is given.
 bool parse_host_and_port(const std::string& text, std::string& host, std::uint16_t& port,
                          std::uint16_t port_default);

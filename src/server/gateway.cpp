@@ -5,7 +5,9 @@
 #include <chrono>
 #include <thread>
 
+#include "directory/sqlite_directory.hpp"
 #include "mail/queue_id.hpp"
+#include "policy/trust_policy.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/recovery.hpp"
 #include "scheduler/scheduler.hpp"
@@ -66,6 +68,9 @@ int run_gateway(const Config& config) {
   }
 
   RoutingTable routes(config.routes);
+  auto directory = directory::SqliteDirectory::open(config.directory_database);
+  if (!directory) return fail(directory.error().message);
+  TrustPolicy trust(config.trust, routes, directory->get());
   auto registry = connectors::Registry::build(config.connectors);
   if (!registry) return fail(registry.error().message);
 
@@ -92,6 +97,19 @@ int run_gateway(const Config& config) {
     settings.routes = &routes;
     settings.make_queue_id = make_queue_id;
     settings.now = unix_now;
+    settings.trust = &trust;
+    settings.on_decision = [](const ClientInfo& client, std::string_view stage,
+                              const Verdict& verdict, std::string_view tenant) {
+      log::Line("policy")
+          .kv("stage", stage)
+          .kv("peer", client.ip)
+          .kv("connector", client.inbound_connector.empty() ? "none" : client.inbound_connector)
+          .kv("tenant", tenant.empty() ? "-" : tenant)
+          .kv("result", verdict.accepted ? "accepted" : "refused")
+          .kv("code", verdict.accepted ? 0 : verdict.code)
+          .kv("reason", verdict.reason)
+          .write();
+    };
     settings.on_refusal = [](const ClientInfo& client, int code, std::string_view enhanced,
                              std::string_view text) {
       log::Line("refused")

@@ -1,7 +1,10 @@
 // bridgehead: the command line (run, check-config, queue ...).
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
+#include "directory/sqlite_directory.hpp"
 #include "queue/admin.hpp"
 #include "server/config.hpp"
 #include "server/gateway.hpp"
@@ -11,6 +14,48 @@ namespace {
 bh::Result<bh::Config> config_from(const std::string& path) {
   if (path.empty()) return bh::quickstart_config();
   return bh::load_config_file(path);
+}
+
+int directory_command(const bh::Config& config, bool import, const std::string& csv_path) {
+  auto store = bh::directory::SqliteDirectory::open(config.directory_database);
+  if (!store) {
+    std::cerr << store.error().message << "\n";
+    return 1;
+  }
+  if (!import) {
+    auto users = (*store)->list();
+    if (!users) {
+      std::cerr << users.error().message << "\n";
+      return 1;
+    }
+    for (const auto& user : *users) {
+      std::string permissions;
+      for (const auto& p : user.permissions) permissions += (permissions.empty() ? "" : ";") + p;
+      std::cout << user.address << " " << user.tenant << " " << permissions << "\n";
+    }
+    std::cout << "-- " << users->size() << " user(s)\n";
+    return 0;
+  }
+  std::ifstream in(csv_path, std::ios::binary);
+  if (!in) {
+    std::cerr << csv_path << ": cannot open\n";
+    return 1;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto parsed = bh::directory::parse_users_csv(text.str(), csv_path);
+  if (!parsed) {
+    std::cerr << parsed.error().message << "\n";
+    return 1;
+  }
+  auto replaced = (*store)->replace_users(*parsed);
+  if (!replaced) {
+    std::cerr << replaced.error().message << "\n";
+    return 1;
+  }
+  std::cout << "imported " << parsed->size() << " user(s) into " << config.directory_database
+            << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -54,6 +99,16 @@ int main(int argc, char** argv) {
     command.sub->fallthrough();
   }
 
+  auto* directory = app.add_subcommand("directory", "The user directory (SQLite)");
+  directory->add_option("-c,--config", config_path, "TOML configuration file");
+  directory->require_subcommand(1);
+  std::string csv_path;
+  auto* import = directory->add_subcommand("import", "Replace the users with a CSV file's");
+  import->add_option("file", csv_path, "CSV: address,tenant,permissions")->required();
+  import->fallthrough();
+  auto* users = directory->add_subcommand("list", "List the users");
+  users->fallthrough();
+
   CLI11_PARSE(app, argc, argv);
 
   auto config = config_from(config_path);
@@ -66,6 +121,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (run->parsed()) return bh::run_gateway(*config);
+
+  if (directory->parsed()) return directory_command(*config, import->parsed(), csv_path);
 
   bh::queue::Spool spool(config->queue.directory);
   if (list->parsed()) return bh::queue::admin_list(spool, std::cout);

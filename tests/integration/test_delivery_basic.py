@@ -2,7 +2,8 @@
 envelope and DSN parameters passed on, MX lookup through [dns] local_data, connection reuse."""
 from __future__ import annotations
 
-from bhtest import CRLF, SmtpClient, make_message, send_raw, split_received, wait_until
+from bhtest import (CLIENT_CERT_NAME, CRLF, SmtpClient, free_port, make_message, send_raw,
+                    split_received, wait_until)
 from smtppeers import deliveries, smtp_gateway, wait_delivery, wait_state
 
 EIGHT_BIT_BODY = (b"First line\r\n.leading dot\r\n..two dots\r\n.\r\n"
@@ -93,6 +94,42 @@ def test_relay_to_aiosmtpd_byte_exact_envelope_and_size(make_gateway, make_peer)
     assert b"localhost" in received, received
     assert len(deliveries(gw, qid, "delivered")) == 3
     assert peer.connections == 1
+
+
+def test_relay_to_bridgehead_over_verified_tls_with_chunking(make_gateway, pki):
+    """Next hop: a second gateway (CHUNKING, PIPELINING, DSN, STARTTLS, asks for a client
+    certificate). Lines that start with a dot and bare 8-bit must survive BDAT unchanged."""
+    hop = make_gateway()
+    gw = smtp_gateway(make_gateway, {"smarthosts": [f"127.0.0.1:{hop.port}"], "tls": "verify",
+                                     "ca_file": pki.ca, "client_certificate": pki.client,
+                                     "client_key": pki.client_key})
+    msg = make_message("bridgehead to bridgehead", EIGHT_BIT_BODY + b".\r\n.\r\nlast\r\n")
+    qid = send_raw(gw.port, msg, mail_params="BODY=8BITMIME ENVID=hop-1",
+                   rcpt_params="NOTIFY=FAILURE ORCPT=rfc822;rcpt@example.test")
+    [ok] = wait_delivery(gw, qid, "delivered")
+    hop_id = ok["detail"].split()[-1].strip("<>") if "queued as" in ok["detail"] else None
+    files = wait_until(hop.delivered, 10)
+    assert len(files) == 1, files
+    hop_recv, rest = split_received(files[0].read_bytes())
+    gw_recv, rest = split_received(rest)
+    assert rest == msg, f"relayed message differs\nexpected: {msg!r}\ngot:      {rest!r}"
+    [m] = hop.events("message", result="queued")
+    assert m.get("tls", "none") != "none", m["_line"]
+    assert CLIENT_CERT_NAME in m.get("client_cert", ""), m["_line"]
+    if hop_id:
+        assert files[0].name == f"{hop_id}.eml"
+    wait_state(gw, qid, None)
+
+
+def test_smarthosts_are_tried_in_order(make_gateway, make_peer):
+    peer = make_peer()
+    dead = free_port()  # nothing listens there
+    gw = smtp_gateway(make_gateway, {"smarthosts": [f"127.0.0.1:{dead}", f"127.0.0.1:{peer.port}"],
+                                     "tls": "none"})
+    qid = send_raw(gw.port, make_message("second smarthost"))
+    peer.wait_messages(1)
+    wait_delivery(gw, qid, "delivered")
+    assert any(f":{dead}" in e["_line"] for e in gw.events("connect_failed")), gw.log_text()[-2000:]
 
 
 def test_mx_lookup_with_local_data_and_mx_preference(make_gateway, make_peer):

@@ -120,7 +120,8 @@ std::string replay_transcript(const std::string& golden) {
           return;
         case bh::smtp::SessionMachine::Event::start_tls:
           rebuilt += "E: starttls\n";
-          machine.tls_started("TLSv1.3", "TLS_AES_256_GCM_SHA384", "CN=client", "AA:BB", true);
+          machine.tls_started(
+              {"TLSv1.3", "TLS_AES_256_GCM_SHA384", "CN=client", "AA:BB", true, "client", {}});
           break;
         case bh::smtp::SessionMachine::Event::commit: {
           auto& draft = machine.draft();

@@ -64,8 +64,8 @@ asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
       .kv("cert_verified", info.peer.chain_verified)
       .kv("verify_error", info.peer.verify_error)
       .write();
-  machine.tls_started(info.version, info.cipher, info.peer.subject, info.peer.sha256_fingerprint,
-                      info.peer.chain_verified);
+  machine.tls_started({info.version, info.cipher, info.peer.subject, info.peer.sha256_fingerprint,
+                       info.peer.chain_verified, info.peer.common_name, info.peer.dns_names});
   co_return true;
 }
 

@@ -26,7 +26,45 @@ SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo clien
     : settings_(settings), client_(std::move(client)) {}
 
 void SessionMachine::greet() {
+  if (settings_.trust) {
+    Verdict verdict = settings_.trust->on_connect(peer_facts());
+    if (!verdict.accepted) {
+      decided("connect", verdict);
+      return refuse(verdict.code, verdict.enhanced, verdict.reply);
+    }
+  }
   reply(220, "", fmt::format("{} ESMTP Bridgehead", settings_.hostname));
+}
+
+PeerFacts SessionMachine::peer_facts() const {
+  return PeerFacts{IpAddress::parse(client_.ip), tls_active(), client_.cert_verified,
+                   client_.cert_common_name, client_.cert_dns_names};
+}
+
+void SessionMachine::decided(std::string_view stage, const Verdict& verdict,
+                             std::string_view tenant) {
+  if (settings_.on_decision) settings_.on_decision(client_, stage, verdict, tenant);
+}
+
+// Replies with a refusing verdict (and counts it); false when accepted.
+bool SessionMachine::refuse_if(std::string_view stage, const Verdict& verdict) {
+  if (verdict.accepted) return false;
+  decided(stage, verdict);
+  error_reply(verdict.code, verdict.enhanced, verdict.reply);
+  return true;
+}
+
+// The connection's identity: decided once, at the first MAIL FROM after
+// STARTTLS (or without TLS), and recorded.
+void SessionMachine::identify() {
+  if (identified_ || !settings_.trust) return;
+  identified_ = true;
+  connector_ = settings_.trust->identify(peer_facts());
+  client_.inbound_connector = connector_ ? connector_->name : "";
+  std::string reason = connector_ ? fmt::format("connection is inbound connector {} ({})",
+                                                connector_->name, kind_name(connector_->kind))
+                                  : "connection matches no inbound connector";
+  decided("identity", Verdict::accept(reason));
 }
 
 void SessionMachine::refuse(int code, std::string_view enhanced, std::string_view text) {
@@ -210,13 +248,16 @@ void SessionMachine::on_starttls(std::string_view argument) {
   pending_event_ = Event::start_tls;
 }
 
-void SessionMachine::tls_started(std::string version, std::string cipher, std::string cert_subject,
-                                 std::string cert_fingerprint, bool cert_verified) {
-  client_.tls_version = std::move(version);
-  client_.tls_cipher = std::move(cipher);
-  client_.cert_subject = std::move(cert_subject);
-  client_.cert_fingerprint = std::move(cert_fingerprint);
-  client_.cert_verified = cert_verified;
+void SessionMachine::tls_started(TlsPeer peer) {
+  client_.tls_version = std::move(peer.version);
+  client_.tls_cipher = std::move(peer.cipher);
+  client_.cert_subject = std::move(peer.cert_subject);
+  client_.cert_fingerprint = std::move(peer.cert_fingerprint);
+  client_.cert_verified = peer.cert_verified;
+  client_.cert_common_name = std::move(peer.cert_common_name);
+  client_.cert_dns_names = std::move(peer.cert_dns_names);
+  identified_ = false;  // decided again, now with the certificate
+  connector_ = nullptr;
   // RFC 3207 4.2: the session starts over; the client must send EHLO again.
   reset_transaction();
   greeted_ = false;
@@ -236,6 +277,9 @@ void SessionMachine::on_mail(std::string_view argument) {
   MailFrom& mail = std::get<MailFrom>(parsed);
   if (mail.size && *mail.size > settings_.limits.message_size)
     return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
+  identify();
+  if (settings_.trust && refuse_if("mail", settings_.trust->on_mail(connector_, peer_facts())))
+    return;
   draft_ = MessageDraft{};
   Envelope& envelope = draft_.envelope;
   envelope.queue_id = settings_.make_queue_id();
@@ -268,6 +312,12 @@ void SessionMachine::on_rcpt(std::string_view argument) {
     ++stats_.recipients_rejected;
     return error_reply(550, "5.7.1",
                        fmt::format("{}: Relay access denied", recipient.address.path()));
+  }
+  if (settings_.trust &&
+      refuse_if("rcpt", settings_.trust->on_rcpt(connector_, peer_facts(), draft_.envelope.sender,
+                                                 recipient))) {
+    ++stats_.recipients_rejected;
+    return;
   }
   draft_.envelope.recipients.push_back(std::move(recipient));
   transaction_ = Transaction::recipients;
@@ -370,6 +420,30 @@ void SessionMachine::finish_content() {
     return error_reply(code, refusal_enhanced, refusal);
   }
   decoder_.reset();
+  if (settings_.trust) {
+    DataDecision decision =
+        settings_.trust->on_data(connector_, peer_facts(), draft_.envelope, draft_.content);
+    if (!decision.removed_headers.empty()) {
+      std::string names;
+      for (const auto& n : decision.removed_headers) names += (names.empty() ? "" : ",") + n;
+      decided("headers_removed", Verdict::accept("untrusted connection; removed " + names +
+                                                 " from " + draft_.envelope.queue_id));
+    }
+    if (!decision.verdict.accepted) {
+      decided("data", decision.verdict, decision.tenant);
+      ++stats_.messages_rejected;
+      reset_transaction();
+      return error_reply(decision.verdict.code, decision.verdict.enhanced, decision.verdict.reply);
+    }
+    if (!decision.verdict.reason.empty()) decided("data", decision.verdict, decision.tenant);
+    if (decision.discard) {
+      reply(250, "2.0.0", "Ok: connector validation probe accepted, not delivered");
+      reset_transaction();
+      return;
+    }
+    draft_.envelope.tenant = decision.tenant;
+  }
+  draft_.envelope.client.inbound_connector = client_.inbound_connector;
   phase_ = Phase::awaiting_commit;
 }
 

@@ -15,6 +15,7 @@
 #include "mail/envelope.hpp"
 #include "mail/limits.hpp"
 #include "policy/routes.hpp"
+#include "policy/trust_policy.hpp"
 #include "smtp/proto/data_decoder.hpp"
 
 namespace bh::smtp {
@@ -30,6 +31,12 @@ struct SessionSettings {
   // Called for every refused command or message, for the trace.
   std::function<void(const ClientInfo&, int code, std::string_view enhanced, std::string_view text)>
       on_refusal;
+  // Inbound trust (connectors, tenants, senders); null: routes alone decide.
+  const TrustPolicy* trust = nullptr;
+  // Every trust decision, accepted or not, for the trace.
+  std::function<void(const ClientInfo&, std::string_view stage, const Verdict&,
+                     std::string_view tenant)>
+      on_decision;
 };
 
 // Counters and the last outcome, for the one log line per session.
@@ -72,8 +79,16 @@ class SessionMachine {
   std::string& output() { return output_; }
   MessageDraft& draft() { return draft_; }
 
-  void tls_started(std::string version, std::string cipher, std::string cert_subject,
-                   std::string cert_fingerprint, bool cert_verified);
+  struct TlsPeer {
+    std::string version;
+    std::string cipher;
+    std::string cert_subject;
+    std::string cert_fingerprint;
+    bool cert_verified = false;
+    std::string cert_common_name;
+    std::vector<std::string> cert_dns_names;
+  };
+  void tls_started(TlsPeer peer);
   // queue_error empty: durable; else the reason the queue gave.
   void commit_finished(const std::string& queue_error);
   void timed_out();
@@ -102,6 +117,10 @@ class SessionMachine {
   void step_bdat();
   void reset_transaction();
   void close_with(std::string reason);
+  PeerFacts peer_facts() const;
+  void decided(std::string_view stage, const Verdict& verdict, std::string_view tenant = {});
+  bool refuse_if(std::string_view stage, const Verdict& verdict);
+  void identify();
 
   const SessionSettings& settings_;
   ClientInfo client_;
@@ -124,6 +143,8 @@ class SessionMachine {
   bool bdat_last_ = false;
   bool bdat_failed_ = false;   // a chunk was refused: later ones are refused until RSET
   bool bdat_discard_ = false;  // the current chunk is read and dropped
+  bool identified_ = false;
+  const InboundConnector* connector_ = nullptr;
 };
 
 }  // namespace bh::smtp

@@ -1,0 +1,31 @@
+// The directory as the policy layer sees it: who a sender is, which tenant
+// they belong to, which services they may use. The SQLite store implements
+// it; a later LDAP/API sync fills the same store.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bh::directory {
+
+struct User {
+  std::string address;  // lower case
+  std::string tenant;   // tenant id (lower-case GUID)
+  std::vector<std::string> permissions;
+
+  bool may(std::string_view service) const {
+    for (const auto& p : permissions)
+      if (p == service) return true;
+    return false;
+  }
+};
+
+class DirectoryView {
+ public:
+  virtual ~DirectoryView() = default;
+  // address as in the envelope; implementations compare case-insensitively.
+  virtual std::optional<User> find_user(const std::string& address) const = 0;
+};
+
+}  // namespace bh::directory

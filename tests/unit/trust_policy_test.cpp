@@ -1,0 +1,296 @@
+// Table tests of the trust decisions: certificate x IP x tenant header x
+// sender, each with the exact reply (docs/inbound-trust.md).
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "policy/trust_policy.hpp"
+
+using namespace bh;
+
+namespace {
+
+const std::string kT1 = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b";
+const std::string kT2 = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+
+class FakeDirectory : public directory::DirectoryView {
+ public:
+  std::optional<directory::User> find_user(const std::string& address) const override {
+    auto it = users.find(address);
+    if (it == users.end()) return std::nullopt;
+    return it->second;
+  }
+  std::map<std::string, directory::User> users{
+      {"alice@contoso.test", {"alice@contoso.test", kT1, {"fax"}}},
+      {"bob@contoso.test", {"bob@contoso.test", kT1, {}}},
+      {"eve@fabrikam.test", {"eve@fabrikam.test", kT2, {"fax"}}},
+  };
+};
+
+TrustConfig config() {
+  TrustConfig c;
+  InboundConnector exo;
+  exo.name = "exo";
+  exo.kind = ConnectorKind::microsoft365;
+  exo.certificate_names = {"mail.protection.outlook.com"};
+  exo.ip_ranges = {*IpRange::parse("40.92.0.0/15"), *IpRange::parse("2a01:111:f400::/48")};
+  exo.tenants = {kT1};
+  exo.services = {"fax"};
+  c.connectors.push_back(exo);
+  c.tenants.push_back({kT1, "contoso", {"contoso.test", "contoso.onmicrosoft.com"}, true});
+  c.tenants.push_back({kT2, "fabrikam", {"fabrikam.test"}, false});
+  return c;
+}
+
+struct Fixture {
+  RoutingTable routes{
+      {Route{{"fax.example.test"}, "fax-out", "fax"}, Route{{"example.test"}, "files", ""}}};
+  FakeDirectory directory;
+  TrustPolicy policy{config(), routes, &directory};
+};
+
+enum class Cert { none, self_signed, wrong_name, right_name };
+enum class Ip { in_range, out_of_range };
+enum class TenantHeader { none, good, foreign, two, malformed };
+enum class Sender { unknown, other_tenant, no_permission, allowed };
+
+PeerFacts peer(Cert cert, Ip ip) {
+  PeerFacts p;
+  p.ip = IpAddress::parse(ip == Ip::in_range ? "40.93.1.2" : "198.51.100.7");
+  p.tls = true;
+  switch (cert) {
+    case Cert::none:
+      break;
+    case Cert::self_signed:  // right name, but the chain did not verify
+      p.cert_common_name = "mail.protection.outlook.com";
+      break;
+    case Cert::wrong_name:
+      p.cert_verified = true;
+      p.cert_common_name = "mail.example.net";
+      p.cert_dns_names = {"mail.example.net"};
+      break;
+    case Cert::right_name:
+      p.cert_verified = true;
+      p.cert_common_name = "mail.protection.outlook.com";
+      p.cert_dns_names = {"mail.protection.outlook.com"};
+      break;
+  }
+  return p;
+}
+
+std::string sender_of(Sender s) {
+  switch (s) {
+    case Sender::unknown:
+      return "mallory@contoso.test";
+    case Sender::other_tenant:
+      return "eve@fabrikam.test";
+    case Sender::no_permission:
+      return "bob@contoso.test";
+    case Sender::allowed:
+      return "alice@contoso.test";
+  }
+  return "";
+}
+
+std::string headers_of(TenantHeader h, const std::string& from) {
+  std::string out = "Received: from x\r\n\tby y; date\r\nFrom: Someone <" + from + ">\r\n";
+  switch (h) {
+    case TenantHeader::none:
+      break;
+    case TenantHeader::good:
+      out += "X-MS-Exchange-CrossTenant-Id: " + kT1 + "\r\n";
+      break;
+    case TenantHeader::foreign:
+      out += "X-MS-Exchange-CrossTenant-Id: " + kT2 + "\r\n";
+      break;
+    case TenantHeader::two:
+      out += "X-MS-Exchange-CrossTenant-Id: " + kT1 + "\r\nX-MS-Exchange-CrossTenant-Id: " + kT1 +
+             "\r\n";
+      break;
+    case TenantHeader::malformed:
+      out += "X-MS-Exchange-CrossTenant-Id: not-a-guid\r\n";
+      break;
+  }
+  out += "X-OriginatorOrg: contoso.onmicrosoft.com\r\nSubject: fax\r\n\r\nbody\r\n";
+  return out;
+}
+
+// The whole conversation: MAIL, RCPT to the fax route, end of DATA.
+std::string outcome(Fixture& f, Cert cert, Ip ip, TenantHeader header, Sender sender) {
+  PeerFacts facts = peer(cert, ip);
+  const InboundConnector* connector = f.policy.identify(facts);
+  std::string address = sender_of(sender);
+  Envelope envelope;
+  envelope.sender = *parse_path("<" + address + ">", false, false).address;
+  Recipient fax{*parse_path("<+4930123456@fax.example.test>", false, false).address};
+  auto show = [](const Verdict& v) { return fmt::format("{} {} {}", v.code, v.enhanced, v.reply); };
+  Verdict mail = f.policy.on_mail(connector, facts);
+  if (!mail.accepted) return show(mail);
+  Verdict rcpt = f.policy.on_rcpt(connector, facts, envelope.sender, fax);
+  if (!rcpt.accepted) return show(rcpt);
+  envelope.recipients.push_back(fax);
+  std::string content = headers_of(header, address);
+  DataDecision data = f.policy.on_data(connector, facts, envelope, content);
+  return data.verdict.accepted ? "250 accepted" : show(data.verdict);
+}
+
+}  // namespace
+
+TEST(TrustPolicy, EveryCombination) {
+  Fixture f;
+  const std::string no_service =
+      "550 5.7.1 <+4930123456@fax.example.test>: this connection may not use the fax service";
+  int cases = 0;
+  for (Cert cert : {Cert::none, Cert::self_signed, Cert::wrong_name, Cert::right_name})
+    for (Ip ip : {Ip::in_range, Ip::out_of_range})
+      for (TenantHeader header : {TenantHeader::none, TenantHeader::good, TenantHeader::foreign,
+                                  TenantHeader::two, TenantHeader::malformed})
+        for (Sender sender :
+             {Sender::unknown, Sender::other_tenant, Sender::no_permission, Sender::allowed}) {
+          ++cases;
+          std::string expected;
+          if (cert != Cert::right_name || ip != Ip::in_range) {
+            expected = no_service;  // not the connector: not even the recipient is accepted
+          } else if (header == TenantHeader::none) {
+            expected = "550 5.7.1 Message refused: no X-MS-Exchange-CrossTenant-Id header";
+          } else if (header == TenantHeader::two) {
+            expected = "550 5.7.1 Message refused: several X-MS-Exchange-CrossTenant-Id headers";
+          } else if (header == TenantHeader::malformed) {
+            expected = "550 5.7.1 Message refused: X-MS-Exchange-CrossTenant-Id is not a tenant id";
+          } else if (header == TenantHeader::foreign) {  // EchoSpoofing
+            expected =
+                "550 5.7.1 Message refused: tenant " + kT2 + " is not accepted by connector exo";
+          } else if (sender == Sender::unknown) {
+            expected =
+                "550 5.7.1 Sender <mallory@contoso.test> is not permitted to use the fax "
+                "service";
+          } else if (sender == Sender::other_tenant) {
+            expected = "550 5.7.1 Sender <eve@fabrikam.test> does not belong to the sending tenant";
+          } else if (sender == Sender::no_permission) {
+            expected =
+                "550 5.7.1 Sender <bob@contoso.test> is not permitted to use the fax service";
+          } else {
+            expected = "250 accepted";
+          }
+          EXPECT_EQ(outcome(f, cert, ip, header, sender), expected)
+              << "cert " << int(cert) << " ip " << int(ip) << " header " << int(header)
+              << " sender " << int(sender);
+        }
+  EXPECT_EQ(cases, 160);
+}
+
+TEST(TrustPolicy, ForgedHeadersAreRemovedFromUntrustedConnections) {
+  Fixture f;
+  PeerFacts facts = peer(Cert::none, Ip::in_range);
+  Envelope envelope;
+  envelope.sender = Address{"a", "example.net"};
+  envelope.recipients.push_back({Address{"b", "example.test"}});
+  std::string content =
+      "From: a@example.net\r\nX-MS-Exchange-CrossTenant-Id: " + kT1 +
+      "\r\nx-ms-exchange-organization-authas: Internal\r\n\tfolded\r\nSubject: s\r\n\r\n"
+      "X-MS-Exchange-CrossTenant-Id: in the body stays\r\n";
+  DataDecision d = f.policy.on_data(nullptr, facts, envelope, content);
+  EXPECT_TRUE(d.verdict.accepted);
+  EXPECT_EQ(d.removed_headers.size(), 2u);
+  EXPECT_EQ(content,
+            "From: a@example.net\r\nSubject: s\r\n\r\nX-MS-Exchange-CrossTenant-Id: in the body "
+            "stays\r\n");
+}
+
+TEST(TrustPolicy, ValidationProbeIsAcceptedNotDelivered) {
+  Fixture f;
+  PeerFacts facts = peer(Cert::right_name, Ip::in_range);
+  Envelope envelope;  // null sender
+  envelope.recipients.push_back({Address{"+4930123456", "fax.example.test"}});
+  std::string content =
+      "From: O365ConnectorValidation@contoso.onmicrosoft.com\r\n"
+      "X-MS-Exchange-CrossTenant-Id: " +
+      kT1 +
+      "\r\nX-MS-Exchange-CrossTenant-FromEntityHeader: Internet\r\n"
+      "X-OriginatorOrg: contoso.onmicrosoft.com\r\n\r\nTest\r\n";
+  DataDecision d = f.policy.on_data(f.policy.identify(facts), facts, envelope, content);
+  EXPECT_TRUE(d.verdict.accepted);
+  EXPECT_TRUE(d.discard);
+}
+
+TEST(TrustPolicy, InternetMailAndOriginatorOrg) {
+  Fixture f;
+  PeerFacts facts = peer(Cert::right_name, Ip::in_range);
+  const InboundConnector* exo = f.policy.identify(facts);
+  Envelope envelope;
+  envelope.sender = Address{"alice", "contoso.test"};
+  envelope.recipients.push_back({Address{"+4930123456", "fax.example.test"}});
+  std::string base = "From: alice@contoso.test\r\nX-MS-Exchange-CrossTenant-Id: " + kT1 + "\r\n";
+  std::string internet = base +
+                         "X-MS-Exchange-CrossTenant-AuthAs: Anonymous\r\n"
+                         "X-OriginatorOrg: contoso.onmicrosoft.com\r\n\r\nx\r\n";
+  EXPECT_EQ(f.policy.on_data(exo, facts, envelope, internet).verdict.reply,
+            "Message refused: mail that entered the tenant from the internet may not use this "
+            "service");
+  std::string wrong_org = base + "X-OriginatorOrg: fabrikam.test\r\n\r\nx\r\n";
+  EXPECT_EQ(f.policy.on_data(exo, facts, envelope, wrong_org).verdict.reply,
+            "Message refused: X-OriginatorOrg fabrikam.test does not belong to the tenant");
+  std::string other_from = "From: x@fabrikam.test\r\nX-MS-Exchange-CrossTenant-Id: " + kT1 +
+                           "\r\nX-OriginatorOrg: contoso.test\r\n\r\nx\r\n";
+  EXPECT_EQ(f.policy.on_data(exo, facts, envelope, other_from).verdict.reply,
+            "From: address does not belong to the sending tenant");
+}
+
+TEST(TrustPolicy, AccessListsAllowOverridesBlock) {
+  RoutingTable routes;
+  TrustConfig c;
+  c.access.block = {*IpRange::parse("0.0.0.0/0"), *IpRange::parse("::/0")};
+  c.access.allow = {*IpRange::parse("192.0.2.0/24")};
+  TrustPolicy policy(c, routes, nullptr);
+  PeerFacts allowed, blocked, mapped;
+  allowed.ip = IpAddress::parse("192.0.2.9");
+  blocked.ip = IpAddress::parse("198.51.100.1");
+  mapped.ip = IpAddress::parse("::ffff:192.0.2.9");
+  EXPECT_TRUE(policy.on_connect(allowed).accepted);
+  EXPECT_TRUE(policy.on_connect(mapped).accepted);
+  Verdict v = policy.on_connect(blocked);
+  EXPECT_EQ(fmt::format("{} {}", v.code, v.enhanced), "554 5.7.1");
+}
+
+TEST(TrustPolicy, PartnerLockdownAtRcpt) {
+  RoutingTable routes({Route{{"example.test"}, "files", ""}});
+  TrustConfig c;
+  InboundConnector partner;
+  partner.name = "partner-lock";
+  partner.ip_ranges = {*IpRange::parse("203.0.113.0/24")};
+  partner.restrict_sender_domains = {"*"};
+  c.connectors.push_back(partner);
+  TrustPolicy policy(c, routes, nullptr);
+  Recipient r{Address{"b", "example.test"}};
+  PeerFacts outside, inside;
+  outside.ip = IpAddress::parse("198.51.100.1");
+  inside.ip = IpAddress::parse("203.0.113.5");
+  Verdict refused = policy.on_rcpt(policy.identify(outside), outside, Address{"x", "any.test"}, r);
+  EXPECT_EQ(refused.code, 550);
+  EXPECT_EQ(refused.enhanced, "5.7.51");
+  EXPECT_EQ(refused.reply.rfind("TenantInboundAttribution; ", 0), 0u);
+  EXPECT_NE(refused.reply.find("partner-lock"), std::string::npos);
+  EXPECT_TRUE(
+      policy.on_rcpt(policy.identify(inside), inside, Address{"x", "any.test"}, r).accepted);
+}
+
+TEST(IpRange, ParsesAndMatches) {
+  auto v4 = *IpRange::parse("40.92.0.0/15");
+  EXPECT_TRUE(v4.contains(*IpAddress::parse("40.93.255.255")));
+  EXPECT_FALSE(v4.contains(*IpAddress::parse("40.94.0.0")));
+  auto v6 = *IpRange::parse("2a01:111:f400::/48");
+  EXPECT_TRUE(v6.contains(*IpAddress::parse("2a01:111:f400:1::5")));
+  EXPECT_FALSE(v6.contains(*IpAddress::parse("2a01:111:f401::5")));
+  EXPECT_FALSE(v6.contains(*IpAddress::parse("40.92.0.1")));
+  EXPECT_FALSE(IpRange::parse("10.0.0.0/33"));
+  EXPECT_FALSE(IpRange::parse("nonsense"));
+}
+
+TEST(TenantGuid, Format) {
+  EXPECT_TRUE(is_tenant_guid(kT1));
+  EXPECT_FALSE(is_tenant_guid("4a1c1a0e2d3b4f5e8a9b0c1d2e3f4a5b"));
+  EXPECT_FALSE(is_tenant_guid(kT1 + "0"));
+  EXPECT_FALSE(is_tenant_guid("zzzzzzzz-2d3b-4f5e-8a9b-0c1d2e3f4a5b"));
+}
