@@ -13,8 +13,7 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -305,10 +304,6 @@ def wait_state(gw, qid: str, state: str | None, timeout: float = 15.0):
     ok = wait_until(lambda: gw.queue_list().get(qid) == state, timeout)
     assert ok, (f"{qid} not {state or 'gone from the queue'} within {timeout}s: {gw.queue_list()}\n"
                 f"log tail:\n{gw.log_text()[-3000:]}")
-
-
-def dsn_files(gw) -> list[Path]:
-    return gw.delivered()
 
 
 def parse_dsn(data: bytes):

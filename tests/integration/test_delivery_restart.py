@@ -35,6 +35,9 @@ def test_restart_during_delivery_loses_nothing(make_gateway, make_peer, how):
         f"deliveries did not reach DATA: {peer.data_attempts}\n{gw.log_text()[-2000:]}"
     delivered_before = {e["id"] for e in gw.events("delivery", result="delivered")}
     at_peer_before = peer.by_subject()
+    in_flight = [s for s in later.values() if at_peer_before.get(s)]
+    assert in_flight and not set(later) <= delivered_before, \
+        f"nothing was in flight at the {how}: {at_peer_before}"
     if how == "SIGKILL":
         gw.kill9()
     else:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bhtest import make_message
-from trusthelp import BoundClient, assert_reply, ipv6_available, trust_gateway  # noqa: F401
+from trusthelp import (T1, TENANTS, BoundClient, assert_reply, ipv6_available,  # noqa: F401
+                       trust_gateway)
 
 RCPT = "rcpt@example.test"
 
@@ -177,3 +178,38 @@ def test_partner_lockdown_ipv6(trust_gateway):
     _deliver_from(gw, "::1", "x@any.test", "partner over v6", port=gw.port6)
     r, dump = _rcpt_reply(gw, "127.0.0.1", "x@any.test")
     _assert_locked(gw, r, dump)
+
+
+def test_empty_restrict_list_means_no_lockdown(trust_gateway):
+    """docs/inbound-trust.md's example connector has `restrict_sender_domains = []`."""
+    gw = trust_gateway(inbound_connectors=[_partner(domains=[])])
+    _deliver_from(gw, "127.0.0.1", "x@any.test", "no lockdown")
+
+
+def test_m365_connector_locks_tenant_domain(trust_gateway, pki):
+    """Spoofing contoso.test by connecting directly (not through Exchange Online) is refused
+    at RCPT TO when the microsoft365 connector locks the domain."""
+    gw = trust_gateway(inbound_connectors=[{
+        "name": "contoso-exo", "kind": "microsoft365", "certificate_names": ["mail.protection.outlook.com"],
+        "tenants": [T1], "restrict_sender_domains": ["contoso.test"]}], tenants=TENANTS)
+    for ctx in (None, pki.client_context(), pki.client_context("client-selfsigned"),
+                pki.client_context("partner")):
+        r, dump = _rcpt_reply(gw, "127.0.0.1", "ceo@contoso.test", ctx=ctx)
+        _assert_locked(gw, r, dump, "contoso-exo")
+    _deliver_from(gw, "127.0.0.1", "x@other.test", "other domain direct")
+
+
+@pytest.mark.parametrize("overrides,needle", [
+    ({"inbound_connectors": [{"name": "nothing", "kind": "partner"}]}, "inbound_connector"),
+    ({"inbound_connectors": [_partner(ranges=["127.0.0.300/32"])]}, "ip_ranges"),
+    ({"inbound_connectors": [_partner(ranges=["127.0.0.0/33"])]}, "ip_ranges"),
+    ({"inbound_connectors": [_partner(kind="exchange")]}, "kind"),
+    ({"access": {"block": ["::1/129"]}}, "block"),
+    ({"access": {"block": ["127.0.0.0/8"], "block_at": "helo"}}, "block_at"),
+])
+def test_invalid_trust_config_is_refused(trust_gateway, overrides, needle):
+    gw = trust_gateway(start=False, **overrides)
+    gw.write_config()
+    r = gw.cli("check-config")
+    assert r.returncode != 0, f"check-config accepted an invalid file:\n{gw.config.read_text()}"
+    assert needle in r.stdout + r.stderr, r.stdout + r.stderr

@@ -28,6 +28,7 @@ HEADERS = [
     ("Date: Mon, 24 Nov 2025 12:00:00 +0000", False),
     ("X-MS-Exchange-Organization-SCL: -1", True),
     ("X-MS-Has-Attach: yes", False),
+    (f"X-MS-Exchange-CrossTenant-Id \t: {T1}", True),               # obsolete WSP before colon
     (f"X-MS-Exchange-CrossTenant-Id:\r\n  {T1}", True),           # last header, folded
 ]
 BODY = (f"{XTID}: {T1}\r\nX-MS-Exchange-Organization-AuthAs: Internal\r\n\r\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bhtest import SmtpClient
 from trusthelp import (DIRECTORY, FAX_RCPT, M365_CONNECTOR, T1, T2, XTID, assert_nothing_queued,
                        assert_reply, good_headers, m365_connector, m365_gateway, swaks,
                        trust_gateway)  # noqa: F401  (fixture)
@@ -196,3 +197,54 @@ def test_ip_range_must_match_too(trust_gateway):
     run = swaks(g, headers=good_headers())
     assert_reply(run.reply_to("RCPT"), 550, "5.7.1", where=run.out)
     assert_nothing_queued(g)
+
+
+# ---------------------------------------------------------------- one session, several messages
+
+def _raw(hdrs, body=b"page\r\n"):
+    return b"".join(h.encode() + b"\r\n" for h in hdrs) + b"\r\n" + body
+
+
+def test_tenant_is_decided_per_message_not_per_session(gw, pki):
+    """A good T1 message must not make the next message of the same connection trusted;
+    a refusal must not poison the next good one. BDAT is checked like DATA."""
+    good = _raw(["From: <alice@contoso.test>", f"To: <{FAX_RCPT}>", "Subject: first",
+                 f"{XTID}: {T1}", "X-OriginatorOrg: contoso.test"])
+    bad = _raw(["From: <eve@fabrikam.test>", f"To: <{FAX_RCPT}>", "Subject: second",
+                f"{XTID}: {T2}", "X-OriginatorOrg: fabrikam.test"])
+    with SmtpClient(gw.port) as c:
+        c.greet("mail.protection.outlook.com")
+        c.starttls(pki.client_context("client"))
+        c.ehlo("mail.protection.outlook.com")
+        outcomes = []
+        for sender, msg, bdat in [("alice@contoso.test", good, False), ("eve@fabrikam.test", bad, False),
+                                  ("eve@fabrikam.test", bad, True), ("alice@contoso.test", good, True),
+                                  ("bob@contoso.test", good.replace(b"alice@", b"bob@"), True)]:
+            c.expect(f"MAIL FROM:<{sender}>", 250)
+            c.expect(f"RCPT TO:<{FAX_RCPT}>", 250)
+            c.expect("RCPT TO:<y@example.test>", 250)  # a mixed transaction: one refusal for all
+            if bdat:
+                c.send(f"BDAT {len(msg)} LAST\r\n".encode() + msg)
+                outcomes.append(c.read_reply())
+            else:
+                outcomes.append(c.send_data(msg))
+        c.cmd("QUIT")
+    where = c.dump()
+    assert_reply(outcomes[0], 250, "2.0.0", where=where)
+    assert_reply(outcomes[1], 550, "5.7.1", "is not accepted by connector", where=where)
+    assert_reply(outcomes[2], 550, "5.7.1", "is not accepted by connector", where=where)
+    assert_reply(outcomes[3], 250, "2.0.0", where=where)
+    assert_reply(outcomes[4], 550, "5.7.1", "not permitted to use the fax service", where=where)
+    for r in (outcomes[0], outcomes[3]):
+        gw.wait_delivered(r.queue_id())
+    assert len(gw.delivered()) == 2 and not gw.queue_list(), gw.delivered()
+
+
+def test_policy_log_names_connector_tenant_and_reason(gw):
+    _accepted(gw, swaks(gw, headers=good_headers(), subject="logged"), "logged")
+    swaks(gw, sender="eve@fabrikam.test", headers=good_headers(T2, "fabrikam.test"),
+          replace=["From: eve@fabrikam.test"])
+    lines = gw.policy_lines()
+    ok = [l for l in lines if "accepted" in l and T1 in l and M365_CONNECTOR in l]
+    bad = [l for l in lines if "refused" in l and T2 in l and M365_CONNECTOR in l and "reason=" in l]
+    assert ok and bad, "policy lines must name connector, tenant and reason:\n" + "\n".join(lines)

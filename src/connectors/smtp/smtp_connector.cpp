@@ -115,6 +115,7 @@ asio::awaitable<ClientConnection::Opened> SmtpConnector::try_host(const std::str
   auto addresses = co_await resolver_->addresses(host);
   if (addresses.error) co_return SessionFailure{"4.4.3", addresses.error->reason};
   SessionFailure last{"4.4.1", host + ": no address"};
+  std::string reasons;  // every address's failure, so the deferral shows the real cause
   for (const auto& address : addresses.values) {
     asio::ip::tcp::endpoint endpoint(address, port);
     auto opened = co_await ClientConnection::open(endpoint, host, options_);
@@ -135,7 +136,10 @@ asio::awaitable<ClientConnection::Opened> SmtpConnector::try_host(const std::str
         .kv("host", host)
         .kv("reason", last.reason)
         .write(log::Level::warn);
+    if (reasons.find(last.reason) == std::string::npos && reasons.size() < 2000)
+      reasons += (reasons.empty() ? "" : "; ") + last.reason;
   }
+  if (!reasons.empty()) last.reason = reasons;
   co_return last;
 }
 

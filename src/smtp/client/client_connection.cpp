@@ -83,6 +83,7 @@ asio::awaitable<std::optional<ServerReply>> ClientConnection::read_reply(
     auto [ec, n] = co_await transport_->read_some(asio::buffer(chunk));
     if (ec) {
       usable_ = false;
+      last_error_ = ec.message();
       co_return std::nullopt;
     }
     buffer_.append(chunk, n);
@@ -93,7 +94,10 @@ asio::awaitable<bool> ClientConnection::write(const std::string& data,
                                               std::chrono::seconds timeout) {
   transport_->set_deadline(Transport::Clock::now() + timeout);
   auto ec = co_await transport_->write(asio::buffer(data));
-  if (ec) usable_ = false;
+  if (ec) {
+    usable_ = false;
+    last_error_ = ec.message();
+  }
   co_return !ec;
 }
 
@@ -170,7 +174,14 @@ asio::awaitable<std::optional<SessionFailure>> ClientConnection::handshake() {
                              info.peer.chain_verified ? "yes" : "no");
   // RFC 3207: everything learned before TLS is forgotten; EHLO again.
   auto ehlo = co_await command(fmt::format("EHLO {}\r\n", options_.helo_name));
-  if (!ehlo) co_return lost("EHLO after STARTTLS");
+  if (!ehlo) {
+    // With TLS 1.3 a server's refusal (e.g. "certificate required") arrives
+    // only with the first read: it is a failed handshake all the same.
+    SessionFailure failure = lost("the first exchange after STARTTLS");
+    failure.status = "4.7.5";
+    failure.tls_handshake = true;
+    co_return failure;
+  }
   if (ehlo->code != 250)
     co_return SessionFailure{
         status_or(*ehlo, "4.5.0"),

@@ -77,6 +77,7 @@ class ClientConnection {
   std::string buffer_;  // bytes read and not yet parsed
   bool usable_ = true;
   std::string tls_summary_ = "none";
+  std::string last_error_;  // the I/O error that made the connection unusable
 };
 
 }  // namespace bh::smtp
