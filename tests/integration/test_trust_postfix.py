@@ -159,7 +159,6 @@ maillog_file_prefixes = {d}
         return (s.group(1), s.group(0)) if s else None
 
 
-
 @pytest.fixture
 def setup(trust_gateway, tmp_path, pki):
     gw = m365_gateway(trust_gateway)

@@ -1,0 +1,146 @@
+// The message text part of the session: DATA and BDAT, the checks at its
+// end (smuggling, limits, trust), and the hand-over to the queue.
+#include <fmt/format.h>
+
+#include "smtp/proto/command.hpp"
+#include "smtp/server/received_header.hpp"
+#include "smtp/server/session_machine.hpp"
+
+namespace bh::smtp {
+
+void SessionMachine::begin_content(DataDecoder::Mode mode) {
+  Envelope& envelope = draft_.envelope;
+  envelope.arrival = settings_.now();
+  envelope.client = client_;
+  draft_.content = received_header(envelope, settings_.hostname, extended_);
+  decoder_ = std::make_unique<DataDecoder>(
+      mode,
+      TextLimits{settings_.limits.message_size, settings_.limits.text_line,
+                 settings_.limits.header_bytes},
+      draft_.content);
+}
+
+void SessionMachine::on_data(std::string_view argument) {
+  if (!argument.empty()) return error_reply(501, "5.5.4", "Syntax: DATA");
+  if (transaction_ == Transaction::none)
+    return error_reply(503, "5.5.1", "Error: need MAIL command");
+  if (transaction_ != Transaction::recipients)
+    return error_reply(503, "5.5.1", "Error: need RCPT command");
+  if (decoder_) return error_reply(503, "5.5.1", "Error: DATA after BDAT");
+  begin_content(DataDecoder::Mode::dot_stuffed);
+  phase_ = Phase::data;
+  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+}
+
+void SessionMachine::on_bdat(std::string_view argument) {
+  auto args = parse_bdat(argument);
+  if (!args) {
+    // Without a valid size the chunk cannot be skipped: the stream is lost.
+    reply(501, "5.5.4", "Syntax: BDAT size [LAST]");
+    reply(421, "4.5.4",
+          fmt::format("{} Error: cannot find the end of a BDAT chunk of unknown size; closing",
+                      settings_.hostname));
+    return close_with("unparseable BDAT");
+  }
+  bdat_remaining_ = args->size;
+  bdat_chunk_size_ = args->size;
+  bdat_last_ = args->last;
+  phase_ = Phase::bdat;
+  // RFC 3030 2: the chunk is read even when it will be refused.
+  bdat_discard_ = transaction_ != Transaction::recipients || bdat_failed_;
+  if (!bdat_discard_ && !decoder_) begin_content(DataDecoder::Mode::raw);
+}
+
+void SessionMachine::step_bdat() {
+  std::size_t take =
+      static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, input_end_ - input_begin_));
+  if (!bdat_discard_) {
+    decoder_->feed(std::string_view(input_.data() + input_begin_, take));
+  }
+  input_begin_ += take;
+  bdat_remaining_ -= take;
+  if (bdat_remaining_ > 0) return;
+  phase_ = Phase::command;
+  if (bdat_discard_) {
+    if (transaction_ != Transaction::recipients)
+      return error_reply(503, "5.5.1", "Error: need RCPT command");
+    return error_reply(503, "5.5.1", "Error: earlier BDAT chunk failed; send RSET");
+  }
+  if (decoder_->too_big()) {
+    bdat_failed_ = true;
+    ++stats_.messages_rejected;
+    return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
+  }
+  if (!bdat_last_) {
+    return reply(250, "2.0.0", fmt::format("{} octets received", bdat_chunk_size_));
+  }
+  decoder_->finish_raw();
+  finish_content();
+}
+
+void SessionMachine::finish_content() {
+  phase_ = Phase::command;
+  const DataDecoder& decoder = *decoder_;
+  std::string_view refusal_enhanced;
+  std::string refusal;
+  int code = 0;
+  if (decoder.bare_line_ending()) {
+    code = 550, refusal_enhanced = "5.5.2";
+    refusal = "Error: bare <LF> or <CR> in message text; lines must end with <CR><LF>";
+  } else if (decoder.too_big()) {
+    code = 552, refusal_enhanced = "5.3.4";
+    refusal = "Error: message size exceeds fixed limit";
+  } else if (decoder.line_too_long()) {
+    code = 500, refusal_enhanced = "5.5.2";
+    refusal = fmt::format("Error: message line longer than {} characters",
+                          settings_.limits.text_line - 2);
+  } else if (decoder.header_too_big()) {
+    code = 552, refusal_enhanced = "5.3.4";
+    refusal = "Error: message header size exceeds limit";
+  }
+  if (code != 0) {
+    ++stats_.messages_rejected;
+    reset_transaction();
+    return error_reply(code, refusal_enhanced, refusal);
+  }
+  decoder_.reset();
+  if (settings_.trust) {
+    DataDecision decision =
+        settings_.trust->on_data(connector_, peer_facts(), draft_.envelope, draft_.content);
+    if (!decision.removed_headers.empty()) {
+      std::string names;
+      for (const auto& n : decision.removed_headers) names += (names.empty() ? "" : ",") + n;
+      decided("headers_removed", Verdict::accept("untrusted connection; removed " + names +
+                                                 " from " + draft_.envelope.queue_id));
+    }
+    if (!decision.verdict.accepted) {
+      decided("data", decision.verdict, decision.tenant);
+      ++stats_.messages_rejected;
+      reset_transaction();
+      return error_reply(decision.verdict.code, decision.verdict.enhanced, decision.verdict.reply);
+    }
+    if (!decision.verdict.reason.empty()) decided("data", decision.verdict, decision.tenant);
+    if (decision.discard) {
+      reply(250, "2.0.0", "Ok: connector validation probe accepted, not delivered");
+      reset_transaction();
+      return;
+    }
+    draft_.envelope.tenant = decision.tenant;
+  }
+  draft_.envelope.client.inbound_connector = client_.inbound_connector;
+  phase_ = Phase::awaiting_commit;
+}
+
+void SessionMachine::commit_finished(const std::string& queue_error) {
+  phase_ = Phase::command;
+  if (queue_error.empty()) {
+    ++stats_.messages_accepted;
+    reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));
+  } else {
+    ++stats_.messages_rejected;
+    reply(451, "4.3.0", "Error: queue file write error");
+  }
+  reset_transaction();
+}
+
+}  // namespace bh::smtp
