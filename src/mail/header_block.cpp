@@ -82,6 +82,16 @@ std::vector<std::string> remove_header_fields(std::string& content,
 
 std::string address_in_header(std::string_view value) {
   std::string text = HeaderBlock::unfolded(value);
+  // Several mailboxes ("a@x, b@y") are no single sender: no address.
+  bool quoted = false;
+  int angle = 0;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == '<') ++angle;
+    if (c == '>') --angle;
+    if (c == ',' && angle == 0) return {};
+  }
   std::size_t open = text.rfind('<');
   if (open != std::string::npos) {
     std::size_t close = text.find('>', open);

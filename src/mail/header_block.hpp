@@ -40,7 +40,8 @@ bool istarts_with_ascii(std::string_view text, std::string_view prefix);
 std::vector<std::string> remove_header_fields(std::string& content,
                                               const std::function<bool(std::string_view)>& remove);
 
-// The address in a From: value: "Name <a@b>" or "a@b". Empty when none.
+// The address in a From: value: "Name <a@b>" or "a@b". Empty when none,
+// or when the value lists several mailboxes.
 std::string address_in_header(std::string_view value);
 
 }  // namespace bh

@@ -131,11 +131,12 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
               [&](TableReader& r) { r.text("database", config.directory_database); });
     one_table(top, source, errors, "access",
               [&](TableReader& r) { read_access(r, config.trust.access); });
-    each_table(top, source, errors, "inbound_connector", [&](TableReader& r) {
-      config.trust.connectors.push_back(read_inbound_connector(r));
-    });
+    // Tenants first: connectors refer to them.
     each_table(top, source, errors, "tenant",
                [&](TableReader& r) { config.trust.tenants.push_back(read_tenant(r)); });
+    each_table(top, source, errors, "inbound_connector", [&](TableReader& r) {
+      config.trust.connectors.push_back(read_inbound_connector(r, config.trust.tenants));
+    });
     each_table(top, source, errors, "connector", [&](TableReader& r) {
       config.connectors.push_back(read_connector(r, config.hostname));
     });

@@ -78,6 +78,7 @@ class TableReader {
     out = static_cast<Number>(*value);
   }
 
+  // required: the key must be present and the list non-empty.
   void strings(const std::string& key, std::vector<std::string>& out, bool required) {
     const toml::node* n = node(key);
     if (!n) {
@@ -85,7 +86,9 @@ class TableReader {
       return;
     }
     const toml::array* array = n->as_array();
-    if (!array || array->empty()) return error(*n, key, "must be a non-empty list of strings");
+    if (!array || (required && array->empty()))
+      return error(*n, key,
+                   required ? "must be a non-empty list of strings" : "must be a list of strings");
     for (const toml::node& item : *array) {
       auto value = item.value<std::string>();
       if (!value) return error(item, key, "must be a list of strings");
@@ -136,7 +139,7 @@ void one_table(TableReader& parent, const std::string& source, std::vector<std::
 connectors::ConnectorSettings read_connector(TableReader& r, const std::string& hostname);
 void read_dns(TableReader& r, dns::ResolverSettings& dns);
 void read_access(TableReader& r, AccessLists& access);
-InboundConnector read_inbound_connector(TableReader& r);
+InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant>& tenants);
 Tenant read_tenant(TableReader& r);
 void check_trust(const TrustConfig& trust, const std::string& source,
                  std::vector<std::string>& errors);

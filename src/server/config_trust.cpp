@@ -45,7 +45,7 @@ void read_access(TableReader& r, AccessLists& access) {
   }
 }
 
-InboundConnector read_inbound_connector(TableReader& r) {
+InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant>& tenants) {
   InboundConnector c;
   r.text("name", c.name, true);
   std::string kind;
@@ -97,10 +97,6 @@ void check_trust(const TrustConfig& trust, const std::string& source,
   for (const auto& c : trust.connectors) {
     if (!names.insert(c.name).second)
       errors.push_back(fmt::format("{}: inbound_connector: name {} is used twice", source, c.name));
-    for (const auto& t : c.tenants)
-      if (!ids.contains(t))
-        errors.push_back(fmt::format("{}: inbound_connector {}: tenant {} has no [[tenant]] table",
-                                     source, c.name, t));
   }
 }
 

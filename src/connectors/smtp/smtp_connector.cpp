@@ -89,11 +89,14 @@ void SmtpConnector::deliver(DeliveryRequest request, DeliveryDone done) {
 void SmtpConnector::enqueue(const std::string& key, const std::string& domain, Job job) {
   auto& slot = destinations_[key];
   if (!slot) {
-    slot = std::make_unique<Destination>(io_);
+    slot = std::make_unique<Destination>();
     slot->domain = domain;
   }
   slot->queue.push_back(std::move(job));
-  slot->wake.cancel();  // a lingering worker takes it on its open connection
+  if (!slot->lingering.empty()) {  // a lingering worker takes it on its open connection
+    slot->lingering.front()->cancel();
+    slot->lingering.pop_front();
+  }
   if (slot->workers < settings_.max_connections && slot->queue.size() > slot->workers) {
     ++slot->workers;
     asio::co_spawn(io_, worker(key), [this, key](std::exception_ptr e) {
@@ -172,8 +175,11 @@ asio::awaitable<void> SmtpConnector::worker(std::string key) {
     if (destination.queue.empty()) {
       if (!connection) break;
       // Linger a little: more mail for this destination reuses the connection.
-      destination.wake.expires_after(settings_.idle_time);
-      auto [ec] = co_await destination.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      asio::steady_timer linger(io_);
+      linger.expires_after(settings_.idle_time);
+      destination.lingering.push_back(&linger);
+      auto [ec] = co_await linger.async_wait(asio::as_tuple(asio::use_awaitable));
+      destination.lingering.remove(&linger);
       if (destination.queue.empty()) {
         if (ec == asio::error::operation_aborted) continue;  // woken, but another took it
         break;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,11 +38,13 @@ class SmtpConnector final : public Connector {
     std::vector<std::size_t> positions;  // into the request's recipient list
   };
   struct Destination {
-    explicit Destination(boost::asio::io_context& io) : wake(io) {}
+    Destination() = default;
     std::string domain;  // MX mode; empty for smarthosts
     std::deque<Job> queue;
     unsigned workers = 0;
-    boost::asio::steady_timer wake;
+    // Workers holding an open connection, waiting a little for more mail;
+    // new work wakes exactly one of them.
+    std::list<boost::asio::steady_timer*> lingering;
   };
 
   explicit SmtpConnector(const SmtpConnectorSettings& settings);
