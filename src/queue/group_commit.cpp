@@ -66,6 +66,8 @@ void log_message(const Envelope& e, std::size_t size, const std::string& error) 
       .kv("tls", e.client.tls_version.empty() ? "none" : e.client.tls_version)
       .kv("cipher", e.client.tls_cipher)
       .kv("client_cert", e.client.cert_subject.empty() ? "none" : e.client.cert_subject)
+      .kv("connector", e.client.inbound_connector.empty() ? "none" : e.client.inbound_connector)
+      .kv("tenant", e.tenant.empty() ? "-" : e.tenant)
       .kv("result", error.empty() ? "queued" : "failed")
       .kv("reason", error)
       .write(error.empty() ? log::Level::info : log::Level::error);
