@@ -12,13 +12,7 @@ Status write_synced(const std::filesystem::path& path, const Envelope& envelope,
                     std::string_view content) {
   ::unlink(path.c_str());
   if (auto written = Spool::write_file(path, envelope, content); !written) return written;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return system_error("open " + path.string(), errno);
-  int result = ::fsync(fd);
-  int error = errno;
-  ::close(fd);
-  if (result != 0) return system_error("fsync " + path.string(), error);
-  return ok_status();
+  return sync_file(path);
 }
 
 Status place(const Spool& spool, const std::filesystem::path& tmp, State state,

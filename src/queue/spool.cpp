@@ -78,28 +78,6 @@ std::optional<State> Spool::locate(std::string_view id) const {
   return std::nullopt;
 }
 
-Result<std::string> read_whole_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return system_error("open " + path.string(), errno);
-  std::string bytes;
-  struct stat info;
-  if (::fstat(fd, &info) == 0) bytes.reserve(static_cast<std::size_t>(info.st_size));
-  char buffer[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return system_error("read " + path.string(), error);
-    }
-    if (n == 0) break;
-    bytes.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
-}
-
 Result<QueuedMessage> Spool::load(State state, std::string_view id) const {
   auto bytes = read_whole_file(file(state, id));
   if (!bytes) return bytes.error();
@@ -143,16 +121,6 @@ Status Spool::write_file(const std::filesystem::path& path, const Envelope& enve
     }
   }
   if (::close(fd) != 0) return system_error("close " + path.string(), errno);
-  return ok_status();
-}
-
-Status sync_directory(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return system_error("open " + path.string(), errno);
-  int result = ::fsync(fd);
-  int error = errno;
-  ::close(fd);
-  if (result != 0) return system_error("fsync " + path.string(), error);
   return ok_status();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "queue/spool_format.hpp"
+#include "util/files.hpp"
 #include "util/result.hpp"
 
 namespace bh::queue {
@@ -50,8 +51,7 @@ class Spool {
   std::filesystem::path root_;
 };
 
-Result<std::string> read_whole_file(const std::filesystem::path& path);
-// fsync of a directory, so renames and new entries in it are durable.
-Status sync_directory(const std::filesystem::path& path);
+using bh::read_whole_file;
+using bh::sync_directory;
 
 }  // namespace bh::queue

@@ -7,20 +7,9 @@
 #include <fmt/format.h>
 
 #include "tls/name_match.hpp"
+#include "tls/openssl_error.hpp"
 
 namespace bh::tls {
-namespace {
-
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  ERR_clear_error();
-  return buffer;
-}
-
-}  // namespace
 
 std::optional<ClientPolicy> client_policy_from(std::string_view name) {
   for (auto policy : {ClientPolicy::none, ClientPolicy::opportunistic, ClientPolicy::encrypt,

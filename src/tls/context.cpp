@@ -4,17 +4,10 @@
 #include <openssl/ssl.h>
 #include <boost/asio/ssl.hpp>
 
+#include "tls/openssl_error.hpp"
+
 namespace bh::tls {
 namespace {
-
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  ERR_clear_error();
-  return buffer;
-}
 
 // Accept any client chain; SSL_get_verify_result() keeps the outcome.
 int record_only(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "util/files.hpp"
+
 namespace bh::connectors {
 namespace {
 
@@ -39,13 +41,7 @@ std::string write_durably(const std::filesystem::path& directory, const std::str
   }
   if (::rename(tmp.c_str(), target.c_str()) != 0)
     return fmt::format("rename {}: {}", target.string(), std::strerror(errno));
-  int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0 || ::fsync(dir) != 0) {
-    std::string reason = fmt::format("fsync {}: {}", directory.string(), std::strerror(errno));
-    if (dir >= 0) ::close(dir);
-    return reason;
-  }
-  ::close(dir);
+  if (auto synced = sync_directory(directory); !synced) return synced.error().message;
   return {};
 }
 

@@ -1,0 +1,54 @@
+#include "util/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace bh {
+namespace {
+
+Status sync_path(const std::filesystem::path& path, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return system_error("open " + path.string(), errno);
+  int result = ::fsync(fd);
+  int error = errno;
+  ::close(fd);
+  if (result != 0) return system_error("fsync " + path.string(), error);
+  return ok_status();
+}
+
+}  // namespace
+
+Status sync_file(const std::filesystem::path& path) {
+  return sync_path(path, 0);
+}
+
+Status sync_directory(const std::filesystem::path& path) {
+  return sync_path(path, O_DIRECTORY);
+}
+
+Result<std::string> read_whole_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return system_error("open " + path.string(), errno);
+  std::string bytes;
+  struct stat info;
+  if (::fstat(fd, &info) == 0) bytes.reserve(static_cast<std::size_t>(info.st_size));
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error = errno;
+      ::close(fd);
+      return system_error("read " + path.string(), error);
+    }
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
+}  // namespace bh
