@@ -222,8 +222,8 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
     return decision;
   }
   const Tenant* tenant = config_.tenant(tenant_id);
+  auto org = single_value(block, "X-OriginatorOrg");  // recorded; checked where configured
   if (tenant != nullptr && tenant->check_originator_org) {
-    auto org = single_value(block, "X-OriginatorOrg");
     if (!org || !domain_in(tenant->domains, to_lower_ascii(*org))) {
       decision.verdict =
           refused(fmt::format("Message refused: X-OriginatorOrg {} does not belong "
@@ -255,8 +255,12 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
     }
   }
   if (!services.empty()) decision.verdict = check_sender(tenant_id, envelope, content, services);
-  if (decision.verdict.accepted && decision.verdict.reason.empty())
-    decision.verdict.reason = "tenant " + tenant_id + " verified";
+  if (decision.verdict.accepted) {
+    std::string detail = decision.verdict.reason;
+    decision.verdict.reason = fmt::format("tenant {} verified, X-OriginatorOrg {}{}{}", tenant_id,
+                                          org ? *org : "(none)", detail.empty() ? "" : "; ",
+                                          detail);
+  }
   return decision;
 }
 
