@@ -228,7 +228,8 @@ asio::awaitable<void> SmtpConnector::worker(std::string key) {
   if (connection) {
     co_await connection->quit();
   }
-  --destination.workers;
+  // The last worker of an idle destination forgets it (MX delivery meets many domains).
+  if (--destination.workers == 0 && destination.queue.empty()) destinations_.erase(key);
 }
 
 }  // namespace bh::connectors
