@@ -49,14 +49,15 @@ def pki(tmp_path_factory):
 @pytest.fixture
 def make_gateway(tmp_path, pki, bh_bin):
     """Factory: make_gateway(limits={...}, tls={...}|False, listener={...}, server={...},
-    queue={...}, routes=[...], connectors=[...], outdir=PATH, extra_toml=STR, start=True).
+    queue={...}, routes=[...], connectors=[...], outdir=PATH, extra_toml=STR, start=True,
+    cls=Gateway (or a subclass such as trusthelp.TrustGateway)).
     Every gateway made is stopped on teardown; an unexpected exit (crash) fails the test."""
     made = []
 
-    def factory(start=True, **overrides):
+    def factory(start=True, cls=Gateway, **overrides):
         d = tmp_path / f"gw{len(made)}"
         d.mkdir()
-        gw = Gateway(d, pki, binary=bh_bin, overrides=overrides)
+        gw = cls(d, pki, binary=bh_bin, overrides=overrides)
         made.append(gw)
         if start:
             gw.start()

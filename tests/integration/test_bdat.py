@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bhtest import SmtpClient, make_message
+from smtpclient import SmtpClient, make_message
 
 
 def _begin(c, rcpts=("x@example.test",)):

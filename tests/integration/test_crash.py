@@ -8,8 +8,8 @@ import smtplib
 import threading
 import time
 
-from bhtest import (CRLF, QUEUED_AS, free_port, header_value, make_message, split_received,
-                    wait_until)
+from bhtest import free_port, wait_until
+from smtpclient import CRLF, QUEUED_AS, header_value, make_message, split_received
 
 SENDERS = 6
 ROUNDS = 2

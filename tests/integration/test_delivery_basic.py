@@ -2,8 +2,8 @@
 envelope and DSN parameters passed on, MX lookup through [dns] local_data, connection reuse."""
 from __future__ import annotations
 
-from bhtest import (CLIENT_CERT_NAME, CRLF, SmtpClient, free_port, make_message, send_raw,
-                    split_received, wait_until)
+from bhtest import CLIENT_CERT_NAME, free_port, wait_until
+from smtpclient import CRLF, SmtpClient, make_message, send_raw, split_received
 from smtppeers import deliveries, smtp_gateway, wait_delivery, wait_state
 
 EIGHT_BIT_BODY = (b"First line\r\n.leading dot\r\n..two dots\r\n.\r\n"

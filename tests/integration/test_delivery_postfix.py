@@ -3,170 +3,49 @@ Bridgehead delivers over verified TLS and presents its client certificate, which
 checks against the test CA and records."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from bhtest import CLIENT_CERT_NAME, free_port, make_message, send_raw, wait_until
+from bhtest import CLIENT_CERT_NAME, wait_until
+from postfixpeer import PrivatePostfix, needs_postfix, running
+from smtpclient import make_message, send_raw
 from smtppeers import smtp_gateway, wait_delivery, wait_state
 
-pytestmark = pytest.mark.skipif(shutil.which("postfix") is None, reason="postfix not installed")
+pytestmark = needs_postfix
 
-MASTER_CF = """\
-127.0.0.1:{port} inet n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
-
-
-class PrivatePostfix:
-    """Postfix under DIR (config, queue, data, maillog), listening on 127.0.0.1:port only,
-    discarding every message it accepts. Never touches the system instance."""
-
-    def __init__(self, pki):
-        # Not under pytest's tmp tree: that is 0700 (re-tightened by every pytest that
-        # starts), and Postfix's daemons run as the postfix user.
-        d = Path(tempfile.mkdtemp(prefix="bh-postfix-", dir="/tmp"))
-        os.chmod(d, 0o755)
-        self.dir, self.port = d, free_port()
-        self.etc, self.maillog = d / "etc", d / "maillog"
-        self.started = False
-        for sub in ("etc", "queue", "data"):
-            (d / sub).mkdir(parents=True, exist_ok=True)
-        os.chmod(self.etc, 0o755)
-        tls = {}
-        for name, src in (("cert.pem", pki.server), ("key.pem", pki.server_key), ("ca.pem", pki.ca)):
-            tls[name] = self.etc / name
-            shutil.copy(src, tls[name])
-            os.chmod(tls[name], 0o600 if name == "key.pem" else 0o644)
-        os.chown(d / "queue", 0, 0)
-        os.chmod(d / "queue", 0o755)
-        shutil.chown(d / "data", "postfix", "postfix")
-        self.maillog.touch()
-        shutil.chown(self.maillog, "postfix", "postfix")
-        # Postfix logs only the start of a header: the WARN text carries the certificate.
-        (self.etc / "header_checks").write_text(
-            '/^Received: .*\\(Client CN "([^"]*)", Issuer "([^"]*)" \\(([^)]*)\\)\\)/'
-            ' WARN client certificate: CN=<$1> issuer=<$2> ($3)\n')
-        (self.etc / "main.cf").write_text(f"""\
-compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = next-hop.localdomain
-mydomain = localdomain
-myorigin = $myhostname
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mydestination =
-mynetworks = 127.0.0.0/8
-mynetworks_style = host
-relay_domains =
-default_transport = discard
-relay_transport = discard
-local_transport = discard
-virtual_transport = discard
-alias_maps =
-alias_database =
-local_recipient_maps =
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_peername_lookup = no
-biff = no
-maillog_file = {self.maillog}
-maillog_file_prefixes = {d}
-smtpd_tls_cert_file = {tls["cert.pem"]}
-smtpd_tls_key_file = {tls["key.pem"]}
-smtpd_tls_security_level = may
-smtpd_tls_ask_ccert = yes
-smtpd_tls_CAfile = {tls["ca.pem"]}
-smtpd_tls_loglevel = 1
-smtpd_tls_received_header = yes
-header_checks = regexp:{self.etc}/header_checks
-""")
-        (self.etc / "master.cf").write_text(MASTER_CF.format(port=self.port))
-
-    def start(self):
-        r = subprocess.run(["postfix", "-c", str(self.etc), "start"], capture_output=True,
-                           text=True, timeout=60)
-        assert r.returncode == 0, f"postfix start failed: {r.stdout}{r.stderr}\n{self.log()[-2000:]}"
-        self.started = True
-
-        def up():
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-                    s.settimeout(5)
-                    ok = s.recv(200).startswith(b"220")
-                    s.sendall(b"QUIT\r\n")
-                    return ok
-            except OSError:
-                return False
-        assert wait_until(up, 20, 0.2), f"postfix does not answer on {self.port}\n{self.log()[-2000:]}"
-        return self
-
-    def stop(self):
-        if self.started:
-            subprocess.run(["postfix", "-c", str(self.etc), "stop"], capture_output=True, timeout=60)
-            pidfile = self.dir / "queue" / "pid" / "master.pid"
-            try:
-                pid = int(pidfile.read_text().split()[0])
-                wait_until(lambda: not Path(f"/proc/{pid}").exists(), 15, 0.2)
-            except (OSError, ValueError):
-                pass
-            self.started = False
-
-    def remove(self, keep_log_to: Path | None = None):
-        if keep_log_to is not None and self.maillog.exists():
-            shutil.copy(self.maillog, keep_log_to)  # for post-mortems
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def log(self) -> str:
-        try:
-            return self.maillog.read_text("utf-8", "replace")
-        except OSError:
-            return ""
+# Postfix logs only the start of a header: the WARN text carries the certificate.
+HEADER_CHECKS = ('/^Received: .*\\(Client CN "([^"]*)", Issuer "([^"]*)" \\(([^)]*)\\)\\)/'
+                 ' WARN client certificate: CN=<$1> issuer=<$2> ($3)\n')
 
 
 @pytest.fixture
 def postfix(tmp_path, pki):
-    pf = PrivatePostfix(pki)
-    try:
-        pf.start()
+    """The next hop: verifies client certificates against the test CA, records them in its
+    Received header (logged by header_checks) and discards every message it accepts."""
+    pf = PrivatePostfix("next-hop.localdomain", {
+        "default_transport": "discard",
+        "relay_transport": "discard",
+        "local_transport": "discard",
+        "virtual_transport": "discard",
+        "smtpd_tls_cert_file": "{etc}/server.pem",
+        "smtpd_tls_key_file": "{etc}/server.key",
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_ask_ccert": "yes",
+        "smtpd_tls_CAfile": "{etc}/ca.pem",
+        "smtpd_tls_loglevel": "1",
+        "smtpd_tls_received_header": "yes",
+        "header_checks": "regexp:{etc}/header_checks",
+    }, files={"server.pem": pki.server, "server.key": pki.server_key, "ca.pem": pki.ca,
+              "header_checks": HEADER_CHECKS})
+    with running(pf, tmp_path / "postfix-maillog"):
         yield pf
-    finally:
-        pf.stop()
-        pf.remove(keep_log_to=tmp_path / "postfix-maillog")
 
 
 def _discarded(pf, message_id: str) -> str | None:
     """The queue id Postfix gave the message with this Message-ID, once discard sent it."""
-    m = re.search(rf"postfix/cleanup\[\d+\]: ([0-9A-F]+): message-id=<{re.escape(message_id)}>", pf.log())
-    if not m:
-        return None
-    return m.group(1) if re.search(rf"{m.group(1)}: .*status=sent", pf.log()) else None
+    o = pf.outcome(message_id)
+    return o[0] if o and o[1] == "sent" else None
 
 
 def _deliver(make_gateway, pf, subject, connector):

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bhtest import make_message, send_raw, wait_until
+from bhtest import wait_until
+from smtpclient import make_message, send_raw
 from smtppeers import deliveries, smtp_gateway, wait_delivery, wait_state
 
 DATA_DELAY = 3.0

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from bhtest import SmtpClient, make_message, send_raw, split_received, wait_until
+from bhtest import wait_until
+from smtpclient import SmtpClient, make_message, send_raw, split_received
 from smtppeers import deliveries, parse_dsn, smtp_gateway, wait_delivery, wait_state
 
 SMTP_TEXT = "no such user here (bridgehead test)"

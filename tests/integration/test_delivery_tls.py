@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bhtest import CLIENT_CERT_NAME, make_message, send_raw, wait_until
+from bhtest import CLIENT_CERT_NAME, wait_until
+from smtpclient import make_message, send_raw
 from smtppeers import Peer, deliveries, smtp_gateway, wait_delivery, wait_state
 
 PEERS = ("no-starttls", "wrong-name", "untrusted", "expired", "good")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bhtest import SmtpClient, make_message, send_raw
+from smtpclient import SmtpClient, make_message, send_raw
 
 
 def _assert_nothing_queued(gw, wait=1.5):

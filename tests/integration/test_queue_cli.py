@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bhtest import make_message, send_raw, wait_until
+from bhtest import wait_until
+from smtpclient import make_message, send_raw
 
 ACTIVE_STATES = ("incoming", "active", "deferred")
 

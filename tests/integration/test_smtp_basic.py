@@ -12,8 +12,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from bhtest import (CRLF, QUEUED_AS, SmtpClient, dot_stuff, ehlo_keywords, make_message,
-                    send_raw, split_received, wait_until)
+from bhtest import wait_until
+from smtpclient import (CRLF, QUEUED_AS, SmtpClient, dot_stuff, ehlo_keywords, make_message,
+                        send_raw, split_received)
 
 
 class RecordingSMTP(smtplib.SMTP):

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from bhtest import (CLIENT_CERT_NAME, SmtpClient, dot_stuff, ehlo_keywords, make_message,
-                    wait_until)
+from bhtest import CLIENT_CERT_NAME, wait_until
+from smtpclient import SmtpClient, dot_stuff, ehlo_keywords, make_message
 
 
 def _tls_transaction(gw, ctx, subject="tls message") -> tuple[str, bytes]:

@@ -4,9 +4,11 @@ TenantInboundAttribution), connector require_tls and matching by IP range or cer
 Clients bind to 127.0.0.1 / 127.0.0.2 (all of 127/8 is loopback) and ::1."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
-from bhtest import make_message
+from smtpclient import make_message
 from trusthelp import (T1, TENANTS, BoundClient, assert_reply, ipv6_available,  # noqa: F401
                        trust_gateway)
 
@@ -18,15 +20,22 @@ def _session(gw, source="127.0.0.1", *, port=None, host=None):
     return c
 
 
-def _deliver_from(gw, source, sender, subject, *, port=None, host=None, ctx=None):
-    """A full transaction from source; asserts 250 at every step and the delivery."""
-    msg = make_message(subject, sender=sender)
+@contextmanager
+def _mail_from(gw, source, sender, *, port=None, host=None, ctx=None):
+    """A session from source (STARTTLS with ctx if given) with MAIL FROM accepted."""
     with _session(gw, source, port=port, host=host) as c:
         c.greet()
         if ctx is not None:
             c.starttls(ctx)
             c.ehlo()
         c.expect(f"MAIL FROM:<{sender}>", 250)
+        yield c
+
+
+def _deliver_from(gw, source, sender, subject, *, port=None, host=None, ctx=None):
+    """A full transaction from source; asserts 250 at every step and the delivery."""
+    msg = make_message(subject, sender=sender)
+    with _mail_from(gw, source, sender, port=port, host=host, ctx=ctx) as c:
         c.expect(f"RCPT TO:<{RCPT}>", 250)
         r = c.send_data(msg)
         c.check(r, 250, "2.0.0", "end of DATA")
@@ -35,12 +44,7 @@ def _deliver_from(gw, source, sender, subject, *, port=None, host=None, ctx=None
 
 
 def _rcpt_reply(gw, source, sender, *, port=None, host=None, ctx=None):
-    with _session(gw, source, port=port, host=host) as c:
-        c.greet()
-        if ctx is not None:
-            c.starttls(ctx)
-            c.ehlo()
-        c.expect(f"MAIL FROM:<{sender}>", 250)
+    with _mail_from(gw, source, sender, port=port, host=host, ctx=ctx) as c:
         r = c.cmd(f"RCPT TO:<{RCPT}>")
         r2 = c.cmd("DATA")
         assert r2.code != 354, f"DATA accepted without a recipient:\n{c.dump()}"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bhtest import CRLF, SmtpClient, split_received
+from smtpclient import CRLF, SmtpClient, split_received
 from trusthelp import FAX_RCPT, T1, T2, XTID, m365_gateway, trust_gateway  # noqa: F401
 
 # (header block incl. continuation lines, removed?)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bhtest import SmtpClient
+from smtpclient import SmtpClient
 from trusthelp import (DIRECTORY, FAX_RCPT, M365_CONNECTOR, T1, T2, XTID, assert_nothing_queued,
                        assert_reply, good_headers, m365_connector, m365_gateway, swaks,
                        trust_gateway)  # noqa: F401  (fixture)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bhtest import Gateway, Reply, SmtpClient, wait_until
+from bhtest import Gateway, wait_until
+from smtpclient import Reply, SmtpClient
 
 T1 = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b"   # contoso: accepted by the connector
 T2 = "9f8e7d6c-5b4a-4321-8fed-cba987654321"   # fabrikam: a foreign tenant on the same EXO
@@ -135,35 +136,22 @@ class TrustGateway(Gateway):
 
 
 @pytest.fixture
-def trust_gateway(tmp_path, pki, bh_bin):
-    """Factory: trust_gateway(directory_rows=DIRECTORY|None, start=True, **overrides).
-    With directory_rows the directory is enabled and imported before the start."""
-    made = []
+def trust_gateway(make_gateway):
+    """Factory: trust_gateway(directory_rows=DIRECTORY|None, start=True, **overrides): a
+    TrustGateway made (and stopped on teardown) by make_gateway. With directory_rows the
+    directory is enabled and imported before the start."""
 
     def factory(start=True, directory_rows=None, **overrides):
-        d = tmp_path / f"tgw{len(made)}"
-        d.mkdir()
         if directory_rows is not None:
             overrides["directory"] = True
-        gw = TrustGateway(d, pki, binary=bh_bin, overrides=overrides)
-        made.append(gw)
+        gw = make_gateway(start=False, cls=TrustGateway, **overrides)
         if directory_rows is not None:
             gw.import_directory(directory_rows)
         if start:
             gw.start()
         return gw
 
-    yield factory
-    problems = []
-    for gw in made:
-        if gw.proc is None:
-            continue
-        if gw.proc.poll() is not None and not gw.expect_exit:
-            problems.append(f"gateway on port {gw.port} died with status {gw.proc.returncode}:\n"
-                            f"{gw.log_text()[-4000:]}")
-        gw.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    return factory
 
 
 def m365_gateway(trust_gateway, connector=None, **overrides):
