@@ -76,6 +76,20 @@ void check_references(Config& config, std::vector<std::string>& errors) {
     if ((l.starttls || l.require_tls) && !config.tls)
       errors.push_back(
           fmt::format("{}: listener {}: starttls needs a [tls] table", config.source, l.address));
+  // A connector that matches by certificate can never match without these.
+  for (const auto& c : config.trust.connectors) {
+    if (c.certificate_names.empty()) continue;
+    if (!config.tls || !config.tls->request_client_certificate)
+      errors.push_back(
+          fmt::format("{}: inbound_connector {}: matches by certificate, so [tls] "
+                      "request_client_certificate must be true",
+                      config.source, c.name));
+    else if (config.tls->client_ca_file.empty())
+      errors.push_back(
+          fmt::format("{}: inbound_connector {}: matches by certificate, so [tls] "
+                      "client_ca_file must name the CA bundle to verify it against",
+                      config.source, c.name));
+  }
 }
 
 }  // namespace

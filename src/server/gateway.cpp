@@ -1,5 +1,6 @@
 #include "server/gateway.hpp"
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "queue/recovery.hpp"
 #include "scheduler/scheduler.hpp"
 #include "smtp/server/listener.hpp"
+#include "tls/bundle_check.hpp"
 #include "tls/context.hpp"
 #include "tls/self_signed.hpp"
 #include "util/log.hpp"
@@ -66,6 +68,18 @@ int run_gateway(const Config& config) {
     if (!made) return fail(made.error().message);
     tls_context = *made;
   }
+
+  bool microsoft365 =
+      std::any_of(config.trust.connectors.begin(), config.trust.connectors.end(),
+                  [](const auto& c) { return c.kind == ConnectorKind::microsoft365; });
+  if (microsoft365 && config.tls &&
+      !tls::bundle_has_common_name(config.tls->client_ca_file, "DigiCert Global Root G2"))
+    log::Line("tls_warning")
+        .kv("client_ca_file", config.tls->client_ca_file)
+        .kv("reason",
+            "no DigiCert Global Root G2 in the bundle: Exchange Online client certificates "
+            "will not verify (Debian: /etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
+        .write(log::Level::warn);
 
   RoutingTable routes(config.routes);
   auto directory = directory::SqliteDirectory::open(config.directory_database);

@@ -77,3 +77,42 @@ TEST(Config, BadListenerAddress) {
   EXPECT_EQ(config.error().message,
             "gw.toml:5: listener[0].address: must be IP:PORT, e.g. \"127.0.0.1:2525\"");
 }
+
+TEST(Config, CertificateConnectorNeedsClientCertificateRequest) {
+  std::string text = kValid + R"(
+[tls]
+certificate = "c.pem"
+private_key = "k.pem"
+
+[[tenant]]
+id = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b"
+domains = ["contoso.test"]
+
+[[inbound_connector]]
+name = "exo"
+kind = "microsoft365"
+certificate_names = ["mail.protection.outlook.com"]
+tenants = ["4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b"]
+)";
+  auto config = parse_config(text, "gw.toml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message,
+            "gw.toml: inbound_connector exo: matches by certificate, so [tls] "
+            "request_client_certificate must be true");
+}
+
+TEST(Config, Microsoft365ConnectorNeedsCertificateAndTenants) {
+  std::string text = kValid + R"(
+[[inbound_connector]]
+name = "exo"
+kind = "microsoft365"
+ip_ranges = ["40.92.0.0/15"]
+)";
+  auto config = parse_config(text, "gw.toml");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("inbound_connector[0].certificate_names (a microsoft365 "
+                                        "connector is identified by certificate)"),
+            std::string::npos)
+      << config.error().message;
+  EXPECT_NE(config.error().message.find("inbound_connector[0].tenants"), std::string::npos);
+}
