@@ -52,6 +52,41 @@ std::int64_t unix_now() {
       .count();
 }
 
+void log_decision(const ClientInfo& client, std::string_view stage, const Verdict& verdict,
+                  std::string_view tenant) {
+  log::Line("policy")
+      .kv("stage", stage)
+      .kv("peer", client.ip)
+      .kv("connector", client.inbound_connector.empty() ? "none" : client.inbound_connector)
+      .kv("tenant", tenant.empty() ? "-" : tenant)
+      .kv("result", verdict.accepted ? "accepted" : "refused")
+      .kv("code", verdict.accepted ? 0 : verdict.code)
+      .kv("reason", verdict.reason)
+      .write();
+}
+
+void log_refusal(const ClientInfo& client, int code, std::string_view enhanced,
+                 std::string_view text) {
+  log::Line("refused")
+      .kv("peer", client.ip)
+      .kv("code", code)
+      .kv("status", enhanced)
+      .kv("reply", text)
+      .write();
+}
+
+SchedulerSettings scheduler_settings_from(const Config& config) {
+  SchedulerSettings s;
+  s.active_limit = static_cast<std::size_t>(config.queue.active_limit);
+  s.outcome.hostname = config.hostname;
+  s.outcome.retry_delay = std::chrono::seconds(config.queue.retry_delay);
+  s.outcome.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
+  s.outcome.max_lifetime = std::chrono::seconds(config.queue.max_lifetime);
+  s.outcome.delay_warning = std::chrono::seconds(config.queue.delay_warning);
+  s.make_queue_id = make_queue_id;
+  return s;
+}
+
 }  // namespace
 
 int run_gateway(const Config& config) {
@@ -88,14 +123,7 @@ int run_gateway(const Config& config) {
   auto registry = connectors::Registry::build(config.connectors);
   if (!registry) return fail(registry.error().message);
 
-  SchedulerSettings scheduler_settings;
-  scheduler_settings.active_limit = static_cast<std::size_t>(config.queue.active_limit);
-  scheduler_settings.outcome.hostname = config.hostname;
-  scheduler_settings.outcome.retry_delay = std::chrono::seconds(config.queue.retry_delay);
-  scheduler_settings.outcome.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
-  scheduler_settings.outcome.max_lifetime = std::chrono::seconds(config.queue.max_lifetime);
-  scheduler_settings.outcome.delay_warning = std::chrono::seconds(config.queue.delay_warning);
-  scheduler_settings.make_queue_id = make_queue_id;
+  SchedulerSettings scheduler_settings = scheduler_settings_from(config);
   Scheduler scheduler(spool, routes, *registry, scheduler_settings);
   queue::GroupCommit commit(spool,
                             [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
@@ -112,27 +140,8 @@ int run_gateway(const Config& config) {
     settings.make_queue_id = make_queue_id;
     settings.now = unix_now;
     settings.trust = &trust;
-    settings.on_decision = [](const ClientInfo& client, std::string_view stage,
-                              const Verdict& verdict, std::string_view tenant) {
-      log::Line("policy")
-          .kv("stage", stage)
-          .kv("peer", client.ip)
-          .kv("connector", client.inbound_connector.empty() ? "none" : client.inbound_connector)
-          .kv("tenant", tenant.empty() ? "-" : tenant)
-          .kv("result", verdict.accepted ? "accepted" : "refused")
-          .kv("code", verdict.accepted ? 0 : verdict.code)
-          .kv("reason", verdict.reason)
-          .write();
-    };
-    settings.on_refusal = [](const ClientInfo& client, int code, std::string_view enhanced,
-                             std::string_view text) {
-      log::Line("refused")
-          .kv("peer", client.ip)
-          .kv("code", code)
-          .kv("status", enhanced)
-          .kv("reply", text)
-          .write();
-    };
+    settings.on_decision = log_decision;
+    settings.on_refusal = log_refusal;
     contexts.push_back(std::make_unique<smtp::SessionContext>(smtp::SessionContext{
         std::move(settings), listener.starttls ? tls_context : nullptr, commit, limiter}));
   }
