@@ -108,6 +108,9 @@ int admin_show(const Spool& spool, const std::string& id, std::ostream& out, std
       e.client.tls_cipher, e.client.cert_subject.empty() ? "none" : e.client.cert_subject,
       e.client.cert_subject.empty() ? ""
                                     : (e.client.cert_verified ? "(verified)" : "(not verified)"));
+  fmt::print(out, "inbound connector: {}\ntenant: {}\n",
+             e.client.inbound_connector.empty() ? "none" : e.client.inbound_connector,
+             e.tenant.empty() ? "-" : e.tenant);
   fmt::print(out, "size: {}\n\n", message->content.size());
   // The header section only; the body may be large or private.
   std::string_view content = message->content;
