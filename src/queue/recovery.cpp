@@ -24,7 +24,24 @@ RecoveryReport recover(const Spool& spool) {
   RecoveryReport report;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(spool.tmp_folder(), ec)) {
-    set_aside(spool, entry.path(), entry.path().filename().string(),
+    std::string name = entry.path().filename().string();
+    if (name.ends_with(".rewrite")) {
+      // An unfinished rewrite after a partial delivery: the original file is intact.
+      std::filesystem::remove(entry.path(), ec);
+      continue;
+    }
+    if (name.ends_with(".new")) {
+      // A DSN the gateway wrote itself: complete ones are recovered, not lost.
+      std::string id = name.substr(0, name.size() - 4);
+      auto bytes = read_whole_file(entry.path());
+      if (bytes && parse_queue_file(*bytes) &&
+          std::rename(entry.path().c_str(), spool.file(State::incoming, id).c_str()) == 0)
+        continue;
+      set_aside(spool, entry.path(), id, "half-written delivery status notification");
+      ++report.half_written;
+      continue;
+    }
+    set_aside(spool, entry.path(), name,
               "half-written (gateway stopped before the message was acknowledged)");
     ++report.half_written;
   }
