@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "queue/recovery.hpp"
+
+using namespace bh;
+
+namespace {
+Envelope envelope(const std::string& id) {
+  Envelope e;
+  e.queue_id = id;
+  e.arrival = 1795000000;
+  e.recipients.push_back({Address{"b", "example.test"}});
+  return e;
+}
+}  // namespace
+
+TEST(Recovery, SortsLeftoversOut) {
+  auto root = std::filesystem::temp_directory_path() / ("bh-recovery-" + std::to_string(getpid()));
+  std::filesystem::remove_all(root);
+  queue::Spool spool(root);
+  ASSERT_TRUE(spool.create_layout());
+  // A complete DSN that did not reach incoming/, an unfinished rewrite, a torn intake file,
+  // a message interrupted in delivery and a damaged one in incoming/.
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0001.new", envelope("AAAA0001"),
+                                       "dsn\r\n"));
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0002.rewrite",
+                                       envelope("AAAA0002"), "x\r\n"));
+  std::ofstream(spool.tmp_folder() / "AAAA0003") << "BRIDGEHEAD-QUEUE 1\nid AAAA0003\n";
+  ASSERT_TRUE(queue::Spool::write_file(spool.file(queue::State::active, "AAAA0004"),
+                                       envelope("AAAA0004"), "y\r\n"));
+  std::ofstream(spool.file(queue::State::incoming, "AAAA0005")) << "garbage";
+
+  queue::RecoveryReport report = queue::recover(spool);
+  EXPECT_EQ(report.half_written, 1u);
+  EXPECT_EQ(report.damaged, 1u);
+  EXPECT_EQ(report.interrupted, 1u);
+  EXPECT_EQ(spool.locate("AAAA0001"), queue::State::incoming);
+  EXPECT_FALSE(spool.locate("AAAA0002"));
+  EXPECT_EQ(spool.locate("AAAA0003"), queue::State::corrupt);
+  EXPECT_EQ(spool.locate("AAAA0004"), queue::State::incoming);
+  EXPECT_EQ(spool.locate("AAAA0005"), queue::State::corrupt);
+  EXPECT_TRUE(std::filesystem::is_empty(spool.tmp_folder()));
+  std::filesystem::remove_all(root);
+}
