@@ -128,13 +128,26 @@ void Scheduler::deferred_due() {
 
 void Scheduler::pump() {
   while (active_ < settings_.active_limit && !ready_.empty()) {
+    const std::string& next = ready_.front();
+    struct stat info;
+    if (::stat(spool_.file(queue::State::incoming, next).c_str(), &info) != 0) {
+      known_.erase(next);  // held, deleted or already taken
+      ready_.pop_front();
+      continue;
+    }
+    // Messages in delivery are held in memory: bound their bytes too. One
+    // message alone is always admitted, however large.
+    std::size_t size = static_cast<std::size_t>(info.st_size);
+    if (active_ > 0 && active_bytes_ + size > settings_.active_bytes_limit) break;
     std::string id = std::move(ready_.front());
     ready_.pop_front();
     if (spool_.move(id, queue::State::incoming, queue::State::active) != queue::MoveResult::moved) {
-      known_.erase(id);  // held, deleted or already taken
+      known_.erase(id);
       continue;
     }
     ++active_;
+    active_bytes_ += size;
+    active_sizes_[id] = size;
     boost::asio::post(pool_, [this, id] { start_attempt(id); });
   }
 }
@@ -214,6 +227,10 @@ void Scheduler::finish_attempt(const std::shared_ptr<Attempt>& attempt) {
 
 void Scheduler::finished(const std::string& id, const RecordedOutcome& outcome) {
   --active_;
+  if (auto it = active_sizes_.find(id); it != active_sizes_.end()) {
+    active_bytes_ -= it->second;
+    active_sizes_.erase(it);
+  }
   known_.erase(id);
   for (const std::string& dsn : outcome.new_messages) enqueue(dsn);
   if (outcome.disposition == Disposition::deferred) {

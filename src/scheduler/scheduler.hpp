@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "connectors/registry.hpp"
@@ -25,6 +26,7 @@ namespace bh {
 
 struct SchedulerSettings {
   std::size_t active_limit = 1000;
+  std::size_t active_bytes_limit = 512u << 20;  // message bytes in delivery at once
   OutcomeSettings outcome;
   std::chrono::milliseconds incoming_scan{1000};  // picks up `queue release/retry/flush`
   unsigned pool_threads = 4;
@@ -68,6 +70,8 @@ class Scheduler {
   std::deque<std::string> ready_;
   std::unordered_set<std::string> known_;  // in ready_ or active
   std::size_t active_ = 0;
+  std::size_t active_bytes_ = 0;
+  std::unordered_map<std::string, std::size_t> active_sizes_;
   std::multimap<std::chrono::system_clock::time_point, std::string> deferred_;
 };
 

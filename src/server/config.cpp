@@ -133,6 +133,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     one_table(top, source, errors, "queue", [&](TableReader& r) {
       r.text("directory", config.queue.directory);
       r.number("active_limit", config.queue.active_limit, 1, 1000000);
+      r.number("active_bytes_limit", config.queue.active_bytes_limit, 1 << 20,
+               std::int64_t{1} << 40);
       r.number("retry_delay", config.queue.retry_delay, 1, 86400);
       r.number("max_retry_delay", config.queue.max_retry_delay, 1, 86400 * 7);
       r.number("max_queue_lifetime", config.queue.max_lifetime, 1, 86400 * 365);

@@ -36,6 +36,7 @@ struct TlsConfig {
 struct QueueConfig {
   std::string directory = "var/spool";
   std::int64_t active_limit = 1000;
+  std::int64_t active_bytes_limit = 512LL << 20;
   std::int64_t retry_delay = 300;
   std::int64_t max_retry_delay = 4000;
   std::int64_t max_lifetime = 432000;

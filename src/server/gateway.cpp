@@ -78,6 +78,7 @@ void log_refusal(const ClientInfo& client, int code, std::string_view enhanced,
 SchedulerSettings scheduler_settings_from(const Config& config) {
   SchedulerSettings s;
   s.active_limit = static_cast<std::size_t>(config.queue.active_limit);
+  s.active_bytes_limit = static_cast<std::size_t>(config.queue.active_bytes_limit);
   s.outcome.hostname = config.hostname;
   s.outcome.retry_delay = std::chrono::seconds(config.queue.retry_delay);
   s.outcome.max_retry_delay = std::chrono::seconds(config.queue.max_retry_delay);
