@@ -76,6 +76,7 @@ void SmtpConnector::deliver(DeliveryRequest request, DeliveryDone done) {
       const Recipient& r = request.envelope().recipients[request.recipients[k]];
       by_destination[settings_.smarthosts.empty() ? r.address.domain_key() : ""].push_back(k);
     }
+    if (by_destination.empty()) return done({});
     aggregate->outstanding = by_destination.size();
     aggregate->request = std::move(request);
     aggregate->done = std::move(done);
@@ -169,6 +170,26 @@ asio::awaitable<ClientConnection::Opened> SmtpConnector::connect(const Destinati
 
 asio::awaitable<void> SmtpConnector::worker(std::string key) {
   Destination& destination = *destinations_.at(key);
+  std::optional<Job> current;  // the job in hand, answered whatever happens
+  try {
+    co_await work(destination, current);
+  } catch (const std::exception& error) {
+    log::Line("connector_error")
+        .kv("connector", settings_.name)
+        .kv("reason", error.what())
+        .write(log::Level::error);
+    // Never leave a job without an answer: the message would wait in active/.
+    if (current)
+      complete(*current,
+               std::vector<RecipientResult>(
+                   current->positions.size(),
+                   {Outcome::deferred, "4.3.0", std::string("internal error: ") + error.what()}));
+  }
+  // The last worker of an idle destination forgets it (MX delivery meets many domains).
+  if (--destination.workers == 0 && destination.queue.empty()) destinations_.erase(key);
+}
+
+asio::awaitable<void> SmtpConnector::work(Destination& destination, std::optional<Job>& current) {
   std::unique_ptr<ClientConnection> connection;
   unsigned sent = 0;
   while (true) {
@@ -185,7 +206,7 @@ asio::awaitable<void> SmtpConnector::worker(std::string key) {
         break;
       }
     }
-    Job job = std::move(destination.queue.front());
+    current = std::move(destination.queue.front());
     destination.queue.pop_front();
     if (connection && (!connection->usable() || sent >= settings_.max_messages_per_connection)) {
       co_await connection->quit();
@@ -197,7 +218,8 @@ asio::awaitable<void> SmtpConnector::worker(std::string key) {
         // Site error: everything waiting for this destination shares it.
         Outcome outcome = failure->permanent ? Outcome::bounced : Outcome::deferred;
         RecipientResult result{outcome, failure->status, failure->reason};
-        complete(job, std::vector<RecipientResult>(job.positions.size(), result));
+        complete(*current, std::vector<RecipientResult>(current->positions.size(), result));
+        current.reset();
         while (!destination.queue.empty()) {
           Job waiting = std::move(destination.queue.front());
           destination.queue.pop_front();
@@ -208,28 +230,20 @@ asio::awaitable<void> SmtpConnector::worker(std::string key) {
       connection = std::move(std::get<std::unique_ptr<ClientConnection>>(opened));
       sent = 0;
     }
-    const DeliveryRequest& request = job.aggregate->request;
+    const DeliveryRequest& request = current->aggregate->request;
     std::vector<std::size_t> indexes;
-    for (std::size_t position : job.positions) indexes.push_back(request.recipients[position]);
-    std::vector<RecipientResult> results;
-    try {
-      results = co_await connection->send(request.envelope(), request.content(), indexes);
-    } catch (const std::exception& error) {
-      // Never leave a job without an answer: the message would wait in active/.
-      results.assign(indexes.size(),
-                     {Outcome::deferred, "4.3.0", std::string("internal error: ") + error.what()});
-      connection.reset();
-    }
+    for (std::size_t position : current->positions) indexes.push_back(request.recipients[position]);
+    std::vector<RecipientResult> results =
+        co_await connection->send(request.envelope(), request.content(), indexes);
     ++sent;
     for (auto& r : results)
-      if (r.remote_mta.empty() && connection) r.remote_mta = connection->host_name();
-    complete(job, std::move(results));
+      if (r.remote_mta.empty()) r.remote_mta = connection->host_name();
+    complete(*current, std::move(results));
+    current.reset();
   }
   if (connection) {
     co_await connection->quit();
   }
-  // The last worker of an idle destination forgets it (MX delivery meets many domains).
-  if (--destination.workers == 0 && destination.queue.empty()) destinations_.erase(key);
 }
 
 }  // namespace bh::connectors

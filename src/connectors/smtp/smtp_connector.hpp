@@ -12,6 +12,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,7 @@ class SmtpConnector final : public Connector {
   explicit SmtpConnector(const SmtpConnectorSettings& settings);
   void enqueue(const std::string& key, const std::string& domain, Job job);
   boost::asio::awaitable<void> worker(std::string key);
+  boost::asio::awaitable<void> work(Destination& destination, std::optional<Job>& current);
   boost::asio::awaitable<smtp::ClientConnection::Opened> connect(const Destination& destination);
   boost::asio::awaitable<smtp::ClientConnection::Opened> try_host(const std::string& host,
                                                                   std::uint16_t port);
