@@ -35,12 +35,11 @@ DsnRecipient dsn_line(const Recipient& r, const connectors::RecipientResult& res
   return DsnRecipient{r, std::move(action), result.status, result.remote_mta, result.diagnostic};
 }
 
-// Places one DSN in incoming/; failures are logged (the report is lost, the
-// original's fate is not affected: never a loop, never a lost message).
-void send_dsn(const queue::Spool& spool, const OutcomeSettings& settings, DsnKind kind,
+// Places one DSN in incoming/ and says whether it could (failures are logged).
+bool send_dsn(const queue::Spool& spool, const OutcomeSettings& settings, DsnKind kind,
               const queue::QueuedMessage& message, std::vector<DsnRecipient> recipients,
               const std::function<std::string()>& make_queue_id, RecordedOutcome& outcome) {
-  if (recipients.empty()) return;
+  if (recipients.empty()) return true;
   DsnRequest request;
   request.kind = kind;
   request.original = &message.envelope;
@@ -65,6 +64,7 @@ void send_dsn(const queue::Spool& spool, const OutcomeSettings& settings, DsnKin
       .kv("reason", placed ? "" : placed.error().message)
       .write(placed ? log::Level::info : log::Level::error);
   if (placed) outcome.new_messages.push_back(id);
+  return placed.ok();
 }
 
 }  // namespace
@@ -113,7 +113,14 @@ RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings&
         break;
     }
   }
-  send_dsn(spool, settings, DsnKind::failure, message, std::move(failed), make_queue_id, outcome);
+  std::vector<Recipient> failed_recipients;
+  for (const DsnRecipient& f : failed) failed_recipients.push_back(f.recipient);
+  if (!send_dsn(spool, settings, DsnKind::failure, message, std::move(failed), make_queue_id,
+                outcome)) {
+    // Without its report a refused recipient would vanish: keep it, in hold/.
+    keep_bounced_in_hold = true;
+    remaining.insert(remaining.end(), failed_recipients.begin(), failed_recipients.end());
+  }
   send_dsn(spool, settings, DsnKind::success, message, std::move(succeeded), make_queue_id,
            outcome);
 
@@ -130,7 +137,8 @@ RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings&
   bool old_enough = now_seconds() - envelope.arrival >= settings.delay_warning.count();
   if (!keep_bounced_in_hold && !envelope.delay_warned && old_enough && !null_sender) {
     std::vector<DsnRecipient> delayed;
-    for (std::size_t k = 0; k < remaining.size(); ++k)
+    // remaining_results parallels the deferred recipients at the front of remaining.
+    for (std::size_t k = 0; k < remaining_results.size(); ++k)
       if (dsn_wanted(remaining[k], DsnKind::delay))
         delayed.push_back(dsn_line(remaining[k], *remaining_results[k], "delayed"));
     send_dsn(spool, settings, DsnKind::delay, message, std::move(delayed), make_queue_id, outcome);
