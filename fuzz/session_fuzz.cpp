@@ -98,8 +98,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case bh::smtp::SessionMachine::Event::start_tls:
-        machine.tls_started({"TLSv1.3", "TLS_AES_128_GCM_SHA256", "CN=x", "AA", (options & 8) != 0,
-                             "mail.protection.outlook.com", {"mail.protection.outlook.com"}});
+        machine.tls_started({"TLSv1.3",
+                             "TLS_AES_128_GCM_SHA256",
+                             "CN=x",
+                             "AA",
+                             (options & 8) != 0,
+                             "mail.protection.outlook.com",
+                             {"mail.protection.outlook.com"}});
         break;
       case bh::smtp::SessionMachine::Event::commit: {
         const auto& draft = machine.draft();

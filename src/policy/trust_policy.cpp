@@ -257,9 +257,9 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
   if (!services.empty()) decision.verdict = check_sender(tenant_id, envelope, content, services);
   if (decision.verdict.accepted) {
     std::string detail = decision.verdict.reason;
-    decision.verdict.reason = fmt::format("tenant {} verified, X-OriginatorOrg {}{}{}", tenant_id,
-                                          org ? *org : "(none)", detail.empty() ? "" : "; ",
-                                          detail);
+    decision.verdict.reason =
+        fmt::format("tenant {} verified, X-OriginatorOrg {}{}{}", tenant_id, org ? *org : "(none)",
+                    detail.empty() ? "" : "; ", detail);
   }
   return decision;
 }
