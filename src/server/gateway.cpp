@@ -160,7 +160,8 @@ int run_gateway(const Config& config) {
     for (auto& io : ios) {
       auto acceptor = smtp::open_acceptor(*io, {address, listener.port});
       if (!acceptor) return fail(acceptor.error().message);
-      asio::co_spawn(*io, smtp::accept_loop(std::move(*acceptor), *contexts[l]), asio::detached);
+      asio::co_spawn(*io, smtp::accept_loop(std::move(*acceptor), *contexts[l]),
+                     log::LogEscaped{"listener"});
     }
     log::Line("listening")
         .kv("address", listener.address)

@@ -3,6 +3,8 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include "util/log.hpp"
+
 namespace bh::smtp {
 namespace asio = boost::asio;
 namespace {
@@ -15,7 +17,8 @@ Transport::Transport(Socket socket, Clock::time_point deadline)
 
 std::shared_ptr<Transport> Transport::create(Socket socket, Clock::time_point deadline) {
   std::shared_ptr<Transport> transport(new Transport(std::move(socket), deadline));
-  asio::co_spawn(transport->timer_.get_executor(), watchdog(transport), asio::detached);
+  asio::co_spawn(transport->timer_.get_executor(), watchdog(transport),
+                 log::LogEscaped{"connection watchdog"});
   return transport;
 }
 

@@ -125,6 +125,20 @@ std::string Line::render(Format format) const {
   return out;
 }
 
+void LogEscaped::operator()(std::exception_ptr escaped) const {
+  if (!escaped) return;
+  try {
+    std::rethrow_exception(escaped);
+  } catch (const std::exception& error) {
+    Line("coroutine_error").kv("where", where).kv("reason", error.what()).write(Level::error);
+  } catch (...) {
+    Line("coroutine_error")
+        .kv("where", where)
+        .kv("reason", "unknown exception")
+        .write(Level::error);
+  }
+}
+
 void Line::write(Level level) const {
   spdlog::log(to_spdlog(level), "{}", render(g_format));
 }

@@ -2,6 +2,7 @@
 // text ("session peer=1.2.3.4 result=quit") or as one JSON object per line.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +47,13 @@ class Line {
   };
   std::string event_;
   std::vector<Field> fields_;
+};
+
+// Completion handler for co_spawn: whatever escaped the coroutine is logged
+// (never rethrown into the event loop, which would end the process).
+struct LogEscaped {
+  const char* where;
+  void operator()(std::exception_ptr escaped) const;
 };
 
 }  // namespace bh::log

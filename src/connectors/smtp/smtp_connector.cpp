@@ -100,17 +100,7 @@ void SmtpConnector::enqueue(const std::string& key, const std::string& domain, J
   }
   if (slot->workers < settings_.max_connections && slot->queue.size() > slot->workers) {
     ++slot->workers;
-    asio::co_spawn(io_, worker(key), [this, key](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& error) {
-        log::Line("connector_error")
-            .kv("connector", settings_.name)
-            .kv("reason", error.what())
-            .write(log::Level::error);
-      }
-    });
+    asio::co_spawn(io_, worker(key), log::LogEscaped{"smtp connector worker"});
   }
 }
 

@@ -39,14 +39,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor acceptor, const SessionContext& 
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(executor, run_session(std::move(socket), context), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& error) {
-        log::Line("session_crash").kv("reason", error.what()).write(log::Level::error);
-      }
-    });
+    asio::co_spawn(executor, run_session(std::move(socket), context),
+                   log::LogEscaped{"smtp session"});
   }
 }
 
