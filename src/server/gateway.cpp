@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "directory/sqlite_directory.hpp"
@@ -14,6 +15,7 @@
 #include "scheduler/scheduler.hpp"
 #include "smtp/server/listener.hpp"
 #include "tls/bundle_check.hpp"
+#include "tls/client_policy.hpp"
 #include "tls/context.hpp"
 #include "tls/self_signed.hpp"
 #include "util/log.hpp"
@@ -89,6 +91,27 @@ SchedulerSettings scheduler_settings_from(const Config& config) {
 }
 
 }  // namespace
+
+std::vector<std::string> check_resources(const Config& config) {
+  std::vector<std::string> problems;
+  if (config.tls) {
+    const TlsConfig& tls = *config.tls;
+    bool will_generate = tls.generate_self_signed && !std::filesystem::exists(tls.certificate);
+    if (!will_generate) {
+      auto made = tls::make_server_context({tls.certificate, tls.private_key,
+                                            tls.request_client_certificate, tls.client_ca_file,
+                                            tls.min_version == "TLSv1.3"});
+      if (!made) problems.push_back(config.source + ": tls: " + made.error().message);
+    }
+  }
+  for (const auto& c : config.connectors) {
+    if (c.type != "smtp" || c.smtp.tls.policy == tls::ClientPolicy::none) continue;
+    auto made = tls::make_client_context(c.smtp.tls);
+    if (!made)
+      problems.push_back(config.source + ": connector " + c.name + ": " + made.error().message);
+  }
+  return problems;
+}
 
 int run_gateway(const Config& config) {
   log::init(config.log_format == "json" ? log::Format::json : log::Format::text,

@@ -117,6 +117,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (check->parsed()) {
+    auto problems = bh::check_resources(*config);
+    for (const auto& problem : problems) std::cerr << problem << "\n";
+    if (!problems.empty()) return 1;
     std::cout << config_path << ": ok\n";
     return 0;
   }

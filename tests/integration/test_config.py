@@ -182,3 +182,22 @@ def test_run_refuses_invalid_config(cfgdir, pki):
                        text=True, timeout=30, cwd=cfgdir)
     assert r.returncode != 0
     assert f"{p}:{bad}:" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_unloadable_tls_files_are_reported(cfgdir, pki, tmp_path):
+    """check-config loads what the gateway will load: a missing certificate or a key that
+    does not match is an error before a restart, not after."""
+    p, _ = write_config(cfgdir, pki)
+    text = p.read_text().replace(f"{pki.dir}/server.key", str(tmp_path / "missing.key"))
+    p.write_text(text)
+    r = check(p, cfgdir)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "missing.key" in r.stderr and "tls" in r.stderr, r.stderr
+
+    p2, _ = write_config(cfgdir, pki, extra=(
+        '\n[[route]]\ndomains = ["relay.test"]\nconnector = "out"\n'
+        '[[connector]]\nname = "out"\ntype = "smtp"\nsmarthosts = ["127.0.0.1:25"]\n'
+        f'client_certificate = "{pki.dir}/server.pem"\nclient_key = "{pki.dir}/ca.key"\n'))
+    r2 = check(p2, cfgdir)
+    assert r2.returncode == 1, r2.stdout + r2.stderr
+    assert "connector out" in r2.stderr and ("mismatch" in r2.stderr or "does not match" in r2.stderr), r2.stderr
