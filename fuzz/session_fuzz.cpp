@@ -76,6 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int counter = 0;
   settings.make_queue_id = [&counter] { return "QID" + std::to_string(++counter); };
   settings.now = [] { return std::int64_t{1795000000}; };
+  bh::smtp::ContentBudget budget(2000);  // a small shared budget reaches the 452 path
+  if (options & 32) settings.content_budget = &budget;
   bh::smtp::SessionMachine machine(settings, bh::ClientInfo{"40.92.0.1", 25});
   machine.greet();
 

@@ -15,8 +15,9 @@ struct Limits {
   std::size_t errors = 10;              // protocol errors before 421 and disconnect
   unsigned idle_timeout_seconds = 300;  // RFC 5321 4.5.3.2.7: 5 minutes
   unsigned session_timeout_seconds = 3600;
-  std::size_t connections = 10000;      // at once, all listeners
-  std::size_t connections_per_ip = 50;  // Postfix smtpd_client_connection_count_limit
+  std::size_t connections = 10000;                    // at once, all listeners
+  std::size_t connections_per_ip = 50;                // Postfix smtpd_client_connection_count_limit
+  std::size_t content_memory = std::size_t{1} << 30;  // message text in memory, all sessions
 };
 
 }  // namespace bh

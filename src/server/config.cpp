@@ -55,6 +55,7 @@ void read_limits(TableReader& r, Limits& l) {
   r.number("session_timeout", l.session_timeout_seconds, 1, 86400 * 7);
   r.number("connections", l.connections, 1, 10000000);
   r.number("connections_per_ip", l.connections_per_ip, 1, 10000000);
+  r.number("content_memory", l.content_memory, 1 << 20, kBig);
 }
 
 void read_tls(TableReader& r, TlsConfig& tls) {

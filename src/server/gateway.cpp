@@ -153,6 +153,7 @@ int run_gateway(const Config& config) {
                             [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
 
   smtp::ConnectionLimiter limiter(config.limits.connections, config.limits.connections_per_ip);
+  smtp::ContentBudget content_budget(config.limits.content_memory);
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
   for (const ListenerConfig& listener : config.listeners) {
     smtp::SessionSettings settings;
@@ -164,6 +165,7 @@ int run_gateway(const Config& config) {
     settings.make_queue_id = make_queue_id;
     settings.now = unix_now;
     settings.trust = &trust;
+    settings.content_budget = &content_budget;
     settings.on_decision = log_decision;
     settings.on_refusal = log_refusal;
     contexts.push_back(std::make_unique<smtp::SessionContext>(smtp::SessionContext{

@@ -51,7 +51,7 @@ std::string escape(std::string_view text) {
 }
 
 void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const std::string& value,
-                  std::string& commit_failure) {
+                  std::string& commit_failure, std::unique_ptr<bh::smtp::ContentBudget>& budget) {
   auto number = [&] { return static_cast<std::size_t>(std::stoull(value)); };
   if (key == "recipients")
     s.limits.recipients = number();
@@ -71,7 +71,10 @@ void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const st
     s.require_tls = value == "yes";
   else if (key == "commit_failure")
     commit_failure = value;
-  else
+  else if (key == "content_memory") {
+    budget = std::make_unique<bh::smtp::ContentBudget>(number());
+    s.content_budget = budget.get();
+  } else
     throw std::runtime_error("unknown option " + key);
 }
 
@@ -85,6 +88,7 @@ std::string replay_transcript(const std::string& golden) {
   settings.make_queue_id = [&next_id] { return fmt::format("QID{}", ++next_id); };
   settings.now = [] { return std::int64_t{1795000000}; };
   std::string commit_failure;
+  std::unique_ptr<bh::smtp::ContentBudget> budget;
   std::string rebuilt;
 
   std::istringstream lines(golden);
@@ -93,7 +97,7 @@ std::string replay_transcript(const std::string& golden) {
   while (std::getline(lines, line)) {
     if (line.starts_with("O: ")) {
       std::size_t eq = line.find('=');
-      apply_option(settings, line.substr(3, eq - 3), line.substr(eq + 1), commit_failure);
+      apply_option(settings, line.substr(3, eq - 3), line.substr(eq + 1), commit_failure, budget);
       rebuilt += line + "\n";
     } else if (line.starts_with("C: ")) {
       client_chunks.push_back(line.substr(3));

@@ -56,6 +56,7 @@ void SessionMachine::step_bdat() {
       static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, input_end_ - input_begin_));
   if (!bdat_discard_) {
     decoder_->feed(std::string_view(input_.data() + input_begin_, take));
+    account_content();
   }
   input_begin_ += take;
   bdat_remaining_ -= take;
@@ -84,7 +85,10 @@ void SessionMachine::finish_content() {
   std::string_view refusal_enhanced;
   std::string refusal;
   int code = 0;
-  if (decoder.bare_line_ending()) {
+  if (over_budget_) {
+    code = 452, refusal_enhanced = "4.3.1";
+    refusal = "Error: insufficient system storage; try again later";
+  } else if (decoder.bare_line_ending()) {
     code = 550, refusal_enhanced = "5.5.2";
     refusal = "Error: bare <LF> or <CR> in message text; lines must end with <CR><LF>";
   } else if (decoder.too_big()) {

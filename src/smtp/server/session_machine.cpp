@@ -24,6 +24,35 @@ bool valid_helo_name(std::string_view name) {
 SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo client)
     : settings_(settings), client_(std::move(client)) {}
 
+SessionMachine::~SessionMachine() {
+  release_content_budget();
+}
+
+// Takes budget for content that grew; when none is left the text is dropped
+// as it comes and the message will be answered with 452 4.3.1.
+void SessionMachine::account_content() {
+  if (settings_.content_budget == nullptr) return;
+  if (over_budget_) {
+    std::string().swap(draft_.content);
+    return;
+  }
+  std::size_t size = draft_.content.size();
+  if (size <= budget_taken_) return;
+  if (settings_.content_budget->try_take(size - budget_taken_)) {
+    budget_taken_ = size;
+    return;
+  }
+  over_budget_ = true;
+  std::string().swap(draft_.content);
+}
+
+void SessionMachine::release_content_budget() {
+  if (settings_.content_budget != nullptr && budget_taken_ > 0)
+    settings_.content_budget->give_back(budget_taken_);
+  budget_taken_ = 0;
+  over_budget_ = false;
+}
+
 void SessionMachine::greet() {
   if (settings_.trust) {
     Verdict verdict = settings_.trust->on_connect(peer_facts());
@@ -155,6 +184,7 @@ SessionMachine::Event SessionMachine::step() {
       case Phase::data: {
         std::string_view available(input_.data() + input_begin_, input_end_ - input_begin_);
         input_begin_ += decoder_->feed(available);
+        account_content();
         if (!decoder_->done()) return Event::need_input;
         finish_content();
         break;
@@ -326,6 +356,7 @@ void SessionMachine::on_rcpt(std::string_view argument) {
 void SessionMachine::reset_transaction() {
   transaction_ = Transaction::none;
   draft_ = MessageDraft{};
+  release_content_budget();
   decoder_.reset();
   bdat_failed_ = false;
   bdat_remaining_ = 0;

@@ -17,6 +17,7 @@
 #include "policy/routes.hpp"
 #include "policy/trust_policy.hpp"
 #include "smtp/proto/data_decoder.hpp"
+#include "smtp/server/content_budget.hpp"
 
 namespace bh::smtp {
 
@@ -33,6 +34,8 @@ struct SessionSettings {
       on_refusal;
   // Inbound trust (connectors, tenants, senders); null: routes alone decide.
   const TrustPolicy* trust = nullptr;
+  // Shared by all sessions; null: unbounded (tests).
+  ContentBudget* content_budget = nullptr;
   // Every trust decision, accepted or not, for the trace.
   std::function<void(const ClientInfo&, std::string_view stage, const Verdict&,
                      std::string_view tenant)>
@@ -65,6 +68,9 @@ class SessionMachine {
   };
 
   SessionMachine(const SessionSettings& settings, ClientInfo client);
+  ~SessionMachine();
+  SessionMachine(const SessionMachine&) = delete;
+  SessionMachine& operator=(const SessionMachine&) = delete;
 
   void greet();
   // Refuses the connection at once (too many connections, blocked client).
@@ -117,6 +123,8 @@ class SessionMachine {
   void step_bdat();
   void reset_transaction();
   void close_with(std::string reason);
+  void account_content();
+  void release_content_budget();
   PeerFacts peer_facts() const;
   void decided(std::string_view stage, const Verdict& verdict, std::string_view tenant = {});
   bool refuse_if(std::string_view stage, const Verdict& verdict);
@@ -143,6 +151,8 @@ class SessionMachine {
   bool bdat_last_ = false;
   bool bdat_failed_ = false;   // a chunk was refused: later ones are refused until RSET
   bool bdat_discard_ = false;  // the current chunk is read and dropped
+  std::size_t budget_taken_ = 0;
+  bool over_budget_ = false;
   bool identified_ = false;
   const InboundConnector* connector_ = nullptr;
 };
