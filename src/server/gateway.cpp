@@ -54,9 +54,10 @@ std::int64_t unix_now() {
       .count();
 }
 
-void log_decision(const ClientInfo& client, std::string_view stage, const Verdict& verdict,
-                  std::string_view tenant) {
+void log_decision(const ClientInfo& client, std::string_view queue_id, std::string_view stage,
+                  const Verdict& verdict, std::string_view tenant) {
   log::Line("policy")
+      .kv("id", queue_id.empty() ? "-" : queue_id)
       .kv("stage", stage)
       .kv("peer", client.ip)
       .kv("connector", client.inbound_connector.empty() ? "none" : client.inbound_connector)
@@ -67,9 +68,10 @@ void log_decision(const ClientInfo& client, std::string_view stage, const Verdic
       .write();
 }
 
-void log_refusal(const ClientInfo& client, int code, std::string_view enhanced,
-                 std::string_view text) {
+void log_refusal(const ClientInfo& client, std::string_view queue_id, int code,
+                 std::string_view enhanced, std::string_view text) {
   log::Line("refused")
+      .kv("id", queue_id.empty() ? "-" : queue_id)
       .kv("peer", client.ip)
       .kv("code", code)
       .kv("status", enhanced)

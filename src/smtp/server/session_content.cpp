@@ -104,8 +104,8 @@ void SessionMachine::finish_content() {
   }
   if (code != 0) {
     ++stats_.messages_rejected;
-    reset_transaction();
-    return error_reply(code, refusal_enhanced, refusal);
+    error_reply(code, refusal_enhanced, refusal);  // logged with the transaction's id
+    return reset_transaction();
   }
   decoder_.reset();
   if (settings_.trust) {
@@ -120,8 +120,8 @@ void SessionMachine::finish_content() {
     if (!decision.verdict.accepted) {
       decided("data", decision.verdict, decision.tenant);
       ++stats_.messages_rejected;
-      reset_transaction();
-      return error_reply(decision.verdict.code, decision.verdict.enhanced, decision.verdict.reply);
+      error_reply(decision.verdict.code, decision.verdict.enhanced, decision.verdict.reply);
+      return reset_transaction();
     }
     if (!decision.verdict.reason.empty()) decided("data", decision.verdict, decision.tenant);
     if (decision.discard) {

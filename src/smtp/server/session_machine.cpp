@@ -71,7 +71,8 @@ PeerFacts SessionMachine::peer_facts() const {
 
 void SessionMachine::decided(std::string_view stage, const Verdict& verdict,
                              std::string_view tenant) {
-  if (settings_.on_decision) settings_.on_decision(client_, stage, verdict, tenant);
+  if (settings_.on_decision)
+    settings_.on_decision(client_, draft_.envelope.queue_id, stage, verdict, tenant);
 }
 
 // Replies with a refusing verdict (and counts it); false when accepted.
@@ -107,7 +108,8 @@ void SessionMachine::reply(int code, std::string_view enhanced, std::string_view
 // A refused command counts towards the error limit (Postfix smtpd_hard_error_limit).
 void SessionMachine::error_reply(int code, std::string_view enhanced, std::string_view text) {
   reply(code, enhanced, text);
-  if (settings_.on_refusal) settings_.on_refusal(client_, code, enhanced, text);
+  if (settings_.on_refusal)
+    settings_.on_refusal(client_, draft_.envelope.queue_id, code, enhanced, text);
   if (++stats_.errors >= settings_.limits.errors) {
     reply(421, "4.7.0", fmt::format("{} Error: too many errors", settings_.hostname));
     close_with("too many errors");
@@ -333,7 +335,8 @@ void SessionMachine::on_rcpt(std::string_view argument) {
   if (draft_.envelope.recipients.size() >= settings_.limits.recipients) {
     ++stats_.recipients_rejected;
     if (settings_.on_refusal)
-      settings_.on_refusal(client_, 452, "4.5.3", "Error: too many recipients");
+      settings_.on_refusal(client_, draft_.envelope.queue_id, 452, "4.5.3",
+                           "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
   if (settings_.routes == nullptr ||

@@ -29,16 +29,18 @@ struct SessionSettings {
   const RoutingTable* routes = nullptr;
   std::function<std::string()> make_queue_id;
   std::function<std::int64_t()> now;  // unix seconds
-  // Called for every refused command or message, for the trace.
-  std::function<void(const ClientInfo&, int code, std::string_view enhanced, std::string_view text)>
+  // Called for every refused command or message, for the trace; queue_id is
+  // the open transaction's (empty outside one), so a message's trace is complete.
+  std::function<void(const ClientInfo&, std::string_view queue_id, int code,
+                     std::string_view enhanced, std::string_view text)>
       on_refusal;
   // Inbound trust (connectors, tenants, senders); null: routes alone decide.
   const TrustPolicy* trust = nullptr;
   // Shared by all sessions; null: unbounded (tests).
   ContentBudget* content_budget = nullptr;
   // Every trust decision, accepted or not, for the trace.
-  std::function<void(const ClientInfo&, std::string_view stage, const Verdict&,
-                     std::string_view tenant)>
+  std::function<void(const ClientInfo&, std::string_view queue_id, std::string_view stage,
+                     const Verdict&, std::string_view tenant)>
       on_decision;
 };
 
