@@ -56,14 +56,21 @@ ssl_st* Transport::ssl_handle() {
 
 asio::awaitable<std::pair<boost::system::error_code, std::size_t>> Transport::read_some(
     asio::mutable_buffer buffer) {
-  auto [ec, n] = tls_ ? co_await tls_->async_read_some(buffer, use_tuple)
-                      : co_await socket_.async_read_some(buffer, use_tuple);
+  // g++ 12 miscompiles co_await inside ?: and conditions: plain statements only.
+  if (tls_) {
+    auto [ec, n] = co_await tls_->async_read_some(buffer, use_tuple);
+    co_return std::pair{ec, n};
+  }
+  auto [ec, n] = co_await socket_.async_read_some(buffer, use_tuple);
   co_return std::pair{ec, n};
 }
 
 asio::awaitable<boost::system::error_code> Transport::write(asio::const_buffer buffer) {
-  auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buffer, use_tuple)
-                      : co_await asio::async_write(socket_, buffer, use_tuple);
+  if (tls_) {
+    auto [ec, n] = co_await asio::async_write(*tls_, buffer, use_tuple);
+    co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_write(socket_, buffer, use_tuple);
   co_return ec;
 }
 
