@@ -39,10 +39,10 @@ struct Scheduler::Attempt {
   std::atomic<std::size_t> outstanding{0};
 };
 
-Scheduler::Scheduler(const queue::Spool& spool, const RoutingTable& routes,
+Scheduler::Scheduler(const queue::Spool& spool, const PolicyHolder& policy,
                      const connectors::Registry& registry, SchedulerSettings settings)
     : spool_(spool),
-      routes_(routes),
+      policy_(policy),
       registry_(registry),
       settings_(std::move(settings)),
       scan_timer_(io_),
@@ -170,9 +170,10 @@ void Scheduler::start_attempt(const std::string& id) {
   const Envelope& envelope = attempt->message->envelope;
   attempt->results.resize(envelope.recipients.size());
 
+  std::shared_ptr<const PolicySet> policy = policy_.current();
   std::map<std::string, std::vector<std::size_t>> by_connector;
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
-    const Route* route = routes_.find(envelope.recipients[i].address.domain_key());
+    const Route* route = policy->routes.find(envelope.recipients[i].address.domain_key());
     if (route == nullptr) {
       attempt->results[i] = {Outcome::bounced, "5.4.4", "no route for this domain (any more)"};
       continue;

@@ -18,7 +18,7 @@
 #include <unordered_set>
 
 #include "connectors/registry.hpp"
-#include "policy/routes.hpp"
+#include "policy/policy_set.hpp"
 #include "queue/spool.hpp"
 #include "scheduler/outcome.hpp"
 
@@ -35,7 +35,7 @@ struct SchedulerSettings {
 
 class Scheduler {
  public:
-  Scheduler(const queue::Spool& spool, const RoutingTable& routes,
+  Scheduler(const queue::Spool& spool, const PolicyHolder& policy,
             const connectors::Registry& registry, SchedulerSettings settings);
   ~Scheduler();
 
@@ -59,7 +59,7 @@ class Scheduler {
   void finished(const std::string& id, const RecordedOutcome& outcome);
 
   const queue::Spool& spool_;
-  const RoutingTable& routes_;
+  const PolicyHolder& policy_;  // routes, current at each attempt
   const connectors::Registry& registry_;
   SchedulerSettings settings_;
   boost::asio::io_context io_;

@@ -9,7 +9,7 @@
 
 #include "directory/sqlite_directory.hpp"
 #include "mail/queue_id.hpp"
-#include "policy/trust_policy.hpp"
+#include "policy/policy_set.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/recovery.hpp"
 #include "scheduler/scheduler.hpp"
@@ -92,6 +92,57 @@ SchedulerSettings scheduler_settings_from(const Config& config) {
   return s;
 }
 
+// SIGHUP: read the configuration file again and put its routes, inbound
+// connectors, tenants and access lists in force for new sessions and
+// delivery attempts. Anything else needs a restart; a file with errors, or
+// a route to a connector the running gateway does not have, changes nothing.
+struct ReloadOnHangup {
+  asio::signal_set signals;
+  const Config& running;
+  PolicyHolder& policy;
+  const connectors::Registry& registry;
+  const directory::DirectoryView* directory;
+
+  void wait() {
+    signals.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      reload();
+      wait();
+    });
+  }
+
+  void reload() {
+    if (running.source == "<quickstart>") {
+      log::Line("reload_failed").kv("reason", "the quickstart configuration has no file").write();
+      return;
+    }
+    auto next = load_config_file(running.source);
+    if (!next) {
+      log::Line("reload_failed").kv("reason", next.error().message).write(log::Level::error);
+      return;
+    }
+    for (const Route& route : next->routes) {
+      if (registry.find(route.connector) == nullptr) {
+        log::Line("reload_failed")
+            .kv("reason", "route to connector " + route.connector +
+                              ", which the running gateway does not have: restart instead")
+            .write(log::Level::error);
+        return;
+      }
+    }
+    policy.replace(std::make_shared<const PolicySet>(next->routes, next->trust, directory));
+    log::Line("reloaded")
+        .kv("source", running.source)
+        .kv("routes", next->routes.size())
+        .kv("inbound_connectors", next->trust.connectors.size())
+        .kv("tenants", next->trust.tenants.size())
+        .kv("note",
+            "routes, inbound connectors, tenants and access lists are in force; other changes "
+            "need a restart")
+        .write();
+  }
+};
+
 }  // namespace
 
 std::vector<std::string> check_resources(const Config& config) {
@@ -142,15 +193,15 @@ int run_gateway(const Config& config) {
             "will not verify (Debian: /etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
         .write(log::Level::warn);
 
-  RoutingTable routes(config.routes);
   auto directory = directory::SqliteDirectory::open(config.directory_database);
   if (!directory) return fail(directory.error().message);
-  TrustPolicy trust(config.trust, routes, directory->get());
+  PolicyHolder policy(
+      std::make_shared<const PolicySet>(config.routes, config.trust, directory->get()));
   auto registry = connectors::Registry::build(config.connectors);
   if (!registry) return fail(registry.error().message);
 
   SchedulerSettings scheduler_settings = scheduler_settings_from(config);
-  Scheduler scheduler(spool, routes, *registry, scheduler_settings);
+  Scheduler scheduler(spool, policy, *registry, scheduler_settings);
   queue::GroupCommit commit(spool,
                             [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
 
@@ -163,15 +214,13 @@ int run_gateway(const Config& config) {
     settings.limits = config.limits;
     settings.starttls_offered = listener.starttls && tls_context != nullptr;
     settings.require_tls = listener.require_tls;
-    settings.routes = &routes;
     settings.make_queue_id = make_queue_id;
     settings.now = unix_now;
-    settings.trust = &trust;
     settings.content_budget = &content_budget;
     settings.on_decision = log_decision;
     settings.on_refusal = log_refusal;
     contexts.push_back(std::make_unique<smtp::SessionContext>(smtp::SessionContext{
-        std::move(settings), listener.starttls ? tls_context : nullptr, commit, limiter}));
+        std::move(settings), policy, listener.starttls ? tls_context : nullptr, commit, limiter}));
   }
 
   unsigned threads = config.threads > 0 ? static_cast<unsigned>(config.threads)
@@ -206,6 +255,9 @@ int run_gateway(const Config& config) {
     log::Line("stopping").kv("signal", signal).write();
     for (auto& io : ios) io->stop();
   });
+  ReloadOnHangup reload{asio::signal_set(*ios.front(), SIGHUP), config, policy, *registry,
+                        directory->get()};
+  reload.wait();
 
   std::vector<std::thread> workers;
   for (std::size_t i = 1; i < ios.size(); ++i) workers.emplace_back([&io = *ios[i]] { io.run(); });

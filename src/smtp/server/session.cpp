@@ -86,7 +86,12 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   client.port = remote.port();
 
   auto transport = Transport::create(std::move(socket), next_deadline());
-  SessionMachine machine(context.settings, client);
+  // The rules in force when the client connected stay in force for it.
+  std::shared_ptr<const PolicySet> policy = context.policy.current();
+  SessionSettings settings = context.settings;
+  settings.routes = &policy->routes;
+  settings.trust = &policy->trust;
+  SessionMachine machine(settings, client);
   std::optional<ConnectionSlot> slot;
   auto verdict = context.limiter.admit(client.ip);
   if (verdict == ConnectionLimiter::Verdict::admitted) {

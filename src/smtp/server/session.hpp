@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
 
+#include "policy/policy_set.hpp"
 #include "queue/group_commit.hpp"
 #include "smtp/server/connection_limiter.hpp"
 #include "smtp/server/session_machine.hpp"
@@ -14,7 +15,8 @@
 namespace bh::smtp {
 
 struct SessionContext {
-  SessionSettings settings;
+  SessionSettings settings;  // routes and trust come from policy, per session
+  const PolicyHolder& policy;
   std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS
   queue::GroupCommit& commit;
   ConnectionLimiter& limiter;
