@@ -90,7 +90,7 @@ asio::awaitable<std::optional<ServerReply>> ClientConnection::read_reply(
   }
 }
 
-asio::awaitable<bool> ClientConnection::write(const std::string& data,
+asio::awaitable<bool> ClientConnection::write(std::string_view data,
                                               std::chrono::seconds timeout) {
   transport_->set_deadline(Transport::Clock::now() + timeout);
   auto ec = co_await transport_->write(asio::buffer(data));
@@ -256,9 +256,10 @@ asio::awaitable<std::vector<RecipientResult>> ClientConnection::send(
 
   std::optional<ServerReply> final_reply;
   if (capabilities_.chunking) {
-    std::string chunk = fmt::format("BDAT {} LAST\r\n", content.size());
-    chunk.append(content);
-    bool written = co_await write(chunk, options_.data_timeout);
+    // The command, then the content in place: no copy of a possibly large message.
+    std::string command = fmt::format("BDAT {} LAST\r\n", content.size());
+    bool written = co_await write(command, options_.data_timeout);
+    if (written) written = co_await write(content, options_.data_timeout);
     if (written) final_reply = co_await read_reply(options_.data_timeout);
   } else {
     auto go_ahead = co_await command("DATA\r\n");

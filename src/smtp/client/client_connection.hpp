@@ -65,7 +65,8 @@ class ClientConnection {
 
   boost::asio::awaitable<std::optional<SessionFailure>> handshake();
   boost::asio::awaitable<std::optional<ServerReply>> read_reply(std::chrono::seconds timeout);
-  boost::asio::awaitable<bool> write(const std::string& data, std::chrono::seconds timeout);
+  // data must stay alive until the write completes (callers keep it in their frame).
+  boost::asio::awaitable<bool> write(std::string_view data, std::chrono::seconds timeout);
   boost::asio::awaitable<std::optional<ServerReply>> command(const std::string& line);
   boost::asio::awaitable<std::optional<SessionFailure>> greet_and_hello();
   SessionFailure lost(std::string_view during) const;
