@@ -90,8 +90,7 @@ asio::awaitable<std::optional<ServerReply>> ClientConnection::read_reply(
   }
 }
 
-asio::awaitable<bool> ClientConnection::write(std::string_view data,
-                                              std::chrono::seconds timeout) {
+asio::awaitable<bool> ClientConnection::write(std::string_view data, std::chrono::seconds timeout) {
   transport_->set_deadline(Transport::Clock::now() + timeout);
   auto ec = co_await transport_->write(asio::buffer(data));
   if (ec) {
