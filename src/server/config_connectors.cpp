@@ -86,6 +86,7 @@ connectors::ConnectorSettings read_connector(TableReader& r, const std::string& 
             "client_certificate and client_key go together");
   r.text("helo_name", s.helo_name);
   r.number("max_connections", s.max_connections, 1, 1000);
+  r.number("max_total_connections", s.max_total_connections, 1, 10000);
   r.number("max_messages_per_connection", s.max_messages_per_connection, 1, 100000);
   std::int64_t seconds = s.connect_timeout.count();
   r.number("connect_timeout", seconds, 1, 3600);

@@ -53,11 +53,37 @@ class Received:
 
 
 class _PeerSMTP(SMTP):
-    """One instance per TCP connection: numbers the connection."""
+    """One instance per TCP connection: numbers the connection and counts how many
+    sessions that said EHLO/HELO are open at once."""
 
     def __init__(self, handler, *args, **kwargs):
         super().__init__(handler, *args, **kwargs)
         self.conn_no = next(handler.peer._conn_numbers)
+        self._counted = False
+
+    async def smtp_EHLO(self, hostname):
+        self._count_open()
+        return await super().smtp_EHLO(hostname)
+
+    async def smtp_HELO(self, hostname):
+        self._count_open()
+        return await super().smtp_HELO(hostname)
+
+    def _count_open(self):
+        if self._counted:
+            return
+        self._counted = True
+        peer = self.event_handler.peer
+        with peer.lock:
+            peer.open_sessions += 1
+            peer.max_concurrent = max(peer.max_concurrent, peer.open_sessions)
+
+    def connection_lost(self, error):
+        if self._counted:
+            peer = self.event_handler.peer
+            with peer.lock:
+                peer.open_sessions -= 1
+        return super().connection_lost(error)
 
 
 class _PeerController(Controller):
@@ -148,6 +174,8 @@ class Peer:
         self.port = free_port()
         self.lock = threading.Lock()
         self._conn_numbers = itertools.count(1)
+        self.open_sessions = 0
+        self.max_concurrent = 0
         self.ehlo_connections: set[int] = set()
         self.helo_names: list[str] = []
         self.mail_commands: list = []

@@ -98,8 +98,17 @@ void SmtpConnector::enqueue(const std::string& key, const std::string& domain, J
     slot->lingering.front()->cancel();
     slot->lingering.pop_front();
   }
-  if (slot->workers < settings_.max_connections && slot->queue.size() > slot->workers) {
-    ++slot->workers;
+  maybe_spawn(key, *slot);
+}
+
+// A new worker (connection) when the destination has more waiting than
+// workers, within its own limit and the connector's total.
+void SmtpConnector::maybe_spawn(const std::string& key, Destination& destination) {
+  while (destination.workers < settings_.max_connections &&
+         destination.queue.size() > destination.workers &&
+         total_workers_ < settings_.max_total_connections) {
+    ++destination.workers;
+    ++total_workers_;
     asio::co_spawn(io_, worker(key), log::LogEscaped{"smtp connector worker"});
   }
 }
@@ -175,8 +184,14 @@ asio::awaitable<void> SmtpConnector::worker(std::string key) {
                    current->positions.size(),
                    {Outcome::deferred, "4.3.0", std::string("internal error: ") + error.what()}));
   }
+  --total_workers_;
   // The last worker of an idle destination forgets it (MX delivery meets many domains).
   if (--destination.workers == 0 && destination.queue.empty()) destinations_.erase(key);
+  // A slot is free: mail that waited for the connector's total limit goes now.
+  for (auto& [waiting_key, waiting] : destinations_) {
+    if (total_workers_ >= settings_.max_total_connections) break;
+    maybe_spawn(waiting_key, *waiting);
+  }
 }
 
 asio::awaitable<void> SmtpConnector::work(Destination& destination, std::optional<Job>& current) {

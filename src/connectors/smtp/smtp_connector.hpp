@@ -50,6 +50,7 @@ class SmtpConnector final : public Connector {
 
   explicit SmtpConnector(const SmtpConnectorSettings& settings);
   void enqueue(const std::string& key, const std::string& domain, Job job);
+  void maybe_spawn(const std::string& key, Destination& destination);
   boost::asio::awaitable<void> worker(std::string key);
   boost::asio::awaitable<void> work(Destination& destination, std::optional<Job>& current);
   boost::asio::awaitable<smtp::ClientConnection::Opened> connect(const Destination& destination);
@@ -63,6 +64,7 @@ class SmtpConnector final : public Connector {
   boost::asio::io_context io_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::map<std::string, std::unique_ptr<Destination>> destinations_;
+  unsigned total_workers_ = 0;  // connections of all destinations
   std::thread thread_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
 };

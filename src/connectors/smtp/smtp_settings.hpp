@@ -23,7 +23,8 @@ struct SmtpConnectorSettings {
   tls::ClientTlsSettings tls;
   std::string tls_domain;  // name the certificate must match (domain policy); default: host
   std::string helo_name = "localhost";
-  unsigned max_connections = 10;  // per destination
+  unsigned max_connections = 10;         // per destination
+  unsigned max_total_connections = 100;  // all destinations together (Postfix: process limit)
   unsigned max_messages_per_connection = 100;
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};
