@@ -24,19 +24,23 @@ test: build
 bench: build
 	bench/accept-vs-postfix
 
-# Real fuzzing with clang's libFuzzer (ASan + UBSan); new inputs land in build/fuzz-corpus.
+# Real fuzzing with clang's libFuzzer (ASan + UBSan); new inputs land in build/fuzz-corpus-*.
+# FUZZ_TARGET=session (the SMTP server session) or parsers (queue files, replies, headers, CSV).
 FUZZ_SECONDS ?= 300
-FUZZ_SOURCES := fuzz/session_fuzz.cpp src/util/result.cpp $(wildcard src/mail/*.cpp) \
-  $(wildcard src/smtp/proto/*.cpp) src/smtp/server/session_machine.cpp \
-  src/smtp/server/session_content.cpp src/smtp/server/received_header.cpp \
-  $(wildcard src/policy/*.cpp) src/tls/name_match.cpp
+FUZZ_TARGET ?= session
+FUZZ_CORE := src/util/result.cpp $(wildcard src/mail/*.cpp) $(wildcard src/smtp/proto/*.cpp) \
+  src/smtp/server/session_machine.cpp src/smtp/server/session_content.cpp \
+  src/smtp/server/received_header.cpp $(wildcard src/policy/*.cpp) src/tls/name_match.cpp
+FUZZ_EXTRA_session :=
+FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/directory/sqlite_directory.cpp
 fuzz:
 	scripts/install-deps --fuzz
-	mkdir -p $(BUILD_DIR)/fuzz-corpus
-	clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc $(FUZZ_SOURCES) \
-	  -lfmt -o $(BUILD_DIR)/session_fuzz
-	$(BUILD_DIR)/session_fuzz -max_total_time=$(FUZZ_SECONDS) $(BUILD_DIR)/fuzz-corpus \
-	  fuzz/corpus/session
+	mkdir -p $(BUILD_DIR)/fuzz-corpus-$(FUZZ_TARGET)
+	clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc \
+	  fuzz/$(FUZZ_TARGET)_fuzz.cpp $(FUZZ_CORE) $(FUZZ_EXTRA_$(FUZZ_TARGET)) \
+	  -lfmt -lsqlite3 -o $(BUILD_DIR)/$(FUZZ_TARGET)_fuzz
+	$(BUILD_DIR)/$(FUZZ_TARGET)_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	  $(BUILD_DIR)/fuzz-corpus-$(FUZZ_TARGET) fuzz/corpus/$(FUZZ_TARGET)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
