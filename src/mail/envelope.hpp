@@ -40,7 +40,8 @@ struct ClientInfo {
   // Known to the session only (not stored in the queue file):
   std::string cert_common_name;
   std::vector<std::string> cert_dns_names;
-  std::string inbound_connector;  // the connector the connection was identified as
+  std::vector<std::string> cert_verified_by;  // inbound connectors' CA bundles that verify it
+  std::string inbound_connector;              // the connector the connection was identified as
 };
 
 struct Envelope {

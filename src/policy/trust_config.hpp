@@ -17,6 +17,7 @@ struct InboundConnector {
   std::string name;
   ConnectorKind kind = ConnectorKind::partner;
   std::vector<std::string> certificate_names;  // CN or DNS SAN; leading "*." allowed
+  std::string ca_file;  // the bundle the chain must verify against; empty: tls.client_ca_file
   std::vector<IpRange> ip_ranges;
   bool require_tls = false;
   std::vector<std::string> tenants;   // lower-case GUIDs

@@ -80,7 +80,11 @@ bool TrustPolicy::matches(const InboundConnector& c, const PeerFacts& peer) cons
   if (c.certificate_names.empty() && c.ip_ranges.empty()) return false;
   if (!c.ip_ranges.empty() && !(peer.ip && any_contains(c.ip_ranges, *peer.ip))) return false;
   if (!c.certificate_names.empty()) {
-    if (!peer.tls || !peer.cert_verified) return false;
+    bool verified = c.ca_file.empty()
+                        ? peer.cert_verified
+                        : std::find(peer.cert_verified_by.begin(), peer.cert_verified_by.end(),
+                                    c.ca_file) != peer.cert_verified_by.end();
+    if (!peer.tls || !verified) return false;
     bool named = std::any_of(
         c.certificate_names.begin(), c.certificate_names.end(), [&](const std::string& name) {
           return tls::certificate_matches(name, peer.cert_dns_names, peer.cert_common_name);
@@ -97,8 +101,10 @@ const InboundConnector* TrustPolicy::identify(const PeerFacts& peer) const {
 }
 
 bool TrustPolicy::verified_microsoft365(const InboundConnector* c, const PeerFacts& peer) const {
+  // identify() only returns a certificate connector whose chain verified
+  // against its bundle and whose name matched.
   return c != nullptr && c->kind == ConnectorKind::microsoft365 && !c->certificate_names.empty() &&
-         peer.cert_verified;
+         matches(*c, peer);
 }
 
 Verdict TrustPolicy::on_mail(const InboundConnector* c, const PeerFacts& peer) const {

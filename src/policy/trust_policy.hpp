@@ -35,7 +35,8 @@ struct Verdict {
 struct PeerFacts {
   std::optional<IpAddress> ip;
   bool tls = false;
-  bool cert_verified = false;
+  bool cert_verified = false;                 // against the listener's tls.client_ca_file
+  std::vector<std::string> cert_verified_by;  // inbound connectors' ca_file bundles that verify it
   std::string cert_common_name;
   std::vector<std::string> cert_dns_names;
 };

@@ -85,10 +85,11 @@ void check_references(Config& config, std::vector<std::string>& errors) {
           fmt::format("{}: inbound_connector {}: matches by certificate, so [tls] "
                       "request_client_certificate must be true",
                       config.source, c.name));
-    else if (config.tls->client_ca_file.empty())
+    else if (config.tls->client_ca_file.empty() && c.ca_file.empty())
       errors.push_back(
           fmt::format("{}: inbound_connector {}: matches by certificate, so [tls] "
-                      "client_ca_file must name the CA bundle to verify it against",
+                      "client_ca_file (or the connector's ca_file) must name the CA "
+                      "bundle to verify it against",
                       config.source, c.name));
   }
 }

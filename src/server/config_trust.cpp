@@ -56,6 +56,9 @@ InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant
     r.error(*r.node("kind"), "kind", "must be microsoft365, partner or internal");
   }
   c.certificate_names = read_lower_list(r, "certificate_names");
+  r.text("ca_file", c.ca_file);
+  if (!c.ca_file.empty() && c.certificate_names.empty())
+    r.error(*r.node("ca_file"), "ca_file", "only a connector with certificate_names uses ca_file");
   c.ip_ranges = read_ranges(r, "ip_ranges");
   r.boolean("require_tls", c.require_tls);
   c.tenants = read_lower_list(r, "tenants");

@@ -15,6 +15,7 @@
 #include "scheduler/scheduler.hpp"
 #include "smtp/server/listener.hpp"
 #include "tls/bundle_check.hpp"
+#include "tls/chain_verifier.hpp"
 #include "tls/client_policy.hpp"
 #include "tls/context.hpp"
 #include "tls/self_signed.hpp"
@@ -157,6 +158,10 @@ std::vector<std::string> check_resources(const Config& config) {
       if (!made) problems.push_back(config.source + ": tls: " + made.error().message);
     }
   }
+  std::vector<std::string> connector_bundles;
+  for (const auto& c : config.trust.connectors) connector_bundles.push_back(c.ca_file);
+  if (auto verifier = tls::ChainVerifier::load(connector_bundles); !verifier)
+    problems.push_back(config.source + ": " + verifier.error().message);
   for (const auto& c : config.connectors) {
     if (c.type != "smtp" || c.smtp.tls.policy == tls::ClientPolicy::none) continue;
     auto made = tls::make_client_context(c.smtp.tls);
@@ -175,6 +180,10 @@ int run_gateway(const Config& config) {
   queue::recover(spool);
 
   std::shared_ptr<asio::ssl::context> tls_context;
+  std::vector<std::string> connector_bundles;
+  for (const auto& c : config.trust.connectors) connector_bundles.push_back(c.ca_file);
+  auto verifier = tls::ChainVerifier::load(connector_bundles);
+  if (!verifier) return fail(verifier.error().message);
   if (config.tls) {
     auto made = make_tls(config);
     if (!made) return fail(made.error().message);
@@ -219,8 +228,9 @@ int run_gateway(const Config& config) {
     settings.content_budget = &content_budget;
     settings.on_decision = log_decision;
     settings.on_refusal = log_refusal;
-    contexts.push_back(std::make_unique<smtp::SessionContext>(smtp::SessionContext{
-        std::move(settings), policy, listener.starttls ? tls_context : nullptr, commit, limiter}));
+    contexts.push_back(std::make_unique<smtp::SessionContext>(
+        smtp::SessionContext{std::move(settings), policy, listener.starttls ? tls_context : nullptr,
+                             *verifier, commit, limiter}));
   }
 
   unsigned threads = config.threads > 0 ? static_cast<unsigned>(config.threads)

@@ -294,3 +294,17 @@ TEST(TenantGuid, Format) {
   EXPECT_FALSE(is_tenant_guid(kT1 + "0"));
   EXPECT_FALSE(is_tenant_guid("zzzzzzzz-2d3b-4f5e-8a9b-0c1d2e3f4a5b"));
 }
+
+TEST(TrustPolicy, ConnectorCaFileIsTheOnlyTrustAnchorForItsConnector) {
+  RoutingTable routes;
+  TrustConfig c = config();
+  c.connectors[0].ca_file = "/etc/bridgehead/digicert.pem";
+  TrustPolicy policy(c, routes, nullptr);
+  PeerFacts facts = peer(Cert::right_name, Ip::in_range);
+  // Verified against the listener's bundle (say, a partner's private CA) is not enough.
+  facts.cert_verified = true;
+  EXPECT_EQ(policy.identify(facts), nullptr);
+  facts.cert_verified_by = {"/etc/bridgehead/digicert.pem"};
+  EXPECT_NE(policy.identify(facts), nullptr);
+  EXPECT_TRUE(policy.verified_microsoft365(policy.identify(facts), facts));
+}

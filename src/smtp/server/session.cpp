@@ -46,7 +46,7 @@ void log_session(const SessionMachine& machine, Clock::time_point started) {
 
 // Returns false when the handshake failed and the connection is unusable.
 asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
-                                asio::ssl::context& context) {
+                                asio::ssl::context& context, const tls::ChainVerifier* verifier) {
   auto ec = co_await transport.handshake(context, asio::ssl::stream_base::server, "");
   if (ec) {
     machine.connection_lost("tls handshake failed: " + ec.message());
@@ -64,8 +64,11 @@ asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
       .kv("cert_verified", info.peer.chain_verified)
       .kv("verify_error", info.peer.verify_error)
       .write();
+  std::vector<std::string> verified_by;
+  if (verifier != nullptr) verified_by = verifier->verified_by(transport.ssl_handle());
   machine.tls_started({info.version, info.cipher, info.peer.subject, info.peer.sha256_fingerprint,
-                       info.peer.chain_verified, info.peer.common_name, info.peer.dns_names});
+                       info.peer.chain_verified, info.peer.common_name, info.peer.dns_names,
+                       std::move(verified_by)});
   co_return true;
 }
 
@@ -134,7 +137,8 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
         if (!context.tls) {
           open = false;
         } else {
-          bool secured = co_await start_tls(*transport, machine, *context.tls);
+          bool secured =
+              co_await start_tls(*transport, machine, *context.tls, context.verifier.get());
           open = secured;
         }
         transport->set_deadline(next_deadline());

@@ -11,13 +11,15 @@
 #include "queue/group_commit.hpp"
 #include "smtp/server/connection_limiter.hpp"
 #include "smtp/server/session_machine.hpp"
+#include "tls/chain_verifier.hpp"
 
 namespace bh::smtp {
 
 struct SessionContext {
   SessionSettings settings;  // routes and trust come from policy, per session
   const PolicyHolder& policy;
-  std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS
+  std::shared_ptr<boost::asio::ssl::context> tls;      // null: no STARTTLS
+  std::shared_ptr<const tls::ChainVerifier> verifier;  // inbound connectors' own CA bundles
   queue::GroupCommit& commit;
   ConnectionLimiter& limiter;
 };

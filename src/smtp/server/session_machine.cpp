@@ -65,8 +65,9 @@ void SessionMachine::greet() {
 }
 
 PeerFacts SessionMachine::peer_facts() const {
-  return PeerFacts{IpAddress::parse(client_.ip), tls_active(), client_.cert_verified,
-                   client_.cert_common_name, client_.cert_dns_names};
+  return PeerFacts{IpAddress::parse(client_.ip), tls_active(),
+                   client_.cert_verified,        client_.cert_verified_by,
+                   client_.cert_common_name,     client_.cert_dns_names};
 }
 
 void SessionMachine::decided(std::string_view stage, const Verdict& verdict,
@@ -287,6 +288,7 @@ void SessionMachine::tls_started(TlsPeer peer) {
   client_.cert_verified = peer.cert_verified;
   client_.cert_common_name = std::move(peer.cert_common_name);
   client_.cert_dns_names = std::move(peer.cert_dns_names);
+  client_.cert_verified_by = std::move(peer.cert_verified_by);
   identified_ = false;  // decided again, now with the certificate
   connector_ = nullptr;
   // RFC 3207 4.2: the session starts over; the client must send EHLO again.

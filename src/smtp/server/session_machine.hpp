@@ -95,6 +95,7 @@ class SessionMachine {
     bool cert_verified = false;
     std::string cert_common_name;
     std::vector<std::string> cert_dns_names;
+    std::vector<std::string> cert_verified_by;
   };
   void tls_started(TlsPeer peer);
   // queue_error empty: durable; else the reason the queue gave.
