@@ -161,7 +161,7 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
 }
 
 Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& envelope,
-                                  std::string_view content,
+                                  const HeaderBlock& header,
                                   const std::set<std::string>& services) const {
   std::string sender = envelope.sender.text();
   std::string first_service = *services.begin();
@@ -182,8 +182,7 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
   if (!domain_in(tenant->domains, envelope.sender.domain_key()))
     return refused(fmt::format("Sender <{}> does not belong to the sending tenant", sender),
                    fmt::format("sender domain not a domain of tenant {}", tenant->id));
-  HeaderBlock block(content);
-  auto from = single_value(block, "From");
+  auto from = single_value(header, "From");
   std::string from_domain = from ? domain_of(address_in_header(*from)) : "";
   if (from_domain.empty() || !domain_in(tenant->domains, from_domain))
     return refused(
@@ -206,7 +205,8 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
   if (!verified_microsoft365(c, peer)) {
     // Never believed from anyone else: removed before the message is queued.
     decision.removed_headers = remove_header_fields(content, untrusted_header);
-    if (!services.empty()) decision.verdict = check_sender("", envelope, content, services);
+    if (!services.empty())
+      decision.verdict = check_sender("", envelope, HeaderBlock(content), services);
     return decision;
   }
 
@@ -260,7 +260,7 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
       return decision;
     }
   }
-  if (!services.empty()) decision.verdict = check_sender(tenant_id, envelope, content, services);
+  if (!services.empty()) decision.verdict = check_sender(tenant_id, envelope, block, services);
   if (decision.verdict.accepted) {
     std::string detail = decision.verdict.reason;
     decision.verdict.reason =

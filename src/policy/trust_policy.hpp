@@ -11,6 +11,7 @@
 
 #include "directory/directory.hpp"
 #include "mail/envelope.hpp"
+#include "mail/header_block.hpp"
 #include "policy/routes.hpp"
 #include "policy/trust_config.hpp"
 
@@ -76,7 +77,7 @@ class TrustPolicy {
   bool blocked(const PeerFacts& peer) const;
   bool matches(const InboundConnector& connector, const PeerFacts& peer) const;
   Verdict check_sender(const std::string& tenant_id, const Envelope& envelope,
-                       std::string_view content, const std::set<std::string>& services) const;
+                       const HeaderBlock& header, const std::set<std::string>& services) const;
 
   TrustConfig config_;
   const RoutingTable& routes_;

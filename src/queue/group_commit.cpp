@@ -119,7 +119,6 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
       ::unlink(spool_.file(State::incoming, batch[i].envelope.queue_id).c_str());
     }
   }
-  ++batches_;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     log_message(batch[i].envelope, sizes[i], errors[i]);
     if (errors[i].empty()) on_durable_(batch[i].envelope.queue_id);

@@ -42,8 +42,6 @@ class GroupCommit {
         token, std::move(envelope), std::move(content));
   }
 
-  std::uint64_t batches() const { return batches_; }
-
  private:
   struct Job {
     Envelope envelope;
@@ -65,7 +63,6 @@ class GroupCommit {
   bool stopping_ = false;
   std::thread thread_;
   int spool_fd_ = -1;
-  std::uint64_t batches_ = 0;
 };
 
 }  // namespace bh::queue

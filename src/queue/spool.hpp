@@ -51,7 +51,4 @@ class Spool {
   std::filesystem::path root_;
 };
 
-using bh::read_whole_file;
-using bh::sync_directory;
-
 }  // namespace bh::queue

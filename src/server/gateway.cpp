@@ -38,6 +38,11 @@ int fail(const std::string& reason) {
   return 1;
 }
 
+tls::ServerTlsSettings server_tls_settings(const TlsConfig& tls) {
+  return {tls.certificate, tls.private_key, tls.request_client_certificate, tls.client_ca_file,
+          tls.min_version == "TLSv1.3"};
+}
+
 Result<std::shared_ptr<asio::ssl::context>> make_tls(const Config& config) {
   const TlsConfig& tls = *config.tls;
   if (tls.generate_self_signed) {
@@ -45,8 +50,14 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls(const Config& config) {
     if (!created) return created.error();
     if (*created) log::Line("tls_certificate_generated").kv("certificate", tls.certificate).write();
   }
-  return tls::make_server_context({tls.certificate, tls.private_key, tls.request_client_certificate,
-                                   tls.client_ca_file, tls.min_version == "TLSv1.3"});
+  return tls::make_server_context(server_tls_settings(tls));
+}
+
+// The CA bundles inbound connectors name for themselves.
+Result<std::shared_ptr<tls::ChainVerifier>> connector_verifier(const Config& config) {
+  std::vector<std::string> bundles;
+  for (const auto& c : config.trust.connectors) bundles.push_back(c.ca_file);
+  return tls::ChainVerifier::load(bundles);
 }
 
 std::int64_t unix_now() {
@@ -152,15 +163,11 @@ std::vector<std::string> check_resources(const Config& config) {
     const TlsConfig& tls = *config.tls;
     bool will_generate = tls.generate_self_signed && !std::filesystem::exists(tls.certificate);
     if (!will_generate) {
-      auto made = tls::make_server_context({tls.certificate, tls.private_key,
-                                            tls.request_client_certificate, tls.client_ca_file,
-                                            tls.min_version == "TLSv1.3"});
+      auto made = tls::make_server_context(server_tls_settings(tls));
       if (!made) problems.push_back(config.source + ": tls: " + made.error().message);
     }
   }
-  std::vector<std::string> connector_bundles;
-  for (const auto& c : config.trust.connectors) connector_bundles.push_back(c.ca_file);
-  if (auto verifier = tls::ChainVerifier::load(connector_bundles); !verifier)
+  if (auto verifier = connector_verifier(config); !verifier)
     problems.push_back(config.source + ": " + verifier.error().message);
   for (const auto& c : config.connectors) {
     if (c.type != "smtp" || c.smtp.tls.policy == tls::ClientPolicy::none) continue;
@@ -180,9 +187,7 @@ int run_gateway(const Config& config) {
   queue::recover(spool);
 
   std::shared_ptr<asio::ssl::context> tls_context;
-  std::vector<std::string> connector_bundles;
-  for (const auto& c : config.trust.connectors) connector_bundles.push_back(c.ca_file);
-  auto verifier = tls::ChainVerifier::load(connector_bundles);
+  auto verifier = connector_verifier(config);
   if (!verifier) return fail(verifier.error().message);
   if (config.tls) {
     auto made = make_tls(config);

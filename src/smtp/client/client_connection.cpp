@@ -169,8 +169,6 @@ asio::awaitable<std::optional<SessionFailure>> ClientConnection::handshake() {
   if (auto violation = tls::policy_violation(policy, info.peer, expected))
     co_return SessionFailure{"4.7.5", fmt::format("{}: TLS policy {}: {}", host_name_,
                                                   tls::client_policy_name(policy), *violation)};
-  tls_summary_ = fmt::format("{} {} verified={}", info.version, info.cipher,
-                             info.peer.chain_verified ? "yes" : "no");
   // RFC 3207: everything learned before TLS is forgotten; EHLO again.
   auto ehlo = co_await command(fmt::format("EHLO {}\r\n", options_.helo_name));
   if (!ehlo) {

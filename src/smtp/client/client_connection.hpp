@@ -55,9 +55,7 @@ class ClientConnection {
 
   boost::asio::awaitable<void> quit();
   bool usable() const { return usable_; }
-  const Capabilities& capabilities() const { return capabilities_; }
   const std::string& host_name() const { return host_name_; }
-  std::string tls_summary() const { return tls_summary_; }
 
  private:
   ClientConnection(std::shared_ptr<Transport> transport, std::string host_name,
@@ -77,7 +75,6 @@ class ClientConnection {
   Capabilities capabilities_;
   std::string buffer_;  // bytes read and not yet parsed
   bool usable_ = true;
-  std::string tls_summary_ = "none";
   std::string last_error_;  // the I/O error that made the connection unusable
 };
 

@@ -20,7 +20,6 @@ class ContentBudget {
     return true;
   }
   void give_back(std::size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
-  std::size_t used() const { return used_.load(std::memory_order_relaxed); }
 
  private:
   std::size_t limit_;

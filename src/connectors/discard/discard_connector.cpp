@@ -1,1 +1,0 @@
-#include "connectors/discard/discard_connector.hpp"
