@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "directory/sqlite_directory.hpp"
+#include "envelope_roundtrip.hpp"
 #include "mail/header_block.hpp"
+#include "mail/mailbox_list.hpp"
 #include "policy/ip_range.hpp"
 #include "queue/spool_format.hpp"
 #include "smtp/proto/client_commands.hpp"
@@ -41,12 +43,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::string content(text);
   bh::HeaderBlock block(content);
-  for (const auto& field : block.fields()) (void)bh::address_in_header(field.value);
+  for (const auto& field : block.fields()) (void)bh::parse_address_list(field.value);
   (void)bh::remove_header_fields(content, [](std::string_view name) {
     return bh::istarts_with_ascii(name, "X-MS-Exchange-");
   });
 
   (void)bh::directory::parse_users_csv(text, "fuzz.csv");
   (void)bh::IpRange::parse(text.substr(0, 64));
+
+  // What the server accepts is written back by the client as one command.
+  std::string_view first_line = text.substr(0, text.find('\n'));
+  if (!bh::fuzz::mail_roundtrip_holds(first_line) || !bh::fuzz::rcpt_roundtrip_holds(first_line))
+    __builtin_trap();
   return 0;
 }

@@ -115,6 +115,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       if (config.log_format != "text" && config.log_format != "json")
         r.error(*r.node("log_format"), "log_format", "must be \"text\" or \"json\"");
       r.text("log_level", config.log_level);
+      r.boolean("strip_nul", config.strip_nul);
       if (!std::set<std::string>{"debug", "info", "warn", "error"}.contains(config.log_level))
         r.error(*r.node("log_level"), "log_level", "must be debug, info, warn or error");
     });

@@ -49,6 +49,7 @@ struct Config {
   std::int64_t threads = 0;
   std::string log_format = "text";
   std::string log_level = "info";
+  bool strip_nul = false;  // NUL bytes in message text: removed instead of refused
   std::vector<ListenerConfig> listeners;
   std::optional<TlsConfig> tls;
   QueueConfig queue;

@@ -114,3 +114,22 @@ def make_sink(tmp_path):
     yield factory
     for s in made:
         s.stop()
+
+
+@pytest.fixture
+def postfix_installed():
+    """Tests that run Postfix fail when it is missing (CI installs it); they never skip."""
+    search = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    if shutil.which("postfix", path=search) is None or shutil.which("smtp-sink", path=search + ":/usr/lib/postfix/sbin") is None:
+        pytest.fail("Postfix is not installed: scripts/install-deps installs it", pytrace=False)
+
+
+@pytest.fixture
+def ipv6_loopback():
+    """IPv6 tests fail when ::1 cannot be bound; they never skip."""
+    import socket
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        pytest.fail(f"IPv6 loopback ::1 is not available: {e}", pytrace=False)

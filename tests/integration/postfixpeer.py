@@ -25,7 +25,8 @@ import pytest
 
 from bhtest import free_port, wait_until
 
-needs_postfix = pytest.mark.skipif(shutil.which("postfix") is None, reason="postfix not installed")
+# A missing Postfix fails the test (conftest.py's postfix_installed); it never skips.
+needs_postfix = pytest.mark.usefixtures("postfix_installed")
 
 MASTER_CF = """\
 127.0.0.1:{port} inet n       -       n       -       -       smtpd

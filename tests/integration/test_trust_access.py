@@ -104,7 +104,7 @@ def test_block_at_rcpt(trust_gateway):
     assert len(gw.delivered()) == 1
 
 
-@pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback")
+@pytest.mark.usefixtures("ipv6_loopback")
 def test_ipv6_block_and_allow(trust_gateway):
     gw = trust_gateway(ipv6=True, access={"block": ["::/0"]})
     _assert_blocked_at_connect(gw, "::1", port=gw.port6)
@@ -176,7 +176,7 @@ def test_connector_require_tls(trust_gateway, pki):
     _deliver_from(gw, "127.0.0.1", "x@any.test", "not the partner, plain")
 
 
-@pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback")
+@pytest.mark.usefixtures("ipv6_loopback")
 def test_partner_lockdown_ipv6(trust_gateway):
     gw = trust_gateway(ipv6=True, inbound_connectors=[_partner(ranges=["::1/128"])])
     _deliver_from(gw, "::1", "x@any.test", "partner over v6", port=gw.port6)

@@ -69,6 +69,8 @@ void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const st
     s.starttls_offered = value == "yes";
   else if (key == "require_tls")
     s.require_tls = value == "yes";
+  else if (key == "strip_nul")
+    s.strip_nul = value == "yes";
   else if (key == "commit_failure")
     commit_failure = value;
   else if (key == "content_memory") {

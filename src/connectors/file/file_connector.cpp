@@ -13,8 +13,12 @@
 namespace bh::connectors {
 namespace {
 
-std::string write_durably(const std::filesystem::path& directory, const std::string& name,
-                          std::string_view content) {
+// Writes <id>.eml, or <id>-2.eml, <id>-3.eml ... when the same message is
+// delivered again: an existing file is never overwritten, so a repeated
+// delivery stays visible. written_name receives the name used.
+std::string write_durably(const std::filesystem::path& directory, const std::string& id,
+                          std::string_view content, std::string& written_name) {
+  const std::string name = id + ".eml";
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) return fmt::format("create {}: {}", directory.string(), ec.message());
@@ -39,8 +43,18 @@ std::string write_durably(const std::filesystem::path& directory, const std::str
     ::unlink(tmp.c_str());
     return reason;
   }
-  if (::rename(tmp.c_str(), target.c_str()) != 0)
-    return fmt::format("rename {}: {}", target.string(), std::strerror(errno));
+  // link() fails with EEXIST where rename() would replace.
+  int copy = 1;
+  while (::link(tmp.c_str(), target.c_str()) != 0) {
+    if (errno != EEXIST || ++copy > 1000) {
+      std::string reason = fmt::format("link {}: {}", target.string(), std::strerror(errno));
+      ::unlink(tmp.c_str());
+      return reason;
+    }
+    target = directory / fmt::format("{}-{}.eml", id, copy);
+  }
+  ::unlink(tmp.c_str());
+  written_name = target.filename().string();
   if (auto synced = sync_directory(directory); !synced) return synced.error().message;
   return {};
 }
@@ -49,11 +63,12 @@ std::string write_durably(const std::filesystem::path& directory, const std::str
 
 void FileConnector::deliver(DeliveryRequest request, DeliveryDone done) {
   const std::string& id = request.envelope().queue_id;
-  std::string error = write_durably(directory_, id + ".eml", request.content());
+  std::string name;
+  std::string error = write_durably(directory_, id, request.content(), name);
   if (!error.empty()) return done(same_for_all(request, {Outcome::deferred, "4.3.0", error}));
-  done(same_for_all(
-      request, {Outcome::delivered, "2.0.0",
-                fmt::format("written to {}/{}.eml", directory_.string(), id), "", "delivered"}));
+  done(same_for_all(request,
+                    {Outcome::delivered, "2.0.0",
+                     fmt::format("written to {}/{}", directory_.string(), name), "", "delivered"}));
 }
 
 }  // namespace bh::connectors

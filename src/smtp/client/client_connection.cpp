@@ -110,10 +110,12 @@ asio::awaitable<std::optional<ServerReply>> ClientConnection::command(const std:
 asio::awaitable<std::optional<SessionFailure>> ClientConnection::greet_and_hello() {
   auto greeting = co_await read_reply(options_.command_timeout);
   if (!greeting) co_return lost("the greeting");
+  // A host that will not talk to us (5xx or 421 greeting) says nothing about
+  // the message: try the next host, and defer (Postfix's smtp_skip_5xx_greeting).
   if (greeting->code != 220)
-    co_return SessionFailure{status_or(*greeting, greeting->permanent() ? "5.0.0" : "4.0.0"),
-                             fmt::format("{} greeted with {}", host_name_, greeting->summary()),
-                             greeting->permanent()};
+    co_return SessionFailure{
+        "4.4.0", fmt::format("{} refused to talk to us: {}", host_name_, greeting->summary()),
+        false};
   auto ehlo = co_await command(fmt::format("EHLO {}\r\n", options_.helo_name));
   if (!ehlo) co_return lost("EHLO");
   if (ehlo->code == 250) {
@@ -155,9 +157,8 @@ asio::awaitable<std::optional<SessionFailure>> ClientConnection::handshake() {
     co_return SessionFailure{"4.7.0", host_name_ + " sent data after its STARTTLS reply"};
   }
   transport_->set_deadline(Transport::Clock::now() + options_.command_timeout);
-  auto ec =
-      co_await transport_->handshake(*options_.tls, asio::ssl::stream_base::client,
-                                     options_.tls_name.empty() ? host_name_ : options_.tls_name);
+  auto ec = co_await transport_->handshake(*options_.tls, asio::ssl::stream_base::client,
+                                           tls::sni_name(options_.tls_name, host_name_));
   if (ec) {
     SessionFailure failure{
         "4.7.5", fmt::format("TLS handshake with {} failed: {}", host_name_, ec.message())};
@@ -199,10 +200,23 @@ asio::awaitable<std::vector<RecipientResult>> ClientConnection::send(
   bool utf8 = capabilities_.smtputf8 && needs_smtputf8(envelope, content);
 
   // MAIL and RCPT go out together when the peer pipelines, one by one otherwise.
-  std::vector<std::string> commands{
-      mail_from_command(envelope, content.size(), capabilities_, utf8)};
-  for (std::size_t index : indexes)
-    commands.push_back(rcpt_to_command(envelope.recipients[index], capabilities_));
+  auto mail_command = mail_from_command(envelope, content.size(), capabilities_, utf8);
+  if (!mail_command)
+    co_return all(Outcome::bounced, "5.1.7", "the sender address cannot be written to the peer");
+  std::vector<std::string> commands{std::move(*mail_command)};
+  // Recipients that cannot be written safely are refused here, not sent.
+  std::vector<std::size_t> sendable;
+  std::vector<RecipientResult> unsendable(indexes.size());
+  for (std::size_t k = 0; k < indexes.size(); ++k) {
+    auto rcpt_command = rcpt_to_command(envelope.recipients[indexes[k]], capabilities_);
+    if (!rcpt_command) {
+      unsendable[k] = {Outcome::bounced, "5.1.3",
+                       "the recipient address cannot be written to the peer", host_name_};
+      continue;
+    }
+    sendable.push_back(k);
+    commands.push_back(std::move(*rcpt_command));
+  }
   std::vector<std::optional<ServerReply>> replies;
   if (capabilities_.pipelining) {
     std::string batch;
@@ -231,10 +245,11 @@ asio::awaitable<std::vector<RecipientResult>> ClientConnection::send(
                   status_or(*mail, mail->permanent() ? "5.0.0" : "4.0.0"),
                   fmt::format("{} said to MAIL FROM: {}", host_name_, mail->summary()));
   }
-  std::vector<RecipientResult> results(indexes.size());
+  std::vector<RecipientResult> results = std::move(unsendable);
   std::vector<std::size_t> accepted;
-  for (std::size_t k = 0; k < indexes.size(); ++k) {
-    const auto& rcpt = replies[k + 1];
+  for (std::size_t j = 0; j < sendable.size(); ++j) {
+    std::size_t k = sendable[j];
+    const auto& rcpt = replies[j + 1];
     if (!rcpt) {
       results[k] = {Outcome::deferred, "4.4.2", lost("RCPT TO").reason, host_name_};
     } else if (rcpt->positive()) {

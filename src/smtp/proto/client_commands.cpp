@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "smtp/proto/command.hpp"
+
 namespace bh::smtp {
 namespace {
 
@@ -68,6 +70,9 @@ bool needs_smtputf8(const Envelope& envelope, std::string_view content) {
 
 std::optional<Refusal> refuse_for_peer(const Envelope& envelope, std::string_view content,
                                        const Capabilities& peer) {
+  // A next hop that drops NUL would read "<NUL>." as the end of the data.
+  if (content.find('\0') != std::string_view::npos)
+    return Refusal{"5.6.0", "the message contains NUL bytes, which are not passed on"};
   if (needs_smtputf8(envelope, content) && !peer.smtputf8)
     return Refusal{"5.6.7", "the message needs SMTPUTF8, which the next hop does not offer"};
   if (has_eight_bit(content) && !peer.eight_bit_mime)
@@ -92,9 +97,14 @@ std::string encode_xtext(std::string_view text) {
   return out;
 }
 
-std::string mail_from_command(const Envelope& envelope, std::size_t content_size,
-                              const Capabilities& peer, bool utf8) {
+bool safe_in_command(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+std::optional<std::string> mail_from_command(const Envelope& envelope, std::size_t content_size,
+                                             const Capabilities& peer, bool utf8) {
   std::string command = fmt::format("MAIL FROM:{}", envelope.sender.path());
+  if (!safe_in_command(command)) return std::nullopt;
   if (!peer.esmtp) return command + "\r\n";
   if (peer.size) command += fmt::format(" SIZE={}", content_size);
   if (peer.eight_bit_mime && envelope.body == BodyType::eight_bit_mime) command += " BODY=8BITMIME";
@@ -107,8 +117,9 @@ std::string mail_from_command(const Envelope& envelope, std::size_t content_size
   return command + "\r\n";
 }
 
-std::string rcpt_to_command(const Recipient& recipient, const Capabilities& peer) {
+std::optional<std::string> rcpt_to_command(const Recipient& recipient, const Capabilities& peer) {
   std::string command = fmt::format("RCPT TO:{}", recipient.address.path());
+  if (!safe_in_command(command)) return std::nullopt;
   if (peer.esmtp && peer.dsn) {
     if (recipient.notify != 0) {
       std::string notify;
@@ -119,11 +130,12 @@ std::string rcpt_to_command(const Recipient& recipient, const Capabilities& peer
         if (recipient.notify & flag) notify += (notify.empty() ? "" : ",") + std::string(name);
       command += " NOTIFY=" + notify;
     }
-    if (!recipient.orcpt.empty()) {
-      std::size_t semicolon = recipient.orcpt.find(';');
+    // addr-type is written as it is only when it is an atom; the address is xtext.
+    std::size_t semicolon = recipient.orcpt.find(';');
+    if (semicolon != std::string::npos &&
+        is_orcpt_type(std::string_view(recipient.orcpt).substr(0, semicolon)))
       command += " ORCPT=" + recipient.orcpt.substr(0, semicolon + 1) +
                  encode_xtext(std::string_view(recipient.orcpt).substr(semicolon + 1));
-    }
   }
   return command + "\r\n";
 }

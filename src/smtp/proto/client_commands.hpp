@@ -41,9 +41,16 @@ struct Refusal {
 std::optional<Refusal> refuse_for_peer(const Envelope& envelope, std::string_view content,
                                        const Capabilities& peer);
 
-std::string mail_from_command(const Envelope& envelope, std::size_t content_size,
-                              const Capabilities& peer, bool utf8);
-std::string rcpt_to_command(const Recipient& recipient, const Capabilities& peer);
+// The commands as they go on the wire, ending in CRLF. Values from the
+// envelope are encoded here (xtext for ENVID and ORCPT); a value that cannot
+// be written without a CR, LF or NUL inside the line gives nullopt, and the
+// caller refuses that sender or recipient instead of sending it.
+std::optional<std::string> mail_from_command(const Envelope& envelope, std::size_t content_size,
+                                             const Capabilities& peer, bool utf8);
+std::optional<std::string> rcpt_to_command(const Recipient& recipient, const Capabilities& peer);
+
+// True when text holds no CR, LF or NUL: safe inside one command line.
+bool safe_in_command(std::string_view text);
 
 // The DATA payload: dot-stuffed, ending in CRLF "." CRLF.
 std::string dot_stuff(std::string_view content);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <variant>
 
+#include <fmt/format.h>
+
 namespace bh::smtp {
 namespace {
 
@@ -54,8 +56,16 @@ std::optional<ParseFailure> for_each_parameter(std::string_view text, Visit visi
   return std::nullopt;
 }
 
+// The key is the client's: echoed only as printable ASCII, bytes escaped.
 ParseFailure unsupported(std::string_view key) {
-  return {555, "5.5.4", "Unsupported option: " + std::string(key)};
+  std::string shown;
+  for (unsigned char c : key.substr(0, 64)) {
+    if (c > 32 && c < 127 && c != '\\')
+      shown.push_back(static_cast<char>(c));
+    else
+      shown += fmt::format("\\x{:02X}", c);
+  }
+  return {555, "5.5.4", "Unsupported option: " + shown};
 }
 
 ParseFailure path_failure(const PathParse& parse, bool sender) {
@@ -78,6 +88,14 @@ bool path_has_utf8(std::string_view text) {
   for (unsigned char c : text)
     if (c >= 128) return true;
   return false;
+}
+
+// RFC 3461 4.2/4.4: ENVID and ORCPT values are printable US-ASCII (graphic
+// characters and space) once decoded; anything else could carry a command.
+bool printable_ascii(std::string_view text) {
+  for (unsigned char c : text)
+    if (c < 32 || c > 126) return false;
+  return true;
 }
 
 }  // namespace
@@ -109,6 +127,17 @@ Command parse_command(std::string_view line) {
   }
   if (space != std::string_view::npos) command.argument = line.substr(space + 1);
   return command;
+}
+
+bool is_orcpt_type(std::string_view type) {
+  if (type.empty() || type.size() > 64) return false;
+  for (unsigned char c : type) {
+    bool atext = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
+                     std::string_view::npos;
+    if (!atext) return false;
+  }
+  return true;
 }
 
 std::optional<std::string> decode_xtext(std::string_view text) {
@@ -149,41 +178,41 @@ std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, 
   MailFrom mail{*path.address};
   if (!extended && !trim(path.rest).empty())
     return ParseFailure{555, "5.5.4", "Parameters need EHLO"};
-  auto failure =
-      for_each_parameter(path.rest,
-                         [&](std::string_view key, std::string_view value,
-                             bool has_value) -> std::optional<ParseFailure> {
-                           if (iequals(key, "SIZE") && has_value) {
-                             mail.size = parse_number(value);
-                             if (!mail.size) return ParseFailure{501, "5.5.4", "Bad SIZE value"};
-                           } else if (iequals(key, "BODY") && has_value) {
-                             if (iequals(value, "7BIT")) {
-                               mail.body = BodyType::seven_bit;
-                             } else if (iequals(value, "8BITMIME")) {
-                               mail.body = BodyType::eight_bit_mime;
-                             } else {
-                               return ParseFailure{555, "5.5.4", "Unsupported BODY type"};
-                             }
-                           } else if (iequals(key, "SMTPUTF8") && !has_value) {
-                             mail.smtputf8 = true;
-                           } else if (iequals(key, "RET") && has_value) {
-                             if (iequals(value, "FULL")) {
-                               mail.ret = DsnReturn::full;
-                             } else if (iequals(value, "HDRS")) {
-                               mail.ret = DsnReturn::headers;
-                             } else {
-                               return ParseFailure{501, "5.5.4", "Bad RET value"};
-                             }
-                           } else if (iequals(key, "ENVID") && has_value) {
-                             auto decoded = decode_xtext(value);
-                             if (!decoded || value.size() > 100)
-                               return ParseFailure{501, "5.5.4", "Bad ENVID value"};
-                             mail.envid = std::move(*decoded);
-                           } else {
-                             return unsupported(key);
-                           }
-                           return std::nullopt;
-                         });
+  auto failure = for_each_parameter(
+      path.rest,
+      [&](std::string_view key, std::string_view value,
+          bool has_value) -> std::optional<ParseFailure> {
+        if (iequals(key, "SIZE") && has_value) {
+          mail.size = parse_number(value);
+          if (!mail.size) return ParseFailure{501, "5.5.4", "Bad SIZE value"};
+        } else if (iequals(key, "BODY") && has_value) {
+          if (iequals(value, "7BIT")) {
+            mail.body = BodyType::seven_bit;
+          } else if (iequals(value, "8BITMIME")) {
+            mail.body = BodyType::eight_bit_mime;
+          } else {
+            return ParseFailure{555, "5.5.4", "Unsupported BODY type"};
+          }
+        } else if (iequals(key, "SMTPUTF8") && !has_value) {
+          mail.smtputf8 = true;
+        } else if (iequals(key, "RET") && has_value) {
+          if (iequals(value, "FULL")) {
+            mail.ret = DsnReturn::full;
+          } else if (iequals(value, "HDRS")) {
+            mail.ret = DsnReturn::headers;
+          } else {
+            return ParseFailure{501, "5.5.4", "Bad RET value"};
+          }
+        } else if (iequals(key, "ENVID") && has_value) {
+          auto decoded = decode_xtext(value);
+          if (!decoded || value.size() > 100 || decoded->empty() || !printable_ascii(*decoded))
+            return ParseFailure{501, "5.5.4", "Bad ENVID value"};
+          mail.envid = std::move(*decoded);
+        } else {
+          return unsupported(key);
+        }
+        return std::nullopt;
+      });
   if (failure) return *failure;
   return mail;
 }
@@ -230,12 +259,15 @@ std::variant<RcptTo, ParseFailure> parse_rcpt_to(std::string_view argument, bool
             return ParseFailure{501, "5.5.4", "Bad NOTIFY value"};
           rcpt.recipient.notify = flags;
         } else if (iequals(key, "ORCPT") && has_value) {
+          // orcpt-parameter = "ORCPT=" addr-type ";" xtext; addr-type is an atom.
           std::size_t semicolon = value.find(';');
-          auto decoded = decode_xtext(value);
-          if (semicolon == std::string_view::npos || semicolon == 0 || !decoded ||
-              value.size() > 500)
+          if (semicolon == std::string_view::npos || value.size() > 500 ||
+              !is_orcpt_type(value.substr(0, semicolon)))
             return ParseFailure{501, "5.5.4", "Bad ORCPT value"};
-          rcpt.recipient.orcpt = std::move(*decoded);
+          auto decoded = decode_xtext(value.substr(semicolon + 1));
+          if (!decoded || decoded->empty() || !printable_ascii(*decoded))
+            return ParseFailure{501, "5.5.4", "Bad ORCPT value"};
+          rcpt.recipient.orcpt = std::string(value.substr(0, semicolon + 1)) + *decoded;
         } else {
           return unsupported(key);
         }

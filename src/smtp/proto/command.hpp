@@ -67,6 +67,9 @@ struct BdatArgs {
 };
 std::optional<BdatArgs> parse_bdat(std::string_view argument);
 
+// RFC 3461 4.2: the addr-type of ORCPT ("rfc822"), an RFC 5322 atom.
+bool is_orcpt_type(std::string_view type);
+
 // RFC 3461 4: xtext ("+" followed by two upper-case hex digits).
 std::optional<std::string> decode_xtext(std::string_view text);
 

@@ -4,8 +4,8 @@
 
 namespace bh::smtp {
 
-DataDecoder::DataDecoder(Mode mode, TextLimits limits, std::string& content)
-    : mode_(mode), limits_(limits), content_(content) {}
+DataDecoder::DataDecoder(Mode mode, TextLimits limits, std::string& content, bool strip_nul)
+    : mode_(mode), limits_(limits), content_(content), strip_nul_(strip_nul) {}
 
 void DataDecoder::emit(std::string_view bytes) {
   std::size_t before = total_;
@@ -47,13 +47,22 @@ std::size_t DataDecoder::feed(std::string_view bytes) {
         }
         break;
       case State::middle: {
-        // Fast path: copy up to the next CR or LF in one go.
+        // Fast path: copy up to the next CR, LF or NUL in one go.
         std::size_t j = i;
-        while (j < n && bytes[j] != '\r' && bytes[j] != '\n') ++j;
+        while (j < n && bytes[j] != '\r' && bytes[j] != '\n' && bytes[j] != '\0') ++j;
         emit(bytes.substr(i, j - i));
         line_length_ += j - i;
         i = j;
         if (i == n) break;
+        if (bytes[i] == '\0') {
+          nul_seen_ = true;
+          if (!strip_nul_) {
+            emit(bytes.substr(i, 1));
+            ++line_length_;
+          }
+          ++i;
+          break;
+        }
         if (bytes[i] == '\r') {
           state_ = State::after_cr;
         } else {

@@ -20,7 +20,9 @@ class DataDecoder {
  public:
   enum class Mode { dot_stuffed, raw };
 
-  DataDecoder(Mode mode, TextLimits limits, std::string& content);
+  // strip_nul: NUL bytes are dropped from the text instead of kept (and
+  // the message refused by the session).
+  DataDecoder(Mode mode, TextLimits limits, std::string& content, bool strip_nul = false);
 
   // Consumes bytes; returns how many were used (fewer than given only when
   // the end of DATA was found: the rest belongs to the next command).
@@ -31,6 +33,9 @@ class DataDecoder {
 
   bool done() const { return state_ == State::done; }
   bool bare_line_ending() const { return bare_lf_ || bare_cr_; }
+  // A NUL byte was seen (kept unless stripping): a next hop that drops NULs
+  // would read "<NUL>." as the end of data.
+  bool nul_seen() const { return nul_seen_; }
   bool too_big() const { return total_ > limits_.message_size; }
   bool line_too_long() const { return longest_line_ + 2 > limits_.text_line; }
   bool header_too_big() const { return header_bytes_ > limits_.header_bytes; }
@@ -54,6 +59,8 @@ class DataDecoder {
   bool crlf_before_ = true;  // DATA's own CRLF precedes the first line
   bool bare_lf_ = false;
   bool bare_cr_ = false;
+  bool strip_nul_ = false;
+  bool nul_seen_ = false;
 };
 
 }  // namespace bh::smtp

@@ -17,7 +17,7 @@ void SessionMachine::begin_content(DataDecoder::Mode mode) {
       mode,
       TextLimits{settings_.limits.message_size, settings_.limits.text_line,
                  settings_.limits.header_bytes},
-      draft_.content);
+      draft_.content, settings_.strip_nul);
 }
 
 void SessionMachine::on_data(std::string_view argument) {
@@ -91,6 +91,9 @@ void SessionMachine::finish_content() {
   } else if (decoder.bare_line_ending()) {
     code = 550, refusal_enhanced = "5.5.2";
     refusal = "Error: bare <LF> or <CR> in message text; lines must end with <CR><LF>";
+  } else if (decoder.nul_seen() && !settings_.strip_nul) {
+    code = 550, refusal_enhanced = "5.6.0";
+    refusal = "Error: NUL bytes in message text are not accepted";
   } else if (decoder.too_big()) {
     code = 552, refusal_enhanced = "5.3.4";
     refusal = "Error: message size exceeds fixed limit";

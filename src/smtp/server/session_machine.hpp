@@ -26,6 +26,8 @@ struct SessionSettings {
   Limits limits;
   bool starttls_offered = false;
   bool require_tls = false;
+  // NUL bytes in message text: refused with 550 5.6.0 (false) or removed (true).
+  bool strip_nul = false;
   const RoutingTable* routes = nullptr;
   std::function<std::string()> make_queue_id;
   std::function<std::int64_t()> now;  // unix seconds

@@ -1,0 +1,535 @@
+#include "mail/mailbox_list.hpp"
+
+namespace bh {
+namespace {
+
+constexpr std::size_t kMaxLocal = 64;    // RFC 5321 4.5.3.1.1
+constexpr std::size_t kMaxDomain = 255;  // RFC 5321 4.5.3.1.2
+constexpr std::size_t kMaxLabel = 63;
+constexpr std::size_t kMaxEncodedWord = 75;  // RFC 2047 2
+
+bool is_wsp(unsigned char c) { return c == ' ' || c == '\t'; }
+bool is_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// atext (RFC 5322 3.2.3) plus UTF8-non-ascii (RFC 6532); the input was
+// checked to be valid UTF-8 before tokenizing.
+bool is_atext(unsigned char c) {
+  if (is_alnum(c) || c >= 0x80) return true;
+  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
+         std::string_view::npos;
+}
+
+// Length of the valid UTF-8 sequence at text[i], 0 when invalid (overlong
+// forms, surrogates and code points above U+10FFFF included).
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return n;
+}
+
+// "=?charset?B|Q?encoded-text?=" (RFC 2047 2). The encoded text may hold
+// '@' and '.' besides atext, never space, '?' or the other specials.
+bool is_encoded_word(std::string_view w) {
+  if (w.size() < 8 || !w.starts_with("=?") || !w.ends_with("?=")) return false;
+  std::size_t q1 = w.find('?', 2);
+  if (q1 == std::string_view::npos || q1 == 2 || q1 + 4 > w.size()) return false;
+  for (std::size_t i = 2; i < q1; ++i) {
+    unsigned char c = w[i];
+    if (c <= 32 || c >= 127 || std::string_view("()<>@,;:\"/[]?.=\\").find(static_cast<char>(c)) !=
+                                   std::string_view::npos)
+      return false;
+  }
+  char e = w[q1 + 1];
+  if (e != 'B' && e != 'b' && e != 'Q' && e != 'q') return false;
+  if (w[q1 + 2] != '?') return false;
+  std::size_t text_begin = q1 + 3, text_end = w.size() - 2;
+  if (text_end <= text_begin) return false;
+  for (std::size_t i = text_begin; i < text_end; ++i) {
+    unsigned char c = w[i];
+    if (!is_atext(c) && c != '@' && c != '.') return false;
+    if (c == '?' || c >= 0x80) return false;
+  }
+  return true;
+}
+
+enum class Kind { atom, quoted, literal, special, end };
+
+struct Token {
+  Kind kind = Kind::end;
+  char special = 0;          // for Kind::special: one of < > : ; @ , .
+  std::string text;          // atom as written, quoted-string content, literal content
+  bool space_before = false; // WSP or a comment precedes it
+  bool encoded_word = false;
+  std::size_t offset = 0;    // in the unfolded value
+};
+
+std::string at(std::size_t offset) { return " at offset " + std::to_string(offset); }
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text) : text_(text) {}
+
+  // Fills tokens; returns the error or empty.
+  std::string run(std::vector<Token>& tokens) {
+    bool space = false;
+    while (pos_ < text_.size()) {
+      unsigned char c = text_[pos_];
+      if (is_wsp(c)) {
+        space = true;
+        ++pos_;
+        continue;
+      }
+      Token t;
+      t.space_before = space;
+      t.offset = pos_;
+      space = false;
+      if (c == '(') {
+        if (std::string e = comment(); !e.empty()) return e;
+        space = true;  // a comment separates like white space
+        continue;
+      }
+      if (c == ')') return "unbalanced ')'" + at(pos_);
+      if (c == '\\') return "backslash outside a quoted string or comment" + at(pos_);
+      if (c == ']') return "unbalanced ']'" + at(pos_);
+      if (c == '"') {
+        t.kind = Kind::quoted;
+        if (std::string e = quoted(t.text); !e.empty()) return e;
+      } else if (c == '[') {
+        t.kind = Kind::literal;
+        if (std::string e = literal(t.text); !e.empty()) return e;
+      } else if (std::string_view("<>:;@,.").find(static_cast<char>(c)) !=
+                 std::string_view::npos) {
+        t.kind = Kind::special;
+        t.special = static_cast<char>(c);
+        ++pos_;
+      } else if (is_atext(c)) {
+        t.kind = Kind::atom;
+        t.text = atom();
+        t.encoded_word = is_encoded_word(t.text);
+      } else {
+        return "character not allowed here" + at(pos_);  // not reached: all printable covered
+      }
+      tokens.push_back(std::move(t));
+    }
+    return {};
+  }
+
+ private:
+  // An atom; or an encoded word, which may also hold '@' and '.', when one
+  // starts here and ends before a delimiter.
+  std::string atom() {
+    std::size_t begin = pos_;
+    if (text_.substr(pos_).starts_with("=?")) {
+      std::size_t end = encoded_word_end(pos_);
+      if (end != 0) {
+        pos_ = end;
+        return std::string(text_.substr(begin, end - begin));
+      }
+    }
+    while (pos_ < text_.size() && is_atext(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    return std::string(text_.substr(begin, pos_ - begin));
+  }
+
+  std::size_t encoded_word_end(std::size_t begin) const {
+    // An encoded word is at most 75 characters (RFC 2047 2): the search for
+    // its end stays in that window, so the lexer stays linear.
+    std::string_view window = text_.substr(begin, kMaxEncodedWord);
+    std::size_t q = 2;
+    for (int marks = 0; marks < 2; ++marks) {  // after charset, after encoding
+      q = window.find('?', q);
+      if (q == std::string_view::npos) return 0;
+      ++q;
+    }
+    std::size_t close = window.find("?=", q);
+    if (close == std::string_view::npos) return 0;
+    std::size_t end = begin + close + 2;
+    if (!is_encoded_word(text_.substr(begin, end - begin))) return 0;
+    if (end < text_.size()) {
+      char next = text_[end];
+      if (std::string_view(" \t(<\",;:").find(next) == std::string_view::npos) return 0;
+    }
+    return end;
+  }
+
+  // quoted-pair (RFC 5322 3.2.1): '\' and a VCHAR or WSP (or UTF-8).
+  std::string quoted_pair(std::string& out, std::string_view where) {
+    std::size_t begin = pos_;
+    if (pos_ + 1 >= text_.size()) return "backslash at the end of " + std::string(where) + at(begin);
+    unsigned char c = text_[pos_ + 1];
+    if (c < 0x20 || c == 0x7F) return "invalid quoted-pair" + at(begin);
+    std::size_t n = c >= 0x80 ? utf8_length(text_, pos_ + 1) : 1;
+    out.append(text_.substr(pos_ + 1, n));
+    pos_ += 1 + n;
+    return {};
+  }
+
+  std::string comment() {
+    std::size_t begin = pos_;
+    std::size_t depth = 0;
+    std::string ignored;
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == '(') {
+        if (++depth > kMaxCommentDepth) return "comments nested too deeply" + at(pos_);
+        ++pos_;
+      } else if (c == ')') {
+        ++pos_;
+        if (--depth == 0) return {};
+      } else if (c == '\\') {
+        if (std::string e = quoted_pair(ignored, "a comment"); !e.empty()) return e;
+      } else {
+        ++pos_;  // ctext, WSP or UTF-8 (validated before)
+      }
+    }
+    return "unbalanced '(': comment not closed" + at(begin);
+  }
+
+  std::string quoted(std::string& out) {
+    std::size_t begin = pos_++;
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return {};
+      }
+      if (c == '\\') {
+        if (std::string e = quoted_pair(out, "a quoted string"); !e.empty()) return e;
+        continue;
+      }
+      out.push_back(c);
+      ++pos_;
+    }
+    return "unbalanced '\"': quoted string not closed" + at(begin);
+  }
+
+  std::string literal(std::string& out) {
+    std::size_t begin = pos_++;
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == ']') {
+        ++pos_;
+        if (out.empty()) return "empty domain literal" + at(begin);
+        return {};
+      }
+      if (c == '[') return "'[' inside a domain literal" + at(pos_);
+      if (c == '\\') return "quoted-pair in a domain literal" + at(pos_);
+      if (!is_wsp(static_cast<unsigned char>(c))) out.push_back(c);  // FWS is not part of it
+      ++pos_;
+    }
+    return "unbalanced '[': domain literal not closed" + at(begin);
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+bool is_dot_atom(std::string_view text) {
+  if (text.empty()) return false;
+  bool previous_dot = true;
+  for (unsigned char c : text) {
+    if (c == '.') {
+      if (previous_dot) return false;
+      previous_dot = true;
+    } else if (is_atext(c)) {
+      previous_dot = false;
+    } else {
+      return false;
+    }
+  }
+  return !previous_dot;
+}
+
+bool is_special(const Token& t, char c) { return t.kind == Kind::special && t.special == c; }
+bool is_word(const Token& t) { return t.kind == Kind::atom || t.kind == Kind::quoted; }
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {
+    end_.offset = tokens_.empty() ? 0 : tokens_.back().offset + 1;
+  }
+
+  std::string run(AddressList& out) {
+    if (tokens_.empty()) return "empty value";
+    while (true) {
+      if (std::string e = address(out, false); !e.empty()) return e;
+      const Token& t = peek();
+      if (t.kind == Kind::end) return {};
+      if (!is_special(t, ',')) return after_mailbox(t, false);
+      ++pos_;
+      if (peek().kind == Kind::end) return "',' at the end of the list" + at(t.offset);
+    }
+  }
+
+ private:
+  const Token& peek() const { return pos_ < tokens_.size() ? tokens_[pos_] : end_; }
+
+  // What may not follow a mailbox (or group).
+  static std::string after_mailbox(const Token& t, bool in_group) {
+    if (is_special(t, '<'))
+      return "two addresses in one mailbox (an unquoted '@' in a display name?)" + at(t.offset);
+    if (is_special(t, '@')) return "more than one '@' in an address" + at(t.offset);
+    if (is_special(t, '>')) return "unbalanced '>'" + at(t.offset);
+    if (is_special(t, ';'))
+      return (in_group ? "unexpected ';'" : "';' outside a group") + at(t.offset);
+    if (is_special(t, ':')) return "unexpected ':'" + at(t.offset);
+    if (is_special(t, '.')) return "unexpected '.' after the address" + at(t.offset);
+    return "text after the address" + at(t.offset);
+  }
+
+  // [display-name] and the words of an addr-spec look alike: collect words
+  // and dots, and decide by what follows.
+  std::vector<const Token*> words() {
+    std::vector<const Token*> run;
+    while (is_word(peek()) || is_special(peek(), '.')) run.push_back(&tokens_[pos_++]);
+    return run;
+  }
+
+  static std::string phrase(const std::vector<const Token*>& run, std::string& out) {
+    if (run.empty()) return {};
+    if (!is_word(*run.front())) return "display name starts with '.'" + at(run.front()->offset);
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      if (i > 0 && run[i]->space_before) out.push_back(' ');
+      out += is_special(*run[i], '.') ? std::string(".") : run[i]->text;
+    }
+    return {};
+  }
+
+  static std::string local_part(const std::vector<const Token*>& run, std::string& out) {
+    if (run.empty()) return "no local part before '@'";
+    std::string joined;
+    bool want_word = true;
+    for (const Token* t : run) {
+      if (is_word(*t)) {
+        if (!want_word)
+          return "space between words of the local part (a display name without '<...>'?)" +
+                 at(t->offset);
+        if (t->encoded_word) return "encoded word in an address" + at(t->offset);
+        joined += t->text;
+      } else if (want_word) {
+        return std::string(joined.empty() ? "local part starts with '.'" : "'..' in local part") +
+               at(t->offset);
+      } else {
+        joined.push_back('.');
+      }
+      want_word = !is_word(*t);
+    }
+    if (want_word) return "local part ends with '.'" + at(run.back()->offset);
+    if (joined.empty()) return "empty local part" + at(run.front()->offset);
+    if (is_dot_atom(joined)) {
+      out = joined;
+    } else {
+      out = "\"";
+      for (char c : joined) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    }
+    if (out.size() > kMaxLocal) return "local part longer than 64 octets" + at(run.front()->offset);
+    return {};
+  }
+
+  std::string domain(std::string& out) {
+    const Token& first = peek();
+    if (first.kind == Kind::literal) {
+      ++pos_;
+      out = "[" + first.text + "]";
+      return {};
+    }
+    if (first.kind == Kind::quoted) return "quoted string in a domain" + at(first.offset);
+    if (first.kind != Kind::atom) return "no domain after '@'" + at(first.offset);
+    while (true) {
+      const Token& label = peek();
+      if (label.kind != Kind::atom) return "empty label in the domain" + at(label.offset);
+      if (label.encoded_word) return "encoded word in an address" + at(label.offset);
+      for (unsigned char c : label.text)
+        if (!is_alnum(c) && c != '-' && c != '_' && c < 0x80)
+          return "domain has a character that is not allowed in a host name" + at(label.offset);
+      if (label.text.size() > kMaxLabel)
+        return "domain label longer than 63 octets" + at(label.offset);
+      out += label.text;
+      ++pos_;
+      if (!is_special(peek(), '.')) break;
+      ++pos_;
+      out.push_back('.');
+    }
+    if (out.size() > kMaxDomain) return "domain longer than 255 octets" + at(first.offset);
+    return {};
+  }
+
+  std::string addr_spec(const std::vector<const Token*>& run, Mailbox& m) {
+    if (std::string e = local_part(run, m.local); !e.empty()) return e;
+    ++pos_;  // '@'
+    return domain(m.domain);
+  }
+
+  // obs-route: "@a,@b:" before the addr-spec; read and dropped.
+  std::string route() {
+    while (true) {
+      while (is_special(peek(), ',')) ++pos_;
+      if (!is_special(peek(), '@')) return "malformed route in '<...>'" + at(peek().offset);
+      ++pos_;
+      std::string ignored;
+      if (std::string e = domain(ignored); !e.empty()) return e;
+      if (is_special(peek(), ':')) {
+        ++pos_;
+        return {};
+      }
+      if (!is_special(peek(), ',')) return "route not ended by ':'" + at(peek().offset);
+    }
+  }
+
+  std::string angle_addr(Mailbox& m) {
+    const Token& open = peek();
+    ++pos_;  // '<'
+    if (is_special(peek(), '>')) return "empty address '<>'" + at(open.offset);
+    if (is_special(peek(), '@') || is_special(peek(), ','))
+      if (std::string e = route(); !e.empty()) return e;
+    auto run = words();
+    const Token& t = peek();
+    if (!is_special(t, '@')) {
+      if (t.kind == Kind::end) return "unbalanced '<': no '>'" + at(open.offset);
+      if (is_special(t, '>')) return "address without '@'" + at(t.offset);
+      if (is_special(t, '<')) return "'<' inside '<...>'" + at(t.offset);
+      return "unexpected text inside '<...>'" + at(t.offset);
+    }
+    if (std::string e = addr_spec(run, m); !e.empty()) return e;
+    const Token& close = peek();
+    if (is_special(close, '>')) {
+      ++pos_;
+      return {};
+    }
+    if (close.kind == Kind::end) return "unbalanced '<': no '>'" + at(open.offset);
+    if (is_special(close, '@')) return "more than one '@' in an address" + at(close.offset);
+    if (is_special(close, '<')) return "'<' inside '<...>'" + at(close.offset);
+    return "text after the address inside '<...>'" + at(close.offset);
+  }
+
+  // One mailbox, or (outside a group) one group.
+  std::string address(AddressList& out, bool in_group, const std::string& group = {}) {
+    std::size_t start = peek().offset;
+    auto run = words();
+    const Token& t = peek();
+    Mailbox m;
+    m.group = group;
+    if (is_special(t, '<')) {
+      if (std::string e = phrase(run, m.display_name); !e.empty()) return e;
+      if (std::string e = angle_addr(m); !e.empty()) return e;
+    } else if (is_special(t, '@')) {
+      if (std::string e = addr_spec(run, m); !e.empty()) return e;
+    } else if (is_special(t, ':')) {
+      if (in_group) return "group inside a group" + at(t.offset);
+      if (run.empty()) return "group without a name" + at(t.offset);
+      std::string name;
+      if (std::string e = phrase(run, name); !e.empty()) return e;
+      ++pos_;
+      return group_list(out, name, t.offset);
+    } else if (t.kind == Kind::literal) {
+      return "domain literal without an address" + at(t.offset);
+    } else if (is_special(t, '>')) {
+      return "unbalanced '>'" + at(t.offset);
+    } else if (run.empty()) {
+      return "empty mailbox" + at(t.offset);
+    } else {
+      return "display name or word without an address" + at(start);
+    }
+    out.mailboxes.push_back(std::move(m));
+    return {};
+  }
+
+  std::string group_list(AddressList& out, const std::string& name, std::size_t begin) {
+    ++out.groups;
+    if (is_special(peek(), ';')) {
+      ++pos_;
+      return {};
+    }
+    if (peek().kind == Kind::end) return "group not ended by ';'" + at(begin);
+    while (true) {
+      if (std::string e = address(out, true, name); !e.empty()) return e;
+      const Token& t = peek();
+      if (is_special(t, ';')) {
+        ++pos_;
+        return {};
+      }
+      if (t.kind == Kind::end) return "group not ended by ';'" + at(begin);
+      if (!is_special(t, ',')) return after_mailbox(t, true);
+      ++pos_;
+    }
+  }
+
+  std::vector<Token> tokens_;
+  Token end_;
+  std::size_t pos_ = 0;
+};
+
+// Unfolds (CRLF followed by WSP) and checks the bytes: no NUL, no other
+// control characters, no bare CR or LF, valid UTF-8.
+std::string unfold(std::string_view value, std::string& out) {
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    unsigned char c = value[i];
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 2 < value.size() && value[i + 1] == '\n' &&
+          is_wsp(static_cast<unsigned char>(value[i + 2]))) {
+        ++i;  // drop CRLF, keep the WSP that follows
+        continue;
+      }
+      return "CR or LF that is not folding" + at(out.size());
+    }
+    if (c == 0) return "NUL byte" + at(out.size());
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return "control character" + at(out.size());
+    if (c >= 0x80) {
+      std::size_t n = utf8_length(value, i);
+      if (n == 0) return "invalid UTF-8" + at(out.size());
+      out.append(value.substr(i, n));
+      i += n - 1;
+      continue;
+    }
+    out.push_back(static_cast<char>(c));
+  }
+  return {};
+}
+
+}  // namespace
+
+AddressList parse_address_list(std::string_view value) {
+  AddressList out;
+  if (value.size() > kMaxAddressListInput) {
+    out.error = "header value too long";
+    return out;
+  }
+  std::string text;
+  std::vector<Token> tokens;
+  std::string error = unfold(value, text);
+  if (error.empty()) error = Lexer(text).run(tokens);
+  if (error.empty()) error = Parser(std::move(tokens)).run(out);
+  if (!error.empty()) {
+    out.mailboxes.clear();
+    out.groups = 0;
+    out.error = std::move(error);
+  }
+  return out;
+}
+
+}  // namespace bh
