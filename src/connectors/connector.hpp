@@ -24,6 +24,9 @@ struct RecipientResult {
   // For NOTIFY=SUCCESS: "delivered" (final delivery), "relayed" (handed to a
   // hop that will not report), or empty (the next hop reports itself).
   std::string success_action;
+  // With deferred: keep the message in hold/ for the administrator instead
+  // of retrying (its route is gone); diagnostic says why.
+  bool hold = false;
 };
 
 struct DeliveryRequest {
@@ -41,6 +44,14 @@ class Connector {
   virtual ~Connector() = default;
   virtual void deliver(DeliveryRequest request, DeliveryDone done) = 0;
   virtual void stop() {}
+  // Called once the final results of a delivery of this message are durable
+  // (on a delivery thread): a connector that delivers into a local store
+  // makes its delivery visible only now, so a crash cannot repeat it.
+  virtual void results_recorded(const Envelope& envelope) {}
+  // At start, before any delivery: settles what a crash left half done.
+  // delivered(id) tells whether the done log holds a delivered result for
+  // the queued message id.
+  virtual void recover(const std::function<bool(const std::string&)>& delivered) {}
 };
 
 // All recipients of a request share one result.

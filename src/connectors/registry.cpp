@@ -36,6 +36,10 @@ Result<Registry> Registry::build(const std::vector<ConnectorSettings>& settings)
   return registry;
 }
 
+void Registry::recover_all(const std::function<bool(const std::string&)>& delivered) {
+  for (auto& [name, connector] : by_name_) connector->recover(delivered);
+}
+
 void Registry::stop_all() {
   for (auto& [name, connector] : by_name_) connector->stop();
 }

@@ -56,6 +56,9 @@ struct Envelope {
   ClientInfo client;
   bool delay_warned = false;  // a delay DSN went out already (sent once)
   std::string tenant;         // verified (or directory) tenant id, when known
+  // Bumped by every rewrite of the queue file; the done log's records name
+  // the generation they belong to (queue/done_log.hpp).
+  std::uint32_t generation = 0;
 };
 
 }  // namespace bh

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "mail/mailbox_list.hpp"
+
 namespace bh {
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
@@ -80,31 +82,11 @@ std::vector<std::string> remove_header_fields(std::string& content,
   return removed;
 }
 
+// Through the RFC 5322 parser: one mailbox, no group, nothing malformed.
 std::string address_in_header(std::string_view value) {
-  std::string text = HeaderBlock::unfolded(value);
-  // Several mailboxes ("a@x, b@y") are no single sender: no address.
-  bool quoted = false;
-  int angle = 0;
-  for (char c : text) {
-    if (c == '"') quoted = !quoted;
-    if (quoted) continue;
-    if (c == '<') ++angle;
-    if (c == '>') --angle;
-    if (c == ',' && angle == 0) return {};
-  }
-  std::size_t open = text.rfind('<');
-  if (open != std::string::npos) {
-    std::size_t close = text.find('>', open);
-    if (close == std::string::npos) return {};
-    return text.substr(open + 1, close - open - 1);
-  }
-  // Bare address, possibly with a comment: take the token with '@'.
-  std::size_t at = text.find('@');
-  if (at == std::string::npos) return {};
-  std::size_t begin = text.rfind(' ', at);
-  begin = begin == std::string::npos ? 0 : begin + 1;
-  std::size_t end = text.find(' ', at);
-  return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  AddressList list = parse_address_list(value);
+  if (!list.ok() || list.groups != 0 || list.mailboxes.size() != 1) return {};
+  return list.mailboxes.front().address();
 }
 
 }  // namespace bh

@@ -8,7 +8,9 @@ constexpr std::size_t kMaxDomain = 255;  // RFC 5321 4.5.3.1.2
 constexpr std::size_t kMaxLabel = 63;
 constexpr std::size_t kMaxEncodedWord = 75;  // RFC 2047 2
 
-bool is_wsp(unsigned char c) { return c == ' ' || c == '\t'; }
+bool is_wsp(unsigned char c) {
+  return c == ' ' || c == '\t';
+}
 bool is_alnum(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -56,8 +58,8 @@ bool is_encoded_word(std::string_view w) {
   if (q1 == std::string_view::npos || q1 == 2 || q1 + 4 > w.size()) return false;
   for (std::size_t i = 2; i < q1; ++i) {
     unsigned char c = w[i];
-    if (c <= 32 || c >= 127 || std::string_view("()<>@,;:\"/[]?.=\\").find(static_cast<char>(c)) !=
-                                   std::string_view::npos)
+    if (c <= 32 || c >= 127 ||
+        std::string_view("()<>@,;:\"/[]?.=\\").find(static_cast<char>(c)) != std::string_view::npos)
       return false;
   }
   char e = w[q1 + 1];
@@ -77,14 +79,16 @@ enum class Kind { atom, quoted, literal, special, end };
 
 struct Token {
   Kind kind = Kind::end;
-  char special = 0;          // for Kind::special: one of < > : ; @ , .
-  std::string text;          // atom as written, quoted-string content, literal content
-  bool space_before = false; // WSP or a comment precedes it
+  char special = 0;           // for Kind::special: one of < > : ; @ , .
+  std::string text;           // atom as written, quoted-string content, literal content
+  bool space_before = false;  // WSP or a comment precedes it
   bool encoded_word = false;
-  std::size_t offset = 0;    // in the unfolded value
+  std::size_t offset = 0;  // in the unfolded value
 };
 
-std::string at(std::size_t offset) { return " at offset " + std::to_string(offset); }
+std::string at(std::size_t offset) {
+  return " at offset " + std::to_string(offset);
+}
 
 class Lexer {
  public:
@@ -118,8 +122,7 @@ class Lexer {
       } else if (c == '[') {
         t.kind = Kind::literal;
         if (std::string e = literal(t.text); !e.empty()) return e;
-      } else if (std::string_view("<>:;@,.").find(static_cast<char>(c)) !=
-                 std::string_view::npos) {
+      } else if (std::string_view("<>:;@,.").find(static_cast<char>(c)) != std::string_view::npos) {
         t.kind = Kind::special;
         t.special = static_cast<char>(c);
         ++pos_;
@@ -175,7 +178,8 @@ class Lexer {
   // quoted-pair (RFC 5322 3.2.1): '\' and a VCHAR or WSP (or UTF-8).
   std::string quoted_pair(std::string& out, std::string_view where) {
     std::size_t begin = pos_;
-    if (pos_ + 1 >= text_.size()) return "backslash at the end of " + std::string(where) + at(begin);
+    if (pos_ + 1 >= text_.size())
+      return "backslash at the end of " + std::string(where) + at(begin);
     unsigned char c = text_[pos_ + 1];
     if (c < 0x20 || c == 0x7F) return "invalid quoted-pair" + at(begin);
     std::size_t n = c >= 0x80 ? utf8_length(text_, pos_ + 1) : 1;
@@ -260,8 +264,12 @@ bool is_dot_atom(std::string_view text) {
   return !previous_dot;
 }
 
-bool is_special(const Token& t, char c) { return t.kind == Kind::special && t.special == c; }
-bool is_word(const Token& t) { return t.kind == Kind::atom || t.kind == Kind::quoted; }
+bool is_special(const Token& t, char c) {
+  return t.kind == Kind::special && t.special == c;
+}
+bool is_word(const Token& t) {
+  return t.kind == Kind::atom || t.kind == Kind::quoted;
+}
 
 class Parser {
  public:

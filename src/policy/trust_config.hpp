@@ -26,11 +26,16 @@ struct InboundConnector {
   std::vector<std::string> restrict_sender_domains;  // "*" or domains, lower case
 };
 
+// Whose directory entry must hold the service permission: the envelope
+// sender and the From: mailbox (default), or the envelope sender only.
+enum class SenderCheck { envelope_and_from, envelope };
+
 struct Tenant {
   std::string id;  // lower-case GUID
   std::string name;
   std::vector<std::string> domains;  // lower case
   bool check_originator_org = false;
+  SenderCheck sender_check = SenderCheck::envelope_and_from;
 };
 
 enum class BlockAt { connect, rcpt };

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mail/header_block.hpp"
+#include "mail/mailbox_list.hpp"
 #include "tls/name_match.hpp"
 
 namespace bh {
@@ -23,14 +24,6 @@ bool domain_in(const std::vector<std::string>& domains, std::string_view domain)
   return false;
 }
 
-std::string domain_of(std::string_view address) {
-  std::size_t at = address.rfind('@');
-  if (at == std::string_view::npos) return {};
-  std::string domain = to_lower_ascii(address.substr(at + 1));
-  if (!domain.empty() && domain.back() == '.') domain.pop_back();
-  return domain;
-}
-
 bool untrusted_header(std::string_view name) {
   return istarts_with_ascii(name, "X-MS-Exchange-CrossTenant-") ||
          istarts_with_ascii(name, "X-MS-Exchange-Organization-");
@@ -45,6 +38,129 @@ std::optional<std::string> single_value(const HeaderBlock& block, std::string_vi
   auto fields = block.all(name);
   if (fields.size() != 1) return std::nullopt;
   return HeaderBlock::unfolded(fields.front()->value);
+}
+
+// Header bytes shown to a client or written to the log only when they are
+// short printable ASCII; otherwise a placeholder.
+std::string shown_value(std::string_view value, std::size_t max = 100) {
+  bool plain =
+      !value.empty() && value.size() <= max &&
+      std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+  return plain ? std::string(value) : std::string("(unprintable or too long)");
+}
+
+// An address from the parser in a reply: printable ASCII or valid UTF-8
+// without control characters (the parser refuses everything else), and
+// never '\r' or '\n'. Empty when it cannot be shown.
+std::string printable_address(const std::string& address) {
+  if (address.size() > 320) return {};
+  for (std::size_t i = 0; i < address.size(); ++i) {
+    unsigned char c = address[i];
+    if (c < 0x20 || c == 0x7F) return {};
+    if (c < 0x80) continue;
+    std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (n == 0 || c > 0xF4 || i + n > address.size()) return {};
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(address[i + k]) & 0xC0) != 0x80) return {};
+    i += n - 1;
+  }
+  return address;
+}
+
+std::string domain_key_of(const Mailbox& m) {
+  std::string domain = to_lower_ascii(m.domain);
+  if (!domain.empty() && domain.back() == '.') domain.pop_back();
+  return domain;
+}
+
+// The mailboxes of a From: (or Sender:) header field: exactly one field,
+// well-formed, mailboxes only (no group syntax).
+struct HeaderMailboxes {
+  std::vector<Mailbox> mailboxes;
+  std::string problem;  // for the log; empty when usable
+};
+
+HeaderMailboxes header_mailboxes(const HeaderBlock& block, std::string_view name) {
+  HeaderMailboxes out;
+  auto fields = block.all(name);
+  if (fields.empty()) {
+    out.problem = fmt::format("no {}: header field", name);
+    return out;
+  }
+  if (fields.size() > 1) {
+    out.problem = fmt::format("{} {}: header fields", fields.size(), name);
+    return out;
+  }
+  AddressList list = parse_address_list(fields.front()->value);
+  if (!list.ok()) {
+    out.problem = fmt::format("{}: header field malformed: {}", name, list.error);
+  } else if (list.groups != 0) {
+    out.problem = fmt::format("{}: header field uses group syntax", name);
+  } else {
+    out.mailboxes = std::move(list.mailboxes);
+  }
+  return out;
+}
+
+// Who the message says sent it (RFC 5322 3.6.2): every From: mailbox, and
+// the one mailbox checked as "the From: mailbox": the only From: mailbox,
+// or with several, the single Sender: mailbox.
+struct ShownSender {
+  std::vector<Mailbox> from;
+  Mailbox checked;
+  bool checked_is_sender = false;  // from Sender:, because From: lists several
+  std::string reply;               // refusal text; empty when usable
+  std::string reason;              // for the log
+};
+
+ShownSender shown_sender(const HeaderBlock& block) {
+  ShownSender out;
+  HeaderMailboxes from = header_mailboxes(block, "From");
+  if (!from.problem.empty()) {
+    out.reply = "Message refused: the message needs exactly one well-formed From: header field";
+    out.reason = from.problem;
+    return out;
+  }
+  out.from = std::move(from.mailboxes);
+  if (out.from.size() == 1) {
+    out.checked = out.from.front();
+    return out;
+  }
+  HeaderMailboxes sender = header_mailboxes(block, "Sender");
+  if (sender.problem.empty() && sender.mailboxes.size() != 1)
+    sender.problem = fmt::format("Sender: lists {} mailboxes", sender.mailboxes.size());
+  if (!sender.problem.empty()) {
+    out.reply = "Message refused: From: lists several mailboxes without a single Sender: mailbox";
+    out.reason = fmt::format("From: lists {} mailboxes; {}", out.from.size(), sender.problem);
+    return out;
+  }
+  out.checked = sender.mailboxes.front();
+  out.checked_is_sender = true;
+  return out;
+}
+
+// Why a message on a Microsoft 365 connection counts as internet mail, or
+// empty when the tenant-side markers say it is the tenant's own: exactly one
+// X-MS-Exchange-CrossTenant-AuthAs, "Internal"; FromEntityHeader, when
+// present, exactly once and "Hosted". Missing, repeated or other values:
+// internet mail.
+std::string internet_marker(const HeaderBlock& block) {
+  constexpr std::string_view kAuthAs = "X-MS-Exchange-CrossTenant-AuthAs";
+  constexpr std::string_view kEntity = "X-MS-Exchange-CrossTenant-FromEntityHeader";
+  auto auth = block.all(kAuthAs);
+  if (auth.empty()) return fmt::format("no {} header", kAuthAs);
+  if (auth.size() > 1) return fmt::format("{} {} headers", auth.size(), kAuthAs);
+  std::string auth_value = HeaderBlock::unfolded(auth.front()->value);
+  if (!iequals_ascii(auth_value, "Internal"))
+    return fmt::format("{} is '{}', not Internal", kAuthAs, shown_value(auth_value));
+  auto entity = block.all(kEntity);
+  if (entity.size() > 1) return fmt::format("{} {} headers", entity.size(), kEntity);
+  if (entity.size() == 1) {
+    std::string value = HeaderBlock::unfolded(entity.front()->value);
+    if (!iequals_ascii(value, "Hosted"))
+      return fmt::format("{} is '{}', not Hosted", kEntity, shown_value(value));
+  }
+  return {};
 }
 
 }  // namespace
@@ -182,20 +298,54 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
   if (!domain_in(tenant->domains, envelope.sender.domain_key()))
     return refused(fmt::format("Sender <{}> does not belong to the sending tenant", sender),
                    fmt::format("sender domain not a domain of tenant {}", tenant->id));
-  auto from = single_value(header, "From");
-  std::string from_domain = from ? domain_of(address_in_header(*from)) : "";
-  if (from_domain.empty() || !domain_in(tenant->domains, from_domain))
-    return refused(
-        "From: address does not belong to the sending tenant",
-        fmt::format("From: domain '{}' not a domain of tenant {}", from_domain, tenant->id));
+  ShownSender shown = shown_sender(header);
+  if (!shown.reply.empty()) return refused(shown.reply, shown.reason);
+  for (const Mailbox& m : shown.from)
+    if (!domain_in(tenant->domains, domain_key_of(m)))
+      return refused(
+          "From: address does not belong to the sending tenant",
+          fmt::format("From: domain '{}' not a domain of tenant {}", m.domain, tenant->id));
+  if (shown.checked_is_sender && !domain_in(tenant->domains, domain_key_of(shown.checked)))
+    return refused("Sender: address does not belong to the sending tenant",
+                   fmt::format("Sender: domain '{}' not a domain of tenant {}",
+                               shown.checked.domain, tenant->id));
   for (const std::string& service : services) {
     if (!user) return not_permitted(service, "sender not in the directory");
     if (user->tenant != tenant->id)
       return not_permitted(service, "directory entry belongs to tenant " + user->tenant);
     if (!user->may(service)) return not_permitted(service, "no " + service + " permission");
   }
+  // The sender shown (fax cover page, SMS) must be allowed too.
+  const Mailbox& from = shown.checked;
+  std::string field = shown.checked_is_sender ? "Sender:" : "From:";
+  bool same_as_envelope =
+      from.local == envelope.sender.local && domain_key_of(from) == envelope.sender.domain_key();
+  if (tenant->sender_check == SenderCheck::envelope_and_from && !same_as_envelope) {
+    std::string address = from.address();
+    std::string shown_address = printable_address(address);
+    auto from_not_permitted = [&](const std::string& service, std::string reason) {
+      return refused(
+          shown_address.empty()
+              ? fmt::format("The {} address is not permitted to use the {} service", field, service)
+              : fmt::format("{} <{}> is not permitted to use the {} service", field, shown_address,
+                            service),
+          field + " mailbox " + reason);
+    };
+    std::optional<directory::User> from_user =
+        directory_ ? directory_->find_user(address) : std::optional<directory::User>();
+    for (const std::string& service : services) {
+      if (!from_user) return from_not_permitted(service, "not in the directory");
+      if (from_user->tenant != tenant->id)
+        return from_not_permitted(service, "belongs to tenant " + from_user->tenant);
+      if (!from_user->may(service))
+        return from_not_permitted(service, "has no " + service + " permission");
+    }
+  }
   return Verdict::accept(
-      fmt::format("sender allowed for {} in tenant {}", first_service, tenant->id));
+      fmt::format("sender allowed for {} in tenant {}{}", first_service, tenant->id,
+                  tenant->sender_check == SenderCheck::envelope ? " (envelope sender only)"
+                  : same_as_envelope                            ? ""
+                                     : ", " + field + " mailbox allowed too"));
 }
 
 DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& peer,
@@ -231,32 +381,33 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
   auto org = single_value(block, "X-OriginatorOrg");  // recorded; checked where configured
   if (tenant != nullptr && tenant->check_originator_org) {
     if (!org || !domain_in(tenant->domains, to_lower_ascii(*org))) {
+      std::size_t count = block.all("X-OriginatorOrg").size();
       decision.verdict =
           refused(fmt::format("Message refused: X-OriginatorOrg {} does not belong "
                               "to the tenant",
-                              org ? *org : "(missing or repeated)"));
+                              org          ? shown_value(*org)
+                              : count == 0 ? "(missing)"
+                                           : "(repeated)"));
       return decision;
     }
   }
   // "Validate connector" in the Exchange admin centre: accept, do not deliver.
-  auto from = single_value(block, "From");
-  std::string from_address = from ? address_in_header(*from) : "";
-  std::size_t at = from_address.rfind('@');
-  if (envelope.sender.null() && at != std::string::npos &&
-      iequals_ascii(from_address.substr(0, at), "O365ConnectorValidation") &&
-      to_lower_ascii(from_address).ends_with(".onmicrosoft.com")) {
+  // Only a null sender and exactly one well-formed From: with exactly one
+  // mailbox O365ConnectorValidation@*.onmicrosoft.com.
+  HeaderMailboxes probe_from = header_mailboxes(block, "From");
+  if (envelope.sender.null() && probe_from.problem.empty() && probe_from.mailboxes.size() == 1 &&
+      iequals_ascii(probe_from.mailboxes.front().local, "O365ConnectorValidation") &&
+      domain_key_of(probe_from.mailboxes.front()).ends_with(".onmicrosoft.com")) {
     decision.discard = true;
     decision.verdict = Verdict::accept("connector validation probe of tenant " + tenant_id);
     return decision;
   }
   if (!services.empty() && !c->allow_internet_mail) {
-    auto auth_as = single_value(block, "X-MS-Exchange-CrossTenant-AuthAs");
-    auto entity = single_value(block, "X-MS-Exchange-CrossTenant-FromEntityHeader");
-    if ((auth_as && iequals_ascii(*auth_as, "Anonymous")) ||
-        (entity && iequals_ascii(*entity, "Internet"))) {
+    if (std::string why = internet_marker(block); !why.empty()) {
       decision.verdict = refused(
           "Message refused: mail that entered the tenant from the internet may not use this "
-          "service");
+          "service",
+          "treated as internet mail: " + why);
       return decision;
     }
   }
@@ -264,8 +415,8 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
   if (decision.verdict.accepted) {
     std::string detail = decision.verdict.reason;
     decision.verdict.reason =
-        fmt::format("tenant {} verified, X-OriginatorOrg {}{}{}", tenant_id, org ? *org : "(none)",
-                    detail.empty() ? "" : "; ", detail);
+        fmt::format("tenant {} verified, X-OriginatorOrg {}{}{}", tenant_id,
+                    org ? shown_value(*org) : "(none)", detail.empty() ? "" : "; ", detail);
   }
   return decision;
 }

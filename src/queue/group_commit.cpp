@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "util/crash_point.hpp"
 #include "util/log.hpp"
 
 namespace bh::queue {
@@ -89,25 +90,26 @@ void GroupCommit::run() {
   }
 }
 
+// Each message is written to tmp/, the batch is made durable with one
+// flush, and only then renamed into incoming/: the scheduler never sees a
+// message whose flush has not returned, and a failed flush leaves nothing
+// behind. A crash after the flush and before the rename is repaired by
+// recovery, which queues complete files it finds in tmp/.
 void GroupCommit::write_batch(std::deque<Job>& batch) {
   std::vector<std::string> errors(batch.size());
   std::vector<std::size_t> sizes(batch.size());
   bool any_written = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const std::string& id = batch[i].envelope.queue_id;
-    auto tmp = spool_.tmp_folder() / id;
+    auto tmp = spool_.tmp_folder() / batch[i].envelope.queue_id;
     auto written = Spool::write_file(tmp, batch[i].envelope, batch[i].content);
-    if (!written) {
+    if (!written)
       errors[i] = written.error().message;
-    } else if (::rename(tmp.c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
-      errors[i] = system_error("rename into incoming", errno).message;
-      ::unlink(tmp.c_str());
-    } else {
+    else
       any_written = true;
-    }
     sizes[i] = batch[i].content.size();
     batch[i].content = std::string();  // free the memory early
   }
+  crash_point("enqueue.written");
   // One flush for the file data and the directory entries of the batch.
   if (any_written && (spool_fd_ < 0 || ::syncfs(spool_fd_) != 0)) {
     std::string reason = system_error("syncfs " + spool_.root().string(), errno).message;
@@ -116,9 +118,20 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
       if (!errors[i].empty()) continue;
       errors[i] = reason;
       // Not acknowledged, so it must not be delivered either.
-      ::unlink(spool_.file(State::incoming, batch[i].envelope.queue_id).c_str());
+      ::unlink((spool_.tmp_folder() / batch[i].envelope.queue_id).c_str());
     }
   }
+  crash_point("enqueue.flushed");
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!errors[i].empty()) continue;
+    const std::string& id = batch[i].envelope.queue_id;
+    auto tmp = spool_.tmp_folder() / id;
+    if (::rename(tmp.c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
+      errors[i] = system_error("rename into incoming", errno).message;
+      ::unlink(tmp.c_str());
+    }
+  }
+  crash_point("enqueue.visible");
   for (std::size_t i = 0; i < batch.size(); ++i) {
     log_message(batch[i].envelope, sizes[i], errors[i]);
     if (errors[i].empty()) on_durable_(batch[i].envelope.queue_id);

@@ -28,10 +28,16 @@ Status place(const Spool& spool, const std::filesystem::path& tmp, State state,
 
 }  // namespace
 
-Status inject(const Spool& spool, const Envelope& envelope, std::string_view content) {
-  auto tmp = spool.tmp_folder() / (envelope.queue_id + ".new");
-  if (auto written = write_synced(tmp, envelope, content); !written) return written;
-  return place(spool, tmp, State::incoming, envelope.queue_id);
+std::filesystem::path pending_path(const Spool& spool, const std::string& id) {
+  return spool.tmp_folder() / (id + ".new");
+}
+
+Status write_pending(const Spool& spool, const Envelope& envelope, std::string_view content) {
+  return write_synced(pending_path(spool, envelope.queue_id), envelope, content);
+}
+
+Status place_pending(const Spool& spool, const std::string& id) {
+  return place(spool, pending_path(spool, id), State::incoming, id);
 }
 
 Status rewrite(const Spool& spool, State state, const Envelope& envelope,

@@ -4,9 +4,13 @@
 
 namespace bh::queue {
 
-// Durably places a message the gateway made itself (a DSN) in incoming/:
-// write to tmp/, fsync, rename, fsync the folder. Blocking.
-Status inject(const Spool& spool, const Envelope& envelope, std::string_view content);
+// A message the gateway made itself (a DSN) in two steps, so that a record
+// in the done log can commit it in between: written and fsynced as
+// tmp/<id>.new (invisible to the scheduler; recovery keeps it only when the
+// done log commits it), then renamed into incoming/ and the folder fsynced.
+Status write_pending(const Spool& spool, const Envelope& envelope, std::string_view content);
+Status place_pending(const Spool& spool, const std::string& id);
+std::filesystem::path pending_path(const Spool& spool, const std::string& id);
 
 // Durably replaces the file of a message in state with new contents
 // (fewer recipients, a flag set). Blocking.

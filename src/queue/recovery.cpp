@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "mail/queue_id.hpp"
+#include "util/crash_point.hpp"
 #include "util/log.hpp"
 
 namespace bh::queue {
@@ -20,7 +22,7 @@ void set_aside(const Spool& spool, const std::filesystem::path& from, const std:
 
 }  // namespace
 
-RecoveryReport recover(const Spool& spool) {
+RecoveryReport recover(const Spool& spool, const std::set<std::string>& committed_dsns) {
   RecoveryReport report;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(spool.tmp_folder(), ec)) {
@@ -31,14 +33,32 @@ RecoveryReport recover(const Spool& spool) {
       continue;
     }
     if (name.ends_with(".new")) {
-      // A DSN the gateway wrote itself: complete ones are recovered, not lost.
+      // A DSN the gateway wrote itself. The done log says whether it was
+      // committed; one that was not is made again from the recorded results.
       std::string id = name.substr(0, name.size() - 4);
+      if (!committed_dsns.contains(id)) {
+        std::filesystem::remove(entry.path(), ec);
+        ++report.uncommitted_dsns;
+        continue;
+      }
       auto bytes = read_whole_file(entry.path());
       if (bytes && parse_queue_file(*bytes) &&
-          std::rename(entry.path().c_str(), spool.file(State::incoming, id).c_str()) == 0)
+          std::rename(entry.path().c_str(), spool.file(State::incoming, id).c_str()) == 0) {
+        ++report.queued_from_tmp;
+        crash_point("recovery.tmp_moved");
         continue;
+      }
       set_aside(spool, entry.path(), id, "half-written delivery status notification");
       ++report.half_written;
+      continue;
+    }
+    // A received message. Complete ones were flushed before the crash (the
+    // client may have had its 250): they are queued. Others never were.
+    auto bytes = read_whole_file(entry.path());
+    if (valid_queue_id(name) && bytes && parse_queue_file(*bytes) &&
+        std::rename(entry.path().c_str(), spool.file(State::incoming, name).c_str()) == 0) {
+      ++report.queued_from_tmp;
+      crash_point("recovery.tmp_moved");
       continue;
     }
     set_aside(spool, entry.path(), name,
@@ -46,7 +66,10 @@ RecoveryReport recover(const Spool& spool) {
     ++report.half_written;
   }
   for (const std::string& id : spool.list(State::active)) {
-    if (spool.move(id, State::active, State::incoming) == MoveResult::moved) ++report.interrupted;
+    if (spool.move(id, State::active, State::incoming) == MoveResult::moved) {
+      ++report.interrupted;
+      crash_point("recovery.active_moved");
+    }
   }
   for (State state : {State::incoming, State::deferred, State::hold}) {
     for (const std::string& id : spool.list(state)) {
@@ -63,11 +86,17 @@ RecoveryReport recover(const Spool& spool) {
     auto synced = sync_directory(spool.folder(State::corrupt));
     (void)synced;
   }
+  if (report.queued_from_tmp + report.interrupted > 0) {
+    auto synced = sync_directory(spool.folder(State::incoming));
+    (void)synced;
+  }
   log::Line("queue_recovered")
       .kv("intact", report.intact)
       .kv("half_written", report.half_written)
       .kv("damaged", report.damaged)
       .kv("interrupted_deliveries", report.interrupted)
+      .kv("queued_from_tmp", report.queued_from_tmp)
+      .kv("uncommitted_dsns", report.uncommitted_dsns)
       .write();
   return report;
 }

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <set>
+#include <string>
+
 #include "queue/spool.hpp"
 
 namespace bh::queue {
@@ -9,10 +12,13 @@ struct RecoveryReport {
   std::size_t damaged = 0;       // failed verification, moved to corrupt/
   std::size_t interrupted = 0;   // active/ moved back to incoming/
   std::size_t intact = 0;
+  std::size_t queued_from_tmp = 0;   // flushed messages and committed DSNs not yet renamed
+  std::size_t uncommitted_dsns = 0;  // DSN files the done log never committed (made again)
 };
 
 // Runs once at start, before any session or delivery: a message that was
 // never completely written is never delivered; it is moved aside and logged.
-RecoveryReport recover(const Spool& spool);
+// committed_dsns: the DSNs the done log committed (DoneLog::committed_dsns()).
+RecoveryReport recover(const Spool& spool, const std::set<std::string>& committed_dsns);
 
 }  // namespace bh::queue

@@ -30,9 +30,9 @@ std::uint64_t checksum(std::string_view data, std::uint64_t hash = 0x6a09e667f3b
   return hash ^ (hash >> 29);
 }
 
-// Values are written on one line: space, '%', control and non-ASCII bytes as
-// %XX; the empty string as "-" (and a literal "-" as %2D).
-std::string encode(std::string_view value) {
+}  // namespace
+
+std::string encode_field(std::string_view value) {
   if (value.empty()) return "-";
   if (value == "-") return "%2D";
   std::string out;
@@ -46,7 +46,7 @@ std::string encode(std::string_view value) {
   return out;
 }
 
-std::optional<std::string> decode(std::string_view value) {
+std::optional<std::string> decode_field(std::string_view value) {
   if (value == "-") return std::string();
   std::string out;
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -62,6 +62,16 @@ std::optional<std::string> decode(std::string_view value) {
     i += 2;
   }
   return out;
+}
+
+namespace {
+
+std::string encode(std::string_view value) {
+  return encode_field(value);
+}
+
+std::optional<std::string> decode(std::string_view value) {
+  return decode_field(value);
 }
 
 template <typename Number>
@@ -137,6 +147,7 @@ std::string serialize_envelope(const Envelope& e, std::size_t content_size) {
   line("cert-fingerprint", encode(e.client.cert_fingerprint));
   line("cert-verified", e.client.cert_verified ? "1" : "0");
   if (e.delay_warned) line("delay-warned", "1");
+  if (e.generation > 0) line("generation", std::to_string(e.generation));
   line("connector", encode(e.client.inbound_connector));
   line("tenant", encode(e.tenant));
   for (const Recipient& r : e.recipients) {
@@ -208,6 +219,8 @@ Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* conten
       text(e.tenant);
     } else if (key == "delay-warned") {
       e.delay_warned = line == "1";
+    } else if (key == "generation") {
+      good = parse_number(line, e.generation);
     } else if (key == "rcpt") {
       Recipient r;
       auto address = decode(next_field(line));

@@ -4,6 +4,7 @@
 // and is never delivered.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@ struct QueuedMessage {
   Envelope envelope;
   std::string content;
 };
+
+// Values on one line: space, '%', control and non-ASCII bytes as %XX; the
+// empty string as "-" (and a literal "-" as %2D). Used by the done log too.
+std::string encode_field(std::string_view value);
+std::optional<std::string> decode_field(std::string_view value);
 
 // Everything before the content ("... content N\n").
 std::string serialize_envelope(const Envelope& envelope, std::size_t content_size);

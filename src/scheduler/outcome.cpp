@@ -7,6 +7,7 @@
 
 #include "mail/dsn.hpp"
 #include "queue/inject.hpp"
+#include "util/crash_point.hpp"
 #include "util/log.hpp"
 
 namespace bh {
@@ -35,11 +36,39 @@ DsnRecipient dsn_line(const Recipient& r, const connectors::RecipientResult& res
   return DsnRecipient{r, std::move(action), result.status, result.remote_mta, result.diagnostic};
 }
 
+std::string_view kind_name(DsnKind kind) {
+  return kind == DsnKind::failure ? "failure" : kind == DsnKind::delay ? "delay" : "success";
+}
+
+// Writes the DSN invisibly, commits it in the done log, then places it in
+// incoming/: a crash before the commit makes it again, one after keeps it.
+Status place_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const Envelope& original,
+                 DsnKind kind, const Envelope& envelope, std::string_view content) {
+  if (auto written = queue::write_pending(spool, envelope, content); !written) return written;
+  crash_point("outcome.dsn_written");
+  queue::DoneRecord commit;
+  commit.id = original.queue_id;
+  commit.generation = original.generation;
+  commit.dsn_kind = kind_name(kind);
+  commit.dsn_id = envelope.queue_id;
+  if (auto committed = done_log.append_and_wait({commit}); !committed) {
+    ::unlink(queue::pending_path(spool, envelope.queue_id).c_str());
+    return committed;
+  }
+  crash_point("outcome.dsn_committed");
+  if (auto placed = queue::place_pending(spool, envelope.queue_id); !placed) return placed;
+  crash_point("outcome.dsn_placed");
+  return ok_status();
+}
+
 // Places one DSN in incoming/ and says whether it could (failures are logged).
-bool send_dsn(const queue::Spool& spool, const OutcomeSettings& settings, DsnKind kind,
-              const queue::QueuedMessage& message, std::vector<DsnRecipient> recipients,
+// A DSN the done log already has for this generation is not made again.
+bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::Marks& marks,
+              const OutcomeSettings& settings, DsnKind kind, const queue::QueuedMessage& message,
+              std::vector<DsnRecipient> recipients,
               const std::function<std::string()>& make_queue_id, RecordedOutcome& outcome) {
   if (recipients.empty()) return true;
+  if (marks.dsns.contains(std::string(kind_name(kind)))) return true;
   DsnRequest request;
   request.kind = kind;
   request.original = &message.envelope;
@@ -51,13 +80,11 @@ bool send_dsn(const queue::Spool& spool, const OutcomeSettings& settings, DsnKin
   std::string id = make_queue_id();
   Envelope envelope = dsn_envelope(request, id);
   std::string content = build_dsn(request, id);
-  auto placed = queue::inject(spool, envelope, content);
+  auto placed = place_dsn(spool, done_log, message.envelope, kind, envelope, content);
   log::Line("dsn")
       .kv("id", message.envelope.queue_id)
       .kv("dsn_id", id)
-      .kv("kind", kind == DsnKind::failure ? "failure"
-                  : kind == DsnKind::delay ? "delay"
-                                           : "success")
+      .kv("kind", kind_name(kind))
       .kv("to", message.envelope.sender.text())
       .kv("rcpts", request.recipients.size())
       .kv("result", placed ? "queued" : "failed")
@@ -69,10 +96,11 @@ bool send_dsn(const queue::Spool& spool, const OutcomeSettings& settings, DsnKin
 
 }  // namespace
 
-RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings& settings,
-                               const queue::QueuedMessage& message,
+RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_log,
+                               const OutcomeSettings& settings, const queue::QueuedMessage& message,
                                const std::vector<connectors::RecipientResult>& results,
                                const std::function<std::string()>& make_queue_id) {
+  queue::Marks marks = done_log.marks(message.envelope.queue_id, message.envelope.generation);
   RecordedOutcome outcome;
   const Envelope& envelope = message.envelope;
   const std::string& id = envelope.queue_id;
@@ -83,6 +111,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings&
   std::vector<Recipient> remaining;
   std::vector<const connectors::RecipientResult*> remaining_results;
   bool keep_bounced_in_hold = false;
+  std::string hold_reason = "delivery status notification refused; held for the administrator";
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     const Recipient& r = envelope.recipients[i];
     connectors::RecipientResult result = results[i];
@@ -108,6 +137,10 @@ RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings&
         }
         break;
       case Outcome::deferred:
+        if (result.hold) {
+          keep_bounced_in_hold = true;
+          hold_reason = result.diagnostic;
+        }
         remaining.push_back(r);
         remaining_results.push_back(&results[i]);
         break;
@@ -115,25 +148,33 @@ RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings&
   }
   std::vector<Recipient> failed_recipients;
   for (const DsnRecipient& f : failed) failed_recipients.push_back(f.recipient);
-  if (!send_dsn(spool, settings, DsnKind::failure, message, std::move(failed), make_queue_id,
-                outcome)) {
+  if (!send_dsn(spool, done_log, marks, settings, DsnKind::failure, message, std::move(failed),
+                make_queue_id, outcome)) {
     // Without its report a refused recipient would vanish: keep it, in hold/.
     keep_bounced_in_hold = true;
     remaining.insert(remaining.end(), failed_recipients.begin(), failed_recipients.end());
   }
-  send_dsn(spool, settings, DsnKind::success, message, std::move(succeeded), make_queue_id,
-           outcome);
+  send_dsn(spool, done_log, marks, settings, DsnKind::success, message, std::move(succeeded),
+           make_queue_id, outcome);
 
   auto active_path = spool.file(queue::State::active, id);
   if (remaining.empty()) {
+    // Not synced: should the unlink be lost, the done log still says every
+    // recipient is done, and the next attempt only finishes it.
     ::unlink(active_path.c_str());
+    crash_point("outcome.rewritten");
+    done_log.forget(id);
     outcome.disposition = Disposition::delivered;
     return outcome;
   }
 
   Envelope updated = envelope;
-  bool changed = remaining.size() != envelope.recipients.size();
+  // A new generation whenever results were recorded for this one, so that
+  // they no longer apply to the recipients left (their indexes change).
+  bool changed = remaining.size() != envelope.recipients.size() || !marks.results.empty() ||
+                 !marks.dsns.empty() || keep_bounced_in_hold;
   updated.recipients = remaining;
+  updated.generation = envelope.generation + 1;
   bool old_enough = now_seconds() - envelope.arrival >= settings.delay_warning.count();
   if (!keep_bounced_in_hold && !envelope.delay_warned && old_enough && !null_sender) {
     std::vector<DsnRecipient> delayed;
@@ -141,33 +182,35 @@ RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings&
     for (std::size_t k = 0; k < remaining_results.size(); ++k)
       if (dsn_wanted(remaining[k], DsnKind::delay))
         delayed.push_back(dsn_line(remaining[k], *remaining_results[k], "delayed"));
-    send_dsn(spool, settings, DsnKind::delay, message, std::move(delayed), make_queue_id, outcome);
+    send_dsn(spool, done_log, marks, settings, DsnKind::delay, message, std::move(delayed),
+             make_queue_id, outcome);
     updated.delay_warned = true;
     changed = true;
   }
 
   queue::State target = keep_bounced_in_hold ? queue::State::hold : queue::State::deferred;
+  bool rewritten_ok = true;
   if (changed) {
-    auto rewritten = queue::rewrite(spool, target, updated, message.content);
+    // Replaced in active/ first, then moved: there is never a second file
+    // with the same id in another folder.
+    auto rewritten = queue::rewrite(spool, queue::State::active, updated, message.content);
     if (!rewritten) {
-      // Keep the old file: a repeated delivery is better than a lost one.
+      // Keep the old file (and its records): a repeat is better than a loss.
       log::Line("queue_error")
           .kv("id", id)
           .kv("reason", rewritten.error().message)
           .write(log::Level::error);
-      spool.move(id, queue::State::active, target);
-    } else {
-      ::unlink(active_path.c_str());
+      rewritten_ok = false;
     }
-  } else if (spool.move(id, queue::State::active, target) != queue::MoveResult::moved) {
+    crash_point("outcome.rewritten");
+  }
+  if (spool.move(id, queue::State::active, target) != queue::MoveResult::moved) {
     outcome.disposition = Disposition::gone;
     return outcome;
   }
+  if (rewritten_ok) done_log.forget(id);
   if (target == queue::State::hold) {
-    log::Line("message_held")
-        .kv("id", id)
-        .kv("reason", "delivery status notification refused; held for the administrator")
-        .write(log::Level::warn);
+    log::Line("message_held").kv("id", id).kv("reason", hold_reason).write(log::Level::warn);
     outcome.disposition = Disposition::held;
     return outcome;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "queue/done_log.hpp"
 #include "queue/spool.hpp"
 
 namespace bh {
@@ -28,9 +29,10 @@ struct RecordedOutcome {
   std::vector<std::string> new_messages;  // DSNs placed in incoming/
 };
 
-// Runs on a delivery thread (blocking file I/O). The message is in active/.
-RecordedOutcome record_outcome(const queue::Spool& spool, const OutcomeSettings& settings,
-                               const queue::QueuedMessage& message,
+// Runs on a delivery thread (blocking file I/O). The message is in active/;
+// the final results are in the done log already (the scheduler put them there).
+RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_log,
+                               const OutcomeSettings& settings, const queue::QueuedMessage& message,
                                const std::vector<connectors::RecipientResult>& results,
                                const std::function<std::string()>& make_queue_id);
 

@@ -29,6 +29,22 @@ std::string_view outcome_name(Outcome outcome) {
   return "?";
 }
 
+RecipientResult from_final(const queue::FinalResult& f) {
+  return {f.delivered ? Outcome::delivered : Outcome::bounced, f.status, f.diagnostic, f.remote_mta,
+          f.success_action};
+}
+
+queue::DoneRecord final_record(const Envelope& envelope, std::size_t index,
+                               const RecipientResult& r) {
+  queue::DoneRecord record;
+  record.id = envelope.queue_id;
+  record.generation = envelope.generation;
+  record.index = index;
+  record.result = {r.outcome == Outcome::delivered, r.status, r.remote_mta, r.success_action,
+                   r.diagnostic};
+  return record;
+}
+
 }  // namespace
 
 // One delivery attempt of one message, possibly across several connectors.
@@ -39,9 +55,11 @@ struct Scheduler::Attempt {
   std::atomic<std::size_t> outstanding{0};
 };
 
-Scheduler::Scheduler(const queue::Spool& spool, const PolicyHolder& policy,
-                     const connectors::Registry& registry, SchedulerSettings settings)
+Scheduler::Scheduler(const queue::Spool& spool, queue::DoneLog& done_log,
+                     const PolicyHolder& policy, const connectors::Registry& registry,
+                     SchedulerSettings settings)
     : spool_(spool),
+      done_log_(done_log),
       policy_(policy),
       registry_(registry),
       settings_(std::move(settings)),
@@ -169,13 +187,24 @@ void Scheduler::start_attempt(const std::string& id) {
   attempt->message = std::make_shared<const queue::QueuedMessage>(std::move(*loaded));
   const Envelope& envelope = attempt->message->envelope;
   attempt->results.resize(envelope.recipients.size());
+  // Recipients the done log has a final result for (an attempt cut short
+  // by a crash) are not delivered again.
+  queue::Marks marks = done_log_.marks(id, envelope.generation);
+  for (const auto& [index, final_result] : marks.results)
+    if (index < attempt->results.size()) attempt->results[index] = from_final(final_result);
 
   std::shared_ptr<const PolicySet> policy = policy_.current();
   std::map<std::string, std::vector<std::size_t>> by_connector;
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+    if (marks.results.contains(i)) continue;
     const Route* route = policy->routes.find(envelope.recipients[i].address.domain_key());
     if (route == nullptr) {
-      attempt->results[i] = {Outcome::bounced, "5.4.4", "no route for this domain (any more)"};
+      // A reload removed the route: the administrator decides, not a bounce.
+      RecipientResult held{Outcome::deferred, "4.3.5",
+                           "no route for " + envelope.recipients[i].address.domain_key() +
+                               " any more (removed by a reload); held for the administrator"};
+      held.hold = true;
+      attempt->results[i] = held;
       continue;
     }
     by_connector[route->connector].push_back(i);
@@ -185,7 +214,8 @@ void Scheduler::start_attempt(const std::string& id) {
   for (auto& [name, indexes] : by_connector) {
     connectors::Connector* connector = registry_.find(name);
     connectors::DeliveryRequest request{attempt->message, indexes};
-    auto done = [this, attempt, indexes, name](std::vector<RecipientResult> results) {
+    auto done = [this, attempt, indexes, name, connector](std::vector<RecipientResult> results) {
+      std::vector<queue::DoneRecord> records;
       {
         std::lock_guard lock(attempt->mutex);
         for (std::size_t k = 0; k < indexes.size(); ++k) {
@@ -203,10 +233,26 @@ void Scheduler::start_attempt(const std::string& id) {
               .kv("remote", r.remote_mta)
               .kv("detail", r.diagnostic)
               .write();
+          if (r.outcome != Outcome::deferred)
+            records.push_back(final_record(attempt->message->envelope, indexes[k], r));
         }
       }
-      if (--attempt->outstanding == 0)
-        boost::asio::post(pool_, [this, attempt] { finish_attempt(attempt); });
+      bool any_delivered =
+          std::any_of(records.begin(), records.end(),
+                      [](const queue::DoneRecord& r) { return r.result.delivered; });
+      auto continue_attempt = [this, attempt, connector, any_delivered](Status) {
+        // Not durable (logged by the done log): the outcome is still recorded
+        // below; only a crash before then would repeat these recipients.
+        boost::asio::post(pool_, [this, attempt, connector, any_delivered] {
+          if (any_delivered && connector != nullptr)
+            connector->results_recorded(attempt->message->envelope);
+          if (--attempt->outstanding == 0) finish_attempt(attempt);
+        });
+      };
+      if (records.empty())
+        continue_attempt(ok_status());
+      else
+        done_log_.append(std::move(records), std::move(continue_attempt));
     };
     if (connector == nullptr) {
       done(connectors::same_for_all(
@@ -220,7 +266,7 @@ void Scheduler::start_attempt(const std::string& id) {
 
 // On the pool: write down what happened.
 void Scheduler::finish_attempt(const std::shared_ptr<Attempt>& attempt) {
-  RecordedOutcome outcome = record_outcome(spool_, settings_.outcome, *attempt->message,
+  RecordedOutcome outcome = record_outcome(spool_, done_log_, settings_.outcome, *attempt->message,
                                            attempt->results, settings_.make_queue_id);
   std::string id = attempt->message->envelope.queue_id;
   boost::asio::post(io_, [this, id, outcome = std::move(outcome)] { finished(id, outcome); });

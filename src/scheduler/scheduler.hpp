@@ -35,7 +35,7 @@ struct SchedulerSettings {
 
 class Scheduler {
  public:
-  Scheduler(const queue::Spool& spool, const PolicyHolder& policy,
+  Scheduler(const queue::Spool& spool, queue::DoneLog& done_log, const PolicyHolder& policy,
             const connectors::Registry& registry, SchedulerSettings settings);
   ~Scheduler();
 
@@ -59,6 +59,7 @@ class Scheduler {
   void finished(const std::string& id, const RecordedOutcome& outcome);
 
   const queue::Spool& spool_;
+  queue::DoneLog& done_log_;    // per-recipient results, durable as they arrive
   const PolicyHolder& policy_;  // routes, current at each attempt
   const connectors::Registry& registry_;
   SchedulerSettings settings_;

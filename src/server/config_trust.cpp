@@ -88,6 +88,14 @@ Tenant read_tenant(TableReader& r) {
   t.domains = read_lower_list(r, "domains");
   if (t.domains.empty()) r.missing("domains");
   r.boolean("check_originator_org", t.check_originator_org);
+  std::string sender_check = "envelope_and_from";
+  r.text("sender_check", sender_check);
+  if (sender_check == "envelope") {
+    t.sender_check = SenderCheck::envelope;
+  } else if (sender_check != "envelope_and_from") {
+    r.error(*r.node("sender_check"), "sender_check",
+            "must be \"envelope_and_from\" or \"envelope\"");
+  }
   return t;
 }
 

@@ -10,6 +10,7 @@
 #include "directory/sqlite_directory.hpp"
 #include "mail/queue_id.hpp"
 #include "policy/policy_set.hpp"
+#include "queue/done_log.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/recovery.hpp"
 #include "scheduler/scheduler.hpp"
@@ -53,11 +54,51 @@ Result<std::shared_ptr<asio::ssl::context>> make_tls(const Config& config) {
   return tls::make_server_context(server_tls_settings(tls));
 }
 
-// The CA bundles inbound connectors name for themselves.
+// The CA bundles inbound connectors name for themselves, read from disk.
 Result<std::shared_ptr<tls::ChainVerifier>> connector_verifier(const Config& config) {
   std::vector<std::string> bundles;
   for (const auto& c : config.trust.connectors) bundles.push_back(c.ca_file);
-  return tls::ChainVerifier::load(bundles);
+  auto verifier = tls::ChainVerifier::load(bundles);
+  if (verifier) return verifier;
+  for (const auto& c : config.trust.connectors)  // name the connector whose bundle failed
+    if (!c.ca_file.empty() && !tls::ChainVerifier::load({c.ca_file}))
+      return Error{"inbound_connector " + c.name + ": " + verifier.error().message};
+  return verifier;
+}
+
+constexpr const char* kExchangeRoot = "DigiCert Global Root G2";
+
+// Exchange Online's client certificates chain to DigiCert Global Root G2: warn
+// when the bundle a microsoft365 connector verifies against lacks it (its own
+// ca_file, or the listener's client_ca_file when it has none).
+void warn_missing_exchange_root(const Config& config) {
+  if (!config.tls) return;
+  bool listener_checked = false;
+  for (const auto& c : config.trust.connectors) {
+    if (c.kind != ConnectorKind::microsoft365) continue;
+    if (!c.ca_file.empty()) {
+      if (!tls::bundle_has_common_name(c.ca_file, kExchangeRoot))
+        log::Line("tls_warning")
+            .kv("connector", c.name)
+            .kv("ca_file", c.ca_file)
+            .kv("reason",
+                "no DigiCert Global Root G2 in the connector's ca_file: Exchange Online client "
+                "certificates will not verify (Debian: "
+                "/etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
+            .write(log::Level::warn);
+      continue;
+    }
+    if (listener_checked) continue;
+    listener_checked = true;
+    if (!tls::bundle_has_common_name(config.tls->client_ca_file, kExchangeRoot))
+      log::Line("tls_warning")
+          .kv("connector", c.name)
+          .kv("client_ca_file", config.tls->client_ca_file)
+          .kv("reason",
+              "no DigiCert Global Root G2 in the bundle: Exchange Online client certificates "
+              "will not verify (Debian: /etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
+          .write(log::Level::warn);
+  }
 }
 
 std::int64_t unix_now() {
@@ -106,14 +147,19 @@ SchedulerSettings scheduler_settings_from(const Config& config) {
 
 // SIGHUP: read the configuration file again and put its routes, inbound
 // connectors, tenants and access lists in force for new sessions and
-// delivery attempts. Anything else needs a restart; a file with errors, or
-// a route to a connector the running gateway does not have, changes nothing.
+// delivery attempts, with the client-certificate trust anchors read again
+// from disk (tls.client_ca_file and every inbound connector's ca_file).
+// Anything else needs a restart; a file with errors, a route to a connector
+// the running gateway does not have, a trust bundle that cannot be read, or
+// a change to whether client certificates are asked for changes nothing.
 struct ReloadOnHangup {
   asio::signal_set signals;
   const Config& running;
   PolicyHolder& policy;
   const connectors::Registry& registry;
   const directory::DirectoryView* directory;
+  tls::ChainVerifier& verifier;     // shared with every listener's sessions
+  asio::ssl::context* tls_context;  // null without [tls]
 
   void wait() {
     signals.async_wait([this](boost::system::error_code ec, int) {
@@ -142,6 +188,31 @@ struct ReloadOnHangup {
         return;
       }
     }
+    // Trust anchors: everything is read and checked before anything changes.
+    auto refuse = [](const std::string& key, const std::string& reason) {
+      log::Line("reload_failed").kv("key", key).kv("reason", reason).write(log::Level::error);
+    };
+    if (running.tls.has_value() != next->tls.has_value())
+      return refuse("tls", "the [tls] table was added or removed: restart instead");
+    bool asks_client_certificate = running.tls && running.tls->request_client_certificate;
+    if (next->tls && next->tls->request_client_certificate != asks_client_certificate)
+      return refuse("tls.request_client_certificate", "changed: restart instead");
+    std::shared_ptr<const tls::ClientCaAnchors> client_ca;
+    if (asks_client_certificate && tls_context != nullptr) {
+      auto loaded = tls::ClientCaAnchors::load(next->tls->client_ca_file);
+      if (!loaded) return refuse("tls.client_ca_file", loaded.error().message);
+      client_ca = *loaded;
+    }
+    auto next_verifier = connector_verifier(*next);
+    if (!next_verifier) return refuse("inbound_connector.ca_file", next_verifier.error().message);
+
+    // Anchors first, then the connectors that rely on them: a session never
+    // verifies a new connector against old anchors.
+    if (client_ca) {
+      if (auto replaced = tls::replace_client_ca(*tls_context, client_ca); !replaced)
+        return refuse("tls.client_ca_file", replaced.error().message);
+    }
+    verifier.replace_with(**next_verifier);
     policy.replace(std::make_shared<const PolicySet>(next->routes, next->trust, directory));
     log::Line("reloaded")
         .kv("source", running.source)
@@ -149,9 +220,10 @@ struct ReloadOnHangup {
         .kv("inbound_connectors", next->trust.connectors.size())
         .kv("tenants", next->trust.tenants.size())
         .kv("note",
-            "routes, inbound connectors, tenants and access lists are in force; other changes "
-            "need a restart")
+            "routes, inbound connectors, tenants, access lists and the client certificate trust "
+            "anchors (tls.client_ca_file, ca_file) are in force; other changes need a restart")
         .write();
+    warn_missing_exchange_root(*next);
   }
 };
 
@@ -184,7 +256,10 @@ int run_gateway(const Config& config) {
 
   queue::Spool spool(config.queue.directory);
   if (auto created = spool.create_layout(); !created) return fail(created.error().message);
-  queue::recover(spool);
+  queue::DoneLog done_log(spool.root() / "done");
+  if (auto opened = done_log.open(spool); !opened) return fail(opened.error().message);
+  queue::recover(spool, done_log.committed_dsns());
+  done_log.start();
 
   std::shared_ptr<asio::ssl::context> tls_context;
   auto verifier = connector_verifier(config);
@@ -195,17 +270,7 @@ int run_gateway(const Config& config) {
     tls_context = *made;
   }
 
-  bool microsoft365 =
-      std::any_of(config.trust.connectors.begin(), config.trust.connectors.end(),
-                  [](const auto& c) { return c.kind == ConnectorKind::microsoft365; });
-  if (microsoft365 && config.tls &&
-      !tls::bundle_has_common_name(config.tls->client_ca_file, "DigiCert Global Root G2"))
-    log::Line("tls_warning")
-        .kv("client_ca_file", config.tls->client_ca_file)
-        .kv("reason",
-            "no DigiCert Global Root G2 in the bundle: Exchange Online client certificates "
-            "will not verify (Debian: /etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
-        .write(log::Level::warn);
+  warn_missing_exchange_root(config);
 
   auto directory = directory::SqliteDirectory::open(config.directory_database);
   if (!directory) return fail(directory.error().message);
@@ -213,9 +278,21 @@ int run_gateway(const Config& config) {
       std::make_shared<const PolicySet>(config.routes, config.trust, directory->get()));
   auto registry = connectors::Registry::build(config.connectors);
   if (!registry) return fail(registry.error().message);
+  // A delivery a crash left unpublished is finished when its result was
+  // recorded (or its message is gone, which only happens after that).
+  registry->recover_all([&spool, &done_log](const std::string& id) {
+    std::optional<queue::State> state = spool.locate(id);
+    if (!state) return true;
+    std::size_t size = 0;
+    auto envelope = spool.load_envelope(*state, id, &size);
+    if (!envelope) return false;
+    auto marks = done_log.marks(id, envelope->generation);
+    return std::any_of(marks.results.begin(), marks.results.end(),
+                       [](const auto& entry) { return entry.second.delivered; });
+  });
 
   SchedulerSettings scheduler_settings = scheduler_settings_from(config);
-  Scheduler scheduler(spool, policy, *registry, scheduler_settings);
+  Scheduler scheduler(spool, done_log, policy, *registry, scheduler_settings);
   queue::GroupCommit commit(spool,
                             [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
 
@@ -226,6 +303,7 @@ int run_gateway(const Config& config) {
     smtp::SessionSettings settings;
     settings.hostname = config.hostname;
     settings.limits = config.limits;
+    settings.strip_nul = config.strip_nul;
     settings.starttls_offered = listener.starttls && tls_context != nullptr;
     settings.require_tls = listener.require_tls;
     settings.make_queue_id = make_queue_id;
@@ -270,8 +348,13 @@ int run_gateway(const Config& config) {
     log::Line("stopping").kv("signal", signal).write();
     for (auto& io : ios) io->stop();
   });
-  ReloadOnHangup reload{asio::signal_set(*ios.front(), SIGHUP), config, policy, *registry,
-                        directory->get()};
+  ReloadOnHangup reload{asio::signal_set(*ios.front(), SIGHUP),
+                        config,
+                        policy,
+                        *registry,
+                        directory->get(),
+                        **verifier,
+                        tls_context.get()};
   reload.wait();
 
   std::vector<std::thread> workers;

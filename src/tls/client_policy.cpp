@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/ssl/context.hpp>
 
 #include <fmt/format.h>
@@ -61,6 +62,32 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(
   return context;
 }
 
+std::optional<std::string> name_mismatch(x509_st* certificate, std::string_view reference_in) {
+  if (certificate == nullptr) return "no certificate";
+  std::string reference(reference_in);
+  if (!reference.empty() && reference.back() == '.') reference.pop_back();
+  if (reference.size() > 2 && reference.front() == '[' && reference.back() == ']')
+    reference = reference.substr(1, reference.size() - 2);
+  if (reference.empty()) return "no name to check the certificate against";
+  if (is_ip_literal(reference)) {
+    if (X509_check_ip_asc(certificate, reference.c_str(), 0) == 1) return std::nullopt;
+    return "no IP address SAN " + reference;
+  }
+  unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+  if (reference.find('*') != std::string::npos) {
+    if (!valid_wildcard(reference))
+      return fmt::format("{} is not a usable wildcard (only *.<domain> with at least two labels)",
+                         reference);
+    // A reference starting with "." stands for its subdomains; one label only.
+    reference.erase(0, 1);
+    flags |= X509_CHECK_FLAG_SINGLE_LABEL_SUBDOMAINS;
+  }
+  int result = X509_check_host(certificate, reference.data(), reference.size(), flags, nullptr);
+  if (result == 1) return std::nullopt;
+  if (result < 0) return "name check failed: " + openssl_error();
+  return "no matching name";
+}
+
 std::optional<std::string> policy_violation(ClientPolicy policy, const PeerIdentity& peer,
                                             std::string_view expected_name) {
   if (policy != ClientPolicy::verify && policy != ClientPolicy::domain) return std::nullopt;
@@ -68,12 +95,17 @@ std::optional<std::string> policy_violation(ClientPolicy policy, const PeerIdent
   if (!peer.chain_verified)
     return fmt::format("server certificate not trusted: {} (subject {}, issuer {})",
                        peer.verify_error, peer.subject, peer.issuer);
-  if (policy == ClientPolicy::domain &&
-      !certificate_matches(expected_name, peer.dns_names, peer.common_name)) {
-    std::string names;
-    for (const auto& n : peer.dns_names) names += (names.empty() ? "" : ",") + n;
-    return fmt::format("server certificate does not match {} (CN {}, DNS names {})", expected_name,
-                       peer.common_name, names.empty() ? "none" : names);
+  if (policy == ClientPolicy::domain) {
+    if (auto why = name_mismatch(peer.certificate.get(), expected_name)) {
+      std::string names;
+      for (const auto& n : peer.dns_names) names += (names.empty() ? "" : ",") + n;
+      std::string ips;
+      for (const auto& n : peer.ip_addresses) ips += (ips.empty() ? "" : ",") + n;
+      return fmt::format(
+          "server certificate does not match {}: {} (CN {}, DNS names {}, IP addresses {})",
+          expected_name, *why, peer.common_name, names.empty() ? "none" : names,
+          ips.empty() ? "none" : ips);
+    }
   }
   return std::nullopt;
 }

@@ -1,5 +1,7 @@
 #include "tls/identity.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -34,20 +36,28 @@ std::string common_name(const X509_NAME* name) {
   return text;
 }
 
-std::vector<std::string> dns_names(X509* certificate) {
-  std::vector<std::string> names;
+// subjectAltName dNSName and iPAddress entries.
+void alt_names(X509* certificate, PeerIdentity& peer) {
   auto* general_names = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
-  if (general_names == nullptr) return names;
+  if (general_names == nullptr) return;
   for (int i = 0; i < sk_GENERAL_NAME_num(general_names); ++i) {
     const GENERAL_NAME* entry = sk_GENERAL_NAME_value(general_names, i);
-    if (entry->type != GEN_DNS) continue;
-    const ASN1_IA5STRING* dns = entry->d.dNSName;
-    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                       static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    if (entry->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = entry->d.dNSName;
+      peer.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                                  static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    } else if (entry->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = entry->d.iPAddress;
+      int length = ASN1_STRING_length(ip);
+      char text[INET6_ADDRSTRLEN] = {0};
+      if ((length == 4 || length == 16) &&
+          inet_ntop(length == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(ip), text,
+                    sizeof text) != nullptr)
+        peer.ip_addresses.emplace_back(text);
+    }
   }
   GENERAL_NAMES_free(general_names);
-  return names;
 }
 
 std::string fingerprint(const X509* certificate) {
@@ -70,15 +80,15 @@ SessionTlsInfo describe_session(ssl_st* ssl) {
   if (certificate == nullptr) return info;
   PeerIdentity& peer = info.peer;
   peer.presented = true;
+  peer.certificate = std::shared_ptr<X509>(certificate, X509_free);
   peer.subject = name_text(X509_get_subject_name(certificate));
   peer.common_name = common_name(X509_get_subject_name(certificate));
-  peer.dns_names = dns_names(certificate);
+  alt_names(certificate, peer);
   peer.issuer = name_text(X509_get_issuer_name(certificate));
   peer.sha256_fingerprint = fingerprint(certificate);
   long result = SSL_get_verify_result(ssl);
   peer.chain_verified = result == X509_V_OK;
   if (!peer.chain_verified) peer.verify_error = X509_verify_cert_error_string(result);
-  X509_free(certificate);
   return info;
 }
 

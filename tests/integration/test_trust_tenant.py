@@ -51,7 +51,8 @@ def test_tenant_member_with_permission_is_delivered(gw, sender, from_hdr):
 
 
 def test_uppercase_tenant_guid_is_the_same_tenant(gw):
-    run = swaks(gw, headers=[f"{XTID}: {T1.upper()}", "X-OriginatorOrg: contoso.test"],
+    run = swaks(gw, headers=[f"{XTID}: {T1.upper()}", "X-OriginatorOrg: contoso.test",
+                             "X-MS-Exchange-CrossTenant-AuthAs: Internal"],
                 subject="uppercase guid")
     _accepted(gw, run, "uppercase guid")
 
@@ -209,7 +210,8 @@ def test_tenant_is_decided_per_message_not_per_session(gw, pki):
     """A good T1 message must not make the next message of the same connection trusted;
     a refusal must not poison the next good one. BDAT is checked like DATA."""
     good = _raw(["From: <alice@contoso.test>", f"To: <{FAX_RCPT}>", "Subject: first",
-                 f"{XTID}: {T1}", "X-OriginatorOrg: contoso.test"])
+                 f"{XTID}: {T1}", "X-OriginatorOrg: contoso.test",
+                 "X-MS-Exchange-CrossTenant-AuthAs: Internal"])
     bad = _raw(["From: <eve@fabrikam.test>", f"To: <{FAX_RCPT}>", "Subject: second",
                 f"{XTID}: {T2}", "X-OriginatorOrg: fabrikam.test"])
     with SmtpClient(gw.port) as c:

@@ -25,8 +25,10 @@ TENANTS = [
      "check_originator_org": True},
     {"id": T2, "name": "fabrikam", "domains": ["fabrikam.test"]},
 ]
+# alice's onmicrosoft.com alias is listed too: with sender_check = "envelope_and_from" (the
+# default) a From: mailbox other than the envelope sender needs its own directory entry.
 DIRECTORY = [("alice@contoso.test", T1, "fax"), ("bob@contoso.test", T1, ""),
-             ("eve@fabrikam.test", T2, "fax")]
+             ("eve@fabrikam.test", T2, "fax"), ("alice@contoso.onmicrosoft.com", T1, "fax")]
 FAX_RCPT = "x@fax.example.test"
 XTID = "X-MS-Exchange-CrossTenant-Id"
 

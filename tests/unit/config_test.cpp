@@ -116,3 +116,28 @@ ip_ranges = ["40.92.0.0/15"]
       << config.error().message;
   EXPECT_NE(config.error().message.find("inbound_connector[0].tenants"), std::string::npos);
 }
+
+TEST(Config, TenantSenderCheck) {
+  auto tenant = [](const std::string& extra) {
+    return kValid +
+           "\n[[tenant]]\nid = \"4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b\"\n"
+           "domains = [\"contoso.test\"]\n" +
+           extra;
+  };
+  auto plain = parse_config(tenant(""), "gw.toml");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->trust.tenants.at(0).sender_check, bh::SenderCheck::envelope_and_from);
+  auto envelope = parse_config(tenant("sender_check = \"envelope\"\n"), "gw.toml");
+  ASSERT_TRUE(envelope) << envelope.error().message;
+  EXPECT_EQ(envelope->trust.tenants.at(0).sender_check, bh::SenderCheck::envelope);
+  auto both = parse_config(tenant("sender_check = \"envelope_and_from\"\n"), "gw.toml");
+  ASSERT_TRUE(both) << both.error().message;
+  EXPECT_EQ(both->trust.tenants.at(0).sender_check, bh::SenderCheck::envelope_and_from);
+  auto unknown = parse_config(tenant("sender_check = \"from\"\n"), "gw.toml");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message,
+            "gw.toml:22: tenant[0].sender_check: must be \"envelope_and_from\" or \"envelope\"");
+  auto wrong_type = parse_config(tenant("sender_check = true\n"), "gw.toml");
+  ASSERT_FALSE(wrong_type);
+  EXPECT_EQ(wrong_type.error().message, "gw.toml:22: tenant[0].sender_check: must be a string");
+}

@@ -51,7 +51,11 @@ const std::vector<Case> kCases = {
     {"team: a@b.test;, c@d.test", {"a@b.test", "c@d.test"}, ""},
     {"John Q. Public <jqp@x.test>", {"jqp@x.test"}, ""},
     {"Alice\r\n <alice@contoso.test>", {"alice@contoso.test"}, ""},
-    {"J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbc" "cher.test>", {"j\xc3\xb6rg@b\xc3\xbc" "cher.test"}, ""},
+    {"J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbc"
+     "cher.test>",
+     {"j\xc3\xb6rg@b\xc3\xbc"
+      "cher.test"},
+     ""},
     {"O365ConnectorValidation@contoso.onmicrosoft.com",
      {"O365ConnectorValidation@contoso.onmicrosoft.com"},
      ""},
@@ -94,7 +98,7 @@ const std::vector<Case> kCases = {
     {": a@b.test;", {}, "group without a name"},
     {"a@b.test;", {}, "';' outside a group"},
     {std::string("a@b.test\0", 9), {}, "NUL byte"},
-    {std::string("Al\x01ce <a@b.test>"), {}, "control character"},
+    {"Al\001ce <a@b.test>", {}, "control character"},  // octal: \001, then "ce"
     {"a@b.test\r\nc@d.test", {}, "CR or LF that is not folding"},
     {"a@b.test\n", {}, "CR or LF that is not folding"},
     {"\xff <a@b.test>", {}, "invalid UTF-8"},
@@ -103,7 +107,9 @@ const std::vector<Case> kCases = {
     {"<@relay.test alice@contoso.test>", {}, "route not ended by ':'"},
     {"<alice>", {}, "address without '@'"},
     {"\"\"@x.test", {}, "empty local part"},
-    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@x.test", {}, "longer than 64"},
+    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@x.test",
+     {},
+     "longer than 64"},
 };
 
 }  // namespace
@@ -175,8 +181,8 @@ TEST(MailboxList, CanonicalFormRoundTrips) {
 }
 
 TEST(MailboxList, Bounded) {
-  std::string deep = "a@b.test " + std::string(kMaxCommentDepth + 1, '(') +
-                     std::string(kMaxCommentDepth + 1, ')');
+  std::string deep =
+      "a@b.test " + std::string(kMaxCommentDepth + 1, '(') + std::string(kMaxCommentDepth + 1, ')');
   EXPECT_NE(parse_address_list(deep).error.find("nested too deeply"), std::string::npos);
   std::string ok_depth =
       "a@b.test " + std::string(kMaxCommentDepth, '(') + std::string(kMaxCommentDepth, ')');

@@ -23,8 +23,8 @@ TEST(Recovery, SortsLeftoversOut) {
   std::filesystem::remove_all(root);
   queue::Spool spool(root);
   ASSERT_TRUE(spool.create_layout());
-  // A complete DSN that did not reach incoming/, an unfinished rewrite, a torn intake file,
-  // a message interrupted in delivery and a damaged one in incoming/.
+  // A complete, committed DSN that did not reach incoming/, an unfinished rewrite, a torn intake
+  // file, a message interrupted in delivery and a damaged one in incoming/.
   ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0001.new", envelope("AAAA0001"),
                                        "dsn\r\n"));
   ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0002.rewrite",
@@ -33,8 +33,17 @@ TEST(Recovery, SortsLeftoversOut) {
   ASSERT_TRUE(queue::Spool::write_file(spool.file(queue::State::active, "AAAA0004"),
                                        envelope("AAAA0004"), "y\r\n"));
   std::ofstream(spool.file(queue::State::incoming, "AAAA0005")) << "garbage";
+  // A DSN the done log never committed, and a received message flushed but not yet renamed.
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0006.new", envelope("AAAA0006"),
+                                       "dsn\r\n"));
+  ASSERT_TRUE(
+      queue::Spool::write_file(spool.tmp_folder() / "AAAA0007", envelope("AAAA0007"), "z\r\n"));
 
-  queue::RecoveryReport report = queue::recover(spool);
+  queue::RecoveryReport report = queue::recover(spool, {"AAAA0001"});
+  EXPECT_EQ(report.uncommitted_dsns, 1u);
+  EXPECT_EQ(report.queued_from_tmp, 2u);
+  EXPECT_FALSE(spool.locate("AAAA0006"));
+  EXPECT_EQ(spool.locate("AAAA0007"), queue::State::incoming);
   EXPECT_EQ(report.half_written, 1u);
   EXPECT_EQ(report.damaged, 1u);
   EXPECT_EQ(report.interrupted, 1u);

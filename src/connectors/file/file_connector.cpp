@@ -1,6 +1,7 @@
 #include "connectors/file/file_connector.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,53 +9,63 @@
 
 #include <fmt/format.h>
 
+#include "mail/queue_id.hpp"
+#include "util/crash_point.hpp"
 #include "util/files.hpp"
+#include "util/log.hpp"
 
 namespace bh::connectors {
 namespace {
 
-// Writes <id>.eml, or <id>-2.eml, <id>-3.eml ... when the same message is
-// delivered again: an existing file is never overwritten, so a repeated
-// delivery stays visible. written_name receives the name used.
-std::string write_durably(const std::filesystem::path& directory, const std::string& id,
-                          std::string_view content, std::string& written_name) {
-  const std::string name = id + ".eml";
+std::filesystem::path pending_file(const std::filesystem::path& directory, const std::string& id) {
+  return directory / ("." + id + ".pending");
+}
+
+std::string write_pending(const std::filesystem::path& directory, const std::string& id,
+                          std::string_view content) {
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) return fmt::format("create {}: {}", directory.string(), ec.message());
-  auto tmp = directory / ("." + name + ".tmp");
-  auto target = directory / name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return fmt::format("create {}: {}", tmp.string(), std::strerror(errno));
+  auto pending = pending_file(directory, id);
+  int fd = ::open(pending.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return fmt::format("create {}: {}", pending.string(), std::strerror(errno));
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      std::string reason = fmt::format("write {}: {}", tmp.string(), std::strerror(errno));
+      std::string reason = fmt::format("write {}: {}", pending.string(), std::strerror(errno));
       ::close(fd);
-      ::unlink(tmp.c_str());
+      ::unlink(pending.c_str());
       return reason;
     }
     done += static_cast<std::size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string reason = fmt::format("fsync {}: {}", tmp.string(), std::strerror(errno));
-    ::unlink(tmp.c_str());
+    std::string reason = fmt::format("fsync {}: {}", pending.string(), std::strerror(errno));
+    ::unlink(pending.c_str());
     return reason;
   }
-  // link() fails with EEXIST where rename() would replace.
-  int copy = 1;
-  while (::link(tmp.c_str(), target.c_str()) != 0) {
-    if (errno != EEXIST || ++copy > 1000) {
-      std::string reason = fmt::format("link {}: {}", target.string(), std::strerror(errno));
-      ::unlink(tmp.c_str());
-      return reason;
-    }
-    target = directory / fmt::format("{}-{}.eml", id, copy);
+  if (auto synced = sync_directory(directory); !synced) return synced.error().message;
+  return {};
+}
+
+// Links the pending file to <id>.eml, or <id>-2.eml ... when that exists
+// (link() fails with EEXIST where rename() would replace). A name already
+// linked to the same file (a crash after the link) is reused.
+std::string publish(const std::filesystem::path& directory, const std::string& id) {
+  auto pending = pending_file(directory, id);
+  struct stat source;
+  if (::stat(pending.c_str(), &source) != 0) return {};  // published already
+  for (int copy = 1; copy <= 1000; ++copy) {
+    auto target = directory / (copy == 1 ? id + ".eml" : fmt::format("{}-{}.eml", id, copy));
+    if (::link(pending.c_str(), target.c_str()) == 0) break;
+    struct stat existing;
+    if (errno != EEXIST) return fmt::format("link {}: {}", target.string(), std::strerror(errno));
+    if (::stat(target.c_str(), &existing) == 0 && existing.st_ino == source.st_ino) break;
   }
-  ::unlink(tmp.c_str());
-  written_name = target.filename().string();
+  crash_point("file.linked");
+  ::unlink(pending.c_str());
   if (auto synced = sync_directory(directory); !synced) return synced.error().message;
   return {};
 }
@@ -63,12 +74,36 @@ std::string write_durably(const std::filesystem::path& directory, const std::str
 
 void FileConnector::deliver(DeliveryRequest request, DeliveryDone done) {
   const std::string& id = request.envelope().queue_id;
-  std::string name;
-  std::string error = write_durably(directory_, id, request.content(), name);
+  std::string error = write_pending(directory_, id, request.content());
   if (!error.empty()) return done(same_for_all(request, {Outcome::deferred, "4.3.0", error}));
-  done(same_for_all(request,
-                    {Outcome::delivered, "2.0.0",
-                     fmt::format("written to {}/{}", directory_.string(), name), "", "delivered"}));
+  done(same_for_all(
+      request, {Outcome::delivered, "2.0.0",
+                fmt::format("written to {}/{}.eml", directory_.string(), id), "", "delivered"}));
+}
+
+void FileConnector::results_recorded(const Envelope& envelope) {
+  std::string error = publish(directory_, envelope.queue_id);
+  if (!error.empty())  // stays pending; recover() publishes it at the next start
+    log::Line("connector_error")
+        .kv("connector", "file")
+        .kv("id", envelope.queue_id)
+        .kv("reason", error)
+        .write(log::Level::error);
+}
+
+void FileConnector::recover(const std::function<bool(const std::string&)>& delivered) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(".") || !name.ends_with(".pending")) continue;
+    std::string id = name.substr(1, name.size() - 1 - 8);
+    if (!valid_queue_id(id)) continue;
+    if (delivered(id)) {
+      publish(directory_, id);
+    } else {  // the result never became durable: the message is delivered again
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
 }
 
 }  // namespace bh::connectors
