@@ -115,3 +115,17 @@ def test_request_client_certificate_change_is_refused(make_gateway):
     failed = sighup(gw, "reload_failed")
     assert failed["key"] == "tls.request_client_certificate", failed["_line"]
     assert "restart" in failed["reason"], failed["_line"]
+
+
+def test_reload_warns_about_a_connector_ca_file_without_the_exchange_root(trust_gateway, pki,
+                                                                         tmp_path):
+    """The DigiCert Global Root G2 check runs again for the reloaded connectors."""
+    digicert = "/etc/ssl/certs/DigiCert_Global_Root_G2.pem"
+    gw = chain_gateway(trust_gateway, pki, tmp_path, connector_ca=digicert)
+    assert gw.events("tls_warning") == [], gw.log_text()[-3000:]
+    root = chain_file(pki, "chain-root")
+    gw.overrides["inbound_connectors"] = [m365_connector(ca_file=str(root))]
+    gw.write_config()
+    sighup(gw, "reloaded")
+    assert wait_until(lambda: gw.events("tls_warning", connector="contoso-exo", ca_file=root), 5), \
+        gw.log_text()[-3000:]
