@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,33 @@ class SqliteDirectory final : public DirectoryView {
   mutable std::mutex mutex_;
 };
 
-// CSV with the header "address,tenant,permissions"; permissions separated
-// by ';'. Errors name the line.
-Result<std::vector<User>> parse_users_csv(std::string_view text, const std::string& source);
+struct CsvOptions {
+  bool allow_empty = false;  // a file without users is refused unless set
+};
+
+struct CsvUser {
+  User user;
+  std::size_t line = 0;  // where its row starts in the file
+};
+
+// CSV (RFC 4180, as spreadsheets write it: optional UTF-8 BOM, quoted fields
+// with "" for a quote and commas or line breaks inside) with the header
+// "address,tenant,permissions"; permissions separated by ';', each a service
+// name. Every row needs the three fields (permissions may be empty); an
+// address may appear once. Errors name the line (up to 20, one a line); the
+// bytes of the file they quote are escaped (\xHH).
+Result<std::vector<CsvUser>> read_users_csv(std::string_view text, const std::string& source,
+                                            const CsvOptions& options = {});
+Result<std::vector<User>> parse_users_csv(std::string_view text, const std::string& source,
+                                          const CsvOptions& options = {});
+
+// Lower-case letters, digits, '-' and '_', 1 to 32 characters.
+bool valid_service_name(std::string_view name);
+
+// One warning line per permission that is not the service of any route
+// (`services`), naming the lines that grant it.
+std::vector<std::string> unused_permission_warnings(const std::vector<CsvUser>& users,
+                                                    const std::set<std::string>& services,
+                                                    const std::string& source);
 
 }  // namespace bh::directory

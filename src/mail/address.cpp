@@ -6,9 +6,7 @@
 namespace bh {
 namespace {
 
-constexpr std::size_t kMaxLocal = 64;    // RFC 5321 4.5.3.1.1
 constexpr std::size_t kMaxDomain = 255;  // RFC 5321 4.5.3.1.2
-constexpr std::size_t kMaxPath = 256;    // RFC 5321 4.5.3.1.3
 
 bool is_atext(unsigned char c) {
   if (std::isalnum(c)) return true;
@@ -19,11 +17,15 @@ bool is_atext(unsigned char c) {
 bool valid_local(std::string_view local, bool utf8) {
   if (local.empty()) return false;
   if (local.front() == '"') {
+    // RFC 5321 4.1.2: qtextSMTP is %d32-33 / %d35-91 / %d93-126 and a
+    // quoted pair is "\\" %d32-126 (RFC 6531 adds UTF-8, checked elsewhere).
     if (local.size() < 2 || local.back() != '"') return false;
     for (std::size_t i = 1; i + 1 < local.size(); ++i) {
       unsigned char c = local[i];
       if (c == '\\') {
         if (++i + 1 >= local.size()) return false;
+        unsigned char quoted = local[i];
+        if (quoted < 32 || quoted > 126) return false;
         continue;
       }
       if (c == '"' || c < 32 || c == 127) return false;
@@ -79,6 +81,17 @@ bool valid_domain(std::string_view domain, bool utf8) {
   return previous != '-';
 }
 
+bool iequals_postmaster(std::string_view text) {
+  static constexpr std::string_view kPostmaster = "postmaster";
+  if (text.size() != kPostmaster.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kPostmaster[i]) return false;
+  }
+  return true;
+}
+
 bool has_non_ascii(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c >= 128; });
 }
@@ -92,6 +105,43 @@ std::string to_lower_ascii(std::string_view text) {
   return out;
 }
 
+bool has_routing_syntax(const Address& address) {
+  return address.local.find_first_of("%!") != std::string::npos ||
+         (address.local.starts_with('"') && address.local.find('@') != std::string::npos);
+}
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = text[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length;
+    char32_t code;
+    char32_t minimum;
+    if ((c & 0xE0) == 0xC0) {
+      length = 2, code = c & 0x1F, minimum = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3, code = c & 0x0F, minimum = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4, code = c & 0x07, minimum = 0x10000;
+    } else {
+      return false;  // a continuation byte without a lead, or 0xF8..0xFF
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      unsigned char next = text[i + k];
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
 std::string Address::domain_key() const {
   std::string key = to_lower_ascii(domain);
   if (!key.empty() && key.back() == '.') key.pop_back();
@@ -102,7 +152,8 @@ bool Address::ascii() const {
   return !has_non_ascii(local) && !has_non_ascii(domain);
 }
 
-PathParse parse_path(std::string_view text, bool allow_null, bool allow_utf8) {
+PathParse parse_path(std::string_view text, bool allow_null, bool allow_utf8,
+                     std::size_t max_local) {
   PathParse result;
   if (text.empty() || text.front() != '<') return result;
   // Find the closing '>' outside a quoted local part.
@@ -122,12 +173,19 @@ PathParse parse_path(std::string_view text, bool allow_null, bool allow_utf8) {
   if (close == std::string_view::npos) return result;
   std::string_view inner = text.substr(1, close - 1);
   result.rest = text.substr(close + 1);
-  if (inner.size() + 2 > kMaxPath) {
+  // RFC 5321 4.5.3.1.3's 256 octets, widened by what a longer local part needs.
+  if (inner.size() + 2 > std::max<std::size_t>(256, max_local + 1 + kMaxDomain + 2)) {
     result.error = PathError::too_long;
     return result;
   }
   if (inner.empty()) {
     if (allow_null) result.address = Address{};
+    return result;
+  }
+  // RFC 5321 4.5.1: "<Postmaster>" without a domain must be accepted.
+  if (iequals_postmaster(inner)) {
+    result.address = Address{"postmaster", ""};
+    result.postmaster = true;
     return result;
   }
   if (inner.front() == '@') {  // obsolete source route: "@a,@b:"
@@ -139,7 +197,8 @@ PathParse parse_path(std::string_view text, bool allow_null, bool allow_utf8) {
   if (at == std::string_view::npos || at == 0) return result;
   std::string_view local = inner.substr(0, at);
   std::string_view domain = inner.substr(at + 1);
-  if (local.size() > kMaxLocal || domain.size() > kMaxDomain) {
+  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);  // "user@host."
+  if (local.size() > max_local || domain.size() > kMaxDomain) {
     result.error = PathError::too_long;
     return result;
   }

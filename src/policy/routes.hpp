@@ -13,6 +13,9 @@ struct Route {
   std::vector<std::string> domains;  // "example.com" or "*.example.com", lower case
   std::string connector;
   std::string service;  // e.g. "fax": senders need this permission (empty: none needed)
+  // Local parts with '%', '!' or a quoted '@' (sender-specified routing) are
+  // refused unless this is set (Postfix's allow_untrusted_routing).
+  bool allow_routed_addresses = false;
 };
 
 class RoutingTable {

@@ -9,18 +9,25 @@
 #include <fmt/ostream.h>
 
 #include "smtp/server/received_header.hpp"
+#include "util/printable.hpp"
 
 namespace bh::queue {
 namespace {
 
+// Everything printed comes from clients or files: control characters,
+// terminal escapes and invalid UTF-8 are shown as \xHH.
+std::string shown(std::string_view text) {
+  return printable(text);
+}
+
 std::string sender_text(const Envelope& e) {
-  return e.sender.null() ? "<>" : e.sender.text();
+  return e.sender.null() ? "<>" : shown(e.sender.text());
 }
 
 // Finds the message or explains why not; returns its state.
 std::optional<State> find(const Spool& spool, const std::string& id, std::ostream& err) {
   auto state = spool.locate(id);
-  if (!state) fmt::print(err, "queue: no message {}\n", id);
+  if (!state) fmt::print(err, "queue: no message {}\n", shown(id));
   return state;
 }
 
@@ -29,23 +36,23 @@ int move_one(const Spool& spool, const std::string& id, std::initializer_list<St
   auto state = find(spool, id, err);
   if (!state) return 1;
   if (*state == State::active) {
-    fmt::print(err, "queue: {} is being delivered right now; try again in a moment\n", id);
+    fmt::print(err, "queue: {} is being delivered right now; try again in a moment\n", shown(id));
     return 1;
   }
   if (std::find(from.begin(), from.end(), *state) == from.end()) {
-    fmt::print(err, "queue: {} is {}; cannot move it to {}\n", id, state_name(*state),
+    fmt::print(err, "queue: {} is {}; cannot move it to {}\n", shown(id), state_name(*state),
                state_name(to));
     return 1;
   }
   switch (spool.move(id, *state, to)) {
     case MoveResult::moved:
-      fmt::print(out, "{} {} -> {}\n", id, state_name(*state), state_name(to));
+      fmt::print(out, "{} {} -> {}\n", shown(id), state_name(*state), state_name(to));
       return 0;
     case MoveResult::not_found:
-      fmt::print(err, "queue: {} changed state meanwhile (picked up for delivery?)\n", id);
+      fmt::print(err, "queue: {} changed state meanwhile (picked up for delivery?)\n", shown(id));
       return 1;
     case MoveResult::failed:
-      fmt::print(err, "queue: cannot move {}: {}\n", id, std::strerror(errno));
+      fmt::print(err, "queue: cannot move {}: {}\n", shown(id), std::strerror(errno));
       return 1;
   }
   return 1;
@@ -61,14 +68,14 @@ int admin_list(const Spool& spool, std::ostream& out) {
       auto envelope = spool.load_envelope(state, id, &size);
       ++count;
       if (!envelope) {
-        fmt::print(out, "{} {} (unreadable: {})\n", id, state_name(state),
-                   envelope.error().message);
+        fmt::print(out, "{} {} (unreadable: {})\n", shown(id), state_name(state),
+                   shown(envelope.error().message));
         continue;
       }
       std::string recipients;
       for (const Recipient& r : envelope->recipients)
-        recipients += (recipients.empty() ? "" : ",") + r.address.text();
-      fmt::print(out, "{} {} {} {} from={} to={}\n", id, state_name(state), size,
+        recipients += (recipients.empty() ? "" : ",") + shown(r.address.text());
+      fmt::print(out, "{} {} {} {} from={} to={}\n", shown(id), state_name(state), size,
                  smtp::rfc5322_date(envelope->arrival), sender_text(*envelope), recipients);
     }
   }
@@ -81,17 +88,17 @@ int admin_show(const Spool& spool, const std::string& id, std::ostream& out, std
   if (!state) return 1;
   auto message = spool.load(*state, id);
   if (!message) {
-    fmt::print(err, "queue: {} cannot be read: {}\n", id, message.error().message);
+    fmt::print(err, "queue: {} cannot be read: {}\n", shown(id), shown(message.error().message));
     return 1;
   }
   const Envelope& e = message->envelope;
-  fmt::print(out, "id: {}\nstate: {}\narrival: {}\nsender: {}\n", e.queue_id, state_name(*state),
-             smtp::rfc5322_date(e.arrival), sender_text(e));
+  fmt::print(out, "id: {}\nstate: {}\narrival: {}\nsender: {}\n", shown(e.queue_id),
+             state_name(*state), smtp::rfc5322_date(e.arrival), sender_text(e));
   fmt::print(out, "ret: {}\nenvid: {}\nsmtputf8: {}\n",
              e.ret == DsnReturn::full      ? "FULL"
              : e.ret == DsnReturn::headers ? "HDRS"
                                            : "-",
-             e.envid, e.smtputf8 ? "yes" : "no");
+             shown(e.envid), e.smtputf8 ? "yes" : "no");
   for (const Recipient& r : e.recipients) {
     std::string notify;
     for (auto [flag, name] : {std::pair{notify_never, "NEVER"},
@@ -99,23 +106,33 @@ int admin_show(const Spool& spool, const std::string& id, std::ostream& out, std
                               {notify_failure, "FAILURE"},
                               {notify_delay, "DELAY"}})
       if (r.notify & flag) notify += (notify.empty() ? "" : ",") + std::string(name);
-    fmt::print(out, "recipient: {} notify={} orcpt={}\n", r.address.text(),
-               notify.empty() ? "-" : notify, r.orcpt.empty() ? "-" : r.orcpt);
+    fmt::print(out, "recipient: {} notify={} orcpt={}\n", shown(r.address.text()),
+               notify.empty() ? "-" : notify, r.orcpt.empty() ? "-" : shown(r.orcpt));
   }
-  fmt::print(
-      out, "client: {} port {} helo {}\ntls: {} {}\nclient certificate: {} {}\n", e.client.ip,
-      e.client.port, e.client.helo, e.client.tls_version.empty() ? "none" : e.client.tls_version,
-      e.client.tls_cipher, e.client.cert_subject.empty() ? "none" : e.client.cert_subject,
-      e.client.cert_subject.empty() ? ""
-                                    : (e.client.cert_verified ? "(verified)" : "(not verified)"));
+  fmt::print(out, "client: {} port {} helo {}\ntls: {} {}\nclient certificate: {} {}\n",
+             shown(e.client.ip), e.client.port, shown(e.client.helo),
+             e.client.tls_version.empty() ? "none" : shown(e.client.tls_version),
+             shown(e.client.tls_cipher),
+             e.client.cert_subject.empty() ? "none" : shown(e.client.cert_subject),
+             e.client.cert_subject.empty()
+                 ? ""
+                 : (e.client.cert_verified ? "(verified)" : "(not verified)"));
   fmt::print(out, "inbound connector: {}\ntenant: {}\n",
-             e.client.inbound_connector.empty() ? "none" : e.client.inbound_connector,
-             e.tenant.empty() ? "-" : e.tenant);
+             e.client.inbound_connector.empty() ? "none" : shown(e.client.inbound_connector),
+             e.tenant.empty() ? "-" : shown(e.tenant));
   fmt::print(out, "size: {}\n\n", message->content.size());
-  // The header section only; the body may be large or private.
+  // The header section only; the body may be large or private. One header
+  // line per output line (LF); tabs of folded lines stay, every other
+  // control character (a bare CR or LF too) is escaped.
   std::string_view content = message->content;
   std::size_t end = content.find("\r\n\r\n");
-  out << content.substr(0, end == std::string_view::npos ? content.size() : end + 2);
+  std::string_view header = content.substr(0, end == std::string_view::npos ? content.size() : end);
+  while (!header.empty()) {
+    std::size_t cut = header.find("\r\n");
+    out << printable(header.substr(0, cut), "\t") << "\n";
+    if (cut == std::string_view::npos) break;
+    header.remove_prefix(cut + 2);
+  }
   return 0;
 }
 
@@ -135,14 +152,14 @@ int admin_delete(const Spool& spool, const std::string& id, std::ostream& out, s
   auto state = find(spool, id, err);
   if (!state) return 1;
   if (*state == State::active) {
-    fmt::print(err, "queue: {} is being delivered right now; try again in a moment\n", id);
+    fmt::print(err, "queue: {} is being delivered right now; try again in a moment\n", shown(id));
     return 1;
   }
   if (::unlink(spool.file(*state, id).c_str()) != 0) {
-    fmt::print(err, "queue: cannot delete {}: {}\n", id, std::strerror(errno));
+    fmt::print(err, "queue: cannot delete {}: {}\n", shown(id), std::strerror(errno));
     return 1;
   }
-  fmt::print(out, "{} deleted (was {})\n", id, state_name(*state));
+  fmt::print(out, "{} deleted (was {})\n", shown(id), state_name(*state));
   return 0;
 }
 

@@ -1,7 +1,11 @@
 #include "server/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -9,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "server/config_reader.hpp"
+#include "util/printable.hpp"
 
 namespace bh {
 using namespace config_detail;
@@ -50,23 +55,96 @@ void read_limits(TableReader& r, Limits& l) {
   r.number("header_bytes", l.header_bytes, 1024, kBig);
   r.number("message_size", l.message_size, 1024, kBig);
   r.number("recipients", l.recipients, 1, 100000);
+  r.number("local_part", l.local_part, 64, 1024);
   r.number("errors", l.errors, 1, 1000);
   r.number("idle_timeout", l.idle_timeout_seconds, 1, 86400);
   r.number("session_timeout", l.session_timeout_seconds, 1, 86400 * 7);
+  r.number("min_data_rate", l.min_data_rate, 0, std::int64_t{1} << 30);
   r.number("connections", l.connections, 1, 10000000);
   r.number("connections_per_ip", l.connections_per_ip, 1, 10000000);
   r.number("content_memory", l.content_memory, 1 << 20, kBig);
 }
 
 void read_tls(TableReader& r, TlsConfig& tls) {
-  r.text("certificate", tls.certificate, true);
-  r.text("private_key", tls.private_key, true);
+  r.path("certificate", tls.certificate, true);
+  r.path("private_key", tls.private_key, true);
   r.boolean("generate_self_signed", tls.generate_self_signed);
   r.boolean("request_client_certificate", tls.request_client_certificate);
-  r.text("client_ca_file", tls.client_ca_file);
+  r.path("client_ca_file", tls.client_ca_file);
   r.text("min_version", tls.min_version);
   if (tls.min_version != "TLSv1.2" && tls.min_version != "TLSv1.3")
     r.error(*r.node("min_version"), "min_version", "must be \"TLSv1.2\" or \"TLSv1.3\"");
+}
+
+std::string quote_value(std::string_view text) {
+  return "\"" + printable(text) + "\"";
+}
+
+// Service names as routes, inbound connectors and directory permissions
+// write them.
+bool valid_service_name(std::string_view name) {
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+// Why a route's domain pattern (lower case) can never match a recipient
+// domain as RoutingTable::find compares them (policy/routes.cpp: the exact
+// domain, or "*." and a suffix); empty when it can.
+std::string pattern_problem(std::string_view pattern) {
+  std::string_view domain = pattern;
+  bool wildcard = domain.starts_with("*.");
+  if (wildcard) domain.remove_prefix(2);
+  if (domain.find('*') != std::string_view::npos)
+    return "'*' is only allowed as the whole first label, as in \"*.example.com\"";
+  if (domain.empty()) return "names no domain after \"*.\"";
+  if (domain.front() == '[') {
+    if (wildcard) return "an address literal has no subdomains";
+    if (domain.size() < 3 || domain.back() != ']' ||
+        !std::all_of(domain.begin() + 1, domain.end() - 1, [](unsigned char c) {
+          return std::isalnum(c) || c == '.' || c == ':' || c == '-';
+        }))
+      return "is not an address literal";
+    return "";
+  }
+  if (domain.back() == '.')
+    return "ends with a dot (recipient domains are compared without their trailing dot)";
+  if (domain.size() > 255) return "is longer than a domain can be (255 characters)";
+  if (!valid_utf8(domain)) return "is not valid UTF-8";
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= domain.size(); ++i) {
+    if (i == domain.size() || domain[i] == '.') {
+      if (label == 0) return "has an empty label";
+      if (domain[i - 1] == '-') return "has a label that ends with '-'";
+      if (label > 63) return "has a label longer than 63 characters";
+      label = 0;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(domain[i]);
+    if (c == '-' && label == 0) return "has a label that starts with '-'";
+    if (c < 0x80 && !std::isalnum(c) && c != '-' && c != '_')
+      return "holds a character no domain can hold";
+    ++label;
+  }
+  return "";
+}
+
+// True when every domain `later` matches is matched by `earlier` already.
+bool pattern_covers(std::string_view earlier, std::string_view later) {
+  if (!earlier.starts_with("*.")) return false;
+  if (later.starts_with("*.")) later.remove_prefix(2);  // its subdomains are earlier's too
+  return domain_matches(earlier, later);
+}
+
+// Listener addresses compared as the socket sees them ("[::1]" and
+// "[0:0::1]" are one address).
+std::string listener_key(const ListenerConfig& l) {
+  unsigned char binary[sizeof(in6_addr)] = {};
+  bool v4 = inet_pton(AF_INET, l.host.c_str(), binary) == 1;
+  if (!v4) inet_pton(AF_INET6, l.host.c_str(), binary);
+  return std::string(v4 ? "4" : "6") +
+         std::string(reinterpret_cast<const char*>(binary), v4 ? 4 : 16) + ":" +
+         std::to_string(l.port);
 }
 
 void check_references(Config& config, std::vector<std::string>& errors) {
@@ -110,21 +188,41 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     TableReader top(root, "", source, errors);
     one_table(top, source, errors, "server", [&](TableReader& r) {
       r.text("hostname", config.hostname);
+      if (r.table().contains("hostname") && r.node("hostname")->is_string())
+        if (std::string problem = hostname_problem(config.hostname); !problem.empty())
+          r.error(*r.node("hostname"), "hostname",
+                  quote_value(config.hostname) + " is not a host name: it " + problem);
       r.number("threads", config.threads, 0, 256);
       r.text("log_format", config.log_format);
       if (config.log_format != "text" && config.log_format != "json")
         r.error(*r.node("log_format"), "log_format", "must be \"text\" or \"json\"");
       r.text("log_level", config.log_level);
       r.boolean("strip_nul", config.strip_nul);
+      r.text("postmaster", config.postmaster);
+      if (!config.postmaster.empty()) {
+        PathParse parsed = parse_path("<" + config.postmaster + ">", false, true);
+        if (!parsed.address || parsed.postmaster)
+          r.error(*r.node("postmaster"), "postmaster", "must be an address (user@domain)");
+      }
       if (!std::set<std::string>{"debug", "info", "warn", "error"}.contains(config.log_level))
         r.error(*r.node("log_level"), "log_level", "must be debug, info, warn or error");
     });
+    std::map<std::string, std::pair<std::size_t, std::size_t>> listener_seen;  // index, line
     each_table(top, source, errors, "listener", [&](TableReader& r) {
       ListenerConfig listener;
       r.text("address", listener.address, true);
       if (!listener.address.empty() &&
-          !parse_host_and_port(listener.address, listener.host, listener.port, 0))
+          !parse_host_and_port(listener.address, listener.host, listener.port, 0)) {
         r.error(*r.node("address"), "address", "must be IP:PORT, e.g. \"127.0.0.1:2525\"");
+      } else if (!listener.address.empty()) {
+        auto [first, fresh] = listener_seen.try_emplace(listener_key(listener),
+                                                        config.listeners.size(), r.line("address"));
+        if (!fresh)
+          r.error(*r.node("address"), "address",
+                  fmt::format("{} is also the address of listener[{}] (line {})",
+                              quote_value(listener.address), first->second.first,
+                              first->second.second));
+      }
       r.boolean("starttls", listener.starttls);
       r.boolean("require_tls", listener.require_tls);
       config.listeners.push_back(std::move(listener));
@@ -134,7 +232,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       read_tls(r, *config.tls);
     });
     one_table(top, source, errors, "queue", [&](TableReader& r) {
-      r.text("directory", config.queue.directory);
+      r.path("directory", config.queue.directory);
       r.number("active_limit", config.queue.active_limit, 1, 1000000);
       r.number("active_bytes_limit", config.queue.active_bytes_limit, 1 << 20,
                std::int64_t{1} << 40);
@@ -142,12 +240,20 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       r.number("max_retry_delay", config.queue.max_retry_delay, 1, 86400 * 7);
       r.number("max_queue_lifetime", config.queue.max_lifetime, 1, 86400 * 365);
       r.number("delay_warning_time", config.queue.delay_warning, 1, 86400 * 365);
+      if (config.queue.retry_delay > config.queue.max_retry_delay) {
+        bool given = r.table().contains("retry_delay");
+        r.error(*r.node(given ? "retry_delay" : "max_retry_delay"),
+                given ? "retry_delay" : "max_retry_delay",
+                fmt::format("retry_delay ({}) must not be above max_retry_delay ({}{})",
+                            config.queue.retry_delay, config.queue.max_retry_delay,
+                            r.table().contains("max_retry_delay") ? "" : ", the default"));
+      }
     });
     one_table(top, source, errors, "limits",
               [&](TableReader& r) { read_limits(r, config.limits); });
     one_table(top, source, errors, "dns", [&](TableReader& r) { read_dns(r, config.dns); });
     one_table(top, source, errors, "directory",
-              [&](TableReader& r) { r.text("database", config.directory_database); });
+              [&](TableReader& r) { r.path("database", config.directory_database); });
     one_table(top, source, errors, "access",
               [&](TableReader& r) { read_access(r, config.trust.access); });
     // Tenants first: connectors refer to them.
@@ -155,23 +261,77 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
                [&](TableReader& r) { config.trust.tenants.push_back(read_tenant(r)); });
     each_table(top, source, errors, "inbound_connector", [&](TableReader& r) {
       config.trust.connectors.push_back(read_inbound_connector(r, config.trust.tenants));
+      const InboundConnector& c = config.trust.connectors.back();
+      if (const toml::node* n = r.table().get("ca_file"); n && n->is_string() && c.ca_file.empty())
+        r.error(*n, "ca_file", "must not be empty: name a file");
+      for (const std::string& service : c.services)
+        if (!valid_service_name(service))
+          r.error(*r.node("services"), "services",
+                  quote_value(service) +
+                      " is not a service name (lower-case letters, digits, '-' and '_', 1 to 32)");
     });
+    std::map<std::string, std::pair<std::size_t, std::size_t>> connector_seen;  // index, line
     each_table(top, source, errors, "connector", [&](TableReader& r) {
       config.connectors.push_back(read_connector(r, config.hostname));
+      const std::string& name = config.connectors.back().name;
+      if (name.empty()) return;
+      auto [first, fresh] =
+          connector_seen.try_emplace(name, config.connectors.size() - 1, r.line("name"));
+      if (!fresh)
+        r.error(*r.node("name"), "name",
+                fmt::format("{} is also the name of connector[{}] (line {}); names must be unique",
+                            quote_value(name), first->second.first, first->second.second));
     });
     for (auto& c : config.connectors) c.smtp.dns = config.dns;
+    struct PatternSeen {
+      std::size_t route;
+      std::size_t line;
+    };
+    std::map<std::string, PatternSeen> pattern_seen;
     each_table(top, source, errors, "route", [&](TableReader& r) {
       Route route;
+      std::size_t index = config.routes.size();
       r.strings("domains", route.domains, true);
       for (auto& domain : route.domains) {
-        for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        domain = to_lower_ascii(domain);
         if (domain.empty() || domain.find('@') != std::string::npos ||
-            domain.find(' ') != std::string::npos)
-          r.error(*r.node("domains"), "domains", "\"" + domain + "\" is not a domain");
+            domain.find(' ') != std::string::npos) {
+          r.error(*r.node("domains"), "domains", quote_value(domain) + " is not a domain");
+          continue;
+        }
+        if (domain == "*") {
+          r.error(*r.node("domains"), "domains",
+                  "\"*\" matches no domain: address spaces are not supported yet; list the "
+                  "domains, or use \"*.example.com\" for every subdomain of one");
+          continue;
+        }
+        if (std::string problem = pattern_problem(domain); !problem.empty()) {
+          r.error(*r.node("domains"), "domains",
+                  quote_value(domain) + " can never match: it " + problem);
+          continue;
+        }
+        // First matching route wins: a pattern an earlier route covers is dead.
+        for (const auto& [earlier, seen] : pattern_seen) {
+          if (seen.route == index) continue;
+          if (earlier == domain)
+            r.error(*r.node("domains"), "domains",
+                    fmt::format("{} is routed twice: route[{}] (line {}) has it already",
+                                quote_value(domain), seen.route, seen.line));
+          else if (pattern_covers(earlier, domain))
+            r.error(*r.node("domains"), "domains",
+                    fmt::format("{} can never match: route[{}]'s {} (line {}) comes first",
+                                quote_value(domain), seen.route, quote_value(earlier), seen.line));
+        }
+        pattern_seen.try_emplace(domain, PatternSeen{index, r.line("domains")});
       }
       r.text("connector", route.connector, true);
       r.text("service", route.service);
       route.service = to_lower_ascii(route.service);
+      if (r.table().contains("service") && !valid_service_name(route.service))
+        r.error(*r.node("service"), "service",
+                quote_value(route.service) +
+                    " is not a service name (lower-case letters, digits, '-' and '_', 1 to 32)");
+      r.boolean("allow_routed_addresses", route.allow_routed_addresses);
       bool defined = std::any_of(config.connectors.begin(), config.connectors.end(),
                                  [&](const auto& c) { return c.name == route.connector; });
       if (!route.connector.empty() && !defined)

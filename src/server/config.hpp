@@ -50,6 +50,7 @@ struct Config {
   std::string log_format = "text";
   std::string log_level = "info";
   bool strip_nul = false;  // NUL bytes in message text: removed instead of refused
+  std::string postmaster;  // where RCPT TO:<Postmaster> goes; empty: postmaster@hostname
   std::vector<ListenerConfig> listeners;
   std::optional<TlsConfig> tls;
   QueueConfig queue;

@@ -1,8 +1,47 @@
 #include <arpa/inet.h>
 
+#include <cctype>
+
+#include "mail/address.hpp"
 #include "server/config_reader.hpp"
+#include "util/printable.hpp"
 
 namespace bh::config_detail {
+
+std::string hostname_problem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  for (unsigned char c : name)
+    if (c <= ' ' || c >= 0x7F) return "must not contain spaces, control characters or 8-bit bytes";
+  unsigned char binary[sizeof(in6_addr)];
+  if (name.front() == '[') {
+    if (name.back() != ']') return "an address literal must end with ']'";
+    std::string inner(name.substr(1, name.size() - 2));
+    bool v6 = inner.size() > 5 && to_lower_ascii(inner.substr(0, 5)) == "ipv6:";
+    if (v6 ? inet_pton(AF_INET6, inner.c_str() + 5, binary) == 1
+           : inet_pton(AF_INET, inner.c_str(), binary) == 1)
+      return "";
+    return "is not an address literal (\"[192.0.2.1]\" or \"[IPv6:2001:db8::1]\")";
+  }
+  if (name.size() > 253) return "must be at most 253 characters";
+  if (name.back() == '.') return "must not end with a dot";
+  if (std::string text(name); inet_pton(AF_INET, text.c_str(), binary) == 1)
+    return "is an IP address: write it as an address literal, \"[" + text + "]\"";
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      if (label == 0) return "has an empty label (two dots, or a leading dot)";
+      if (label > 63) return "has a label longer than 63 characters";
+      if (name[i - 1] == '-') return "has a label that ends with '-'";
+      label = 0;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c == '-' && label == 0) return "has a label that starts with '-'";
+    if (!std::isalnum(c) && c != '-') return "may hold only letters, digits, '-' and '.'";
+    ++label;
+  }
+  return "";
+}
 
 bool parse_host_and_port(const std::string& text, std::string& host, std::uint16_t& port,
                          std::uint16_t port_default) {
@@ -55,7 +94,7 @@ connectors::ConnectorSettings read_connector(TableReader& r, const std::string& 
   r.text("type", c.type, true);
   if (!c.type.empty() && !connectors::known_type(c.type))
     r.error(*r.node("type"), "type", "unknown connector type \"" + c.type + "\"");
-  if (c.type == "file") r.text("directory", c.directory, true);
+  if (c.type == "file") r.path("directory", c.directory, true);
   if (c.type != "smtp") return c;
 
   connectors::SmtpConnectorSettings& s = c.smtp;
@@ -78,13 +117,18 @@ connectors::ConnectorSettings read_connector(TableReader& r, const std::string& 
     r.error(*r.node("tls"), "tls", "must be none, opportunistic, encrypt, verify or domain");
   }
   r.text("tls_domain", s.tls_domain);
-  r.text("ca_file", s.tls.ca_file);
-  r.text("client_certificate", s.tls.client_certificate);
-  r.text("client_key", s.tls.client_key);
+  r.path("ca_file", s.tls.ca_file);
+  r.path("client_certificate", s.tls.client_certificate);
+  r.path("client_key", s.tls.client_key);
   if (s.tls.client_certificate.empty() != s.tls.client_key.empty())
     r.error(*r.node(s.tls.client_key.empty() ? "client_certificate" : "client_key"), "client_key",
             "client_certificate and client_key go together");
-  r.text("helo_name", s.helo_name);
+  if (r.table().contains("helo_name")) {
+    r.text("helo_name", s.helo_name);
+    if (r.node("helo_name")->is_string())
+      if (std::string problem = hostname_problem(s.helo_name); !problem.empty())
+        r.error(*r.node("helo_name"), "helo_name", "\"" + printable(s.helo_name) + "\" " + problem);
+  }
   r.number("max_connections", s.max_connections, 1, 1000);
   r.number("max_total_connections", s.max_total_connections, 1, 10000);
   r.number("max_messages_per_connection", s.max_messages_per_connection, 1, 100000);

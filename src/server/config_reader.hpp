@@ -56,6 +56,25 @@ class TableReader {
     }
   }
 
+  // A file or directory name: as text(), but "" (which would silently mean
+  // the current directory, or nothing) and NUL bytes are errors.
+  void path(const std::string& key, std::string& out, bool required = false) {
+    text(key, out, required);
+    const toml::node* n = table_.get(key);
+    if (!n || !n->is_string()) return;
+    std::string value = *n->value<std::string>();
+    if (value.empty())
+      error(*n, key, "must not be empty: name a file or directory");
+    else if (value.find('\0') != std::string::npos)
+      error(*n, key, "must not contain a NUL byte");
+  }
+
+  // Line of the key's value, or of the table when the key is absent.
+  std::size_t line(const std::string& key) const {
+    const toml::node* n = table_.get(key);
+    return n ? n->source().begin.line : table_.source().begin.line;
+  }
+
   void boolean(const std::string& key, bool& out) {
     const toml::node* n = node(key);
     if (!n) return;
@@ -143,6 +162,11 @@ InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant
 Tenant read_tenant(TableReader& r);
 void check_trust(const TrustConfig& trust, const std::string& source,
                  std::vector<std::string>& errors);
+// Why `name` is not a host name for the greeting, EHLO and certificates
+// (labels of letters, digits and '-', dots between them, at most 253
+// characters, or an address literal "[192.0.2.1]" / "[IPv6:2001:db8::1]");
+// empty when it is one.
+std::string hostname_problem(std::string_view name);
 // "host:port" or "[v6]:port"; port_default when no port is given.
 bool parse_host_and_port(const std::string& text, std::string& host, std::uint16_t& port,
                          std::uint16_t port_default);

@@ -304,6 +304,11 @@ int run_gateway(const Config& config) {
     settings.hostname = config.hostname;
     settings.limits = config.limits;
     settings.strip_nul = config.strip_nul;
+    if (auto pm = parse_path("<" + config.postmaster + ">", false, true);
+        !config.postmaster.empty() && pm.address)
+      settings.postmaster = *pm.address;
+    else
+      settings.postmaster = Address{"postmaster", config.hostname};
     settings.starttls_offered = listener.starttls && tls_context != nullptr;
     settings.require_tls = listener.require_tls;
     settings.make_queue_id = make_queue_id;

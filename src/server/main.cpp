@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "directory/sqlite_directory.hpp"
 #include "queue/admin.hpp"
 #include "server/config.hpp"
 #include "server/gateway.hpp"
+#include "util/printable.hpp"
 
 namespace {
 
@@ -16,7 +18,8 @@ bh::Result<bh::Config> config_from(const std::string& path) {
   return bh::load_config_file(path);
 }
 
-int directory_command(const bh::Config& config, bool import, const std::string& csv_path) {
+int directory_command(const bh::Config& config, bool import, const std::string& csv_path,
+                      bool allow_empty) {
   auto store = bh::directory::SqliteDirectory::open(config.directory_database);
   if (!store) {
     std::cerr << store.error().message << "\n";
@@ -31,30 +34,38 @@ int directory_command(const bh::Config& config, bool import, const std::string& 
     for (const auto& user : *users) {
       std::string permissions;
       for (const auto& p : user.permissions) permissions += (permissions.empty() ? "" : ";") + p;
-      std::cout << user.address << " " << user.tenant << " " << permissions << "\n";
+      std::cout << bh::printable(user.address) << " " << bh::printable(user.tenant) << " "
+                << bh::printable(permissions) << "\n";
     }
     std::cout << "-- " << users->size() << " user(s)\n";
     return 0;
   }
   std::ifstream in(csv_path, std::ios::binary);
   if (!in) {
-    std::cerr << csv_path << ": cannot open\n";
+    std::cerr << bh::printable(csv_path) << ": cannot open\n";
     return 1;
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto parsed = bh::directory::parse_users_csv(text.str(), csv_path);
+  auto parsed = bh::directory::read_users_csv(text.str(), csv_path, {.allow_empty = allow_empty});
   if (!parsed) {
     std::cerr << parsed.error().message << "\n";
     return 1;
   }
-  auto replaced = (*store)->replace_users(*parsed);
+  std::set<std::string> services;
+  for (const auto& route : config.routes)
+    if (!route.service.empty()) services.insert(route.service);
+  for (const auto& warning : bh::directory::unused_permission_warnings(*parsed, services, csv_path))
+    std::cerr << warning << "\n";
+  std::vector<bh::directory::User> rows;
+  for (auto& row : *parsed) rows.push_back(std::move(row.user));
+  auto replaced = (*store)->replace_users(rows);
   if (!replaced) {
     std::cerr << replaced.error().message << "\n";
     return 1;
   }
-  std::cout << "imported " << parsed->size() << " user(s) into " << config.directory_database
-            << "\n";
+  std::cout << "imported " << rows.size() << " user(s) into "
+            << bh::printable(config.directory_database) << "\n";
   return 0;
 }
 
@@ -105,6 +116,9 @@ int main(int argc, char** argv) {
   std::string csv_path;
   auto* import = directory->add_subcommand("import", "Replace the users with a CSV file's");
   import->add_option("file", csv_path, "CSV: address,tenant,permissions")->required();
+  bool allow_empty = false;
+  import->add_flag("--allow-empty", allow_empty,
+                   "Accept a file without users (removes every user)");
   import->fallthrough();
   auto* users = directory->add_subcommand("list", "List the users");
   users->fallthrough();
@@ -125,7 +139,8 @@ int main(int argc, char** argv) {
   }
   if (run->parsed()) return bh::run_gateway(*config);
 
-  if (directory->parsed()) return directory_command(*config, import->parsed(), csv_path);
+  if (directory->parsed())
+    return directory_command(*config, import->parsed(), csv_path, allow_empty);
 
   bh::queue::Spool spool(config->queue.directory);
   if (list->parsed()) return bh::queue::admin_list(spool, std::cout);

@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "util/printable.hpp"
+
 namespace bh::log {
 namespace {
 
@@ -23,9 +25,21 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::info;
 }
 
+// A JSON string that is valid UTF-8 whatever the bytes: quotes, backslashes
+// and controls (C0, DEL, C1, U+2028/U+2029, bidi controls) as \uXXXX or their
+// short forms, and each byte that is not valid UTF-8 as the six characters
+// \\xHH (the value then reads "\xHH", as `bridgehead queue` shows it).
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
-  for (unsigned char c : text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    char32_t c = 0;
+    std::size_t length = utf8_sequence(text, pos, &c);
+    if (length == 0) {
+      out += '\\';
+      append_hex_escape(out, static_cast<unsigned char>(text[pos]));
+      ++pos;
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -43,21 +57,28 @@ void append_json_string(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        if (is_unsafe_code_point(c)) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
         } else {
-          out.push_back(static_cast<char>(c));
+          out.append(text.substr(pos, length));
         }
     }
+    pos += length;
   }
   out.push_back('"');
 }
 
-// Text values are quoted when they hold spaces, quotes or control bytes.
+// Text values stay bare when they are valid UTF-8 without spaces, quotes,
+// '=', backslashes or controls; otherwise they are written as JSON strings.
 void append_text_value(std::string& out, std::string_view text) {
   bool plain = !text.empty();
-  for (unsigned char c : text)
-    if (c <= ' ' || c == '"' || c == '\\' || c == '=') plain = false;
+  for (std::size_t pos = 0; plain && pos < text.size();) {
+    char32_t c = 0;
+    std::size_t length = utf8_sequence(text, pos, &c);
+    if (length == 0 || c <= ' ' || c == '"' || c == '\\' || c == '=' || is_unsafe_code_point(c))
+      plain = false;
+    pos += length == 0 ? 1 : length;
+  }
   if (plain) {
     out.append(text);
     return;

@@ -65,10 +65,20 @@ void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const st
     s.limits.header_bytes = number();
   else if (key == "errors")
     s.limits.errors = number();
+  else if (key == "idle_timeout")
+    s.limits.idle_timeout_seconds = static_cast<unsigned>(number());
+  else if (key == "session_timeout")
+    s.limits.session_timeout_seconds = static_cast<unsigned>(number());
+  else if (key == "min_data_rate")
+    s.limits.min_data_rate = number();
   else if (key == "starttls")
     s.starttls_offered = value == "yes";
   else if (key == "require_tls")
     s.require_tls = value == "yes";
+  else if (key == "postmaster")
+    s.postmaster = bh::Address{value.substr(0, value.find('@')), value.substr(value.find('@') + 1)};
+  else if (key == "local_part")
+    s.limits.local_part = number();
   else if (key == "strip_nul")
     s.strip_nul = value == "yes";
   else if (key == "commit_failure")
@@ -89,20 +99,23 @@ std::string replay_transcript(const std::string& golden) {
   int next_id = 0;
   settings.make_queue_id = [&next_id] { return fmt::format("QID{}", ++next_id); };
   settings.now = [] { return std::int64_t{1795000000}; };
+  // The fake monotonic clock: starts at 0, moved only by T: lines.
+  std::int64_t clock_ms = 0;
+  settings.now_ms = [&clock_ms] { return clock_ms; };
   std::string commit_failure;
   std::unique_ptr<bh::smtp::ContentBudget> budget;
   std::string rebuilt;
 
   std::istringstream lines(golden);
   std::string line;
-  std::vector<std::string> client_chunks;
+  std::vector<std::string> client_chunks;  // "C: ..." and "T: ..." lines, in order
   while (std::getline(lines, line)) {
     if (line.starts_with("O: ")) {
       std::size_t eq = line.find('=');
       apply_option(settings, line.substr(3, eq - 3), line.substr(eq + 1), commit_failure, budget);
       rebuilt += line + "\n";
-    } else if (line.starts_with("C: ")) {
-      client_chunks.push_back(line.substr(3));
+    } else if (line.starts_with("C: ") || line.starts_with("T: ")) {
+      client_chunks.push_back(line);
     }
   }
 
@@ -139,7 +152,9 @@ std::string replay_transcript(const std::string& golden) {
             pos = body.find("\r\n", pos) + 2;
           } while (pos < body.size() && body[pos] == '\t');
           std::string rcpts;
-          for (const auto& r : draft.envelope.recipients) rcpts += " " + r.address.path();
+          for (const auto& r : draft.envelope.recipients)
+            rcpts += " " + r.address.path() +
+                     (r.notify != 0 ? fmt::format("[notify={}]", r.notify) : std::string());
           rebuilt +=
               fmt::format("E: commit {} from={} to={} body=\"{}\"\n", draft.envelope.queue_id,
                           draft.envelope.sender.path(), rcpts.substr(1), escape(body.substr(pos)));
@@ -149,14 +164,34 @@ std::string replay_transcript(const std::string& golden) {
       }
     }
   };
+  // What the driver's timer does: when the machine's deadline has come,
+  // timed_out() (the clock stops there; the driver would have woken then).
+  bool timed_out = false;
+  auto fire_if_due = [&](std::int64_t until) {
+    auto deadline = machine.deadline_ms();
+    if (timed_out || !deadline || *deadline > until) return false;
+    clock_ms = std::max(clock_ms, *deadline);
+    timed_out = true;
+    machine.timed_out();
+    rebuilt += fmt::format("E: timed out at {} ms: {}\n", clock_ms, machine.stats().end_reason);
+    drain();
+    return true;
+  };
   drain();
-  for (const std::string& chunk : client_chunks) {
-    rebuilt += "C: " + chunk + "\n";
-    std::string bytes = unescape(chunk);
+  fire_if_due(clock_ms);
+  for (const std::string& action : client_chunks) {
+    rebuilt += action + "\n";
+    if (action.starts_with("T: ")) {
+      std::int64_t target = clock_ms + std::stoll(action.substr(4));  // "T: +N" milliseconds
+      if (!fire_if_due(target)) clock_ms = target;
+      continue;
+    }
+    std::string bytes = unescape(action.substr(3));
     auto space = machine.input_space(bytes.size());
     std::copy(bytes.begin(), bytes.end(), space.begin());
     machine.input_received(bytes.size());
     drain();
+    fire_if_due(clock_ms);  // the driver checks before it reads again
   }
   return rebuilt;
 }

@@ -3,6 +3,12 @@
 //   C: bytes            client sends (escapes \r \n \t \\ \xHH)
 //   S: line             server reply line (CRLF implied)
 //   E: event            what the session asked its driver to do
+//   T: +N               N milliseconds pass on the fake monotonic clock
+//                       (SessionSettings::now_ms, 0 at connect) before the
+//                       next C: line; when the machine's deadline comes
+//                       meanwhile, the runner stops the clock there and calls
+//                       timed_out(), as the driver's timer would:
+//                       "E: timed out at N ms: <log reason>"
 // The runner replays the C: lines and rebuilds the file from what the
 // machine really did; the test compares the two texts.
 #pragma once

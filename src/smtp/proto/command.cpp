@@ -159,7 +159,8 @@ std::optional<std::string> decode_xtext(std::string_view text) {
   return out;
 }
 
-std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, bool extended) {
+std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, bool extended,
+                                                     std::size_t max_local) {
   auto rest = after_keyword(argument, "FROM:");
   if (!rest) return ParseFailure{501, "5.5.4", "Syntax: MAIL FROM:<address>"};
   // SMTPUTF8 must be known before the path is judged, so peek at parameters.
@@ -171,8 +172,8 @@ std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, 
       return std::optional<ParseFailure>();
     });
   }
-  PathParse path = parse_path(*rest, /*allow_null=*/true, utf8_requested && extended);
-  if (!path.address) return path_failure(path, true);
+  PathParse path = parse_path(*rest, /*allow_null=*/true, utf8_requested && extended, max_local);
+  if (!path.address || path.postmaster) return path_failure(path, true);
   if (!path.rest.empty() && path.rest.front() != ' ')
     return ParseFailure{501, "5.5.4", "Syntax: MAIL FROM:<address>"};
   MailFrom mail{*path.address};
@@ -218,17 +219,17 @@ std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, 
 }
 
 std::variant<RcptTo, ParseFailure> parse_rcpt_to(std::string_view argument, bool extended,
-                                                 bool smtputf8) {
+                                                 bool smtputf8, std::size_t max_local) {
   auto rest = after_keyword(argument, "TO:");
   if (!rest) return ParseFailure{501, "5.5.4", "Syntax: RCPT TO:<address>"};
-  PathParse path = parse_path(*rest, /*allow_null=*/false, smtputf8);
+  PathParse path = parse_path(*rest, /*allow_null=*/false, smtputf8, max_local);
   if (!path.address) {
     if (!smtputf8 && path_has_utf8(*rest)) path.error = PathError::non_ascii;
     return path_failure(path, false);
   }
   if (!path.rest.empty() && path.rest.front() != ' ')
     return ParseFailure{501, "5.5.4", "Syntax: RCPT TO:<address>"};
-  RcptTo rcpt{Recipient{*path.address}};
+  RcptTo rcpt{Recipient{*path.address}, path.postmaster};
   if (!extended && !trim(path.rest).empty())
     return ParseFailure{555, "5.5.4", "Parameters need EHLO"};
   auto failure = for_each_parameter(

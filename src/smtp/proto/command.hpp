@@ -54,12 +54,15 @@ struct MailFrom {
 
 struct RcptTo {
   Recipient recipient;
+  bool postmaster = false;  // "<Postmaster>" without a domain: the session picks the address
 };
 
 // extended: the session began with EHLO (parameters are only allowed then).
-std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, bool extended);
+// max_local: the longest local part accepted (limits.local_part).
+std::variant<MailFrom, ParseFailure> parse_mail_from(std::string_view argument, bool extended,
+                                                     std::size_t max_local = 64);
 std::variant<RcptTo, ParseFailure> parse_rcpt_to(std::string_view argument, bool extended,
-                                                 bool smtputf8);
+                                                 bool smtputf8, std::size_t max_local = 64);
 
 struct BdatArgs {
   std::uint64_t size = 0;

@@ -44,12 +44,63 @@ void log_session(const SessionMachine& machine, Clock::time_point started) {
       .write();
 }
 
+// Wakes the driver when the machine's deadline passes, by cancelling the
+// socket's pending read, write or handshake; the driver then asks the
+// machine, which decides. Moving the deadline later costs nothing (the timer
+// re-arms when it wakes); moving it earlier re-arms the timer at once.
+struct DeadlineWatch {
+  explicit DeadlineWatch(const asio::any_io_executor& executor) : timer(executor) {}
+
+  // Before an I/O operation: when it must have finished.
+  void expect(Clock::time_point at) {
+    deadline = at;
+    fired = false;
+    if (at < armed) timer.cancel();  // wakes the loop, which re-arms
+  }
+  // After it: whether the watch cut it short.
+  bool done() {
+    deadline = Clock::time_point::max();
+    return fired;
+  }
+  void stop() {
+    stopped = true;
+    timer.cancel();
+  }
+
+  asio::steady_timer timer;
+  Clock::time_point deadline = Clock::time_point::max();  // max: nothing pending
+  Clock::time_point armed = Clock::time_point::max();     // the timer's expiry
+  std::weak_ptr<Transport> transport;
+  bool fired = false;
+  bool stopped = false;
+};
+
+asio::awaitable<void> watch_deadline(std::shared_ptr<DeadlineWatch> watch) {
+  constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+  while (!watch->stopped) {
+    watch->armed = watch->deadline;
+    watch->timer.expires_at(watch->armed);
+    co_await watch->timer.async_wait(use_tuple);  // expiry, re-arm or stop alike
+    if (watch->stopped) co_return;
+    if (Clock::now() < watch->deadline) continue;
+    watch->fired = true;
+    watch->deadline = Clock::time_point::max();
+    if (auto transport = watch->transport.lock()) {
+      boost::system::error_code ignored;
+      transport->lowest().cancel(ignored);
+    }
+  }
+}
+
 // Returns false when the handshake failed and the connection is unusable.
 asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
-                                asio::ssl::context& context, const tls::ChainVerifier* verifier) {
+                                asio::ssl::context& context, const tls::ChainVerifier* verifier,
+                                DeadlineWatch& watch) {
   auto ec = co_await transport.handshake(context, asio::ssl::stream_base::server, "");
+  bool cut_short = watch.done();
   if (ec) {
-    machine.connection_lost("tls handshake failed: " + ec.message());
+    machine.connection_lost(cut_short ? "tls handshake timeout"
+                                      : "tls handshake failed: " + ec.message());
     co_return false;
   }
   tls::SessionTlsInfo info = tls::describe_session(transport.ssl_handle());
@@ -72,15 +123,22 @@ asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
   co_return true;
 }
 
+std::int64_t monotonic_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
+// The machine owns every client deadline (SessionMachine::deadline_ms): the
+// driver only arms a timer at it for each read, write and handshake, and
+// calls timed_out() when it has passed. A write may take at least
+// kWriteGrace, so a reply the machine made (a 250 after a long commit, the
+// 421 itself) still gets its chance.
 asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& context) {
+  constexpr auto kWriteGrace = std::chrono::seconds(10);
   const Limits& limits = context.settings.limits;
   auto started = Clock::now();
-  auto session_end = started + std::chrono::seconds(limits.session_timeout_seconds);
-  auto next_deadline = [&] {
-    return std::min(Clock::now() + std::chrono::seconds(limits.idle_timeout_seconds), session_end);
-  };
   ClientInfo client;
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
@@ -88,13 +146,31 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   client.ip = remote.address().to_string();
   client.port = remote.port();
 
-  auto transport = Transport::create(std::move(socket), next_deadline());
+  // The transport's own watchdog is only a backstop behind the machine's deadlines.
+  auto transport = Transport::create(
+      std::move(socket),
+      started + std::chrono::seconds(limits.session_timeout_seconds) + std::chrono::minutes(1));
+  auto watch = std::make_shared<DeadlineWatch>(transport->lowest().get_executor());
+  watch->transport = transport;
+  asio::co_spawn(watch->timer.get_executor(), watch_deadline(watch),
+                 log::LogEscaped{"session deadline watch"});
   // The rules in force when the client connected stay in force for it.
   std::shared_ptr<const PolicySet> policy = context.policy.current();
   SessionSettings settings = context.settings;
   settings.routes = &policy->routes;
   settings.trust = &policy->trust;
+  if (!settings.now_ms) settings.now_ms = monotonic_ms;
   SessionMachine machine(settings, client);
+  // The machine's deadline on the steady clock; max: none.
+  auto machine_deadline = [&]() -> Clock::time_point {
+    auto at = machine.deadline_ms();
+    if (!at) return Clock::time_point::max();
+    return Clock::now() + std::chrono::milliseconds(*at - settings.now_ms());
+  };
+  auto deadline_passed = [&] {
+    auto at = machine.deadline_ms();
+    return at && settings.now_ms() >= *at;
+  };
   std::optional<ConnectionSlot> slot;
   auto verdict = context.limiter.admit(client.ip);
   if (verdict == ConnectionLimiter::Verdict::admitted) {
@@ -108,21 +184,34 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   while (open) {
     auto event = machine.step();
     if (!machine.output().empty()) {
+      auto grace = Clock::now() + kWriteGrace;
+      auto deadline = machine_deadline();
+      watch->expect(deadline == Clock::time_point::max() ? grace : std::max(deadline, grace));
       auto write_error = co_await transport->write(asio::buffer(machine.output()));
+      bool cut_short = watch->done();
       machine.output().clear();
       if (write_error) {
-        machine.connection_lost("write failed: " + write_error.message());
+        machine.connection_lost(cut_short ? "timeout: client does not read replies"
+                                          : "write failed: " + write_error.message());
         break;
       }
     }
     switch (event) {
       case SessionMachine::Event::need_input: {
+        // Lines already buffered were taken by step(); what is missing now is late.
+        if (deadline_passed()) {
+          machine.timed_out();  // says 421, then step() returns close
+          break;
+        }
+        watch->expect(machine_deadline());
         auto space = machine.input_space(4096);
         auto [read_error, n] =
             co_await transport->read_some(asio::buffer(space.data(), space.size()));
+        bool cut_short = watch->done();
         if (read_error) {
+          if (cut_short) break;  // the machine's deadline: decided above, next round
           if (transport->timed_out()) {
-            machine.timed_out();  // says 421, then step() returns close
+            machine.timed_out();
           } else {
             machine.connection_lost(read_error == asio::error::eof ? "client disconnected"
                                                                    : read_error.message());
@@ -130,25 +219,23 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
           break;
         }
         machine.input_received(n);
-        transport->set_deadline(next_deadline());
         break;
       }
       case SessionMachine::Event::start_tls:
         if (!context.tls) {
           open = false;
         } else {
+          watch->expect(machine_deadline());
           bool secured =
-              co_await start_tls(*transport, machine, *context.tls, context.verifier.get());
+              co_await start_tls(*transport, machine, *context.tls, context.verifier.get(), *watch);
           open = secured;
         }
-        transport->set_deadline(next_deadline());
         break;
       case SessionMachine::Event::commit: {
         MessageDraft& draft = machine.draft();
         std::string error = co_await context.commit.async_commit(
             draft.envelope, std::move(draft.content), asio::use_awaitable);
         machine.commit_finished(error);
-        transport->set_deadline(next_deadline());
         break;
       }
       case SessionMachine::Event::close:
@@ -156,6 +243,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
         break;
     }
   }
+  watch->stop();
   transport->close();
   log_session(machine, started);
 }

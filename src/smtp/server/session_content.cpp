@@ -140,6 +140,7 @@ void SessionMachine::finish_content() {
 
 void SessionMachine::commit_finished(const std::string& queue_error) {
   phase_ = Phase::command;
+  line_started_ms_ = clock_ms();  // the server's work is done: the client's time starts
   if (queue_error.empty()) {
     ++stats_.messages_accepted;
     reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));

@@ -22,7 +22,9 @@ bool valid_helo_name(std::string_view name) {
 }  // namespace
 
 SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo client)
-    : settings_(settings), client_(std::move(client)) {}
+    : settings_(settings), client_(std::move(client)) {
+  session_started_ms_ = line_started_ms_ = clock_ms();
+}
 
 SessionMachine::~SessionMachine() {
   release_content_budget();
@@ -62,6 +64,7 @@ void SessionMachine::greet() {
     }
   }
   reply(220, "", fmt::format("{} ESMTP Bridgehead", settings_.hostname));
+  line_started_ms_ = clock_ms();  // ready for the first command
 }
 
 PeerFacts SessionMachine::peer_facts() const {
@@ -153,6 +156,7 @@ std::optional<std::string_view> SessionMachine::next_line() {
     }
     std::size_t length = static_cast<std::size_t>(newline - begin);
     input_begin_ += length + 1;
+    line_started_ms_ = clock_ms();  // a complete line: the next one's time starts
     if (discarding_long_line_ || length + 1 > settings_.limits.command_line) {
       discarding_long_line_ = false;
       error_reply(500, "5.5.2", "Error: line too long");
@@ -182,20 +186,28 @@ SessionMachine::Event SessionMachine::step() {
           return Event::need_input;
         }
         handle_line(*line);
+        if (phase_ == Phase::data || phase_ == Phase::bdat) content_started();
         break;
       }
       case Phase::data: {
         std::string_view available(input_.data() + input_begin_, input_end_ - input_begin_);
-        input_begin_ += decoder_->feed(available);
+        std::size_t taken = decoder_->feed(available);
+        input_begin_ += taken;
+        content_arrived(available.substr(0, taken));
         account_content();
         if (!decoder_->done()) return Event::need_input;
         finish_content();
         break;
       }
-      case Phase::bdat:
+      case Phase::bdat: {
         if (input_begin_ == input_end_ && bdat_remaining_ > 0) return Event::need_input;
+        std::size_t before = input_begin_;
         step_bdat();
+        content_arrived(std::string_view(input_.data() + before, input_begin_ - before));
+        // The chunk is complete: the server is ready for the next command.
+        if (phase_ != Phase::bdat) line_started_ms_ = clock_ms();
         break;
+      }
     }
   }
 }
@@ -210,6 +222,12 @@ void SessionMachine::handle_line(std::string_view line) {
   line.remove_suffix(1);
   if (line.find('\r') != std::string_view::npos || line.find('\0') != std::string_view::npos) {
     error_reply(500, "5.5.2", "Error: bare <CR> or NUL in command");
+    return;
+  }
+  // SMTPUTF8 is offered: 8-bit in a command must be UTF-8 (no overlongs,
+  // no surrogates); where 8-bit is not allowed at all, the parsers say so.
+  if (!valid_utf8(line)) {
+    error_reply(500, "5.5.2", "Error: bad UTF-8 syntax");
     return;
   }
   Command command = parse_command(line);
@@ -289,7 +307,8 @@ void SessionMachine::tls_started(TlsPeer peer) {
   client_.cert_common_name = std::move(peer.cert_common_name);
   client_.cert_dns_names = std::move(peer.cert_dns_names);
   client_.cert_verified_by = std::move(peer.cert_verified_by);
-  identified_ = false;  // decided again, now with the certificate
+  line_started_ms_ = clock_ms();  // the handshake is done: ready for EHLO
+  identified_ = false;            // decided again, now with the certificate
   connector_ = nullptr;
   // RFC 3207 4.2: the session starts over; the client must send EHLO again.
   reset_transaction();
@@ -304,7 +323,7 @@ void SessionMachine::on_mail(std::string_view argument) {
     return error_reply(503, "5.5.1", "Error: nested MAIL command");
   if (settings_.require_tls && !tls_active())
     return error_reply(530, "5.7.0", "Must issue a STARTTLS command first");
-  auto parsed = parse_mail_from(argument, extended_);
+  auto parsed = parse_mail_from(argument, extended_, settings_.limits.local_part);
   if (auto* failure = std::get_if<ParseFailure>(&parsed))
     return error_reply(failure->code, failure->enhanced, failure->text);
   MailFrom& mail = std::get<MailFrom>(parsed);
@@ -328,12 +347,14 @@ void SessionMachine::on_mail(std::string_view argument) {
 void SessionMachine::on_rcpt(std::string_view argument) {
   if (transaction_ == Transaction::none)
     return error_reply(503, "5.5.1", "Error: need MAIL command");
-  auto parsed = parse_rcpt_to(argument, extended_, draft_.envelope.smtputf8);
+  auto parsed =
+      parse_rcpt_to(argument, extended_, draft_.envelope.smtputf8, settings_.limits.local_part);
   if (auto* failure = std::get_if<ParseFailure>(&parsed)) {
     ++stats_.recipients_rejected;
     return error_reply(failure->code, failure->enhanced, failure->text);
   }
   Recipient& recipient = std::get<RcptTo>(parsed).recipient;
+  if (std::get<RcptTo>(parsed).postmaster) recipient.address = settings_.postmaster;
   if (draft_.envelope.recipients.size() >= settings_.limits.recipients) {
     ++stats_.recipients_rejected;
     if (settings_.on_refusal)
@@ -341,11 +362,20 @@ void SessionMachine::on_rcpt(std::string_view argument) {
                            "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
-  if (settings_.routes == nullptr ||
-      settings_.routes->find(recipient.address.domain_key()) == nullptr) {
+  const Route* route = settings_.routes == nullptr
+                           ? nullptr
+                           : settings_.routes->find(recipient.address.domain_key());
+  if (route == nullptr) {
     ++stats_.recipients_rejected;
     return error_reply(550, "5.7.1",
                        fmt::format("{}: Relay access denied", recipient.address.path()));
+  }
+  // A next hop that honours '%' or '!' would relay "user%foreign@local" onwards.
+  if (has_routing_syntax(recipient.address) && !route->allow_routed_addresses) {
+    ++stats_.recipients_rejected;
+    return error_reply(
+        550, "5.7.1",
+        fmt::format("{}: sender-specified routing is not allowed", recipient.address.path()));
   }
   if (settings_.trust &&
       refuse_if("rcpt", settings_.trust->on_rcpt(connector_, peer_facts(), draft_.envelope.sender,
@@ -353,9 +383,31 @@ void SessionMachine::on_rcpt(std::string_view argument) {
     ++stats_.recipients_rejected;
     return;
   }
-  draft_.envelope.recipients.push_back(std::move(recipient));
+  add_recipient(std::move(recipient));
   transaction_ = Transaction::recipients;
   reply(250, "2.1.5", "Ok");
+}
+
+// A recipient given twice is delivered once (Postfix's duplicate filter):
+// same local part as written, domain compared without case; the stronger
+// NOTIFY wins (any flags over NEVER, the default over NEVER).
+void SessionMachine::add_recipient(Recipient recipient) {
+  std::string domain = recipient.address.domain_key();
+  for (Recipient& existing : draft_.envelope.recipients) {
+    if (existing.address.local != recipient.address.local ||
+        existing.address.domain_key() != domain)
+      continue;
+    // Unspecified means FAILURE,DELAY; NEVER means none; the union is kept.
+    auto effective = [](unsigned flags) -> unsigned {
+      if (flags == 0) return notify_failure | notify_delay;
+      return flags == notify_never ? 0u : flags;
+    };
+    unsigned both = effective(existing.notify) | effective(recipient.notify);
+    if (existing.notify != 0 || recipient.notify != 0)
+      existing.notify = both == 0 ? unsigned{notify_never} : both;
+    return;
+  }
+  draft_.envelope.recipients.push_back(std::move(recipient));
 }
 
 void SessionMachine::reset_transaction() {
@@ -367,9 +419,62 @@ void SessionMachine::reset_transaction() {
   bdat_remaining_ = 0;
 }
 
+std::int64_t SessionMachine::clock_ms() const {
+  return settings_.now_ms ? settings_.now_ms() : 0;
+}
+
+std::int64_t SessionMachine::line_deadline_ms() const {
+  return line_started_ms_ + std::int64_t{settings_.limits.idle_timeout_seconds} * 1000;
+}
+
+// DATA text or a BDAT chunk: once idle_timeout has passed since it started,
+// the bytes received must be at least min_data_rate x elapsed. The first
+// millisecond at which they are not.
+std::optional<std::int64_t> SessionMachine::rate_deadline_ms() const {
+  std::uint64_t rate = settings_.limits.min_data_rate;
+  if ((phase_ != Phase::data && phase_ != Phase::bdat) || rate == 0) return std::nullopt;
+  constexpr std::uint64_t kFar = std::uint64_t{1} << 50;  // ms: no overflow below
+  std::uint64_t earned = content_bytes_ >= kFar / 1000 ? kFar : content_bytes_ * 1000 / rate + 1;
+  std::uint64_t grace = std::uint64_t{settings_.limits.idle_timeout_seconds} * 1000;
+  return content_started_ms_ + static_cast<std::int64_t>(std::max(grace, earned));
+}
+
+std::optional<std::int64_t> SessionMachine::deadline_ms() const {
+  if (!settings_.now_ms || phase_ == Phase::awaiting_commit || phase_ == Phase::closed)
+    return std::nullopt;
+  std::int64_t deadline = line_deadline_ms();
+  if (auto rate = rate_deadline_ms()) deadline = std::min(deadline, *rate);
+  return std::min(deadline, session_started_ms_ +
+                                std::int64_t{settings_.limits.session_timeout_seconds} * 1000);
+}
+
+void SessionMachine::content_started() {
+  content_started_ms_ = clock_ms();
+  content_bytes_ = 0;
+}
+
+// A line of message text ended in these bytes: the next one's time starts.
+void SessionMachine::content_arrived(std::string_view bytes) {
+  content_bytes_ += bytes.size();
+  if (bytes.find('\n') != std::string_view::npos) line_started_ms_ = clock_ms();
+}
+
 void SessionMachine::timed_out() {
+  // The log says which deadline passed (the reply is the same for all).
+  std::string reason = "timeout";
+  if (settings_.now_ms && phase_ != Phase::closed) {
+    std::int64_t now = clock_ms();
+    auto rate = rate_deadline_ms();
+    bool content = phase_ == Phase::data || phase_ == Phase::bdat;
+    if (now >= session_started_ms_ + std::int64_t{settings_.limits.session_timeout_seconds} * 1000)
+      reason = "session timeout";
+    else if (rate && now >= *rate && *rate < line_deadline_ms())
+      reason = fmt::format("data rate below {} bytes/s", settings_.limits.min_data_rate);
+    else if (now >= line_deadline_ms())
+      reason = content ? "data timeout" : "command timeout";
+  }
   reply(421, "4.4.2", fmt::format("{} Error: timeout exceeded", settings_.hostname));
-  close_with("timeout");
+  close_with(std::move(reason));
 }
 
 void SessionMachine::connection_lost(std::string reason) {

@@ -28,9 +28,15 @@ struct SessionSettings {
   bool require_tls = false;
   // NUL bytes in message text: refused with 550 5.6.0 (false) or removed (true).
   bool strip_nul = false;
+  // Where "RCPT TO:<Postmaster>" (no domain, RFC 5321 4.5.1) is delivered.
+  Address postmaster{"postmaster", "localhost"};
   const RoutingTable* routes = nullptr;
   std::function<std::string()> make_queue_id;
   std::function<std::int64_t()> now;  // unix seconds
+  // A monotonic clock in milliseconds for the deadlines (idle_timeout per
+  // command line and text line, min_data_rate, session_timeout); the driver
+  // sets it. Null: no deadlines (the fuzz target).
+  std::function<std::int64_t()> now_ms;
   // Called for every refused command or message, for the trace; queue_id is
   // the open transaction's (empty outside one), so a message's trace is complete.
   std::function<void(const ClientInfo&, std::string_view queue_id, int code,
@@ -102,6 +108,14 @@ class SessionMachine {
   void tls_started(TlsPeer peer);
   // queue_error empty: durable; else the reason the queue gave.
   void commit_finished(const std::string& queue_error);
+  // When the client's time is up, on the now_ms() clock: the smallest of
+  // the current line's deadline (idle_timeout from when the server was ready
+  // for it: bytes that trickle in do not extend it), in DATA/BDAT the
+  // min_data_rate deadline, and session_timeout. nullopt while the server
+  // works (commit), after close, or without a clock. The driver wakes up then
+  // and calls timed_out(); it never restarts the deadline itself.
+  std::optional<std::int64_t> deadline_ms() const;
+  // Says 421 4.4.2 and closes; the log reason names the deadline that passed.
   void timed_out();
   void connection_lost(std::string reason);
 
@@ -127,7 +141,13 @@ class SessionMachine {
   void finish_content();
   void step_bdat();
   void reset_transaction();
+  void add_recipient(Recipient recipient);
   void close_with(std::string reason);
+  std::int64_t clock_ms() const;
+  std::int64_t line_deadline_ms() const;
+  std::optional<std::int64_t> rate_deadline_ms() const;
+  void content_started();
+  void content_arrived(std::string_view bytes);
   void account_content();
   void release_content_budget();
   PeerFacts peer_facts() const;
@@ -143,6 +163,12 @@ class SessionMachine {
   std::size_t input_begin_ = 0;
   std::size_t input_end_ = 0;
   bool discarding_long_line_ = false;
+  // Deadlines (now_ms() clock): the session, the current command or text
+  // line (the server was ready for it then), DATA text or the BDAT chunk.
+  std::int64_t session_started_ms_ = 0;
+  std::int64_t line_started_ms_ = 0;
+  std::int64_t content_started_ms_ = 0;
+  std::uint64_t content_bytes_ = 0;
 
   Phase phase_ = Phase::command;
   std::optional<Event> pending_event_;
