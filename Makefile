@@ -32,7 +32,7 @@ FUZZ_CORE := src/util/result.cpp $(wildcard src/mail/*.cpp) $(wildcard src/smtp/
   src/smtp/server/session_machine.cpp src/smtp/server/session_content.cpp \
   src/smtp/server/received_header.cpp $(wildcard src/policy/*.cpp) src/tls/name_match.cpp
 FUZZ_EXTRA_session :=
-FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/directory/sqlite_directory.cpp
+FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/queue/checksum.cpp src/directory/sqlite_directory.cpp
 fuzz:
 	scripts/install-deps --fuzz
 	mkdir -p $(BUILD_DIR)/fuzz-corpus-$(FUZZ_TARGET)

@@ -76,8 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int counter = 0;
   settings.make_queue_id = [&counter] { return "QID" + std::to_string(++counter); };
   settings.now = [] { return std::int64_t{1795000000}; };
-  bh::smtp::ContentBudget budget(2000);  // a small shared budget reaches the 452 path
-  if (options & 32) settings.content_budget = &budget;
+  if (options & 32) settings.limits.content_buffer = 16;  // reaches the spill path quickly
   bh::smtp::SessionMachine machine(settings, bh::ClientInfo{"40.92.0.1", 25});
   machine.greet();
 
@@ -108,8 +107,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                              "mail.protection.outlook.com",
                              {"mail.protection.outlook.com"}});
         break;
+      case bh::smtp::SessionMachine::Event::spill:
+        (void)machine.spill_bytes();
+        machine.spilled((options & 64) == 0, (options & 128) != 0);  // writes can fail too
+        break;
       case bh::smtp::SessionMachine::Event::commit: {
         const auto& draft = machine.draft();
+        if (draft.header_size > draft.content.size()) std::abort();
         if (draft.envelope.recipients.empty()) std::abort();  // never queue without recipients
         machine.commit_finished((options & 16) ? "disk full" : "");
         break;

@@ -5,9 +5,19 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bh::directory {
+
+// Services (a route's `service`, a user's permissions): lower-case letters,
+// digits, '-' and '_', 1 to 32 characters.
+inline bool valid_service_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  return true;
+}
 
 struct User {
   std::string address;  // lower case

@@ -225,12 +225,6 @@ constexpr std::size_t kMaxErrors = 20;
 
 }  // namespace
 
-bool valid_service_name(std::string_view name) {
-  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 Result<std::vector<CsvUser>> read_users_csv(std::string_view text, const std::string& source,
                                             const CsvOptions& options) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM (Excel)

@@ -51,9 +51,6 @@ Result<std::vector<CsvUser>> read_users_csv(std::string_view text, const std::st
 Result<std::vector<User>> parse_users_csv(std::string_view text, const std::string& source,
                                           const CsvOptions& options = {});
 
-// Lower-case letters, digits, '-' and '_', 1 to 32 characters.
-bool valid_service_name(std::string_view name);
-
 // One warning line per permission that is not the service of any route
 // (`services`), naming the lines that grant it.
 std::vector<std::string> unused_permission_warnings(const std::vector<CsvUser>& users,

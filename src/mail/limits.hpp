@@ -24,7 +24,9 @@ struct Limits {
   std::size_t min_data_rate = 500;                    // bytes per second
   std::size_t connections = 10000;                    // at once, all listeners
   std::size_t connections_per_ip = 50;                // Postfix smtpd_client_connection_count_limit
-  std::size_t content_memory = std::size_t{1} << 30;  // message text in memory, all sessions
+  // Message text a session holds in memory before it writes the body to the
+  // message's spool file (per session; nothing is shared between clients).
+  std::size_t content_buffer = 65536;
 };
 
 }  // namespace bh

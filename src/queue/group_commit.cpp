@@ -90,24 +90,37 @@ void GroupCommit::run() {
   }
 }
 
-// Each message is written to tmp/, the batch is made durable with one
-// flush, and only then renamed into incoming/: the scheduler never sees a
-// message whose flush has not returned, and a failed flush leaves nothing
-// behind. A crash after the flush and before the rename is repaired by
-// recovery, which queues complete files it finds in tmp/.
+// Each message is completed in its tmp/<id>.part file (a large one was
+// streamed there by its session; a small one is written now), the batch is
+// made durable with one flush, and only then renamed into incoming/: the
+// scheduler never sees a message whose flush has not returned, and a failed
+// flush leaves nothing behind. A crash after the flush and before the rename
+// is repaired by recovery, which queues complete files it finds in tmp/.
 void GroupCommit::write_batch(std::deque<Job>& batch) {
   std::vector<std::string> errors(batch.size());
   std::vector<std::size_t> sizes(batch.size());
   bool any_written = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto tmp = spool_.tmp_folder() / batch[i].envelope.queue_id;
-    auto written = Spool::write_file(tmp, batch[i].envelope, batch[i].content);
-    if (!written)
-      errors[i] = written.error().message;
-    else
-      any_written = true;
-    sizes[i] = batch[i].content.size();
-    batch[i].content = std::string();  // free the memory early
+    Message& m = batch[i].message;
+    if (!m.part.is_open()) {
+      auto created = PartFile::create(spool_, m.envelope.queue_id);
+      if (created)
+        m.part = std::move(*created);
+      else
+        errors[i] = created.error().message;
+    }
+    sizes[i] = m.part.body_bytes() + m.content.size();
+    std::string_view content = m.content;
+    std::size_t header = std::min(m.header_size, content.size());
+    if (errors[i].empty()) {
+      auto written = m.part.finish(m.envelope, content.substr(0, header), content.substr(header));
+      if (!written)
+        errors[i] = written.error().message;
+      else
+        any_written = true;
+    }
+    if (!errors[i].empty()) m.part.discard();
+    m.content = std::string();  // free the memory early
   }
   crash_point("enqueue.written");
   // One flush for the file data and the directory entries of the batch.
@@ -117,24 +130,26 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!errors[i].empty()) continue;
       errors[i] = reason;
-      // Not acknowledged, so it must not be delivered either.
-      ::unlink((spool_.tmp_folder() / batch[i].envelope.queue_id).c_str());
+      batch[i].message.part.discard();  // not acknowledged, so never delivered either
     }
   }
   crash_point("enqueue.flushed");
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!errors[i].empty()) continue;
-    const std::string& id = batch[i].envelope.queue_id;
-    auto tmp = spool_.tmp_folder() / id;
-    if (::rename(tmp.c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
+    Message& m = batch[i].message;
+    const std::string& id = m.envelope.queue_id;
+    if (::rename(m.part.path().c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
       errors[i] = system_error("rename into incoming", errno).message;
-      ::unlink(tmp.c_str());
+      m.part.discard();
+    } else {
+      m.part.release();
     }
   }
   crash_point("enqueue.visible");
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    log_message(batch[i].envelope, sizes[i], errors[i]);
-    if (errors[i].empty()) on_durable_(batch[i].envelope.queue_id);
+    const Envelope& envelope = batch[i].message.envelope;
+    log_message(envelope, sizes[i], errors[i]);
+    if (errors[i].empty()) on_durable_(envelope.queue_id);
     complete(batch[i], errors[i]);
   }
 }

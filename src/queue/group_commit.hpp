@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "queue/part_file.hpp"
 #include "queue/spool.hpp"
 
 namespace bh::queue {
@@ -26,26 +27,37 @@ class GroupCommit {
   GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable);
   ~GroupCommit();
 
+  const Spool& spool() const { return spool_; }
+
   void start();
   void stop();  // finishes the batch in hand; later submissions fail
 
+  // What a session hands over: the header and the body's tail in content
+  // (the first header_size bytes are the header), and the body's start
+  // already on disk in part when the message was large (else part is empty).
+  struct Message {
+    Envelope envelope;
+    std::string content;
+    std::size_t header_size = 0;
+    PartFile part;
+  };
+
   // Completes with an empty string on success, else the reason.
   template <typename Token>
-  auto async_commit(Envelope envelope, std::string content, Token&& token) {
+  auto async_commit(Message message, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::string)>(
-        [this](auto handler, Envelope envelope, std::string content) {
+        [this](auto handler, Message message) {
           auto executor = boost::asio::get_associated_executor(handler);
-          enqueue(Job{std::move(envelope), std::move(content),
+          enqueue(Job{std::move(message),
                       boost::asio::any_completion_handler<void(std::string)>(std::move(handler)),
                       boost::asio::make_work_guard(boost::asio::any_io_executor(executor))});
         },
-        token, std::move(envelope), std::move(content));
+        token, std::move(message));
   }
 
  private:
   struct Job {
-    Envelope envelope;
-    std::string content;
+    Message message;
     boost::asio::any_completion_handler<void(std::string)> handler;
     boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
   };

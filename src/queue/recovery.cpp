@@ -52,8 +52,22 @@ RecoveryReport recover(const Spool& spool, const std::set<std::string>& committe
       ++report.half_written;
       continue;
     }
-    // A received message. Complete ones were flushed before the crash (the
-    // client may have had its 250): they are queued. Others never were.
+    if (name.ends_with(".part")) {
+      // A received message. A complete one was flushed before the crash (the
+      // client may have had its 250): it is queued. One still arriving, or
+      // never flushed, was never acknowledged: removed.
+      std::string id = name.substr(0, name.size() - 5);
+      auto bytes = read_whole_file(entry.path());
+      if (valid_queue_id(id) && bytes && parse_queue_file(*bytes) &&
+          std::rename(entry.path().c_str(), spool.file(State::incoming, id).c_str()) == 0) {
+        ++report.queued_from_tmp;
+        crash_point("recovery.tmp_moved");
+        continue;
+      }
+      std::filesystem::remove(entry.path(), ec);
+      ++report.abandoned;
+      continue;
+    }
     auto bytes = read_whole_file(entry.path());
     if (valid_queue_id(name) && bytes && parse_queue_file(*bytes) &&
         std::rename(entry.path().c_str(), spool.file(State::incoming, name).c_str()) == 0) {
@@ -97,6 +111,7 @@ RecoveryReport recover(const Spool& spool, const std::set<std::string>& committe
       .kv("interrupted_deliveries", report.interrupted)
       .kv("queued_from_tmp", report.queued_from_tmp)
       .kv("uncommitted_dsns", report.uncommitted_dsns)
+      .kv("abandoned_receptions", report.abandoned)
       .write();
   return report;
 }

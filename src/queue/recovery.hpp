@@ -14,6 +14,7 @@ struct RecoveryReport {
   std::size_t intact = 0;
   std::size_t queued_from_tmp = 0;   // flushed messages and committed DSNs not yet renamed
   std::size_t uncommitted_dsns = 0;  // DSN files the done log never committed (made again)
+  std::size_t abandoned = 0;         // messages still arriving when the gateway stopped (no 250)
 };
 
 // Runs once at start, before any session or delivery: a message that was

@@ -92,35 +92,42 @@ Result<Envelope> Spool::load_envelope(State state, std::string_view id, std::siz
 
 Status Spool::write_file(const std::filesystem::path& path, const Envelope& envelope,
                          std::string_view content) {
-  std::string head = serialize_envelope(envelope, content.size());
-  std::string tail = end_record(head, content);
+  StreamChecksum sum;
+  sum.update(kQueueMagic);
+  sum.update(content);
+  std::string tail = queue_file_tail(envelope, {}, content.size(), sum);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return system_error("create " + path.string(), errno);
-  iovec parts[3] = {{head.data(), head.size()},
+  iovec parts[3] = {{const_cast<char*>(kQueueMagic.data()), kQueueMagic.size()},
                     {const_cast<char*>(content.data()), content.size()},
                     {tail.data(), tail.size()}};
-  std::size_t total = head.size() + content.size() + tail.size();
+  if (auto written = write_all(fd, parts, 3, path); !written) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return written;
+  }
+  if (::close(fd) != 0) return system_error("close " + path.string(), errno);
+  return ok_status();
+}
+
+Status write_all(int fd, iovec* parts, int count, const std::filesystem::path& path) {
+  std::size_t total = 0;
+  for (int i = 0; i < count; ++i) total += parts[i].iov_len;
   std::size_t written = 0;
   int part = 0;
   while (written < total) {
-    ssize_t n = ::writev(fd, parts + part, 3 - part);
+    ssize_t n = ::writev(fd, parts + part, count - part);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      return system_error("write " + path.string(), error);
-    }
+    if (n < 0) return system_error("write " + path.string(), errno);
     written += static_cast<std::size_t>(n);
     // Advance past what was written (partial writes are rare but legal).
     std::size_t left = static_cast<std::size_t>(n);
-    while (part < 3 && left >= parts[part].iov_len) left -= parts[part++].iov_len;
-    if (part < 3) {
+    while (part < count && left >= parts[part].iov_len) left -= parts[part++].iov_len;
+    if (part < count) {
       parts[part].iov_base = static_cast<char*>(parts[part].iov_base) + left;
       parts[part].iov_len -= left;
     }
   }
-  if (::close(fd) != 0) return system_error("close " + path.string(), errno);
   return ok_status();
 }
 

@@ -4,6 +4,8 @@
 // first rename wins, the other sees ENOENT.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -44,11 +46,15 @@ class Spool {
   Result<Envelope> load_envelope(State state, std::string_view id, std::size_t* size) const;
 
   // Writes a complete queue file to path (no fsync; the caller decides).
+  // The content is written as the body (format 2 with an empty header part).
   static Status write_file(const std::filesystem::path& path, const Envelope& envelope,
                            std::string_view content);
 
  private:
   std::filesystem::path root_;
 };
+
+// writev(2) until every part is written; EINTR and short writes handled.
+Status write_all(int fd, struct iovec* parts, int count, const std::filesystem::path& path);
 
 }  // namespace bh::queue

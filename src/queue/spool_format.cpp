@@ -7,28 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "queue/checksum.hpp"
+
 namespace bh::queue {
 namespace {
 
-constexpr std::string_view kMagic = "BRIDGEHEAD-QUEUE 1\n";
-
-// A 64-bit multiply-xorshift hash over 8-byte words: several GB/s, and
-// enough to tell a torn or zero-filled write from a whole one (not a
-// cryptographic check). Each buffer is hashed on its own, chained by seed.
-std::uint64_t checksum(std::string_view data, std::uint64_t hash = 0x6a09e667f3bcc909ULL) {
-  constexpr std::uint64_t kMultiplier = 0x9E3779B97F4A7C15ULL;
-  std::size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, data.data() + i, 8);
-    hash = (hash ^ word) * kMultiplier;
-    hash ^= hash >> 29;
-  }
-  std::uint64_t tail = data.size();  // the length keeps "ab" and "ab\0" apart
-  std::memcpy(&tail, data.data() + i, data.size() - i);
-  hash = (hash ^ tail ^ (std::uint64_t{data.size()} << 56)) * kMultiplier;
-  return hash ^ (hash >> 29);
-}
+constexpr std::string_view kMagic = "BRIDGEHEAD-QUEUE 1\n";  // read, never written now
 
 }  // namespace
 
@@ -123,8 +107,11 @@ std::string_view next_field(std::string_view& text) {
 
 }  // namespace
 
-std::string serialize_envelope(const Envelope& e, std::size_t content_size) {
-  std::string out(kMagic);
+namespace {
+
+// The envelope as records, one per line, without the content line.
+std::string envelope_records(const Envelope& e) {
+  std::string out;
   auto line = [&out](std::string_view key, std::string_view value) {
     out += key;
     out += ' ';
@@ -153,17 +140,43 @@ std::string serialize_envelope(const Envelope& e, std::size_t content_size) {
   for (const Recipient& r : e.recipients) {
     line("rcpt", fmt::format("{} {} {}", encode(r.address.text()), r.notify, encode(r.orcpt)));
   }
-  line("content", std::to_string(content_size));
   return out;
+}
+
+}  // namespace
+
+std::string serialize_envelope(const Envelope& e, std::size_t content_size) {
+  return std::string(kMagic) + envelope_records(e) + fmt::format("content {}\n", content_size);
 }
 
 std::string end_record(std::string_view head, std::string_view content) {
   return fmt::format("\nend {} {:016x}\n", content.size(), checksum(content, checksum(head)));
 }
 
-Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* content_size) {
-  if (!bytes.starts_with(kMagic)) return Error{"not a Bridgehead queue file"};
-  std::string_view rest = bytes.substr(kMagic.size());
+std::string queue_file_tail(const Envelope& envelope, std::string_view header,
+                            std::size_t body_size, StreamChecksum& sum) {
+  std::string tail(header);
+  tail += envelope_records(envelope);
+  tail += fmt::format("header-size {}\ncontent {}\n", header.size(), header.size() + body_size);
+  sum.update(tail);
+  tail += fmt::format("end {} {:016x}\n", header.size() + body_size, sum.value());
+  return tail;
+}
+
+std::string format_queue_file(const Envelope& envelope, std::string_view content) {
+  StreamChecksum sum;
+  std::string file(kQueueMagic);
+  file += content;
+  sum.update(file);
+  file += queue_file_tail(envelope, {}, content.size(), sum);
+  return file;
+}
+
+namespace {
+
+// Reads records up to and including "content N"; rest is left after it.
+Result<Envelope> parse_records(std::string_view& rest, std::size_t* content_size,
+                               std::size_t* header_size) {
   Envelope e;
   while (true) {
     std::size_t newline = rest.find('\n');
@@ -232,6 +245,8 @@ Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* conten
         r.orcpt = std::move(*orcpt);
         e.recipients.push_back(std::move(r));
       }
+    } else if (key == "header-size") {
+      good = parse_number(line, *header_size);
     } else if (key == "content") {
       if (!parse_number(line, *content_size)) return Error{"bad content length"};
       break;
@@ -244,7 +259,78 @@ Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* conten
   return e;
 }
 
+// Format 2: magic | body | header | records | "end N HASH\n".
+struct Layout2 {
+  std::size_t content = 0, header = 0;
+  std::string_view records;  // through the content line
+  std::uint64_t hash = 0;
+  std::size_t hashed = 0;  // bytes before the end record
+};
+
+Result<Layout2> find_layout2(std::string_view bytes) {
+  if (bytes.size() < kQueueMagic.size() + 2 || bytes.back() != '\n')
+    return Error{"missing end record"};
+  std::size_t start = bytes.rfind('\n', bytes.size() - 2);
+  if (start == std::string_view::npos || start + 1 < kQueueMagic.size())
+    return Error{"missing end record"};
+  std::string_view end_line = bytes.substr(start + 1, bytes.size() - start - 2);
+  if (next_field(end_line) != "end") return Error{"missing or damaged end record"};
+  Layout2 layout;
+  if (!parse_number(next_field(end_line), layout.content) || end_line.size() != 16)
+    return Error{"missing or damaged end record"};
+  auto [end, error] = std::from_chars(end_line.data(), end_line.data() + 16, layout.hash, 16);
+  if (error != std::errc() || end != end_line.data() + 16)
+    return Error{"missing or damaged end record"};
+  layout.hashed = start + 1;
+  if (layout.content > layout.hashed - kQueueMagic.size()) return Error{"truncated content"};
+  layout.records = bytes.substr(kQueueMagic.size() + layout.content,
+                                layout.hashed - kQueueMagic.size() - layout.content);
+  return layout;
+}
+
+Result<Envelope> parse_envelope2(std::string_view bytes, Layout2& layout) {
+  auto found = find_layout2(bytes);
+  if (!found) return found.error();
+  layout = *found;
+  std::string_view rest = layout.records;
+  std::size_t content_size = 0;
+  auto envelope = parse_records(rest, &content_size, &layout.header);
+  if (!envelope) return envelope.error();
+  if (!rest.empty() || content_size != layout.content || layout.header > layout.content)
+    return Error{"envelope does not match the end record"};
+  return envelope;
+}
+
+}  // namespace
+
+Result<Envelope> parse_envelope_only(std::string_view bytes, std::size_t* content_size) {
+  if (bytes.starts_with(kQueueMagic)) {
+    Layout2 layout;
+    auto envelope = parse_envelope2(bytes, layout);
+    if (envelope) *content_size = layout.content;
+    return envelope;
+  }
+  if (!bytes.starts_with(kMagic)) return Error{"not a Bridgehead queue file"};
+  std::string_view rest = bytes.substr(kMagic.size());
+  std::size_t header_size = 0;
+  return parse_records(rest, content_size, &header_size);
+}
+
 Result<QueuedMessage> parse_queue_file(std::string_view bytes) {
+  if (bytes.starts_with(kQueueMagic)) {
+    Layout2 layout;
+    auto envelope = parse_envelope2(bytes, layout);
+    if (!envelope) return envelope.error();
+    StreamChecksum sum;
+    sum.update(bytes.substr(0, layout.hashed));
+    if (sum.value() != layout.hash) return Error{"missing or damaged end record"};
+    std::size_t body = layout.content - layout.header;
+    std::string content;
+    content.reserve(layout.content);
+    content += bytes.substr(kQueueMagic.size() + body, layout.header);
+    content += bytes.substr(kQueueMagic.size(), body);
+    return QueuedMessage{std::move(*envelope), std::move(content)};
+  }
   std::size_t content_size = 0;
   auto envelope = parse_envelope_only(bytes, &content_size);
   if (!envelope) return envelope.error();

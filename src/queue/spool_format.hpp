@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "mail/envelope.hpp"
+#include "queue/checksum.hpp"
 #include "util/result.hpp"
 
 namespace bh::queue {
@@ -23,9 +24,27 @@ struct QueuedMessage {
 std::string encode_field(std::string_view value);
 std::optional<std::string> decode_field(std::string_view value);
 
-// Everything before the content ("... content N\n").
+// Format 2, the one written (docs/queue.md): the body first, so that a
+// session can stream it to disk as it arrives, then the header (edited by
+// the policy at the end of DATA), the envelope records and an end record
+// with the content length and a checksum of everything before it:
+//
+//   BRIDGEHEAD-QUEUE 2\n <body> <header> <records> header-size H\n content N\n end N HASH\n
+//
+// The content is header + body. A file without a valid end record is
+// half-written or damaged and is never delivered.
+inline constexpr std::string_view kQueueMagic = "BRIDGEHEAD-QUEUE 2\n";
+
+// What follows the body: header, records and end record. sum has seen the
+// magic and the body; body_size is the body's length.
+std::string queue_file_tail(const Envelope& envelope, std::string_view header,
+                            std::size_t body_size, StreamChecksum& sum);
+// A whole file for content held in memory (all of it written as the body).
+std::string format_queue_file(const Envelope& envelope, std::string_view content);
+
+// Format 1 (still read): "BRIDGEHEAD-QUEUE 1\n", records through "content
+// N\n", the content, "\nend N HASH\n". Kept for the files of older versions.
 std::string serialize_envelope(const Envelope& envelope, std::size_t content_size);
-// The end record for a file made of head + content.
 std::string end_record(std::string_view head, std::string_view content);
 
 // Parses and verifies a whole file.

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "directory/directory.hpp"
 #include "server/config_reader.hpp"
 #include "util/printable.hpp"
 
@@ -62,7 +63,10 @@ void read_limits(TableReader& r, Limits& l) {
   r.number("min_data_rate", l.min_data_rate, 0, std::int64_t{1} << 30);
   r.number("connections", l.connections, 1, 10000000);
   r.number("connections_per_ip", l.connections_per_ip, 1, 10000000);
-  r.number("content_memory", l.content_memory, 1 << 20, kBig);
+  r.number("content_buffer", l.content_buffer, 4096, 16 << 20);
+  // Obsolete since message text goes to disk as it arrives: accepted, unused.
+  std::size_t obsolete_content_memory = 0;
+  r.number("content_memory", obsolete_content_memory, 0, kBig);
 }
 
 void read_tls(TableReader& r, TlsConfig& tls) {
@@ -78,14 +82,6 @@ void read_tls(TableReader& r, TlsConfig& tls) {
 
 std::string quote_value(std::string_view text) {
   return "\"" + printable(text) + "\"";
-}
-
-// Service names as routes, inbound connectors and directory permissions
-// write them.
-bool valid_service_name(std::string_view name) {
-  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
 }
 
 // Why a route's domain pattern (lower case) can never match a recipient
@@ -265,7 +261,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       if (const toml::node* n = r.table().get("ca_file"); n && n->is_string() && c.ca_file.empty())
         r.error(*n, "ca_file", "must not be empty: name a file");
       for (const std::string& service : c.services)
-        if (!valid_service_name(service))
+        if (!directory::valid_service_name(service))
           r.error(*r.node("services"), "services",
                   quote_value(service) +
                       " is not a service name (lower-case letters, digits, '-' and '_', 1 to 32)");
@@ -327,7 +323,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       r.text("connector", route.connector, true);
       r.text("service", route.service);
       route.service = to_lower_ascii(route.service);
-      if (r.table().contains("service") && !valid_service_name(route.service))
+      if (r.table().contains("service") && !directory::valid_service_name(route.service))
         r.error(*r.node("service"), "service",
                 quote_value(route.service) +
                     " is not a service name (lower-case letters, digits, '-' and '_', 1 to 32)");

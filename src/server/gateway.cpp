@@ -297,7 +297,6 @@ int run_gateway(const Config& config) {
                             [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
 
   smtp::ConnectionLimiter limiter(config.limits.connections, config.limits.connections_per_ip);
-  smtp::ContentBudget content_budget(config.limits.content_memory);
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
   for (const ListenerConfig& listener : config.listeners) {
     smtp::SessionSettings settings;
@@ -313,7 +312,6 @@ int run_gateway(const Config& config) {
     settings.require_tls = listener.require_tls;
     settings.make_queue_id = make_queue_id;
     settings.now = unix_now;
-    settings.content_budget = &content_budget;
     settings.on_decision = log_decision;
     settings.on_refusal = log_refusal;
     contexts.push_back(std::make_unique<smtp::SessionContext>(

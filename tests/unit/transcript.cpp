@@ -51,7 +51,7 @@ std::string escape(std::string_view text) {
 }
 
 void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const std::string& value,
-                  std::string& commit_failure, std::unique_ptr<bh::smtp::ContentBudget>& budget) {
+                  std::string& commit_failure) {
   auto number = [&] { return static_cast<std::size_t>(std::stoull(value)); };
   if (key == "recipients")
     s.limits.recipients = number();
@@ -83,10 +83,9 @@ void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const st
     s.strip_nul = value == "yes";
   else if (key == "commit_failure")
     commit_failure = value;
-  else if (key == "content_memory") {
-    budget = std::make_unique<bh::smtp::ContentBudget>(number());
-    s.content_budget = budget.get();
-  } else
+  else if (key == "content_buffer")
+    s.limits.content_buffer = number();
+  else
     throw std::runtime_error("unknown option " + key);
 }
 
@@ -103,7 +102,7 @@ std::string replay_transcript(const std::string& golden) {
   std::int64_t clock_ms = 0;
   settings.now_ms = [&clock_ms] { return clock_ms; };
   std::string commit_failure;
-  std::unique_ptr<bh::smtp::ContentBudget> budget;
+  std::string on_disk;  // the body bytes the machine spilled, as the driver would write them
   std::string rebuilt;
 
   std::istringstream lines(golden);
@@ -112,7 +111,7 @@ std::string replay_transcript(const std::string& golden) {
   while (std::getline(lines, line)) {
     if (line.starts_with("O: ")) {
       std::size_t eq = line.find('=');
-      apply_option(settings, line.substr(3, eq - 3), line.substr(eq + 1), commit_failure, budget);
+      apply_option(settings, line.substr(3, eq - 3), line.substr(eq + 1), commit_failure);
       rebuilt += line + "\n";
     } else if (line.starts_with("C: ") || line.starts_with("T: ")) {
       client_chunks.push_back(line);
@@ -131,7 +130,13 @@ std::string replay_transcript(const std::string& golden) {
         out.remove_prefix(end == std::string_view::npos ? out.size() : end + 2);
       }
       machine.output().clear();
+      if (machine.spilling_id().empty() && machine.draft().envelope.queue_id.empty())
+        on_disk.clear();  // the transaction ended: the driver removes the file
       switch (event) {
+        case bh::smtp::SessionMachine::Event::spill:
+          on_disk += machine.spill_bytes();
+          machine.spilled();
+          break;
         case bh::smtp::SessionMachine::Event::need_input:
           return;
         case bh::smtp::SessionMachine::Event::close:
@@ -144,7 +149,11 @@ std::string replay_transcript(const std::string& golden) {
           break;
         case bh::smtp::SessionMachine::Event::commit: {
           auto& draft = machine.draft();
-          std::string_view body = draft.content;
+          // The message as the queue writer assembles it: header, body on disk, tail.
+          std::string whole = draft.content.substr(0, draft.header_size) + on_disk +
+                              draft.content.substr(draft.header_size);
+          on_disk.clear();
+          std::string_view body = whole;
           // Skip the Received header this hop added: up to the first line not
           // starting with a tab after "Received:".
           std::size_t pos = 0;

@@ -10,6 +10,7 @@ DataDecoder::DataDecoder(Mode mode, TextLimits limits, std::string& content, boo
 void DataDecoder::emit(std::string_view bytes) {
   std::size_t before = total_;
   total_ += bytes.size();
+  if (in_header_ && header_too_big()) return;  // refused at the end: nothing more to keep
   if (before < limits_.message_size) {
     std::size_t room = limits_.message_size - before;
     content_.append(bytes.substr(0, std::min(room, bytes.size())));
@@ -19,7 +20,10 @@ void DataDecoder::emit(std::string_view bytes) {
 void DataDecoder::end_line(std::size_t terminator_bytes) {
   if (in_header_) {
     header_bytes_ += line_length_ + terminator_bytes;
-    if (line_length_ == 0) in_header_ = false;  // the empty line ends the header
+    if (line_length_ == 0) {  // the empty line ends the header
+      in_header_ = false;
+      body_offset_ = content_.size();
+    }
   }
   longest_line_ = std::max(longest_line_, line_length_);
   line_length_ = 0;

@@ -39,6 +39,9 @@ class DataDecoder {
   bool too_big() const { return total_ > limits_.message_size; }
   bool line_too_long() const { return longest_line_ + 2 > limits_.text_line; }
   bool header_too_big() const { return header_bytes_ > limits_.header_bytes; }
+  // Where the body starts in the content (after the empty line); npos while
+  // the header is still arriving.
+  std::size_t body_offset() const { return body_offset_; }
   std::size_t total() const { return total_; }
 
  private:
@@ -56,6 +59,7 @@ class DataDecoder {
   std::size_t longest_line_ = 0;
   std::size_t header_bytes_ = 0;
   bool in_header_ = true;
+  std::size_t body_offset_ = std::string::npos;
   bool crlf_before_ = true;  // DATA's own CRLF precedes the first line
   bool bare_lf_ = false;
   bool bare_cr_ = false;

@@ -2,9 +2,11 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cerrno>
 #include <chrono>
 #include <optional>
 
+#include "queue/part_file.hpp"
 #include "smtp/transport.hpp"
 #include "tls/identity.hpp"
 #include "util/log.hpp"
@@ -154,6 +156,10 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   watch->transport = transport;
   asio::co_spawn(watch->timer.get_executor(), watch_deadline(watch),
                  log::LogEscaped{"session deadline watch"});
+  struct StopWatch {
+    DeadlineWatch& watch;
+    ~StopWatch() { watch.stop(); }  // also when something escapes the loop
+  } stop_watch{*watch};
   // The rules in force when the client connected stay in force for it.
   std::shared_ptr<const PolicySet> policy = context.policy.current();
   SessionSettings settings = context.settings;
@@ -180,9 +186,17 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
     machine.refuse(421, "4.7.0", refusal_text(verdict, client.ip));
   }
 
+  queue::PartFile part;  // the spool file of the message whose body is arriving
+  std::string part_id;
   bool open = true;
   while (open) {
     auto event = machine.step();
+    // The transaction whose body was being written ended without a commit.
+    if (!part_id.empty() && machine.spilling_id() != part_id &&
+        machine.draft().envelope.queue_id != part_id) {
+      part.discard();
+      part_id.clear();
+    }
     if (!machine.output().empty()) {
       auto grace = Clock::now() + kWriteGrace;
       auto deadline = machine_deadline();
@@ -231,10 +245,28 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
           open = secured;
         }
         break;
+      case SessionMachine::Event::spill: {
+        // The body goes to the message's spool file as it arrives (a write
+        // to the page cache; the flush comes with the group commit).
+        const std::string& id = machine.draft().envelope.queue_id;
+        if (part_id != id) {
+          part.discard();
+          part_id = id;
+          auto created = queue::PartFile::create(context.commit.spool(), id);
+          if (created) part = std::move(*created);
+        }
+        bool ok = part.is_open() && part.append(machine.spill_bytes()).ok();
+        machine.spilled(ok, part.last_errno() == ENOSPC);
+        break;
+      }
       case SessionMachine::Event::commit: {
         MessageDraft& draft = machine.draft();
-        std::string error = co_await context.commit.async_commit(
-            draft.envelope, std::move(draft.content), asio::use_awaitable);
+        queue::GroupCommit::Message message{
+            draft.envelope, std::move(draft.content), draft.header_size, {}};
+        if (part_id == draft.envelope.queue_id) message.part = std::move(part);
+        part_id.clear();
+        std::string error =
+            co_await context.commit.async_commit(std::move(message), asio::use_awaitable);
         machine.commit_finished(error);
         break;
       }
@@ -243,7 +275,6 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
         break;
     }
   }
-  watch->stop();
   transport->close();
   log_session(machine, started);
 }

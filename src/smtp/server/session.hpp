@@ -1,5 +1,6 @@
 // The SMTP server session coroutine: drives a SessionMachine with a socket,
-// runs STARTTLS, commits messages to the queue, enforces timeouts.
+// runs STARTTLS, commits messages to the queue, and wakes the machine when
+// its deadline (SessionMachine::deadline_ms) has passed.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

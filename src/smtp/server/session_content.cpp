@@ -56,7 +56,6 @@ void SessionMachine::step_bdat() {
       static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, input_end_ - input_begin_));
   if (!bdat_discard_) {
     decoder_->feed(std::string_view(input_.data() + input_begin_, take));
-    account_content();
   }
   input_begin_ += take;
   bdat_remaining_ -= take;
@@ -85,9 +84,12 @@ void SessionMachine::finish_content() {
   std::string_view refusal_enhanced;
   std::string refusal;
   int code = 0;
-  if (over_budget_) {
+  if (spill_failed_ && spill_disk_full_) {
     code = 452, refusal_enhanced = "4.3.1";
     refusal = "Error: insufficient system storage; try again later";
+  } else if (spill_failed_) {
+    code = 451, refusal_enhanced = "4.3.0";
+    refusal = "Error: queue file write error; try again later";
   } else if (decoder.bare_line_ending()) {
     code = 550, refusal_enhanced = "5.5.2";
     refusal = "Error: bare <LF> or <CR> in message text; lines must end with <CR><LF>";
@@ -110,10 +112,15 @@ void SessionMachine::finish_content() {
     error_reply(code, refusal_enhanced, refusal);  // logged with the transaction's id
     return reset_transaction();
   }
+  // The header ends where the body begins (everything, for a message without a body).
+  std::size_t body = decoder.body_offset();
+  draft_.header_size = body == std::string::npos ? draft_.content.size() : body;
   decoder_.reset();
   if (settings_.trust) {
+    std::size_t before = draft_.content.size();
     DataDecision decision =
         settings_.trust->on_data(connector_, peer_facts(), draft_.envelope, draft_.content);
+    draft_.header_size -= before - draft_.content.size();  // only header fields are removed
     if (!decision.removed_headers.empty()) {
       std::string names;
       for (const auto& n : decision.removed_headers) names += (names.empty() ? "" : ",") + n;

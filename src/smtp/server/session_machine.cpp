@@ -26,33 +26,34 @@ SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo clien
   session_started_ms_ = line_started_ms_ = clock_ms();
 }
 
-SessionMachine::~SessionMachine() {
-  release_content_budget();
+SessionMachine::~SessionMachine() = default;
+
+// Body bytes beyond the buffer go to the driver; the header stays (the
+// policy reads and edits it at the end of DATA).
+bool SessionMachine::spill_due() const {
+  if (!decoder_ || spill_failed_) return false;
+  std::size_t body = decoder_->body_offset();
+  return body != std::string::npos && draft_.content.size() > body &&
+         draft_.content.size() - body >= settings_.limits.content_buffer;
 }
 
-// Takes budget for content that grew; when none is left the text is dropped
-// as it comes and the message will be answered with 452 4.3.1.
-void SessionMachine::account_content() {
-  if (settings_.content_budget == nullptr) return;
-  if (over_budget_) {
-    std::string().swap(draft_.content);
-    return;
-  }
-  std::size_t size = draft_.content.size();
-  if (size <= budget_taken_) return;
-  if (settings_.content_budget->try_take(size - budget_taken_)) {
-    budget_taken_ = size;
-    return;
-  }
-  over_budget_ = true;
-  std::string().swap(draft_.content);
+std::string_view SessionMachine::spill_bytes() const {
+  std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
+  if (body == std::string::npos || body >= draft_.content.size()) return {};
+  return std::string_view(draft_.content).substr(body);
 }
 
-void SessionMachine::release_content_budget() {
-  if (settings_.content_budget != nullptr && budget_taken_ > 0)
-    settings_.content_budget->give_back(budget_taken_);
-  budget_taken_ = 0;
-  over_budget_ = false;
+void SessionMachine::spilled(bool ok, bool disk_full) {
+  std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
+  if (body == std::string::npos || body >= draft_.content.size()) return;
+  if (ok) {
+    draft_.spilled += draft_.content.size() - body;
+    spilling_id_ = draft_.envelope.queue_id;
+  } else {
+    spill_failed_ = true;
+    spill_disk_full_ = disk_full;
+  }
+  draft_.content.resize(body);
 }
 
 void SessionMachine::greet() {
@@ -194,7 +195,7 @@ SessionMachine::Event SessionMachine::step() {
         std::size_t taken = decoder_->feed(available);
         input_begin_ += taken;
         content_arrived(available.substr(0, taken));
-        account_content();
+        if (spill_due()) return Event::spill;
         if (!decoder_->done()) return Event::need_input;
         finish_content();
         break;
@@ -206,6 +207,7 @@ SessionMachine::Event SessionMachine::step() {
         content_arrived(std::string_view(input_.data() + before, input_begin_ - before));
         // The chunk is complete: the server is ready for the next command.
         if (phase_ != Phase::bdat) line_started_ms_ = clock_ms();
+        if (spill_due()) return Event::spill;
         break;
       }
     }
@@ -413,7 +415,9 @@ void SessionMachine::add_recipient(Recipient recipient) {
 void SessionMachine::reset_transaction() {
   transaction_ = Transaction::none;
   draft_ = MessageDraft{};
-  release_content_budget();
+  spilling_id_.clear();
+  spill_failed_ = false;
+  spill_disk_full_ = false;
   decoder_.reset();
   bdat_failed_ = false;
   bdat_remaining_ = 0;

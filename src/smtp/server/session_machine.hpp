@@ -17,7 +17,6 @@
 #include "policy/routes.hpp"
 #include "policy/trust_policy.hpp"
 #include "smtp/proto/data_decoder.hpp"
-#include "smtp/server/content_budget.hpp"
 
 namespace bh::smtp {
 
@@ -44,8 +43,6 @@ struct SessionSettings {
       on_refusal;
   // Inbound trust (connectors, tenants, senders); null: routes alone decide.
   const TrustPolicy* trust = nullptr;
-  // Shared by all sessions; null: unbounded (tests).
-  ContentBudget* content_budget = nullptr;
   // Every trust decision, accepted or not, for the trace.
   std::function<void(const ClientInfo&, std::string_view queue_id, std::string_view stage,
                      const Verdict&, std::string_view tenant)>
@@ -62,10 +59,14 @@ struct SessionStats {
   std::string end_reason;
 };
 
-// A message the session wants committed to the queue.
+// A message the session wants committed to the queue. Its body may be on
+// disk already (spilled): content then holds the header and the body's
+// tail that is not yet written.
 struct MessageDraft {
   Envelope envelope;
-  std::string content;  // Received header + message text, CRLF line endings
+  std::string content;          // Received header + message text, CRLF line endings
+  std::size_t header_size = 0;  // bytes of content that are the header (set at commit)
+  std::size_t spilled = 0;      // body bytes written out by the driver so far
 };
 
 class SessionMachine {
@@ -74,6 +75,7 @@ class SessionMachine {
     need_input,  // flush replies, then read more bytes
     start_tls,   // flush replies, run the TLS handshake, call tls_started()
     commit,      // store draft() durably, then call commit_finished()
+    spill,       // append spill_bytes() to the message's file, then call spilled()
     close,       // flush replies, close the connection
   };
 
@@ -94,6 +96,17 @@ class SessionMachine {
 
   std::string& output() { return output_; }
   MessageDraft& draft() { return draft_; }
+
+  // Message text is not kept in memory beyond limits.content_buffer: the
+  // body is handed to the driver in pieces to write to the spool's file for
+  // this message (the queue id names it), so no client can fill memory that
+  // others need. spilled(false) says the write failed: the message will be
+  // refused at its end (452 4.3.1 when the disk is full, else 451 4.3.0).
+  std::string_view spill_bytes() const;
+  void spilled(bool ok = true, bool disk_full = false);
+  // The draft whose body the driver is writing; empty when there is none
+  // (the transaction ended: the driver removes its file).
+  const std::string& spilling_id() const { return spilling_id_; }
 
   struct TlsPeer {
     std::string version;
@@ -148,8 +161,7 @@ class SessionMachine {
   std::optional<std::int64_t> rate_deadline_ms() const;
   void content_started();
   void content_arrived(std::string_view bytes);
-  void account_content();
-  void release_content_budget();
+  bool spill_due() const;
   PeerFacts peer_facts() const;
   void decided(std::string_view stage, const Verdict& verdict, std::string_view tenant = {});
   bool refuse_if(std::string_view stage, const Verdict& verdict);
@@ -182,8 +194,9 @@ class SessionMachine {
   bool bdat_last_ = false;
   bool bdat_failed_ = false;   // a chunk was refused: later ones are refused until RSET
   bool bdat_discard_ = false;  // the current chunk is read and dropped
-  std::size_t budget_taken_ = 0;
-  bool over_budget_ = false;
+  std::string spilling_id_;
+  bool spill_failed_ = false;
+  bool spill_disk_full_ = false;
   bool identified_ = false;
   const InboundConnector* connector_ = nullptr;
 };
