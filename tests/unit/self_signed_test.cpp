@@ -12,6 +12,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "tls/self_signed.hpp"
 
@@ -110,5 +111,24 @@ TEST(SelfSigned, ExistingPairIsKeptAndAMissingHalfIsReplacedByANewPair) {
     EXPECT_TRUE(*remade);
     EXPECT_EQ(pair_problem(certificate, key), "");
     EXPECT_EQ(leftovers(dir.path), std::vector<std::string>{});
+  }
+}
+
+TEST(SelfSigned, AddressLiteralHostnameGetsAnIpSan) {
+  TempDir dir;
+  fs::path certificate = dir.path / "cert.pem", key = dir.path / "key.pem";
+  for (const char* hostname : {"[192.0.2.1]", "[IPv6:2001:db8::1]"}) {
+    fs::remove(certificate);
+    auto made = bh::tls::ensure_self_signed(certificate, key, hostname);
+    ASSERT_TRUE(made) << made.error().message;
+    std::FILE* f = std::fopen(certificate.c_str(), "r");
+    ASSERT_TRUE(f);
+    X509* x509 = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    ASSERT_TRUE(x509);
+    std::string ip = hostname[1] == 'I' ? "2001:db8::1" : "192.0.2.1";
+    EXPECT_EQ(X509_check_ip_asc(x509, ip.c_str(), 0), 1) << hostname;
+    X509_free(x509);
+    EXPECT_EQ(pair_problem(certificate, key), "");
   }
 }
