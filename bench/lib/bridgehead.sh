@@ -66,6 +66,7 @@ directory = "$BH_DIR/spool"
 [limits]
 connections = 20000
 connections_per_ip = 1000
+${BENCH_BH_LIMITS:-}
 
 $connector
 TOML

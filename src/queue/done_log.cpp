@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <future>
 
 #include <fmt/format.h>
@@ -19,6 +20,8 @@ namespace {
 
 // A log file beyond this size is replaced by one with the live records only.
 constexpr std::size_t kRotateBytes = 16u << 20;
+// The shortest time between two flushes of the log.
+constexpr auto kFlushInterval = std::chrono::milliseconds(10);
 
 std::uint32_t line_hash(std::string_view text) {
   std::uint32_t hash = 2166136261u;  // FNV-1a: catches torn or mixed-up lines
@@ -237,13 +240,18 @@ Status DoneLog::append_and_wait(std::vector<DoneRecord> records) {
 
 void DoneLog::run() {
   std::deque<Job> batch;
+  auto last_flush = std::chrono::steady_clock::now() - kFlushInterval;
   while (true) {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;
+      // At most one flush per interval: results that arrive meanwhile share
+      // it (each flush is a journal commit that intake's flushes wait behind).
+      wake_.wait_until(lock, last_flush + kFlushInterval, [this] { return stopping_; });
       batch.swap(pending_);
     }
+    last_flush = std::chrono::steady_clock::now();
     std::string bytes;
     for (const Job& job : batch)
       for (const DoneRecord& r : job.records) bytes += format_done_record(r);

@@ -117,6 +117,18 @@ connectors::ConnectorSettings read_connector(TableReader& r, const std::string& 
     r.error(*r.node("tls"), "tls", "must be none, opportunistic, encrypt, verify or domain");
   }
   r.text("tls_domain", s.tls_domain);
+  if (!s.tls_domain.empty()) {
+    // "*.example.com" matches one label under example.com; "*.com" would match
+    // every name in a top-level domain, so it is refused like any bad name.
+    bool wildcard = s.tls_domain.starts_with("*.");
+    std::string name = wildcard ? s.tls_domain.substr(2) : s.tls_domain;
+    std::string problem = hostname_problem(name);
+    if (problem.empty() && wildcard && name.find('.') == std::string::npos)
+      problem = "is a wildcard over a whole top-level domain";
+    if (!problem.empty())
+      r.error(*r.node("tls_domain"), "tls_domain",
+              "\"" + printable(s.tls_domain) + "\" " + problem);
+  }
   r.path("ca_file", s.tls.ca_file);
   r.path("client_certificate", s.tls.client_certificate);
   r.path("client_key", s.tls.client_key);

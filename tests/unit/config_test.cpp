@@ -364,3 +364,16 @@ TEST(ConfigMistakes, ServiceNames) {
             "gw.toml:14: route[0].service: \"fax machine\" is not a service name (lower-case "
             "letters, digits, '-' and '_', 1 to 32)");
 }
+
+TEST(ConfigMistakes, WildcardTlsDomainNeedsASecondLevel) {
+  auto with_domain = [](const std::string& domain) {
+    return error_of(kValid + "\n[[connector]]\nname = \"mx\"\ntype = \"smtp\"\ntls = \"domain\"\n" +
+                    "tls_domain = \"" + domain + "\"\n");
+  };
+  EXPECT_EQ(with_domain("*.example.com"), "(accepted)");
+  EXPECT_EQ(with_domain("mx.example.com"), "(accepted)");
+  EXPECT_NE(with_domain("*.com").find("tls_domain: \"*.com\" is a wildcard over a whole"),
+            std::string::npos)
+      << with_domain("*.com");
+  EXPECT_NE(with_domain("a b.example").find("tls_domain"), std::string::npos);
+}
