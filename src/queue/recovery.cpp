@@ -20,6 +20,18 @@ void set_aside(const Spool& spool, const std::filesystem::path& from, const std:
       .write(log::Level::warn);
 }
 
+// A file in tmp/ that is complete and verified goes to incoming/.
+bool queue_if_complete(const Spool& spool, const std::filesystem::path& path, const std::string& id,
+                       RecoveryReport& report) {
+  auto bytes = read_whole_file(path);
+  if (!valid_queue_id(id) || !bytes || !parse_queue_file(*bytes) ||
+      std::rename(path.c_str(), spool.file(State::incoming, id).c_str()) != 0)
+    return false;
+  ++report.queued_from_tmp;
+  crash_point("recovery.tmp_moved");
+  return true;
+}
+
 }  // namespace
 
 RecoveryReport recover(const Spool& spool, const std::set<std::string>& committed_dsns) {
@@ -41,13 +53,7 @@ RecoveryReport recover(const Spool& spool, const std::set<std::string>& committe
         ++report.uncommitted_dsns;
         continue;
       }
-      auto bytes = read_whole_file(entry.path());
-      if (bytes && parse_queue_file(*bytes) &&
-          std::rename(entry.path().c_str(), spool.file(State::incoming, id).c_str()) == 0) {
-        ++report.queued_from_tmp;
-        crash_point("recovery.tmp_moved");
-        continue;
-      }
+      if (queue_if_complete(spool, entry.path(), id, report)) continue;
       set_aside(spool, entry.path(), id, "half-written delivery status notification");
       ++report.half_written;
       continue;
@@ -57,24 +63,13 @@ RecoveryReport recover(const Spool& spool, const std::set<std::string>& committe
       // client may have had its 250): it is queued. One still arriving, or
       // never flushed, was never acknowledged: removed.
       std::string id = name.substr(0, name.size() - 5);
-      auto bytes = read_whole_file(entry.path());
-      if (valid_queue_id(id) && bytes && parse_queue_file(*bytes) &&
-          std::rename(entry.path().c_str(), spool.file(State::incoming, id).c_str()) == 0) {
-        ++report.queued_from_tmp;
-        crash_point("recovery.tmp_moved");
-        continue;
-      }
+      if (queue_if_complete(spool, entry.path(), id, report)) continue;
       std::filesystem::remove(entry.path(), ec);
       ++report.abandoned;
       continue;
     }
-    auto bytes = read_whole_file(entry.path());
-    if (valid_queue_id(name) && bytes && parse_queue_file(*bytes) &&
-        std::rename(entry.path().c_str(), spool.file(State::incoming, name).c_str()) == 0) {
-      ++report.queued_from_tmp;
-      crash_point("recovery.tmp_moved");
-      continue;
-    }
+    // Anything else was left by an older version, which renamed before its
+    // flush: never acknowledged.
     set_aside(spool, entry.path(), name,
               "half-written (gateway stopped before the message was acknowledged)");
     ++report.half_written;

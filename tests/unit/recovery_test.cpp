@@ -36,10 +36,15 @@ TEST(Recovery, SortsLeftoversOut) {
   // A DSN the done log never committed, and a received message flushed but not yet renamed.
   ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0006.new", envelope("AAAA0006"),
                                        "dsn\r\n"));
-  ASSERT_TRUE(
-      queue::Spool::write_file(spool.tmp_folder() / "AAAA0007", envelope("AAAA0007"), "z\r\n"));
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0007.part", envelope("AAAA0007"),
+                                       "z\r\n"));
+
+  // A reception still arriving (no end record): never acknowledged, removed.
+  std::ofstream(spool.tmp_folder() / "AAAA0008.part") << "BRIDGEHEAD-QUEUE 2\nhalf a body";
 
   queue::RecoveryReport report = queue::recover(spool, {"AAAA0001"});
+  EXPECT_EQ(report.abandoned, 1u);
+  EXPECT_FALSE(spool.locate("AAAA0008"));
   EXPECT_EQ(report.uncommitted_dsns, 1u);
   EXPECT_EQ(report.queued_from_tmp, 2u);
   EXPECT_FALSE(spool.locate("AAAA0006"));

@@ -19,19 +19,6 @@ std::string read(const std::filesystem::path& path) {
   return text.str();
 }
 
-// Comments (# ...) and blank lines are for people.
-std::pair<std::string, std::string> split_comments(const std::string& text) {
-  std::istringstream lines(text);
-  std::string line, comments, body;
-  while (std::getline(lines, line)) {
-    if (line.starts_with("#"))
-      comments += line + "\n";
-    else if (!line.empty())
-      body += line + "\n";
-  }
-  return {comments, body};
-}
-
 class Transcript : public testing::TestWithParam<std::filesystem::path> {};
 
 TEST_P(Transcript, MatchesGolden) {

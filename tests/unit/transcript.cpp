@@ -91,6 +91,18 @@ void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const st
 
 }  // namespace
 
+std::pair<std::string, std::string> split_comments(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line, comments, body;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("#"))
+      comments += line + "\n";
+    else if (!line.empty())
+      body += line + "\n";
+  }
+  return {comments, body};
+}
+
 std::string replay_transcript(const std::string& golden) {
   bh::RoutingTable routes({bh::Route{{"example.test", "*.example.org"}, "local"}});
   bh::smtp::SessionSettings settings;

@@ -15,4 +15,8 @@
 
 #include <string>
 
+#include <utility>
+
 std::string replay_transcript(const std::string& golden);
+// (comments, body): "# ..." lines are for people, blank lines are dropped.
+std::pair<std::string, std::string> split_comments(const std::string& text);

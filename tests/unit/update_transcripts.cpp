@@ -19,13 +19,7 @@ int main(int argc, char** argv) {
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    std::string comments, body, line;
-    while (std::getline(text, line)) {
-      if (line.starts_with("#"))
-        comments += line + "\n";
-      else if (!line.empty())
-        body += line + "\n";
-    }
+    auto [comments, body] = split_comments(text.str());
     std::string actual = replay_transcript(body);
     std::ofstream(file, std::ios::binary) << comments << actual;
     std::cout << (actual == body ? "unchanged " : "rewritten ") << file.string() << "\n";
