@@ -30,6 +30,7 @@ FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= session
 FUZZ_CORE := src/util/result.cpp $(wildcard src/mail/*.cpp) $(wildcard src/smtp/proto/*.cpp) \
   src/smtp/server/session_machine.cpp src/smtp/server/session_content.cpp \
+  src/smtp/server/session_envelope.cpp src/smtp/server/session_deadlines.cpp \
   src/smtp/server/received_header.cpp $(wildcard src/policy/*.cpp) src/tls/name_match.cpp
 FUZZ_EXTRA_session :=
 FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/queue/checksum.cpp src/directory/sqlite_directory.cpp

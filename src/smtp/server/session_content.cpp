@@ -8,6 +8,34 @@
 
 namespace bh::smtp {
 
+// Body bytes beyond the buffer go to the driver; the header stays (the
+// policy reads and edits it at the end of DATA).
+bool SessionMachine::spill_due() const {
+  if (!decoder_ || spill_failed_) return false;
+  std::size_t body = decoder_->body_offset();
+  return body != std::string::npos && draft_.content.size() > body &&
+         draft_.content.size() - body >= settings_.limits.content_buffer;
+}
+
+std::string_view SessionMachine::spill_bytes() const {
+  std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
+  if (body == std::string::npos || body >= draft_.content.size()) return {};
+  return std::string_view(draft_.content).substr(body);
+}
+
+void SessionMachine::spilled(bool ok, bool disk_full) {
+  std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
+  if (body == std::string::npos || body >= draft_.content.size()) return;
+  if (ok) {
+    draft_.spilled += draft_.content.size() - body;
+    spilling_id_ = draft_.envelope.queue_id;
+  } else {
+    spill_failed_ = true;
+    spill_disk_full_ = disk_full;
+  }
+  draft_.content.resize(body);
+}
+
 void SessionMachine::begin_content(DataDecoder::Mode mode) {
   Envelope& envelope = draft_.envelope;
   envelope.arrival = settings_.now();

@@ -28,34 +28,6 @@ SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo clien
 
 SessionMachine::~SessionMachine() = default;
 
-// Body bytes beyond the buffer go to the driver; the header stays (the
-// policy reads and edits it at the end of DATA).
-bool SessionMachine::spill_due() const {
-  if (!decoder_ || spill_failed_) return false;
-  std::size_t body = decoder_->body_offset();
-  return body != std::string::npos && draft_.content.size() > body &&
-         draft_.content.size() - body >= settings_.limits.content_buffer;
-}
-
-std::string_view SessionMachine::spill_bytes() const {
-  std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
-  if (body == std::string::npos || body >= draft_.content.size()) return {};
-  return std::string_view(draft_.content).substr(body);
-}
-
-void SessionMachine::spilled(bool ok, bool disk_full) {
-  std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
-  if (body == std::string::npos || body >= draft_.content.size()) return;
-  if (ok) {
-    draft_.spilled += draft_.content.size() - body;
-    spilling_id_ = draft_.envelope.queue_id;
-  } else {
-    spill_failed_ = true;
-    spill_disk_full_ = disk_full;
-  }
-  draft_.content.resize(body);
-}
-
 void SessionMachine::greet() {
   if (settings_.trust) {
     Verdict verdict = settings_.trust->on_connect(peer_facts());
@@ -319,99 +291,6 @@ void SessionMachine::tls_started(TlsPeer peer) {
   client_.helo.clear();
 }
 
-void SessionMachine::on_mail(std::string_view argument) {
-  if (!greeted_) return error_reply(503, "5.5.1", "Error: send HELO/EHLO first");
-  if (transaction_ != Transaction::none)
-    return error_reply(503, "5.5.1", "Error: nested MAIL command");
-  if (settings_.require_tls && !tls_active())
-    return error_reply(530, "5.7.0", "Must issue a STARTTLS command first");
-  auto parsed = parse_mail_from(argument, extended_, settings_.limits.local_part);
-  if (auto* failure = std::get_if<ParseFailure>(&parsed))
-    return error_reply(failure->code, failure->enhanced, failure->text);
-  MailFrom& mail = std::get<MailFrom>(parsed);
-  if (mail.size && *mail.size > settings_.limits.message_size)
-    return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
-  identify();
-  if (settings_.trust && refuse_if("mail", settings_.trust->on_mail(connector_, peer_facts())))
-    return;
-  draft_ = MessageDraft{};
-  Envelope& envelope = draft_.envelope;
-  envelope.queue_id = settings_.make_queue_id();
-  envelope.sender = std::move(mail.sender);
-  envelope.body = mail.body;
-  envelope.smtputf8 = mail.smtputf8;
-  envelope.ret = mail.ret;
-  envelope.envid = std::move(mail.envid);
-  transaction_ = Transaction::mail;
-  reply(250, "2.1.0", "Ok");
-}
-
-void SessionMachine::on_rcpt(std::string_view argument) {
-  if (transaction_ == Transaction::none)
-    return error_reply(503, "5.5.1", "Error: need MAIL command");
-  auto parsed =
-      parse_rcpt_to(argument, extended_, draft_.envelope.smtputf8, settings_.limits.local_part);
-  if (auto* failure = std::get_if<ParseFailure>(&parsed)) {
-    ++stats_.recipients_rejected;
-    return error_reply(failure->code, failure->enhanced, failure->text);
-  }
-  Recipient& recipient = std::get<RcptTo>(parsed).recipient;
-  if (std::get<RcptTo>(parsed).postmaster) recipient.address = settings_.postmaster;
-  if (draft_.envelope.recipients.size() >= settings_.limits.recipients) {
-    ++stats_.recipients_rejected;
-    if (settings_.on_refusal)
-      settings_.on_refusal(client_, draft_.envelope.queue_id, 452, "4.5.3",
-                           "Error: too many recipients");
-    return reply(452, "4.5.3", "Error: too many recipients");
-  }
-  const Route* route = settings_.routes == nullptr
-                           ? nullptr
-                           : settings_.routes->find(recipient.address.domain_key());
-  if (route == nullptr) {
-    ++stats_.recipients_rejected;
-    return error_reply(550, "5.7.1",
-                       fmt::format("{}: Relay access denied", recipient.address.path()));
-  }
-  // A next hop that honours '%' or '!' would relay "user%foreign@local" onwards.
-  if (has_routing_syntax(recipient.address) && !route->allow_routed_addresses) {
-    ++stats_.recipients_rejected;
-    return error_reply(
-        550, "5.7.1",
-        fmt::format("{}: sender-specified routing is not allowed", recipient.address.path()));
-  }
-  if (settings_.trust &&
-      refuse_if("rcpt", settings_.trust->on_rcpt(connector_, peer_facts(), draft_.envelope.sender,
-                                                 recipient))) {
-    ++stats_.recipients_rejected;
-    return;
-  }
-  add_recipient(std::move(recipient));
-  transaction_ = Transaction::recipients;
-  reply(250, "2.1.5", "Ok");
-}
-
-// A recipient given twice is delivered once (Postfix's duplicate filter):
-// same local part as written, domain compared without case; the stronger
-// NOTIFY wins (any flags over NEVER, the default over NEVER).
-void SessionMachine::add_recipient(Recipient recipient) {
-  std::string domain = recipient.address.domain_key();
-  for (Recipient& existing : draft_.envelope.recipients) {
-    if (existing.address.local != recipient.address.local ||
-        existing.address.domain_key() != domain)
-      continue;
-    // Unspecified means FAILURE,DELAY; NEVER means none; the union is kept.
-    auto effective = [](unsigned flags) -> unsigned {
-      if (flags == 0) return notify_failure | notify_delay;
-      return flags == notify_never ? 0u : flags;
-    };
-    unsigned both = effective(existing.notify) | effective(recipient.notify);
-    if (existing.notify != 0 || recipient.notify != 0)
-      existing.notify = both == 0 ? unsigned{notify_never} : both;
-    return;
-  }
-  draft_.envelope.recipients.push_back(std::move(recipient));
-}
-
 void SessionMachine::reset_transaction() {
   transaction_ = Transaction::none;
   draft_ = MessageDraft{};
@@ -421,64 +300,6 @@ void SessionMachine::reset_transaction() {
   decoder_.reset();
   bdat_failed_ = false;
   bdat_remaining_ = 0;
-}
-
-std::int64_t SessionMachine::clock_ms() const {
-  return settings_.now_ms ? settings_.now_ms() : 0;
-}
-
-std::int64_t SessionMachine::line_deadline_ms() const {
-  return line_started_ms_ + std::int64_t{settings_.limits.idle_timeout_seconds} * 1000;
-}
-
-// DATA text or a BDAT chunk: once idle_timeout has passed since it started,
-// the bytes received must be at least min_data_rate x elapsed. The first
-// millisecond at which they are not.
-std::optional<std::int64_t> SessionMachine::rate_deadline_ms() const {
-  std::uint64_t rate = settings_.limits.min_data_rate;
-  if ((phase_ != Phase::data && phase_ != Phase::bdat) || rate == 0) return std::nullopt;
-  constexpr std::uint64_t kFar = std::uint64_t{1} << 50;  // ms: no overflow below
-  std::uint64_t earned = content_bytes_ >= kFar / 1000 ? kFar : content_bytes_ * 1000 / rate + 1;
-  std::uint64_t grace = std::uint64_t{settings_.limits.idle_timeout_seconds} * 1000;
-  return content_started_ms_ + static_cast<std::int64_t>(std::max(grace, earned));
-}
-
-std::optional<std::int64_t> SessionMachine::deadline_ms() const {
-  if (!settings_.now_ms || phase_ == Phase::awaiting_commit || phase_ == Phase::closed)
-    return std::nullopt;
-  std::int64_t deadline = line_deadline_ms();
-  if (auto rate = rate_deadline_ms()) deadline = std::min(deadline, *rate);
-  return std::min(deadline, session_started_ms_ +
-                                std::int64_t{settings_.limits.session_timeout_seconds} * 1000);
-}
-
-void SessionMachine::content_started() {
-  content_started_ms_ = clock_ms();
-  content_bytes_ = 0;
-}
-
-// A line of message text ended in these bytes: the next one's time starts.
-void SessionMachine::content_arrived(std::string_view bytes) {
-  content_bytes_ += bytes.size();
-  if (bytes.find('\n') != std::string_view::npos) line_started_ms_ = clock_ms();
-}
-
-void SessionMachine::timed_out() {
-  // The log says which deadline passed (the reply is the same for all).
-  std::string reason = "timeout";
-  if (settings_.now_ms && phase_ != Phase::closed) {
-    std::int64_t now = clock_ms();
-    auto rate = rate_deadline_ms();
-    bool content = phase_ == Phase::data || phase_ == Phase::bdat;
-    if (now >= session_started_ms_ + std::int64_t{settings_.limits.session_timeout_seconds} * 1000)
-      reason = "session timeout";
-    else if (rate && now >= *rate && *rate < line_deadline_ms())
-      reason = fmt::format("data rate below {} bytes/s", settings_.limits.min_data_rate);
-    else if (now >= line_deadline_ms())
-      reason = content ? "data timeout" : "command timeout";
-  }
-  reply(421, "4.4.2", fmt::format("{} Error: timeout exceeded", settings_.hostname));
-  close_with(std::move(reason));
 }
 
 void SessionMachine::connection_lost(std::string reason) {
