@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "queue/flush_tracker.hpp"
 #include "util/result.hpp"
 
 namespace bh::queue {
@@ -59,7 +60,10 @@ struct Marks {
 
 class DoneLog {
  public:
-  explicit DoneLog(std::filesystem::path directory);
+  // flushes (optional): the intake's syncfs counter; a flush of it that
+  // starts after a write makes the write durable, so the log shares it and
+  // only flushes itself when none comes within its flush interval.
+  explicit DoneLog(std::filesystem::path directory, FlushTracker* flushes = nullptr);
   ~DoneLog();
 
   // Reads the existing log files (after a crash), keeps the records of
@@ -91,10 +95,11 @@ class DoneLog {
 
   void run();
   void apply(const DoneRecord& record);  // mutex_ held
-  Status write_all(const std::string& bytes);
+  Status write_all(const std::string& bytes, bool share_flush = false);
   Status rotate();  // writer thread: a new file with the live records
 
   std::filesystem::path directory_;
+  FlushTracker* flushes_ = nullptr;
   std::filesystem::path spool_root_;
   std::filesystem::path current_;
   std::uint64_t sequence_ = 0;

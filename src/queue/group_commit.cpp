@@ -10,8 +10,9 @@
 
 namespace bh::queue {
 
-GroupCommit::GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable)
-    : spool_(spool), on_durable_(std::move(on_durable)) {}
+GroupCommit::GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable,
+                         FlushTracker* flushes)
+    : spool_(spool), on_durable_(std::move(on_durable)), flushes_(flushes) {}
 
 GroupCommit::~GroupCommit() {
   stop();
@@ -124,7 +125,10 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
   }
   crash_point("enqueue.written");
   // One flush for the file data and the directory entries of the batch.
-  if (any_written && (spool_fd_ < 0 || ::syncfs(spool_fd_) != 0)) {
+  std::uint64_t flush = flushes_ ? flushes_->begin() : 0;
+  bool flushed = !any_written || (spool_fd_ >= 0 && ::syncfs(spool_fd_) == 0);
+  if (flushes_ && any_written) flushes_->end(flush, flushed);
+  if (!flushed) {
     std::string reason = system_error("syncfs " + spool_.root().string(), errno).message;
     log::Line("queue_error").kv("reason", reason).write(log::Level::error);
     for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "queue/flush_tracker.hpp"
 #include "queue/part_file.hpp"
 #include "queue/spool.hpp"
 
@@ -24,7 +25,9 @@ namespace bh::queue {
 class GroupCommit {
  public:
   // on_durable runs on the writer thread for each message now in incoming/.
-  GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable);
+  // flushes (optional) counts every syncfs, for the done log to share.
+  GroupCommit(const Spool& spool, std::function<void(const std::string&)> on_durable,
+              FlushTracker* flushes = nullptr);
   ~GroupCommit();
 
   const Spool& spool() const { return spool_; }
@@ -75,6 +78,7 @@ class GroupCommit {
   bool stopping_ = false;
   std::thread thread_;
   int spool_fd_ = -1;
+  FlushTracker* flushes_ = nullptr;
 };
 
 }  // namespace bh::queue

@@ -256,7 +256,8 @@ int run_gateway(const Config& config) {
 
   queue::Spool spool(config.queue.directory);
   if (auto created = spool.create_layout(); !created) return fail(created.error().message);
-  queue::DoneLog done_log(spool.root() / "done");
+  queue::FlushTracker flushes;  // the intake's syncfs, shared by the done log
+  queue::DoneLog done_log(spool.root() / "done", &flushes);
   if (auto opened = done_log.open(spool); !opened) return fail(opened.error().message);
   queue::recover(spool, done_log.committed_dsns());
   done_log.start();
@@ -293,8 +294,8 @@ int run_gateway(const Config& config) {
 
   SchedulerSettings scheduler_settings = scheduler_settings_from(config);
   Scheduler scheduler(spool, done_log, policy, *registry, scheduler_settings);
-  queue::GroupCommit commit(spool,
-                            [&scheduler](const std::string& id) { scheduler.message_arrived(id); });
+  queue::GroupCommit commit(
+      spool, [&scheduler](const std::string& id) { scheduler.message_arrived(id); }, &flushes);
 
   smtp::ConnectionLimiter limiter(config.limits.connections, config.limits.connections_per_ip);
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
