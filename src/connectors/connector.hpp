@@ -38,6 +38,8 @@ struct DeliveryRequest {
 };
 
 using DeliveryDone = std::function<void(std::vector<RecipientResult>)>;
+using RecordedCheck =
+    std::function<bool(const std::string& id, std::uint32_t generation, std::size_t index)>;
 
 class Connector {
  public:
@@ -47,11 +49,13 @@ class Connector {
   // Called once the final results of a delivery of this message are durable
   // (on a delivery thread): a connector that delivers into a local store
   // makes its delivery visible only now, so a crash cannot repeat it.
-  virtual void results_recorded(const Envelope& envelope) {}
+  virtual void results_recorded(const Envelope& envelope,
+                                const std::vector<std::size_t>& recipients) {}
   // At start, before any delivery: settles what a crash left half done.
-  // delivered(id) tells whether the done log holds a delivered result for
-  // the queued message id.
-  virtual void recover(const std::function<bool(const std::string&)>& delivered) {}
+  // recorded(id, generation, index) tells whether the delivery of recipient
+  // index of that generation of message id was recorded as delivered (or
+  // the message has moved on since: gone, or rewritten after its outcome).
+  virtual void recover(const RecordedCheck& recorded) {}
 };
 
 // All recipients of a request share one result.

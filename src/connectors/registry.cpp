@@ -36,8 +36,8 @@ Result<Registry> Registry::build(const std::vector<ConnectorSettings>& settings)
   return registry;
 }
 
-void Registry::recover_all(const std::function<bool(const std::string&)>& delivered) {
-  for (auto& [name, connector] : by_name_) connector->recover(delivered);
+void Registry::recover_all(const RecordedCheck& recorded) {
+  for (auto& [name, connector] : by_name_) connector->recover(recorded);
 }
 
 void Registry::stop_all() {

@@ -27,7 +27,7 @@ class Registry {
   static Result<Registry> build(const std::vector<ConnectorSettings>& settings);
   Connector* find(const std::string& name) const;
   void stop_all();
-  void recover_all(const std::function<bool(const std::string&)>& delivered);
+  void recover_all(const RecordedCheck& recorded);
 
  private:
   std::map<std::string, std::shared_ptr<Connector>> by_name_;

@@ -9,6 +9,7 @@
 #include <future>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "queue/spool.hpp"
 #include "util/crash_point.hpp"
@@ -61,8 +62,10 @@ std::string format_done_record(const DoneRecord& r) {
                         r.result.delivered ? "delivered" : "bounced", encode_field(r.result.status),
                         encode_field(r.result.remote_mta), encode_field(r.result.success_action),
                         encode_field(r.result.diagnostic))
-          : fmt::format("N {} {} {} {}", encode_field(r.id), r.generation, encode_field(r.dsn_kind),
-                        encode_field(r.dsn_id));
+          : fmt::format(
+                "N {} {} {} {} {}", encode_field(r.id), r.generation, encode_field(r.dsn_kind),
+                encode_field(r.dsn_id),
+                r.covers.empty() ? std::string("-") : fmt::format("{}", fmt::join(r.covers, ",")));
   return fmt::format("{} {:08x}\n", body, line_hash(body));
 }
 
@@ -89,9 +92,17 @@ std::optional<DoneRecord> parse_done_record(std::string_view line) {
     r.result.delivered = f[4] == "delivered";
     return good ? std::optional(r) : std::nullopt;
   }
-  if (f.size() == 5 && f[0] == "N") {
+  if (f.size() == 6 && f[0] == "N") {
     bool good = text(f[1], r.id) && number(f[2], r.generation) && text(f[3], r.dsn_kind) &&
                 text(f[4], r.dsn_id) && !r.dsn_kind.empty();
+    std::string_view list = f[5] == "-" ? std::string_view() : f[5];
+    while (good && !list.empty()) {
+      std::size_t comma = list.find(',');
+      std::size_t index = 0;
+      good = number(list.substr(0, comma), index);
+      r.covers.push_back(index);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
     return good ? std::optional(r) : std::nullopt;
   }
   return std::nullopt;
@@ -112,7 +123,7 @@ void DoneLog::apply(const DoneRecord& r) {
   if (r.dsn_kind.empty())
     entry.marks.results[r.index] = r.result;
   else
-    entry.marks.dsns[r.dsn_kind] = r.dsn_id;
+    entry.marks.dsns[r.dsn_id] = DsnMark{r.dsn_kind, r.covers};
 }
 
 Status DoneLog::open(const Spool& spool) {
@@ -191,8 +202,8 @@ Status DoneLog::rotate() {
     for (const auto& [id, entry] : entries_) {
       for (const auto& [index, result] : entry.marks.results)
         live += format_done_record({id, entry.generation, index, result, "", ""});
-      for (const auto& [kind, dsn] : entry.marks.dsns)
-        live += format_done_record({id, entry.generation, 0, {}, kind, dsn});
+      for (const auto& [dsn, mark] : entry.marks.dsns)
+        live += format_done_record({id, entry.generation, 0, {}, mark.kind, dsn, mark.covers});
     }
   }
   if (fd_ >= 0) ::close(fd_);
@@ -275,7 +286,9 @@ void DoneLog::run() {
       crash_point("outcome.result_marked");
     for (Job& job : batch) job.done(written);
     batch.clear();
-    if (written_ > kRotateBytes) {
+    // After a failed write the file may end in a fragment that would swallow
+    // the next record: continue in a new file (the live records are carried).
+    if (!written || written_ > kRotateBytes) {
       if (auto rotated = rotate(); !rotated)
         log::Line("queue_error").kv("reason", rotated.error().message).write(log::Level::error);
     }
@@ -298,7 +311,7 @@ std::set<std::string> DoneLog::committed_dsns() const {
   std::lock_guard lock(mutex_);
   std::set<std::string> ids;
   for (const auto& [id, entry] : entries_)
-    for (const auto& [kind, dsn] : entry.marks.dsns) ids.insert(dsn);
+    for (const auto& [dsn, mark] : entry.marks.dsns) ids.insert(dsn);
   return ids;
 }
 

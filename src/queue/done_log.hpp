@@ -11,6 +11,7 @@
 // whole protocol.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -47,15 +48,31 @@ struct DoneRecord {
   // Either a recipient's result ...
   std::size_t index = 0;
   FinalResult result;
-  // ... or, when dsn_kind is set, a DSN placed for this generation.
+  // ... or, when dsn_kind is set, a DSN placed for this generation and the
+  // recipients (indexes) it reports.
   std::string dsn_kind;  // "failure", "success", "delay"
   std::string dsn_id;
+  std::vector<std::size_t> covers;
+};
+
+struct DsnMark {
+  std::string kind;
+  std::vector<std::size_t> covers;
 };
 
 // What is recorded for one message at one generation.
 struct Marks {
   std::map<std::size_t, FinalResult> results;  // by recipient index
-  std::map<std::string, std::string> dsns;     // kind -> DSN queue id
+  std::map<std::string, DsnMark> dsns;         // by DSN queue id
+
+  // Whether recipient index is in a committed DSN of this kind already.
+  bool reported(std::string_view kind, std::size_t index) const {
+    for (const auto& [id, mark] : dsns)
+      if (mark.kind == kind &&
+          std::find(mark.covers.begin(), mark.covers.end(), index) != mark.covers.end())
+        return true;
+    return false;
+  }
 };
 
 class DoneLog {

@@ -34,13 +34,14 @@ std::filesystem::path PartFile::path_for(const Spool& spool, const std::string& 
   return spool.tmp_folder() / (id + ".part");
 }
 
-Result<PartFile> PartFile::create(const Spool& spool, const std::string& id) {
+Result<PartFile> PartFile::create(const Spool& spool, const std::string& id, int* error_number) {
   PartFile part;
   part.path_ = path_for(spool, id);
   part.fd_ = ::open(part.path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (part.fd_ < 0) {
-    part.last_errno_ = errno;
-    return system_error("create " + part.path_.string(), errno);
+    int error = errno;
+    if (error_number != nullptr) *error_number = error;
+    return system_error("create " + part.path_.string(), error);
   }
   part.owned_ = true;
   if (auto written = part.write(kQueueMagic); !written) return written.error();
@@ -83,6 +84,13 @@ Status PartFile::finish(const Envelope& envelope, std::string_view header,
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) return system_error("close " + path_.string(), errno);
+  // Only the writer marks a file complete: a client can write any bytes,
+  // a forged end record included, into a .part file, never a .ready one.
+  std::filesystem::path ready = path_;
+  ready.replace_extension(".ready");
+  if (::rename(path_.c_str(), ready.c_str()) != 0)
+    return system_error("rename " + path_.string(), errno);
+  path_ = ready;
   return ok_status();
 }
 

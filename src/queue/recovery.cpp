@@ -24,7 +24,9 @@ void set_aside(const Spool& spool, const std::filesystem::path& from, const std:
 bool queue_if_complete(const Spool& spool, const std::filesystem::path& path, const std::string& id,
                        RecoveryReport& report) {
   auto bytes = read_whole_file(path);
-  if (!valid_queue_id(id) || !bytes || !parse_queue_file(*bytes) ||
+  if (!valid_queue_id(id) || !bytes) return false;
+  auto message = parse_queue_file(*bytes);
+  if (!message || message->envelope.queue_id != id ||
       std::rename(path.c_str(), spool.file(State::incoming, id).c_str()) != 0)
     return false;
   ++report.queued_from_tmp;
@@ -58,12 +60,18 @@ RecoveryReport recover(const Spool& spool, const std::set<std::string>& committe
       ++report.half_written;
       continue;
     }
-    if (name.ends_with(".part")) {
-      // A received message. A complete one was flushed before the crash (the
-      // client may have had its 250): it is queued. One still arriving, or
-      // never flushed, was never acknowledged: removed.
-      std::string id = name.substr(0, name.size() - 5);
+    if (name.ends_with(".ready")) {
+      // A received message the queue writer completed: perhaps flushed and
+      // acknowledged before the crash, so it is queued when it verifies.
+      std::string id = name.substr(0, name.size() - 6);
       if (queue_if_complete(spool, entry.path(), id, report)) continue;
+      std::filesystem::remove(entry.path(), ec);
+      ++report.abandoned;
+      continue;
+    }
+    if (name.ends_with(".part")) {
+      // Still arriving: never acknowledged. Never trusted either, however
+      // complete it looks (its bytes are the client's): removed.
       std::filesystem::remove(entry.path(), ec);
       ++report.abandoned;
       continue;

@@ -43,7 +43,8 @@ std::string_view kind_name(DsnKind kind) {
 // Writes the DSN invisibly, commits it in the done log, then places it in
 // incoming/: a crash before the commit makes it again, one after keeps it.
 Status place_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const Envelope& original,
-                 DsnKind kind, const Envelope& envelope, std::string_view content) {
+                 DsnKind kind, const Envelope& envelope, std::string_view content,
+                 std::vector<std::size_t> covers) {
   if (auto written = queue::write_pending(spool, envelope, content); !written) return written;
   crash_point("outcome.dsn_written");
   queue::DoneRecord commit;
@@ -51,6 +52,7 @@ Status place_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const Enve
   commit.generation = original.generation;
   commit.dsn_kind = kind_name(kind);
   commit.dsn_id = envelope.queue_id;
+  commit.covers = std::move(covers);
   if (auto committed = done_log.append_and_wait({commit}); !committed) {
     ::unlink(queue::pending_path(spool, envelope.queue_id).c_str());
     return committed;
@@ -62,13 +64,20 @@ Status place_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const Enve
 }
 
 // Places one DSN in incoming/ and says whether it could (failures are logged).
-// A DSN the done log already has for this generation is not made again.
+// Recipients (by index) that a committed DSN of this kind already reports
+// for this generation are left out; with none left, no DSN is made.
 bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::Marks& marks,
               const OutcomeSettings& settings, DsnKind kind, const queue::QueuedMessage& message,
-              std::vector<DsnRecipient> recipients,
+              std::vector<std::pair<std::size_t, DsnRecipient>> lines,
               const std::function<std::string()>& make_queue_id, RecordedOutcome& outcome) {
+  std::vector<DsnRecipient> recipients;
+  std::vector<std::size_t> covers;
+  for (auto& [index, line] : lines) {
+    if (marks.reported(kind_name(kind), index)) continue;
+    covers.push_back(index);
+    recipients.push_back(std::move(line));
+  }
   if (recipients.empty()) return true;
-  if (marks.dsns.contains(std::string(kind_name(kind)))) return true;
   DsnRequest request;
   request.kind = kind;
   request.original = &message.envelope;
@@ -80,7 +89,8 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
   std::string id = make_queue_id();
   Envelope envelope = dsn_envelope(request, id);
   std::string content = build_dsn(request, id);
-  auto placed = place_dsn(spool, done_log, message.envelope, kind, envelope, content);
+  auto placed =
+      place_dsn(spool, done_log, message.envelope, kind, envelope, content, std::move(covers));
   log::Line("dsn")
       .kv("id", message.envelope.queue_id)
       .kv("dsn_id", id)
@@ -107,7 +117,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   bool null_sender = envelope.sender.null();
   bool expired = now_seconds() - envelope.arrival > settings.max_lifetime.count();
 
-  std::vector<DsnRecipient> failed, succeeded;
+  std::vector<std::pair<std::size_t, DsnRecipient>> failed, succeeded;
   std::vector<Recipient> remaining;
   std::vector<const connectors::RecipientResult*> remaining_results;
   bool keep_bounced_in_hold = false;
@@ -124,7 +134,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
     switch (result.outcome) {
       case Outcome::delivered:
         if (!result.success_action.empty() && dsn_wanted(r, DsnKind::success))
-          succeeded.push_back(dsn_line(r, result, result.success_action));
+          succeeded.emplace_back(i, dsn_line(r, result, result.success_action));
         break;
       case Outcome::bounced:
         // A DSN itself is never bounced back: it waits in hold/ instead.
@@ -133,7 +143,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
           remaining.push_back(r);
           remaining_results.push_back(&results[i]);
         } else if (dsn_wanted(r, DsnKind::failure)) {
-          failed.push_back(dsn_line(r, result, "failed"));
+          failed.emplace_back(i, dsn_line(r, result, "failed"));
         }
         break;
       case Outcome::deferred:
@@ -147,7 +157,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
     }
   }
   std::vector<Recipient> failed_recipients;
-  for (const DsnRecipient& f : failed) failed_recipients.push_back(f.recipient);
+  for (const auto& f : failed) failed_recipients.push_back(f.second.recipient);
   if (!send_dsn(spool, done_log, marks, settings, DsnKind::failure, message, std::move(failed),
                 make_queue_id, outcome)) {
     // Without its report a refused recipient would vanish: keep it, in hold/.
@@ -177,11 +187,12 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   updated.generation = envelope.generation + 1;
   bool old_enough = now_seconds() - envelope.arrival >= settings.delay_warning.count();
   if (!keep_bounced_in_hold && !envelope.delay_warned && old_enough && !null_sender) {
-    std::vector<DsnRecipient> delayed;
+    std::vector<std::pair<std::size_t, DsnRecipient>> delayed;
     // remaining_results parallels the deferred recipients at the front of remaining.
     for (std::size_t k = 0; k < remaining_results.size(); ++k)
       if (dsn_wanted(remaining[k], DsnKind::delay))
-        delayed.push_back(dsn_line(remaining[k], *remaining_results[k], "delayed"));
+        delayed.emplace_back(static_cast<std::size_t>(remaining_results[k] - results.data()),
+                             dsn_line(remaining[k], *remaining_results[k], "delayed"));
     send_dsn(spool, done_log, marks, settings, DsnKind::delay, message, std::move(delayed),
              make_queue_id, outcome);
     updated.delay_warned = true;

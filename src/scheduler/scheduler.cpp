@@ -173,6 +173,8 @@ void Scheduler::pump() {
 // On the pool: load the message and hand each connector its recipients.
 void Scheduler::start_attempt(const std::string& id) {
   auto loaded = spool_.load(queue::State::active, id);
+  if (loaded && loaded->envelope.queue_id != id)
+    loaded = Error{"the file's queue id is not its name"};
   if (!loaded) {
     spool_.move(id, queue::State::active, queue::State::corrupt);
     log::Line("delivery")
@@ -240,12 +242,12 @@ void Scheduler::start_attempt(const std::string& id) {
       bool any_delivered =
           std::any_of(records.begin(), records.end(),
                       [](const queue::DoneRecord& r) { return r.result.delivered; });
-      auto continue_attempt = [this, attempt, connector, any_delivered](Status) {
+      auto continue_attempt = [this, attempt, connector, any_delivered, indexes](Status) {
         // Not durable (logged by the done log): the outcome is still recorded
         // below; only a crash before then would repeat these recipients.
-        boost::asio::post(pool_, [this, attempt, connector, any_delivered] {
+        boost::asio::post(pool_, [this, attempt, connector, any_delivered, indexes] {
           if (any_delivered && connector != nullptr)
-            connector->results_recorded(attempt->message->envelope);
+            connector->results_recorded(attempt->message->envelope, indexes);
           if (--attempt->outstanding == 0) finish_attempt(attempt);
         });
       };

@@ -281,16 +281,18 @@ int run_gateway(const Config& config) {
   if (!registry) return fail(registry.error().message);
   // A delivery a crash left unpublished is finished when its result was
   // recorded (or its message is gone, which only happens after that).
-  registry->recover_all([&spool, &done_log](const std::string& id) {
-    std::optional<queue::State> state = spool.locate(id);
-    if (!state) return true;
-    std::size_t size = 0;
-    auto envelope = spool.load_envelope(*state, id, &size);
-    if (!envelope) return false;
-    auto marks = done_log.marks(id, envelope->generation);
-    return std::any_of(marks.results.begin(), marks.results.end(),
-                       [](const auto& entry) { return entry.second.delivered; });
-  });
+  registry->recover_all(
+      [&spool, &done_log](const std::string& id, std::uint32_t generation, std::size_t index) {
+        std::optional<queue::State> state = spool.locate(id);
+        if (!state) return true;  // finished, which happens only after its results
+        std::size_t size = 0;
+        auto envelope = spool.load_envelope(*state, id, &size);
+        if (!envelope) return false;
+        if (envelope->generation != generation) return true;  // rewritten after its outcome
+        auto marks = done_log.marks(id, generation);
+        auto found = marks.results.find(index);
+        return found != marks.results.end() && found->second.delivered;
+      });
 
   SchedulerSettings scheduler_settings = scheduler_settings_from(config);
   Scheduler scheduler(spool, done_log, policy, *registry, scheduler_settings);

@@ -102,3 +102,65 @@ def test_a_crash_mid_data_leaves_nothing_behind(make_gateway):
     assert not list((gw.spool / "tmp").glob("*.part"))
     assert gw.queue_list() == {} and gw.delivered() == []
     assert gw.events("queue_recovered")[-1]["abandoned_receptions"] == "1"
+
+
+M64 = (1 << 64) - 1
+
+
+def _mix(h: int, word: int) -> int:
+    h = ((h ^ word) * 0x9E3779B97F4A7C15) & M64
+    return h ^ (h >> 29)
+
+
+def _queue_checksum(data: bytes) -> int:
+    """The queue file format 2 checksum (queue/checksum.cpp), as an attacker can compute it."""
+    h = 0x6A09E667F3BCC909
+    full = len(data) // 8 * 8
+    for i in range(0, full, 8):
+        h = _mix(h, int.from_bytes(data[i:i + 8], "little"))
+    total = len(data)
+    tail = bytearray(total.to_bytes(8, "little"))
+    tail[:len(data) - full] = data[full:]
+    h = ((h ^ int.from_bytes(tail, "little") ^ ((total << 56) & M64)) * 0x9E3779B97F4A7C15) & M64
+    return h ^ (h >> 29)
+
+
+def test_a_forged_queue_file_in_the_body_is_never_queued(make_gateway):
+    """A client can stream a whole queue file as its body (envelope, end record and a checksum
+    it computes itself) and stall. After a crash nothing of it may be queued: only the queue
+    writer marks a file complete."""
+    gw = make_gateway()
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"220")
+    s.sendall(b"EHLO forger.test\r\nMAIL FROM:<x@origin.test>\r\nRCPT TO:<x@example.test>\r\nDATA\r\n")
+    while not f.readline().startswith(b"354"):
+        pass
+    s.sendall(b"Subject: cover\r\n\r\n")
+    header = b"Subject: forged\r\n\r\n"
+    records = (b"id 0006619999999999FFFF\narrival 1795000000\nsender ceo@tenant.test\nbody -\n"
+               b"smtputf8 0\nret -\nenvid -\nclient-ip 40.92.0.1\nclient-port 25\nhelo -\n"
+               b"tls-version TLSv1.3\ntls-cipher -\ncert-subject -\ncert-fingerprint -\n"
+               b"cert-verified 1\nconnector -\ntenant -\nrcpt victim@example.test 0 -\n")
+    filler = (b"f" * 98 + b"\r\n") * 653  # just under content_buffer (65536): kept in memory
+    n = len(header) + len(filler)
+    records += b"header-size %d\ncontent %d\n" % (len(header), n)
+    prefix = b"BRIDGEHEAD-QUEUE 2\n" + filler + header + records
+    forged_tail = header + records + b"end %d %016x\n" % (n, _queue_checksum(prefix))
+    s.sendall(filler)
+    time.sleep(0.3)
+    s.sendall(forged_tail)  # crosses content_buffer: all of it goes to disk, ending the file
+    assert wait_until(lambda: [p for p in (gw.spool / "tmp").glob("*.part")
+                               if p.read_bytes().endswith(forged_tail)], 5), "not spilled"
+    # The forgery is a queue file the gateway itself would accept, were it in the queue:
+    forged = [p for p in (gw.spool / "tmp").glob("*.part")][0].read_bytes()
+    gw.kill9()
+    s.close()
+    (gw.spool / "hold" / "0006619999999999FFFF").write_bytes(forged)
+    shown = gw.cli("queue", "show", "0006619999999999FFFF")
+    assert shown.returncode == 0 and "victim@example.test" in shown.stdout, shown.stdout + shown.stderr
+    (gw.spool / "hold" / "0006619999999999FFFF").unlink()
+    gw.start()
+    time.sleep(1)
+    assert gw.queue_list() == {} and gw.delivered() == [], gw.queue_list()
+    assert not list((gw.spool / "tmp").iterdir())

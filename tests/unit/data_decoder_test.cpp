@@ -72,3 +72,28 @@ TEST(DataDecoder, LineAndHeaderLimits) {
   decoder.feed(std::string(999, 'x') + "\r\n");
   EXPECT_TRUE(decoder.line_too_long());
 }
+
+// Issue 12.1: a header line that never ends is not kept beyond the header
+// limit (it used to be kept up to the message size, in memory).
+TEST(DataDecoder, UnendingHeaderLineIsNotKept) {
+  std::string content;
+  DataDecoder decoder(DataDecoder::Mode::dot_stuffed, TextLimits{35u << 20, 1000, 102400}, content);
+  std::string chunk(64 * 1024, 'h');
+  for (int i = 0; i < 32; ++i) decoder.feed(chunk);  // 2 MiB, no CRLF
+  EXPECT_LE(content.size(), 102400u);
+  decoder.feed("\r\n\r\nbody\r\n.\r\n");
+  EXPECT_TRUE(decoder.done());
+  EXPECT_TRUE(decoder.header_too_big());
+}
+
+TEST(DataDecoder, NulIsSeenAndKeptOrStripped) {
+  std::string kept, stripped;
+  DataDecoder keep(DataDecoder::Mode::dot_stuffed, kLimits, kept);
+  DataDecoder strip(DataDecoder::Mode::dot_stuffed, kLimits, stripped, true);
+  std::string text("a\0b\r\n\0.\r\n.\r\n", 11);
+  keep.feed(text);
+  strip.feed(text);
+  EXPECT_TRUE(keep.nul_seen() && strip.nul_seen());
+  EXPECT_EQ(kept, std::string("a\0b\r\n\0.\r\n", 9));
+  EXPECT_EQ(stripped, "ab\r\n.\r\n");
+}

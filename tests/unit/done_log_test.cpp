@@ -84,6 +84,7 @@ TEST(DoneLog, SurvivesRestartForQueuedMessagesAtTheirGeneration) {
     dsn.id = "AAAA0001";
     dsn.dsn_kind = "failure";
     dsn.dsn_id = "AAAA0009";
+    dsn.covers = {0};
     ASSERT_TRUE(log.append_and_wait({dsn}));
     EXPECT_EQ(log.marks("AAAA0001", 0).results.size(), 1u);
   }  // as after a crash: nothing was forgotten
@@ -95,7 +96,10 @@ TEST(DoneLog, SurvivesRestartForQueuedMessagesAtTheirGeneration) {
   queue::Marks marks = again.marks("AAAA0001", 0);
   ASSERT_EQ(marks.results.size(), 1u);
   EXPECT_TRUE(marks.results.at(1).delivered);
-  EXPECT_EQ(marks.dsns.at("failure"), "AAAA0009");
+  EXPECT_EQ(marks.dsns.at("AAAA0009").kind, "failure");
+  EXPECT_TRUE(marks.reported("failure", 0));
+  EXPECT_FALSE(marks.reported("failure", 1));
+  EXPECT_FALSE(marks.reported("success", 0));
   EXPECT_TRUE(again.marks("AAAA0002", 2).results.empty());
   EXPECT_TRUE(again.marks("AAAA0003", 0).results.empty());
   EXPECT_EQ(again.committed_dsns(), std::set<std::string>{"AAAA0009"});

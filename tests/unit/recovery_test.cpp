@@ -36,15 +36,23 @@ TEST(Recovery, SortsLeftoversOut) {
   // A DSN the done log never committed, and a received message flushed but not yet renamed.
   ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0006.new", envelope("AAAA0006"),
                                        "dsn\r\n"));
-  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0007.part", envelope("AAAA0007"),
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0007.ready", envelope("AAAA0007"),
                                        "z\r\n"));
 
   // A reception still arriving (no end record): never acknowledged, removed.
   std::ofstream(spool.tmp_folder() / "AAAA0008.part") << "BRIDGEHEAD-QUEUE 2\nhalf a body";
+  // A .part that looks complete (a client can write a whole file as its body) is never trusted,
+  // and a .ready whose envelope names another id is not queued.
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA0009.part", envelope("AAAA0009"),
+                                       "forged\r\n"));
+  ASSERT_TRUE(queue::Spool::write_file(spool.tmp_folder() / "AAAA000A.ready", envelope("AAAA0001"),
+                                       "other id\r\n"));
 
   queue::RecoveryReport report = queue::recover(spool, {"AAAA0001"});
-  EXPECT_EQ(report.abandoned, 1u);
+  EXPECT_EQ(report.abandoned, 3u);
   EXPECT_FALSE(spool.locate("AAAA0008"));
+  EXPECT_FALSE(spool.locate("AAAA0009"));
+  EXPECT_FALSE(spool.locate("AAAA000A"));
   EXPECT_EQ(report.uncommitted_dsns, 1u);
   EXPECT_EQ(report.queued_from_tmp, 2u);
   EXPECT_FALSE(spool.locate("AAAA0006"));

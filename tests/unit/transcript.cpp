@@ -81,8 +81,8 @@ void apply_option(bh::smtp::SessionSettings& s, const std::string& key, const st
     s.limits.local_part = number();
   else if (key == "strip_nul")
     s.strip_nul = value == "yes";
-  else if (key == "commit_failure")
-    commit_failure = value;
+  else if (key == "commit_failure" || key == "spill_failure")
+    commit_failure = key + "=" + value;
   else if (key == "content_buffer")
     s.limits.content_buffer = number();
   else
@@ -146,8 +146,12 @@ std::string replay_transcript(const std::string& golden) {
         on_disk.clear();  // the transaction ended: the driver removes the file
       switch (event) {
         case bh::smtp::SessionMachine::Event::spill:
-          on_disk += machine.spill_bytes();
-          machine.spilled();
+          if (commit_failure.starts_with("spill_failure=")) {  // the disk write fails
+            machine.spilled(false, commit_failure == "spill_failure=disk_full");
+          } else {
+            on_disk += machine.spill_bytes();
+            machine.spilled();
+          }
           break;
         case bh::smtp::SessionMachine::Event::need_input:
           return;
@@ -179,7 +183,9 @@ std::string replay_transcript(const std::string& golden) {
           rebuilt +=
               fmt::format("E: commit {} from={} to={} body=\"{}\"\n", draft.envelope.queue_id,
                           draft.envelope.sender.path(), rcpts.substr(1), escape(body.substr(pos)));
-          machine.commit_finished(commit_failure);
+          machine.commit_finished(commit_failure.starts_with("commit_failure=")
+                                      ? commit_failure.substr(15)
+                                      : std::string());
           break;
         }
       }

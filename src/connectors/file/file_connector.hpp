@@ -8,7 +8,7 @@ namespace bh::connectors {
 
 // Writes one "<queue-id>.eml" per message into a folder, in two steps so a
 // crash never delivers a message twice: deliver() writes and fsyncs a hidden
-// ".<queue-id>.pending" and reports success; once the scheduler has made
+// ".<queue-id>.<generation>.<index>.pending" and reports success; once the scheduler has made
 // that result durable, results_recorded() links it to its visible name. At
 // start, recover() finishes or removes what a crash left pending. An
 // existing .eml is never overwritten: a second delivery of the same queue
@@ -18,8 +18,9 @@ class FileConnector final : public Connector {
   explicit FileConnector(std::filesystem::path directory) : directory_(std::move(directory)) {}
   // Blocking file I/O on the calling (delivery pool) thread.
   void deliver(DeliveryRequest request, DeliveryDone done) override;
-  void results_recorded(const Envelope& envelope) override;
-  void recover(const std::function<bool(const std::string&)>& delivered) override;
+  void results_recorded(const Envelope& envelope,
+                        const std::vector<std::size_t>& recipients) override;
+  void recover(const RecordedCheck& recorded) override;
 
  private:
   std::filesystem::path directory_;

@@ -28,7 +28,9 @@ DataDecoder::DataDecoder(Mode mode, TextLimits limits, std::string& content, boo
 void DataDecoder::emit(std::string_view bytes) {
   std::size_t before = total_;
   total_ += bytes.size();
-  if (in_header_ && header_too_big()) return;  // refused at the end: nothing more to keep
+  // A header over its limit is refused at the end: nothing more of it is kept,
+  // also while its last line has not ended (header_bytes_ counts whole lines).
+  if (in_header_ && header_bytes_ + line_length_ + bytes.size() > limits_.header_bytes) return;
   if (before < limits_.message_size) {
     std::size_t room = limits_.message_size - before;
     content_.append(bytes.substr(0, std::min(room, bytes.size())));

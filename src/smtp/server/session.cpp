@@ -252,11 +252,16 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
         if (part_id != id) {
           part.discard();
           part_id = id;
-          auto created = queue::PartFile::create(context.commit.spool(), id);
+          int create_error = 0;
+          auto created = queue::PartFile::create(context.commit.spool(), id, &create_error);
           if (created) part = std::move(*created);
+          if (!created) {
+            machine.spilled(false, create_error == ENOSPC);
+            break;
+          }
         }
         bool ok = part.is_open() && part.append(machine.spill_bytes()).ok();
-        machine.spilled(ok, part.last_errno() == ENOSPC);
+        machine.spilled(ok, !ok && part.last_errno() == ENOSPC);
         break;
       }
       case SessionMachine::Event::commit: {

@@ -10,11 +10,15 @@ namespace bh::smtp {
 
 // Body bytes beyond the buffer go to the driver; the header stays (the
 // policy reads and edits it at the end of DATA).
-bool SessionMachine::spill_due() const {
-  if (!decoder_ || spill_failed_) return false;
+bool SessionMachine::spill_due() {
+  if (!decoder_) return false;
   std::size_t body = decoder_->body_offset();
-  return body != std::string::npos && draft_.content.size() > body &&
-         draft_.content.size() - body >= settings_.limits.content_buffer;
+  if (body == std::string::npos || draft_.content.size() <= body ||
+      draft_.content.size() - body < settings_.limits.content_buffer)
+    return false;
+  if (!spill_failed_) return true;
+  draft_.content.resize(body);  // a write failed: the message is refused, nothing more is kept
+  return false;
 }
 
 std::string_view SessionMachine::spill_bytes() const {

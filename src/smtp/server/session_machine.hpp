@@ -161,7 +161,7 @@ class SessionMachine {
   std::optional<std::int64_t> rate_deadline_ms() const;
   void content_started();
   void content_arrived(std::string_view bytes);
-  bool spill_due() const;
+  bool spill_due();
   PeerFacts peer_facts() const;
   void decided(std::string_view stage, const Verdict& verdict, std::string_view tenant = {});
   bool refuse_if(std::string_view stage, const Verdict& verdict);
