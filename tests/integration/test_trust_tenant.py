@@ -239,7 +239,12 @@ def test_tenant_is_decided_per_message_not_per_session(gw, pki):
     assert_reply(outcomes[4], 550, "5.7.1", "not permitted to use the fax service", where=where)
     for r in (outcomes[0], outcomes[3]):
         gw.wait_delivered(r.queue_id())
-    assert len(gw.delivered()) == 2 and not gw.queue_list(), gw.delivered()
+    # Each accepted message went to two file connectors (fax and files) that share a folder:
+    # two deliveries each, both visible (a file connector never overwrites).
+    from bhtest import wait_until
+    expected = {f"{r.queue_id()}{suffix}" for r in (outcomes[0], outcomes[3]) for suffix in ("", "-2")}
+    wait_until(lambda: {p.stem for p in gw.delivered()} == expected, 10)
+    assert {p.stem for p in gw.delivered()} == expected and not gw.queue_list(), gw.delivered()
 
 
 def test_policy_log_names_connector_tenant_and_reason(gw):
