@@ -1,5 +1,8 @@
-// The routing table: which connector delivers mail for a recipient domain.
-// A recipient that matches no route is not accepted (no open relay).
+// The routing table: which connector delivers mail for a recipient. Routes
+// name address spaces as Exchange Online has them: full addresses
+// ("fax@example.com"), domains, "*.example.com" (every subdomain) and "*"
+// (every domain). The most specific match wins, whatever the order in the
+// file. A recipient that matches no route is not accepted (no open relay).
 #pragma once
 
 #include <optional>
@@ -9,8 +12,10 @@
 
 namespace bh {
 
+struct Address;
+
 struct Route {
-  std::vector<std::string> domains;  // "example.com" or "*.example.com", lower case
+  std::vector<std::string> domains;  // address spaces, lower case
   std::string connector;
   std::string service;  // e.g. "fax": senders need this permission (empty: none needed)
   // Local parts with '%', '!' or a quoted '@' (sender-specified routing) are
@@ -23,13 +28,18 @@ class RoutingTable {
   RoutingTable() = default;
   explicit RoutingTable(std::vector<Route> routes) : routes_(std::move(routes)) {}
 
-  // domain must be lower case without a trailing dot (Address::domain_key).
-  // First matching route wins, in configuration order.
+  // The recipient's route: full-address spaces compare the local part
+  // without case, as Exchange does.
+  const Route* find(const Address& recipient) const;
+  // Domain spaces only; domain lower case without a trailing dot
+  // (Address::domain_key).
   const Route* find(std::string_view domain) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  const Route* best(std::string_view local, std::string_view domain) const;
+
   std::vector<Route> routes_;
 };
 

@@ -233,7 +233,7 @@ Verdict TrustPolicy::on_mail(const InboundConnector* c, const PeerFacts& peer) c
 std::set<std::string> TrustPolicy::services_of(const Envelope& envelope) const {
   std::set<std::string> services;
   for (const Recipient& r : envelope.recipients) {
-    const Route* route = routes_.find(r.address.domain_key());
+    const Route* route = routes_.find(r.address);
     if (route != nullptr && !route->service.empty()) services.insert(route->service);
   }
   return services;
@@ -261,7 +261,7 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
         fmt::format("sender domain {} is locked to connector {}",
                     sender_domain.empty() ? "<>" : sender_domain, lock.name));
   }
-  const Route* route = routes_.find(recipient.address.domain_key());
+  const Route* route = routes_.find(recipient.address);
   if (route != nullptr && !route->service.empty()) {
     if (c == nullptr)
       return refused(fmt::format("{}: this connection may not use the {} service",

@@ -199,7 +199,7 @@ void Scheduler::start_attempt(const std::string& id) {
   std::map<std::string, std::vector<std::size_t>> by_connector;
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     if (marks.results.contains(i)) continue;
-    const Route* route = policy->routes.find(envelope.recipients[i].address.domain_key());
+    const Route* route = policy->routes.find(envelope.recipients[i].address);
     if (route == nullptr) {
       // A reload removed the route: the administrator decides, not a bounce.
       RecipientResult held{Outcome::deferred, "4.3.5",

@@ -125,13 +125,6 @@ std::string pattern_problem(std::string_view pattern) {
   return "";
 }
 
-// True when every domain `later` matches is matched by `earlier` already.
-bool pattern_covers(std::string_view earlier, std::string_view later) {
-  if (!earlier.starts_with("*.")) return false;
-  if (later.starts_with("*.")) later.remove_prefix(2);  // its subdomains are earlier's too
-  return domain_matches(earlier, later);
-}
-
 // Listener addresses compared as the socket sees them ("[::1]" and
 // "[0:0::1]" are one address).
 std::string listener_key(const ListenerConfig& l) {
@@ -290,33 +283,30 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       r.strings("domains", route.domains, true);
       for (auto& domain : route.domains) {
         domain = to_lower_ascii(domain);
-        if (domain.empty() || domain.find('@') != std::string::npos ||
-            domain.find(' ') != std::string::npos) {
+        if (domain.empty() || domain.find(' ') != std::string::npos) {
           r.error(*r.node("domains"), "domains", quote_value(domain) + " is not a domain");
           continue;
         }
-        if (domain == "*") {
-          r.error(*r.node("domains"), "domains",
-                  "\"*\" matches no domain: address spaces are not supported yet; list the "
-                  "domains, or use \"*.example.com\" for every subdomain of one");
-          continue;
+        // A full address: "fax@example.com" (the most specific address space).
+        if (std::size_t at = domain.rfind('@'); at != std::string::npos) {
+          PathParse parsed = parse_path("<" + domain + ">", false, true, config.limits.local_part);
+          if (!parsed.address || parsed.postmaster || domain.starts_with('@') ||
+              !pattern_problem(domain.substr(at + 1)).empty())
+            r.error(*r.node("domains"), "domains", quote_value(domain) + " is not an address");
+        } else if (domain != "*") {  // "*": every domain
+          if (std::string problem = pattern_problem(domain); !problem.empty()) {
+            r.error(*r.node("domains"), "domains",
+                    quote_value(domain) + " can never match: it " + problem);
+            continue;
+          }
         }
-        if (std::string problem = pattern_problem(domain); !problem.empty()) {
-          r.error(*r.node("domains"), "domains",
-                  quote_value(domain) + " can never match: it " + problem);
-          continue;
-        }
-        // First matching route wins: a pattern an earlier route covers is dead.
+        // The most specific address space wins, whatever the order: only the
+        // same one twice is ambiguous.
         for (const auto& [earlier, seen] : pattern_seen) {
-          if (seen.route == index) continue;
-          if (earlier == domain)
+          if (seen.route != index && earlier == domain)
             r.error(*r.node("domains"), "domains",
                     fmt::format("{} is routed twice: route[{}] (line {}) has it already",
                                 quote_value(domain), seen.route, seen.line));
-          else if (pattern_covers(earlier, domain))
-            r.error(*r.node("domains"), "domains",
-                    fmt::format("{} can never match: route[{}]'s {} (line {}) comes first",
-                                quote_value(domain), seen.route, quote_value(earlier), seen.line));
         }
         pattern_seen.try_emplace(domain, PatternSeen{index, r.line("domains")});
       }

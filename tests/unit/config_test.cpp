@@ -172,19 +172,23 @@ TEST(ConfigMistakes, OneDomainInTwoRoutes) {
             "(accepted)");
 }
 
-TEST(ConfigMistakes, DomainCoveredByAnEarlierWildcardNeverMatches) {
-  EXPECT_EQ(error_of(kValid + "\n[[route]]\ndomains = [\"a.example.org\"]\nconnector = \"out\"\n"),
-            "gw.toml:20: route[1].domains: \"a.example.org\" can never match: route[0]'s "
-            "\"*.example.org\" (line 12) comes first");
-  EXPECT_EQ(error_of(kValid + "\n[[route]]\ndomains = [\"*.b.example.org\"]\nconnector = "
-                              "\"out\"\n"),
-            "gw.toml:20: route[1].domains: \"*.b.example.org\" can never match: route[0]'s "
-            "\"*.example.org\" (line 12) comes first");
-  // The other way round is an exception for one subdomain: fine. So is the
-  // parent domain, which "*.example.org" does not match.
-  EXPECT_EQ(error_of(kValid + "\n[[route]]\ndomains = [\"example.org\", \"*.example.test\"]\n"
-                              "connector = \"out\"\n"),
+// Address spaces (issue 8.3): the most specific wins whatever the order, so
+// a domain after a wildcard that covers it is no mistake; "*" and full
+// addresses are accepted, a malformed address is not.
+TEST(ConfigMistakes, AddressSpacesInAnyOrder) {
+  EXPECT_EQ(error_of(kValid + "\n[[route]]\ndomains = [\"a.example.org\", \"*\", "
+                              "\"Fax@Example.test\"]\nconnector = \"out\"\n"),
             "(accepted)");
+  EXPECT_EQ(
+      error_of(kValid + "\n[[route]]\ndomains = [\"a b@example.test\"]\nconnector = \"out\"\n"),
+      "gw.toml:20: route[1].domains: \"a b@example.test\" is not a domain");
+  EXPECT_EQ(
+      error_of(kValid + "\n[[route]]\ndomains = [\"x@*.example.test\"]\nconnector = \"out\"\n"),
+      "gw.toml:20: route[1].domains: \"x@*.example.test\" is not an address");
+  EXPECT_EQ(
+      error_of(kValid + "\n[[route]]\ndomains = [\"*\"]\nconnector = \"out\"\n[[route]]\n"
+                        "domains = [\"*\"]\nconnector = \"out\"\n"),
+      "gw.toml:23: route[2].domains: \"*\" is routed twice: route[1] (line 20) has it already");
 }
 
 TEST(ConfigMistakes, TwoListenersOnOneAddress) {
@@ -319,9 +323,7 @@ TEST(ConfigMistakes, RoutePatternsThatCanNeverMatch) {
     text.replace(text.find("\"*.example.org\""), 15, "\"" + pattern + "\"");
     return error_of(text);
   };
-  EXPECT_EQ(with_domain("*"),
-            "gw.toml:12: route[0].domains: \"*\" matches no domain: address spaces are not "
-            "supported yet; list the domains, or use \"*.example.com\" for every subdomain of one");
+  EXPECT_EQ(with_domain("*"), "(accepted)");  // every domain (the least specific space)
   const std::string prefix = "gw.toml:12: route[0].domains: ";
   struct Case {
     std::string pattern;

@@ -56,7 +56,7 @@ void SessionMachine::on_rcpt(std::string_view argument) {
   }
   const Route* route = settings_.routes == nullptr
                            ? nullptr
-                           : settings_.routes->find(recipient.address.domain_key());
+                           : settings_.routes->find(recipient.address);
   if (route == nullptr) {
     ++stats_.recipients_rejected;
     return error_reply(550, "5.7.1",
