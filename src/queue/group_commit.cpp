@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <boost/asio/post.hpp>
 
 #include "util/crash_point.hpp"
@@ -43,10 +45,10 @@ void GroupCommit::enqueue(Job job) {
       return;
     }
   }
-  complete(job, "gateway is shutting down");
+  complete(job, CommitError{"gateway is shutting down"});
 }
 
-void GroupCommit::complete(Job& job, std::string error) {
+void GroupCommit::complete(Job& job, CommitError error) {
   auto executor = job.work.get_executor();
   boost::asio::post(executor,
                     [handler = std::move(job.handler), error = std::move(error)]() mutable {
@@ -99,26 +101,32 @@ void GroupCommit::run() {
 // is repaired by recovery, which queues complete files it finds in tmp/.
 void GroupCommit::write_batch(std::deque<Job>& batch) {
   std::vector<std::string> errors(batch.size());
+  std::vector<bool> disk_full(batch.size());
   std::vector<std::size_t> sizes(batch.size());
   bool any_written = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Message& m = batch[i].message;
     if (!m.part.is_open()) {
-      auto created = PartFile::create(spool_, m.envelope.queue_id);
-      if (created)
+      int create_error = 0;
+      auto created = PartFile::create(spool_, m.envelope.queue_id, &create_error);
+      if (created) {
         m.part = std::move(*created);
-      else
+      } else {
         errors[i] = created.error().message;
+        disk_full[i] = create_error == ENOSPC;
+      }
     }
     sizes[i] = m.part.body_bytes() + m.content.size();
     std::string_view content = m.content;
     std::size_t header = std::min(m.header_size, content.size());
     if (errors[i].empty()) {
       auto written = m.part.finish(m.envelope, content.substr(0, header), content.substr(header));
-      if (!written)
+      if (!written) {
         errors[i] = written.error().message;
-      else
+        disk_full[i] = m.part.last_errno() == ENOSPC;
+      } else {
         any_written = true;
+      }
     }
     if (!errors[i].empty()) m.part.discard();
     m.content = std::string();  // free the memory early
@@ -127,13 +135,15 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
   // One flush for the file data and the directory entries of the batch.
   std::uint64_t flush = flushes_ ? flushes_->begin() : 0;
   bool flushed = !any_written || (spool_fd_ >= 0 && ::syncfs(spool_fd_) == 0);
+  int flush_error = flushed ? 0 : (spool_fd_ < 0 ? EBADF : errno);
   if (flushes_ && any_written) flushes_->end(flush, flushed);
   if (!flushed) {
-    std::string reason = system_error("syncfs " + spool_.root().string(), errno).message;
+    std::string reason = system_error("syncfs " + spool_.root().string(), flush_error).message;
     log::Line("queue_error").kv("reason", reason).write(log::Level::error);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!errors[i].empty()) continue;
       errors[i] = reason;
+      disk_full[i] = flush_error == ENOSPC;
       batch[i].message.part.discard();  // not acknowledged, so never delivered either
     }
   }
@@ -143,6 +153,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     Message& m = batch[i].message;
     const std::string& id = m.envelope.queue_id;
     if (::rename(m.part.path().c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
+      disk_full[i] = errno == ENOSPC;
       errors[i] = system_error("rename into incoming", errno).message;
       m.part.discard();
     } else {
@@ -154,7 +165,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     const Envelope& envelope = batch[i].message.envelope;
     log_message(envelope, sizes[i], errors[i]);
     if (errors[i].empty()) on_durable_(envelope.queue_id);
-    complete(batch[i], errors[i]);
+    complete(batch[i], CommitError{errors[i], disk_full[i]});
   }
 }
 

@@ -22,6 +22,13 @@
 
 namespace bh::queue {
 
+// Why a message could not be made durable; disk_full (ENOSPC) lets the
+// session answer 452 4.3.1 instead of 451 4.3.0.
+struct CommitError {
+  std::string reason;  // empty: durable
+  bool disk_full = false;
+};
+
 class GroupCommit {
  public:
   // on_durable runs on the writer thread for each message now in incoming/.
@@ -45,14 +52,14 @@ class GroupCommit {
     PartFile part;
   };
 
-  // Completes with an empty string on success, else the reason.
+  // Completes with an empty reason on success.
   template <typename Token>
   auto async_commit(Message message, Token&& token) {
-    return boost::asio::async_initiate<Token, void(std::string)>(
+    return boost::asio::async_initiate<Token, void(CommitError)>(
         [this](auto handler, Message message) {
           auto executor = boost::asio::get_associated_executor(handler);
           enqueue(Job{std::move(message),
-                      boost::asio::any_completion_handler<void(std::string)>(std::move(handler)),
+                      boost::asio::any_completion_handler<void(CommitError)>(std::move(handler)),
                       boost::asio::make_work_guard(boost::asio::any_io_executor(executor))});
         },
         token, std::move(message));
@@ -61,14 +68,14 @@ class GroupCommit {
  private:
   struct Job {
     Message message;
-    boost::asio::any_completion_handler<void(std::string)> handler;
+    boost::asio::any_completion_handler<void(CommitError)> handler;
     boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
   };
 
   void enqueue(Job job);
   void run();
   void write_batch(std::deque<Job>& batch);
-  static void complete(Job& job, std::string error);
+  static void complete(Job& job, CommitError error);
 
   const Spool& spool_;
   std::function<void(const std::string&)> on_durable_;

@@ -185,7 +185,8 @@ std::string replay_transcript(const std::string& golden) {
                           draft.envelope.sender.path(), rcpts.substr(1), escape(body.substr(pos)));
           machine.commit_finished(commit_failure.starts_with("commit_failure=")
                                       ? commit_failure.substr(15)
-                                      : std::string());
+                                      : std::string(),
+                                  commit_failure == "commit_failure=disk_full");
           break;
         }
       }

@@ -270,9 +270,9 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
             draft.envelope, std::move(draft.content), draft.header_size, {}};
         if (part_id == draft.envelope.queue_id) message.part = std::move(part);
         part_id.clear();
-        std::string error =
+        queue::CommitError error =
             co_await context.commit.async_commit(std::move(message), asio::use_awaitable);
-        machine.commit_finished(error);
+        machine.commit_finished(error.reason, error.disk_full);
         break;
       }
       case SessionMachine::Event::close:

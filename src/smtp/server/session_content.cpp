@@ -177,12 +177,15 @@ void SessionMachine::finish_content() {
   phase_ = Phase::awaiting_commit;
 }
 
-void SessionMachine::commit_finished(const std::string& queue_error) {
+void SessionMachine::commit_finished(const std::string& queue_error, bool disk_full) {
   phase_ = Phase::command;
   line_started_ms_ = clock_ms();  // the server's work is done: the client's time starts
   if (queue_error.empty()) {
     ++stats_.messages_accepted;
     reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));
+  } else if (disk_full) {  // the client retries later, as after Postfix's "insufficient storage"
+    ++stats_.messages_rejected;
+    reply(452, "4.3.1", "Error: insufficient system storage; try again later");
   } else {
     ++stats_.messages_rejected;
     reply(451, "4.3.0", "Error: queue file write error");

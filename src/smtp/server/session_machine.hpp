@@ -120,7 +120,8 @@ class SessionMachine {
   };
   void tls_started(TlsPeer peer);
   // queue_error empty: durable; else the reason the queue gave.
-  void commit_finished(const std::string& queue_error);
+  // disk_full: the queue ran out of space (452 4.3.1, else 451 4.3.0).
+  void commit_finished(const std::string& queue_error, bool disk_full = false);
   // When the client's time is up, on the now_ms() clock: the smallest of
   // the current line's deadline (idle_timeout from when the server was ready
   // for it: bytes that trickle in do not extend it), in DATA/BDAT the
