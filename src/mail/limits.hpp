@@ -21,9 +21,9 @@ struct Limits {
   // DATA text and each BDAT chunk, once idle_timeout has passed since it
   // started: bytes received >= min_data_rate x elapsed (Postfix
   // smtpd_min_data_rate); 0: no rate check.
-  std::size_t min_data_rate = 500;                    // bytes per second
-  std::size_t connections = 10000;                    // at once, all listeners
-  std::size_t connections_per_ip = 50;                // Postfix smtpd_client_connection_count_limit
+  std::size_t min_data_rate = 500;      // bytes per second
+  std::size_t connections = 10000;      // at once, all listeners
+  std::size_t connections_per_ip = 50;  // Postfix smtpd_client_connection_count_limit
   // Message text a session holds in memory before it writes the body to the
   // message's spool file (per session; nothing is shared between clients).
   std::size_t content_buffer = 65536;

@@ -20,14 +20,20 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def _hog(port: int, source: str, megabytes: int) -> socket.socket:
-    """A client that sends `megabytes` of DATA and never the final dot."""
+def _in_data(port: int, source: str = "127.0.0.1") -> socket.socket:
+    """A raw client that is past DATA's 354."""
     s = socket.create_connection(("127.0.0.1", port), source_address=(source, 0), timeout=30)
     f = s.makefile("rb")
     assert f.readline().startswith(b"220")
     s.sendall(b"EHLO hog.test\r\nMAIL FROM:<hog@origin.test>\r\nRCPT TO:<x@example.test>\r\nDATA\r\n")
     while not f.readline().startswith(b"354"):
         pass
+    return s
+
+
+def _hog(port: int, source: str, megabytes: int) -> socket.socket:
+    """A client that sends `megabytes` of DATA and never the final dot."""
+    s = _in_data(port, source)
     s.sendall(b"Subject: hog\r\n\r\n")
     line = b"x" * 998 + b"\r\n"
     chunk = line * 1024  # 1 MiB
@@ -130,12 +136,7 @@ def test_a_forged_queue_file_in_the_body_is_never_queued(make_gateway):
     it computes itself) and stall. After a crash nothing of it may be queued: only the queue
     writer marks a file complete."""
     gw = make_gateway()
-    s = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
-    f = s.makefile("rb")
-    assert f.readline().startswith(b"220")
-    s.sendall(b"EHLO forger.test\r\nMAIL FROM:<x@origin.test>\r\nRCPT TO:<x@example.test>\r\nDATA\r\n")
-    while not f.readline().startswith(b"354"):
-        pass
+    s = _in_data(gw.port)
     s.sendall(b"Subject: cover\r\n\r\n")
     header = b"Subject: forged\r\n\r\n"
     records = (b"id 0006619999999999FFFF\narrival 1795000000\nsender ceo@tenant.test\nbody -\n"

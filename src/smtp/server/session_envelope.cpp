@@ -54,9 +54,8 @@ void SessionMachine::on_rcpt(std::string_view argument) {
                            "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
-  const Route* route = settings_.routes == nullptr
-                           ? nullptr
-                           : settings_.routes->find(recipient.address);
+  const Route* route =
+      settings_.routes == nullptr ? nullptr : settings_.routes->find(recipient.address);
   if (route == nullptr) {
     ++stats_.recipients_rejected;
     return error_reply(550, "5.7.1",
