@@ -41,7 +41,4 @@ bool has_routing_syntax(const Address& address);
 
 std::string to_lower_ascii(std::string_view text);
 
-// Valid UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view text);
-
 }  // namespace bh

@@ -1,6 +1,7 @@
 #include "mail/address_lexer.hpp"
 
 #include "mail/mailbox_list.hpp"
+#include "util/printable.hpp"
 
 namespace bh::address_syntax {
 
@@ -21,33 +22,6 @@ bool is_atext(unsigned char c) {
   if (is_alnum(c) || c >= 0x80) return true;
   return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
          std::string_view::npos;
-}
-
-// Length of the valid UTF-8 sequence at text[i], 0 when invalid (overlong
-// forms, surrogates and code points above U+10FFFF included).
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char c = byte(i);
-  std::size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  return n;
 }
 
 // "=?charset?B|Q?encoded-text?=" (RFC 2047 2). The encoded text may hold
@@ -169,7 +143,7 @@ class Lexer {
       return "backslash at the end of " + std::string(where) + at(begin);
     unsigned char c = text_[pos_ + 1];
     if (c < 0x20 || c == 0x7F) return "invalid quoted-pair" + at(begin);
-    std::size_t n = c >= 0x80 ? utf8_length(text_, pos_ + 1) : 1;
+    std::size_t n = c >= 0x80 ? utf8_sequence(text_, pos_ + 1) : 1;
     out.append(text_.substr(pos_ + 1, n));
     pos_ += 1 + n;
     return {};

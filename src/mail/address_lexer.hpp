@@ -30,8 +30,6 @@ struct Token {
 bool is_wsp(unsigned char c);
 bool is_alnum(unsigned char c);
 bool is_atext(unsigned char c);
-// Bytes of the UTF-8 sequence at i (0: not valid UTF-8 there).
-std::size_t utf8_length(std::string_view text, std::size_t i);
 // " at offset N", for error reasons (which never quote the input).
 std::string at(std::size_t offset);
 

@@ -1,6 +1,7 @@
 #include "mail/mailbox_list.hpp"
 
 #include "mail/address_lexer.hpp"
+#include "util/printable.hpp"
 
 namespace bh {
 namespace {
@@ -267,7 +268,7 @@ std::string unfold(std::string_view value, std::string& out) {
     if (c == 0) return "NUL byte" + at(out.size());
     if ((c < 0x20 && c != '\t') || c == 0x7F) return "control character" + at(out.size());
     if (c >= 0x80) {
-      std::size_t n = utf8_length(value, i);
+      std::size_t n = utf8_sequence(value, i);
       if (n == 0) return "invalid UTF-8" + at(out.size());
       out.append(value.substr(i, n));
       i += n - 1;

@@ -8,6 +8,7 @@
 #include "mail/header_block.hpp"
 #include "mail/mailbox_list.hpp"
 #include "tls/name_match.hpp"
+#include "util/printable.hpp"
 
 namespace bh {
 namespace {
@@ -53,24 +54,14 @@ std::string shown_value(std::string_view value, std::size_t max = 100) {
 // without control characters (the parser refuses everything else), and
 // never '\r' or '\n'. Empty when it cannot be shown.
 std::string printable_address(const std::string& address) {
-  if (address.size() > 320) return {};
-  for (std::size_t i = 0; i < address.size(); ++i) {
-    unsigned char c = address[i];
-    if (c < 0x20 || c == 0x7F) return {};
-    if (c < 0x80) continue;
-    std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    if (n == 0 || c > 0xF4 || i + n > address.size()) return {};
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(address[i + k]) & 0xC0) != 0x80) return {};
-    i += n - 1;
-  }
-  return address;
+  if (address.size() > 320 || !valid_utf8(address)) return {};
+  bool control = std::any_of(address.begin(), address.end(),
+                             [](unsigned char c) { return c < 0x20 || c == 0x7F; });
+  return control ? std::string() : address;
 }
 
 std::string domain_key_of(const Mailbox& m) {
-  std::string domain = to_lower_ascii(m.domain);
-  if (!domain.empty() && domain.back() == '.') domain.pop_back();
-  return domain;
+  return Address{{}, m.domain}.domain_key();
 }
 
 // The mailboxes of a From: (or Sender:) header field: exactly one field,

@@ -192,8 +192,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
   while (open) {
     auto event = machine.step();
     // The transaction whose body was being written ended without a commit.
-    if (!part_id.empty() && machine.spilling_id() != part_id &&
-        machine.draft().envelope.queue_id != part_id) {
+    if (!part_id.empty() && machine.draft().envelope.queue_id != part_id) {
       part.discard();
       part_id.clear();
     }

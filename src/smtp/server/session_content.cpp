@@ -32,7 +32,6 @@ void SessionMachine::spilled(bool ok, bool disk_full) {
   if (body == std::string::npos || body >= draft_.content.size()) return;
   if (ok) {
     draft_.spilled += draft_.content.size() - body;
-    spilling_id_ = draft_.envelope.queue_id;
   } else {
     spill_failed_ = true;
     spill_disk_full_ = disk_full;

@@ -8,6 +8,7 @@
 
 #include "smtp/proto/command.hpp"
 #include "smtp/proto/reply.hpp"
+#include "util/printable.hpp"
 
 namespace bh::smtp {
 namespace {
@@ -294,7 +295,6 @@ void SessionMachine::tls_started(TlsPeer peer) {
 void SessionMachine::reset_transaction() {
   transaction_ = Transaction::none;
   draft_ = MessageDraft{};
-  spilling_id_.clear();
   spill_failed_ = false;
   spill_disk_full_ = false;
   decoder_.reset();

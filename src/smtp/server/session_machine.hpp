@@ -102,11 +102,10 @@ class SessionMachine {
   // this message (the queue id names it), so no client can fill memory that
   // others need. spilled(false) says the write failed: the message will be
   // refused at its end (452 4.3.1 when the disk is full, else 451 4.3.0).
+  // When the draft's queue id changes (the transaction ended without a
+  // commit), the driver removes the file it was writing.
   std::string_view spill_bytes() const;
   void spilled(bool ok = true, bool disk_full = false);
-  // The draft whose body the driver is writing; empty when there is none
-  // (the transaction ended: the driver removes its file).
-  const std::string& spilling_id() const { return spilling_id_; }
 
   struct TlsPeer {
     std::string version;
@@ -195,7 +194,6 @@ class SessionMachine {
   bool bdat_last_ = false;
   bool bdat_failed_ = false;   // a chunk was refused: later ones are refused until RSET
   bool bdat_discard_ = false;  // the current chunk is read and dropped
-  std::string spilling_id_;
   bool spill_failed_ = false;
   bool spill_disk_full_ = false;
   bool identified_ = false;
