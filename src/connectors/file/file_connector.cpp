@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "mail/queue_id.hpp"
+#include "queue/spool.hpp"
 #include "util/crash_point.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -32,17 +33,11 @@ std::string write_pending(const std::filesystem::path& directory, const std::str
   auto pending = directory / name;
   int fd = ::open(pending.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return fmt::format("create {}: {}", pending.string(), std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string reason = fmt::format("write {}: {}", pending.string(), std::strerror(errno));
-      ::close(fd);
-      ::unlink(pending.c_str());
-      return reason;
-    }
-    done += static_cast<std::size_t>(n);
+  iovec part{const_cast<char*>(content.data()), content.size()};
+  if (auto written = queue::write_all(fd, &part, 1, pending); !written) {
+    ::close(fd);
+    ::unlink(pending.c_str());
+    return written.error().message;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     std::string reason = fmt::format("fsync {}: {}", pending.string(), std::strerror(errno));
