@@ -55,14 +55,14 @@ void check_replies(std::string_view out) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static const bh::RoutingTable routes(
-      {bh::Route{{"example.test"}, "out", ""}, bh::Route{{"fax.example.test"}, "fax", "fax"}});
   static const FakeDirectory directory;
-  static const bh::TrustPolicy trust(trust_config(), routes, &directory);
+  static const bh::intake::Pipeline pipeline(std::make_shared<const bh::PolicySet>(
+      std::vector<bh::Route>{bh::Route{{"example.test"}, "out", ""},
+                             bh::Route{{"fax.example.test"}, "fax", "fax"}},
+      trust_config(), &directory));
   std::uint8_t options = data[0];
   bh::smtp::SessionSettings settings;
-  settings.routes = &routes;
-  settings.trust = &trust;
+  settings.intake = &pipeline;
   settings.starttls_offered = options & 1;
   settings.require_tls = options & 2;
   if (options & 4) {  // tiny limits reach the limit paths quickly

@@ -1,35 +1,12 @@
 #include "connectors/registry.hpp"
 
-#include "connectors/discard/discard_connector.hpp"
-#include "connectors/file/file_connector.hpp"
-#include "connectors/smtp/smtp_connector.hpp"
-
 namespace bh::connectors {
-namespace {
-
-// The one list of connector types.
-Result<std::shared_ptr<Connector>> make(const ConnectorSettings& s) {
-  if (s.type == "file")
-    return std::shared_ptr<Connector>(std::make_shared<FileConnector>(s.directory));
-  if (s.type == "discard") return std::shared_ptr<Connector>(std::make_shared<DiscardConnector>());
-  if (s.type == "smtp") {
-    auto connector = SmtpConnector::create(s.smtp);
-    if (!connector) return connector.error();
-    return std::shared_ptr<Connector>(*connector);
-  }
-  return Error{"connector " + s.name + ": unknown type " + s.type};
-}
-
-}  // namespace
-
-bool known_type(const std::string& type) {
-  return type == "file" || type == "discard" || type == "smtp";
-}
 
 Result<Registry> Registry::build(const std::vector<ConnectorSettings>& settings) {
   Registry registry;
   for (const ConnectorSettings& s : settings) {
-    auto connector = make(s);
+    if (!s.spec) return Error{"connector " + s.name + ": no settings for type " + s.type};
+    auto connector = s.spec->build();
     if (!connector) return connector.error();
     registry.by_name_[s.name] = std::move(*connector);
   }

@@ -1,26 +1,28 @@
-// Connectors by name, built from the configuration through one explicit
-// list of known types (no static registration).
+// Connectors by name, built from their kinds' settings (connectors/kind.hpp:
+// one explicit list of kinds, no static registration).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "connectors/connector.hpp"
-#include "connectors/smtp/smtp_settings.hpp"
+#include "connectors/kind.hpp"
 #include "util/result.hpp"
 
 namespace bh::connectors {
 
+// One [[connector]] table: the keys core reads, and the kind's settings.
 struct ConnectorSettings {
   std::string name;
   std::string type;
-  std::string directory;       // file
-  SmtpConnectorSettings smtp;  // smtp
+  // How long a recipient may stay pending (a fax job, an SMS) before it is
+  // given up with a DSN.
+  std::chrono::seconds pending_timeout{86400};
+  std::shared_ptr<const ConnectorSpec> spec;
 };
-
-bool known_type(const std::string& type);
 
 class Registry {
  public:

@@ -25,6 +25,9 @@ struct Recipient {
   Address address;
   unsigned notify = 0;
   std::string orcpt;  // "rfc822;user@example" as sent (xtext-decoded)
+  // The connector that delivers it, as the intake routed it (transport
+  // rules, scoped routes); empty: the routing table decides at delivery.
+  std::string connector;
 };
 
 // What the receiving session knew about its client.

@@ -27,6 +27,9 @@ struct Limits {
   // Message text a session holds in memory before it writes the body to the
   // message's spool file (per session; nothing is shared between clients).
   std::size_t content_buffer = 65536;
+  // Received: fields a message may carry (Bridgehead's own included); more
+  // is a mail loop (Postfix hopcount_limit): 554 5.4.6 at intake.
+  std::size_t received_headers = 50;
 };
 
 }  // namespace bh

@@ -23,18 +23,39 @@ long match_rank(std::string_view pattern, std::string_view local, std::string_vi
   return pattern == domain ? 2'000'000 : -1;
 }
 
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  for (const std::string& item : list)
+    if (item == value) return true;
+  return false;
+}
+
+// -1: the scope excludes the message; else how specific the scope is.
+long scope_rank(const Route& route, const RouteScope& scope) {
+  if (!route.from_connectors.empty() && !contains(route.from_connectors, scope.inbound_connector))
+    return -1;
+  if (!route.from_tenants.empty() && scope.tenant_known &&
+      !contains(route.from_tenants, scope.tenant))
+    return -1;
+  return (route.from_tenants.empty() ? 0 : 2) + (route.from_connectors.empty() ? 0 : 1);
+}
+
 }  // namespace
 
 bool domain_matches(std::string_view pattern, std::string_view domain) {
   return match_rank(pattern, {}, domain) >= 0;
 }
 
-const Route* RoutingTable::best(std::string_view local, std::string_view domain) const {
+const Route* RoutingTable::best(std::string_view local, std::string_view domain,
+                                const RouteScope& scope) const {
   const Route* found = nullptr;
   long found_rank = -1;
   for (const Route& route : routes_) {
+    long scoped = scope_rank(route, scope);
+    if (scoped < 0) continue;
     for (const std::string& pattern : route.domains) {
-      long rank = match_rank(pattern, local, domain);
+      long address_rank = match_rank(pattern, local, domain);
+      if (address_rank < 0) continue;
+      long rank = address_rank * 4 + scoped;
       if (rank > found_rank) {  // ties keep the earlier route (check-config refuses them)
         found = &route;
         found_rank = rank;
@@ -45,11 +66,17 @@ const Route* RoutingTable::best(std::string_view local, std::string_view domain)
 }
 
 const Route* RoutingTable::find(std::string_view domain) const {
-  return best({}, domain);
+  return best({}, domain, RouteScope{});
 }
 
-const Route* RoutingTable::find(const Address& address) const {
-  return best(to_lower_ascii(address.local), address.domain_key());
+const Route* RoutingTable::find(const Address& address, const RouteScope& scope) const {
+  return best(to_lower_ascii(address.local), address.domain_key(), scope);
+}
+
+const Route* RoutingTable::find_by_connector(std::string_view connector) const {
+  for (const Route& route : routes_)
+    if (route.connector == connector) return &route;
+  return nullptr;
 }
 
 }  // namespace bh

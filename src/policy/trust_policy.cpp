@@ -252,7 +252,9 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
         fmt::format("sender domain {} is locked to connector {}",
                     sender_domain.empty() ? "<>" : sender_domain, lock.name));
   }
-  const Route* route = routes_.find(recipient.address);
+  // The tenant is not known before the message's header: any tenant's route counts.
+  const Route* route =
+      routes_.find(recipient.address, RouteScope{c ? std::string_view(c->name) : "", "", false});
   if (route != nullptr && !route->service.empty()) {
     if (c == nullptr)
       return refused(fmt::format("{}: this connection may not use the {} service",
@@ -340,12 +342,16 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
 }
 
 DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& peer,
-                                  const Envelope& envelope, std::string& content) const {
+                                  const Envelope& envelope, std::string& content,
+                                  const ServicesOf& services_for) const {
   DataDecision decision;
-  std::set<std::string> services = services_of(envelope);
+  auto services_of_tenant = [&](const std::string& tenant) {
+    return services_for ? services_for(tenant) : services_of(envelope);
+  };
   if (!verified_microsoft365(c, peer)) {
     // Never believed from anyone else: removed before the message is queued.
     decision.removed_headers = remove_header_fields(content, untrusted_header);
+    std::set<std::string> services = services_of_tenant("");
     if (!services.empty())
       decision.verdict = check_sender("", envelope, HeaderBlock(content), services);
     return decision;
@@ -369,6 +375,7 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
     return decision;
   }
   const Tenant* tenant = config_.tenant(tenant_id);
+  std::set<std::string> services = services_of_tenant(tenant_id);
   auto org = single_value(block, "X-OriginatorOrg");  // recorded; checked where configured
   if (tenant != nullptr && tenant->check_originator_org) {
     if (!org || !domain_in(tenant->domains, to_lower_ascii(*org))) {

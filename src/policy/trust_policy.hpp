@@ -5,6 +5,7 @@
 // sender may use the services it addresses. See docs/inbound-trust.md.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,11 +67,17 @@ class TrustPolicy {
   Verdict on_mail(const InboundConnector* connector, const PeerFacts& peer) const;
   Verdict on_rcpt(const InboundConnector* connector, const PeerFacts& peer, const Address& sender,
                   const Recipient& recipient) const;
-  // May change content (removes untrusted headers).
+  // The services a message's recipients are routed to, once its tenant is
+  // known ("" for mail without a verified tenant): the intake routes them
+  // (transport rules, tenant-scoped routes).
+  using ServicesOf = std::function<std::set<std::string>(const std::string& tenant)>;
+  // May change content (removes untrusted headers). Without services_for,
+  // the services of the recipients' unscoped routes.
   DataDecision on_data(const InboundConnector* connector, const PeerFacts& peer,
-                       const Envelope& envelope, std::string& content) const;
+                       const Envelope& envelope, std::string& content,
+                       const ServicesOf& services_for = {}) const;
 
-  // The services the recipients' routes lead to.
+  // The services the recipients' unscoped routes lead to.
   std::set<std::string> services_of(const Envelope& envelope) const;
 
  private:

@@ -139,6 +139,7 @@ std::string envelope_records(const Envelope& e) {
   line("tenant", encode(e.tenant));
   for (const Recipient& r : e.recipients) {
     line("rcpt", fmt::format("{} {} {}", encode(r.address.text()), r.notify, encode(r.orcpt)));
+    if (!r.connector.empty()) line("rcpt-connector", encode(r.connector));
   }
   return out;
 }
@@ -245,6 +246,9 @@ Result<Envelope> parse_records(std::string_view& rest, std::size_t* content_size
         r.orcpt = std::move(*orcpt);
         e.recipients.push_back(std::move(r));
       }
+    } else if (key == "rcpt-connector") {  // the route intake chose for the last rcpt
+      if (e.recipients.empty()) return Error{"rcpt-connector before any rcpt"};
+      text(e.recipients.back().connector);
     } else if (key == "header-size") {
       good = parse_number(line, *header_size);
     } else if (key == "content") {

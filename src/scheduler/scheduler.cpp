@@ -199,17 +199,25 @@ void Scheduler::start_attempt(const std::string& id) {
   std::map<std::string, std::vector<std::size_t>> by_connector;
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     if (marks.results.contains(i)) continue;
-    const Route* route = policy->routes.find(envelope.recipients[i].address);
-    if (route == nullptr) {
+    // The connector the intake routed it to; older queue files and the
+    // gateway's own DSNs leave it to the routing table.
+    const Recipient& recipient = envelope.recipients[i];
+    std::string connector = recipient.connector;
+    if (connector.empty())
+      if (const Route* route = policy->routes.find(recipient.address)) connector = route->connector;
+    if (connector.empty() || registry_.find(connector) == nullptr) {
       // A reload removed the route: the administrator decides, not a bounce.
       RecipientResult held{Outcome::deferred, "4.3.5",
-                           "no route for " + envelope.recipients[i].address.domain_key() +
-                               " any more (removed by a reload); held for the administrator"};
+                           connector.empty()
+                               ? "no route for " + recipient.address.domain_key() +
+                                     " any more (removed by a reload); held for the administrator"
+                               : "connector " + connector +
+                                     " does not exist any more; held for the administrator"};
       held.hold = true;
       attempt->results[i] = held;
       continue;
     }
-    by_connector[route->connector].push_back(i);
+    by_connector[connector].push_back(i);
   }
   // +1 guards against finishing before every connector has been called.
   attempt->outstanding = by_connector.size() + 1;

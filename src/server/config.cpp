@@ -64,6 +64,7 @@ void read_limits(TableReader& r, Limits& l) {
   r.number("connections", l.connections, 1, 10000000);
   r.number("connections_per_ip", l.connections_per_ip, 1, 10000000);
   r.number("content_buffer", l.content_buffer, 4096, 16 << 20);
+  r.number("received_headers", l.received_headers, 1, 1000);
   // Obsolete since message text goes to disk as it arrives: accepted, unused.
   std::size_t obsolete_content_memory = 0;
   r.number("content_memory", obsolete_content_memory, 0, kBig);
@@ -243,6 +244,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     one_table(top, source, errors, "dns", [&](TableReader& r) { read_dns(r, config.dns); });
     one_table(top, source, errors, "directory",
               [&](TableReader& r) { r.path("database", config.directory_database); });
+    one_table(top, source, errors, "stamp", [&](TableReader& r) { read_stamp(r, config.stamp); });
     one_table(top, source, errors, "access",
               [&](TableReader& r) { read_access(r, config.trust.access); });
     // Tenants first: connectors refer to them.
@@ -261,7 +263,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     });
     std::map<std::string, std::pair<std::size_t, std::size_t>> connector_seen;  // index, line
     each_table(top, source, errors, "connector", [&](TableReader& r) {
-      config.connectors.push_back(read_connector(r, config.hostname));
+      config.connectors.push_back(read_connector(r, config.hostname, config.dns));
       const std::string& name = config.connectors.back().name;
       if (name.empty()) return;
       auto [first, fresh] =
@@ -271,7 +273,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
                 fmt::format("{} is also the name of connector[{}] (line {}); names must be unique",
                             quote_value(name), first->second.first, first->second.second));
     });
-    for (auto& c : config.connectors) c.smtp.dns = config.dns;
+    config.rules = read_rules(top, source, errors, config.connectors, config.trust);
     struct PatternSeen {
       std::size_t route;
       std::size_t line;

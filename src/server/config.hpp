@@ -11,7 +11,9 @@
 #include "dns/resolver_settings.hpp"
 #include "mail/limits.hpp"
 #include "policy/routes.hpp"
+#include "policy/transport_rules.hpp"
 #include "policy/trust_config.hpp"
+#include "server/stamp_keys.hpp"
 #include "util/result.hpp"
 
 namespace bh {
@@ -55,11 +57,14 @@ struct Config {
   std::optional<TlsConfig> tls;
   QueueConfig queue;
   Limits limits;
+  StampConfig stamp;  // [stamp]: the processed stamp's keys
   dns::ResolverSettings dns;
   TrustConfig trust;
   std::string directory_database = "var/bridgehead.db";
   std::vector<Route> routes;
   std::vector<connectors::ConnectorSettings> connectors;
+  // [[rule]] (docs/rules.md); never null.
+  std::shared_ptr<const TransportRules> rules = std::make_shared<const TransportRules>();
 };
 
 // Error messages are "SOURCE:LINE: KEY: message", one per line.

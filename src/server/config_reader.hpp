@@ -10,165 +10,37 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "util/host_syntax.hpp"
+#include "util/table_reader.hpp"
+
 #include "connectors/registry.hpp"
 #include "dns/resolver_settings.hpp"
+#include "policy/transport_rules.hpp"
 #include "policy/trust_config.hpp"
+#include "server/stamp_keys.hpp"
 
 namespace bh::config_detail {
 
-// Reads one table, checking types and reporting unknown keys.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string path, const std::string& source,
-              std::vector<std::string>& errors)
-      : table_(table), path_(std::move(path)), source_(source), errors_(errors) {}
+using bh::each_table;
+using bh::one_table;
+using bh::TableReader;
 
-  ~TableReader() {
-    for (auto&& [key, node] : table_)
-      if (!seen_.contains(std::string(key.str())))
-        error(node, std::string(key.str()), "unknown key");
-  }
-
-  void error(const toml::node& node, const std::string& key, const std::string& message) {
-    errors_.push_back(
-        fmt::format("{}:{}: {}: {}", source_, node.source().begin.line, qualified(key), message));
-  }
-  void missing(const std::string& key) {
-    errors_.push_back(fmt::format("{}:{}: {}: required key is missing", source_,
-                                  table_.source().begin.line, qualified(key)));
-  }
-
-  const toml::node* node(const std::string& key) {
-    seen_.insert(key);
-    return table_.get(key);
-  }
-
-  void text(const std::string& key, std::string& out, bool required = false) {
-    const toml::node* n = node(key);
-    if (!n) {
-      if (required) missing(key);
-      return;
-    }
-    if (auto value = n->value<std::string>()) {
-      out = *value;
-    } else {
-      error(*n, key, "must be a string");
-    }
-  }
-
-  // A file or directory name: as text(), but "" (which would silently mean
-  // the current directory, or nothing) and NUL bytes are errors.
-  void path(const std::string& key, std::string& out, bool required = false) {
-    text(key, out, required);
-    const toml::node* n = table_.get(key);
-    if (!n || !n->is_string()) return;
-    std::string value = *n->value<std::string>();
-    if (value.empty())
-      error(*n, key, "must not be empty: name a file or directory");
-    else if (value.find('\0') != std::string::npos)
-      error(*n, key, "must not contain a NUL byte");
-  }
-
-  // Line of the key's value, or of the table when the key is absent.
-  std::size_t line(const std::string& key) const {
-    const toml::node* n = table_.get(key);
-    return n ? n->source().begin.line : table_.source().begin.line;
-  }
-
-  void boolean(const std::string& key, bool& out) {
-    const toml::node* n = node(key);
-    if (!n) return;
-    if (auto value = n->value<bool>()) {
-      out = *value;
-    } else {
-      error(*n, key, "must be true or false");
-    }
-  }
-
-  template <typename Number>
-  void number(const std::string& key, Number& out, std::int64_t min, std::int64_t max) {
-    const toml::node* n = node(key);
-    if (!n) return;
-    auto value = n->is_integer() ? n->value<std::int64_t>() : std::nullopt;
-    if (!value || *value < min || *value > max) {
-      error(*n, key, fmt::format("must be an integer from {} to {}", min, max));
-      return;
-    }
-    out = static_cast<Number>(*value);
-  }
-
-  // required: the key must be present and the list non-empty.
-  void strings(const std::string& key, std::vector<std::string>& out, bool required) {
-    const toml::node* n = node(key);
-    if (!n) {
-      if (required) missing(key);
-      return;
-    }
-    const toml::array* array = n->as_array();
-    if (!array || (required && array->empty()))
-      return error(*n, key,
-                   required ? "must be a non-empty list of strings" : "must be a list of strings");
-    for (const toml::node& item : *array) {
-      auto value = item.value<std::string>();
-      if (!value) return error(item, key, "must be a list of strings");
-      out.push_back(*value);
-    }
-  }
-
-  std::string qualified(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-  const toml::table& table() const { return table_; }
-
- private:
-  const toml::table& table_;
-  std::string path_;
-  const std::string& source_;
-  std::vector<std::string>& errors_;
-  std::set<std::string> seen_;
-};
-
-// Calls visit(reader) for each table of an array of tables "[[key]]".
-template <typename Visit>
-void each_table(TableReader& parent, const std::string& source, std::vector<std::string>& errors,
-                const std::string& key, Visit visit) {
-  const toml::node* n = parent.node(key);
-  if (!n) return;
-  const toml::array* array = n->as_array();
-  if (!array || !array->is_array_of_tables())
-    return parent.error(*n, key, fmt::format("must be written as [[{}]] tables", key));
-  std::size_t index = 0;
-  for (const toml::node& item : *array) {
-    TableReader reader(*item.as_table(), fmt::format("{}[{}]", key, index++), source, errors);
-    visit(reader);
-  }
-}
-
-// Calls visit(reader) for the table "[key]" if present.
-template <typename Visit>
-void one_table(TableReader& parent, const std::string& source, std::vector<std::string>& errors,
-               const std::string& key, Visit visit) {
-  const toml::node* n = parent.node(key);
-  if (!n) return;
-  if (!n->is_table()) return parent.error(*n, key, fmt::format("must be a [{}] table", key));
-  TableReader reader(*n->as_table(), key, source, errors);
-  visit(reader);
-}
-
-connectors::ConnectorSettings read_connector(TableReader& r, const std::string& hostname);
+// Core's keys of a [[connector]] table; the kind reads the rest
+// (connectors/kind.hpp). [dns] must be read before.
+connectors::ConnectorSettings read_connector(TableReader& r, const std::string& hostname,
+                                             const dns::ResolverSettings& dns);
 void read_dns(TableReader& r, dns::ResolverSettings& dns);
 void read_access(TableReader& r, AccessLists& access);
 InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant>& tenants);
 Tenant read_tenant(TableReader& r);
+void read_stamp(TableReader& r, StampConfig& stamp);  // server/stamp_keys.cpp
+// [[rule]] (server/config_rules.cpp); connectors and inbound connectors are read before.
+std::shared_ptr<const TransportRules> read_rules(
+    TableReader& top, const std::string& source, std::vector<std::string>& errors,
+    const std::vector<connectors::ConnectorSettings>& connectors, const TrustConfig& trust);
 void check_trust(const TrustConfig& trust, const std::string& source,
                  std::vector<std::string>& errors);
-// Why `name` is not a host name for the greeting, EHLO and certificates
-// (labels of letters, digits and '-', dots between them, at most 253
-// characters, or an address literal "[192.0.2.1]" / "[IPv6:2001:db8::1]");
-// empty when it is one.
-std::string hostname_problem(std::string_view name);
-// "host:port" or "[v6]:port"; port_default when no port is given.
-bool parse_host_and_port(const std::string& text, std::string& host, std::uint16_t& port,
-                         std::uint16_t port_default);
+using bh::hostname_problem;
+using bh::parse_host_and_port;
 
 }  // namespace bh::config_detail

@@ -101,6 +101,24 @@ void warn_missing_exchange_root(const Config& config) {
   }
 }
 
+// The reloadable decisions of a configuration. The stamp key is read (or,
+// for the quickstart, made) here, so a rotation takes effect on SIGHUP.
+Result<std::shared_ptr<const PolicySet>> make_policy(const Config& config,
+                                                     const directory::DirectoryView* directory) {
+  std::shared_ptr<const StampKeys> stamp;
+  if (config.stamp.configured || config.source == "<quickstart>") {
+    bool created = false;
+    auto keys = config.stamp.configured ? load_stamp_keys(config.stamp, config.hostname)
+                                        : load_or_create_stamp_keys(config.stamp, config.hostname,
+                                                                    &created);
+    if (!keys) return Error{"stamp: " + keys.error().message};
+    if (created) log::Line("stamp_key_created").kv("file", config.stamp.key_file).write();
+    stamp = std::make_shared<const StampKeys>(std::move(*keys));
+  }
+  return std::make_shared<const PolicySet>(config.routes, config.trust, directory, config.rules,
+                                           stamp, config.limits);
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -179,10 +197,14 @@ struct ReloadOnHangup {
       log::Line("reload_failed").kv("reason", next.error().message).write(log::Level::error);
       return;
     }
-    for (const Route& route : next->routes) {
-      if (registry.find(route.connector) == nullptr) {
+    std::vector<std::string> routed;
+    for (const Route& route : next->routes) routed.push_back(route.connector);
+    for (const TransportRule& rule : next->rules->rules())
+      if (rule.route_to) routed.push_back(*rule.route_to);
+    for (const std::string& connector : routed) {
+      if (registry.find(connector) == nullptr) {
         log::Line("reload_failed")
-            .kv("reason", "route to connector " + route.connector +
+            .kv("reason", "route to connector " + connector +
                               ", which the running gateway does not have: restart instead")
             .write(log::Level::error);
         return;
@@ -212,16 +234,20 @@ struct ReloadOnHangup {
       if (auto replaced = tls::replace_client_ca(*tls_context, client_ca); !replaced)
         return refuse("tls.client_ca_file", replaced.error().message);
     }
+    auto next_policy = make_policy(*next, directory);
+    if (!next_policy) return refuse("stamp", next_policy.error().message);
     verifier.replace_with(**next_verifier);
-    policy.replace(std::make_shared<const PolicySet>(next->routes, next->trust, directory));
+    policy.replace(*next_policy);
     log::Line("reloaded")
         .kv("source", running.source)
         .kv("routes", next->routes.size())
         .kv("inbound_connectors", next->trust.connectors.size())
         .kv("tenants", next->trust.tenants.size())
+        .kv("rules", next->rules->rules().size())
         .kv("note",
-            "routes, inbound connectors, tenants, access lists and the client certificate trust "
-            "anchors (tls.client_ca_file, ca_file) are in force; other changes need a restart")
+            "routes, rules, inbound connectors, tenants, access lists, the stamp keys and the "
+            "client certificate trust anchors (tls.client_ca_file, ca_file) are in force; other "
+            "changes need a restart")
         .write();
     warn_missing_exchange_root(*next);
   }
@@ -241,12 +267,10 @@ std::vector<std::string> check_resources(const Config& config) {
   }
   if (auto verifier = connector_verifier(config); !verifier)
     problems.push_back(config.source + ": " + verifier.error().message);
-  for (const auto& c : config.connectors) {
-    if (c.type != "smtp" || c.smtp.tls.policy == tls::ClientPolicy::none) continue;
-    auto made = tls::make_client_context(c.smtp.tls);
-    if (!made)
-      problems.push_back(config.source + ": connector " + c.name + ": " + made.error().message);
-  }
+  for (const auto& c : config.connectors)
+    if (c.spec)
+      for (const std::string& problem : c.spec->check_resources())
+        problems.push_back(config.source + ": " + problem);
   return problems;
 }
 
@@ -275,8 +299,13 @@ int run_gateway(const Config& config) {
 
   auto directory = directory::SqliteDirectory::open(config.directory_database);
   if (!directory) return fail(directory.error().message);
-  PolicyHolder policy(
-      std::make_shared<const PolicySet>(config.routes, config.trust, directory->get()));
+  auto initial_policy = make_policy(config, directory->get());
+  if (!initial_policy) return fail(initial_policy.error().message);
+  if (!initial_policy.value()->stamp)
+    log::Line("stamp_disabled")
+        .kv("reason", "no [stamp] table: mail is not stamped, and stamps that arrive are removed")
+        .write(log::Level::warn);
+  PolicyHolder policy(*initial_policy);
   auto registry = connectors::Registry::build(config.connectors);
   if (!registry) return fail(registry.error().message);
   // A delivery a crash left unpublished is finished when its result was

@@ -9,6 +9,7 @@
 #include "queue/admin.hpp"
 #include "server/config.hpp"
 #include "server/gateway.hpp"
+#include "server/rules_cli.hpp"
 #include "util/printable.hpp"
 
 namespace {
@@ -123,7 +124,10 @@ int main(int argc, char** argv) {
   auto* users = directory->add_subcommand("list", "List the users");
   users->fallthrough();
 
+  CLI::App* rules = bh::add_rules_command(app);  // loads its own configuration: exits 2 on errors
+
   CLI11_PARSE(app, argc, argv);
+  if (rules->parsed()) return bh::rules_command(*rules, std::cout, std::cerr);
 
   auto config = config_from(config_path);
   if (!config) {

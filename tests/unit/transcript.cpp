@@ -104,9 +104,12 @@ std::pair<std::string, std::string> split_comments(const std::string& text) {
 }
 
 std::string replay_transcript(const std::string& golden) {
-  bh::RoutingTable routes({bh::Route{{"example.test", "*.example.org"}, "local"}});
+  // Routes only: no inbound connectors, no tenants, no rules, no stamp key.
+  bh::intake::Pipeline pipeline(std::make_shared<const bh::PolicySet>(
+      std::vector<bh::Route>{bh::Route{{"example.test", "*.example.org"}, "local"}},
+      bh::TrustConfig{}, nullptr));
   bh::smtp::SessionSettings settings;
-  settings.routes = &routes;
+  settings.intake = &pipeline;
   int next_id = 0;
   settings.make_queue_id = [&next_id] { return fmt::format("QID{}", ++next_id); };
   settings.now = [] { return std::int64_t{1795000000}; };

@@ -26,8 +26,23 @@ Result<std::shared_ptr<SmtpConnector>> SmtpConnector::create(
   if (settings.tls.policy != tls::ClientPolicy::none) {
     auto context = tls::make_client_context(settings.tls);
     if (!context) return Error{"connector " + settings.name + ": " + context.error().message};
-    connector->options_.tls = *context;
-    connector->plaintext_options_.tls = *context;
+    connector->profiles_[""].tls.tls = *context;
+    connector->profiles_[""].plaintext.tls = *context;
+    // Each tenant with a certificate of its own gets its own TLS context,
+    // and its own connections (a connection never carries two tenants' mail).
+    for (const TenantCertificate& t : settings.tenant_certificates) {
+      tls::ClientTlsSettings tenant_tls = settings.tls;
+      tenant_tls.client_certificate = t.certificate;
+      tenant_tls.client_key = t.key;
+      auto tenant_context = tls::make_client_context(tenant_tls);
+      if (!tenant_context)
+        return Error{"connector " + settings.name + ": tenant " + t.tenant + ": " +
+                     tenant_context.error().message};
+      Profile profile = connector->profiles_[""];
+      profile.tls.tls = *tenant_context;
+      profile.plaintext.tls = *tenant_context;
+      connector->profiles_[t.tenant] = std::move(profile);
+    }
   }
   if (!connector->resolver_->setup_error().empty())
     return Error{"connector " + settings.name + ": " + connector->resolver_->setup_error()};
@@ -38,14 +53,17 @@ Result<std::shared_ptr<SmtpConnector>> SmtpConnector::create(
 
 SmtpConnector::SmtpConnector(const SmtpConnectorSettings& settings)
     : settings_(settings), io_(1), resolver_(std::make_unique<dns::Resolver>(settings.dns)) {
-  options_.helo_name = settings.helo_name;
-  options_.policy = settings.tls.policy;
-  options_.tls_name = settings.tls_domain;
-  options_.connect_timeout = settings.connect_timeout;
-  options_.command_timeout = settings.command_timeout;
-  options_.data_timeout = settings.data_timeout;
-  plaintext_options_ = options_;
-  plaintext_options_.skip_starttls = true;
+  smtp::ClientOptions options;
+  options.helo_name = settings.helo_name;
+  options.policy = settings.tls.policy;
+  options.tls_name = settings.tls_domain;
+  options.connect_timeout = settings.connect_timeout;
+  options.command_timeout = settings.command_timeout;
+  options.data_timeout = settings.data_timeout;
+  Profile& profile = profiles_[""];
+  profile.tls = options;
+  profile.plaintext = options;
+  profile.plaintext.skip_starttls = true;
 }
 
 SmtpConnector::~SmtpConnector() {
@@ -76,22 +94,27 @@ void SmtpConnector::deliver(DeliveryRequest request, DeliveryDone done) {
       const Recipient& r = request.envelope().recipients[request.recipients[k]];
       by_destination[settings_.smarthosts.empty() ? r.address.domain_key() : ""].push_back(k);
     }
+    // The tenant's own certificate, when it has one.
+    std::string tenant = profiles_.contains(request.envelope().tenant) ? request.envelope().tenant : "";
     if (by_destination.empty()) return done({});
     aggregate->outstanding = by_destination.size();
     aggregate->request = std::move(request);
     aggregate->done = std::move(done);
     for (auto& [domain, positions] : by_destination) {
       std::string key = domain.empty() ? "smarthost" : "mx:" + domain;
-      enqueue(key, domain, Job{aggregate, std::move(positions)});
+      if (!tenant.empty()) key += " tenant:" + tenant;
+      enqueue(key, domain, tenant, Job{aggregate, std::move(positions)});
     }
   });
 }
 
-void SmtpConnector::enqueue(const std::string& key, const std::string& domain, Job job) {
+void SmtpConnector::enqueue(const std::string& key, const std::string& domain,
+                            const std::string& tenant, Job job) {
   auto& slot = destinations_[key];
   if (!slot) {
     slot = std::make_unique<Destination>();
     slot->domain = domain;
+    slot->profile = &profiles_.at(tenant);
   }
   slot->queue.push_back(std::move(job));
   if (!slot->lingering.empty()) {  // a lingering worker takes it on its open connection
@@ -113,7 +136,8 @@ void SmtpConnector::maybe_spawn(const std::string& key, Destination& destination
   }
 }
 
-asio::awaitable<ClientConnection::Opened> SmtpConnector::try_host(const std::string& host,
+asio::awaitable<ClientConnection::Opened> SmtpConnector::try_host(const Profile& profile,
+                                                                  const std::string& host,
                                                                   std::uint16_t port) {
   auto addresses = co_await resolver_->addresses(host);
   if (addresses.error) co_return SessionFailure{"4.4.3", addresses.error->reason};
@@ -121,16 +145,17 @@ asio::awaitable<ClientConnection::Opened> SmtpConnector::try_host(const std::str
   std::string reasons;  // every address's failure, so the deferral shows the real cause
   for (const auto& address : addresses.values) {
     asio::ip::tcp::endpoint endpoint(address, port);
-    auto opened = co_await ClientConnection::open(endpoint, host, options_);
+    auto opened = co_await ClientConnection::open(endpoint, host, profile.tls);
     if (auto* failure = std::get_if<SessionFailure>(&opened);
-        failure && failure->tls_handshake && options_.policy == tls::ClientPolicy::opportunistic) {
+        failure && failure->tls_handshake &&
+        profile.tls.policy == tls::ClientPolicy::opportunistic) {
       // Opportunistic TLS: a peer whose TLS is broken still gets the mail in plain text.
       log::Line("tls_fallback")
           .kv("connector", settings_.name)
           .kv("host", host)
           .kv("reason", failure->reason)
           .write(log::Level::warn);
-      opened = co_await ClientConnection::open(endpoint, host, plaintext_options_);
+      opened = co_await ClientConnection::open(endpoint, host, profile.plaintext);
     }
     if (std::holds_alternative<std::unique_ptr<ClientConnection>>(opened)) co_return opened;
     last = std::get<SessionFailure>(opened);
@@ -158,7 +183,7 @@ asio::awaitable<ClientConnection::Opened> SmtpConnector::connect(const Destinati
   SessionFailure last{"4.4.1", "no host to try"};
   bool all_permanent = true;
   for (const HostPort& host : hosts) {
-    auto opened = co_await try_host(host.host, host.port);
+    auto opened = co_await try_host(*destination.profile, host.host, host.port);
     if (std::holds_alternative<std::unique_ptr<ClientConnection>>(opened)) co_return opened;
     last = std::get<SessionFailure>(opened);
     all_permanent = all_permanent && last.permanent;

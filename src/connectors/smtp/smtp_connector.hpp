@@ -38,9 +38,16 @@ class SmtpConnector final : public Connector {
     std::shared_ptr<Aggregate> aggregate;
     std::vector<std::size_t> positions;  // into the request's recipient list
   };
+  // How connections are opened: with TLS (and which client certificate),
+  // and the plain-text fallback of opportunistic TLS.
+  struct Profile {
+    smtp::ClientOptions tls;
+    smtp::ClientOptions plaintext;
+  };
   struct Destination {
     Destination() = default;
     std::string domain;  // MX mode; empty for smarthosts
+    const Profile* profile = nullptr;
     std::deque<Job> queue;
     unsigned workers = 0;
     // Workers holding an open connection, waiting a little for more mail;
@@ -49,18 +56,19 @@ class SmtpConnector final : public Connector {
   };
 
   explicit SmtpConnector(const SmtpConnectorSettings& settings);
-  void enqueue(const std::string& key, const std::string& domain, Job job);
+  void enqueue(const std::string& key, const std::string& domain, const std::string& tenant,
+               Job job);
   void maybe_spawn(const std::string& key, Destination& destination);
   boost::asio::awaitable<void> worker(std::string key);
   boost::asio::awaitable<void> work(Destination& destination, std::optional<Job>& current);
   boost::asio::awaitable<smtp::ClientConnection::Opened> connect(const Destination& destination);
-  boost::asio::awaitable<smtp::ClientConnection::Opened> try_host(const std::string& host,
+  boost::asio::awaitable<smtp::ClientConnection::Opened> try_host(const Profile& profile,
+                                                                  const std::string& host,
                                                                   std::uint16_t port);
   static void complete(Job& job, std::vector<RecipientResult> results);
 
   SmtpConnectorSettings settings_;
-  smtp::ClientOptions options_;
-  smtp::ClientOptions plaintext_options_;
+  std::map<std::string, Profile> profiles_;  // by tenant; "" is everyone else
   boost::asio::io_context io_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::map<std::string, std::unique_ptr<Destination>> destinations_;

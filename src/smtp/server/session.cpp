@@ -161,10 +161,9 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
     ~StopWatch() { watch.stop(); }  // also when something escapes the loop
   } stop_watch{*watch};
   // The rules in force when the client connected stay in force for it.
-  std::shared_ptr<const PolicySet> policy = context.policy.current();
+  intake::Pipeline pipeline(context.policy.current());
   SessionSettings settings = context.settings;
-  settings.routes = &policy->routes;
-  settings.trust = &policy->trust;
+  settings.intake = &pipeline;
   if (!settings.now_ms) settings.now_ms = monotonic_ms;
   SessionMachine machine(settings, client);
   // The machine's deadline on the steady clock; max: none.

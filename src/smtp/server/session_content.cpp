@@ -147,30 +147,22 @@ void SessionMachine::finish_content() {
   std::size_t body = decoder.body_offset();
   draft_.header_size = body == std::string::npos ? draft_.content.size() : body;
   decoder_.reset();
-  if (settings_.trust) {
-    std::size_t before = draft_.content.size();
-    DataDecision decision =
-        settings_.trust->on_data(connector_, peer_facts(), draft_.envelope, draft_.content);
-    draft_.header_size -= before - draft_.content.size();  // only header fields are removed
-    if (!decision.removed_headers.empty()) {
-      std::string names;
-      for (const auto& n : decision.removed_headers) names += (names.empty() ? "" : ",") + n;
-      decided("headers_removed", Verdict::accept("untrusted connection; removed " + names +
-                                                 " from " + draft_.envelope.queue_id));
-    }
+  if (settings_.intake) {
+    intake::MessageDecision decision = settings_.intake->message(
+        origin(), draft_.envelope, draft_.content, draft_.header_size,
+        draft_.spilled + draft_.content.size(), settings_.now ? settings_.now() : 0);
+    for (const intake::TraceEntry& entry : decision.trace)
+      decided(entry.stage, entry.verdict, entry.tenant);
     if (!decision.verdict.accepted) {
-      decided("data", decision.verdict, decision.tenant);
       ++stats_.messages_rejected;
       error_reply(decision.verdict.code, decision.verdict.enhanced, decision.verdict.reply);
       return reset_transaction();
     }
-    if (!decision.verdict.reason.empty()) decided("data", decision.verdict, decision.tenant);
     if (decision.discard) {
       reply(250, "2.0.0", "Ok: connector validation probe accepted, not delivered");
       reset_transaction();
       return;
     }
-    draft_.envelope.tenant = decision.tenant;
   }
   draft_.envelope.client.inbound_connector = client_.inbound_connector;
   phase_ = Phase::awaiting_commit;

@@ -22,8 +22,7 @@ void SessionMachine::on_mail(std::string_view argument) {
   if (mail.size && *mail.size > settings_.limits.message_size)
     return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
   identify();
-  if (settings_.trust && refuse_if("mail", settings_.trust->on_mail(connector_, peer_facts())))
-    return;
+  if (settings_.intake && refuse_if("mail", settings_.intake->mail(origin()))) return;
   draft_ = MessageDraft{};
   Envelope& envelope = draft_.envelope;
   envelope.queue_id = settings_.make_queue_id();
@@ -54,23 +53,15 @@ void SessionMachine::on_rcpt(std::string_view argument) {
                            "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
-  const Route* route =
-      settings_.routes == nullptr ? nullptr : settings_.routes->find(recipient.address);
-  if (route == nullptr) {
+  if (settings_.intake == nullptr) {
     ++stats_.recipients_rejected;
     return error_reply(550, "5.7.1",
                        fmt::format("{}: Relay access denied", recipient.address.path()));
   }
-  // A next hop that honours '%' or '!' would relay "user%foreign@local" onwards.
-  if (has_routing_syntax(recipient.address) && !route->allow_routed_addresses) {
-    ++stats_.recipients_rejected;
-    return error_reply(
-        550, "5.7.1",
-        fmt::format("{}: sender-specified routing is not allowed", recipient.address.path()));
-  }
-  if (settings_.trust &&
-      refuse_if("rcpt", settings_.trust->on_rcpt(connector_, peer_facts(), draft_.envelope.sender,
-                                                 recipient))) {
+  std::string stage;
+  Verdict verdict =
+      settings_.intake->recipient(origin(), draft_.envelope.sender, recipient, &stage);
+  if (refuse_if(stage, verdict)) {
     ++stats_.recipients_rejected;
     return;
   }

@@ -30,8 +30,8 @@ SessionMachine::SessionMachine(const SessionSettings& settings, ClientInfo clien
 SessionMachine::~SessionMachine() = default;
 
 void SessionMachine::greet() {
-  if (settings_.trust) {
-    Verdict verdict = settings_.trust->on_connect(peer_facts());
+  if (settings_.intake) {
+    Verdict verdict = settings_.intake->connect(peer_facts());
     if (!verdict.accepted) {
       decided("connect", verdict);
       return refuse(verdict.code, verdict.enhanced, verdict.reply);
@@ -45,6 +45,10 @@ PeerFacts SessionMachine::peer_facts() const {
   return PeerFacts{IpAddress::parse(client_.ip), tls_active(),
                    client_.cert_verified,        client_.cert_verified_by,
                    client_.cert_common_name,     client_.cert_dns_names};
+}
+
+intake::Origin SessionMachine::origin() const {
+  return intake::Origin{intake::Source::smtp, peer_facts(), connector_};
 }
 
 void SessionMachine::decided(std::string_view stage, const Verdict& verdict,
@@ -64,9 +68,9 @@ bool SessionMachine::refuse_if(std::string_view stage, const Verdict& verdict) {
 // The connection's identity: decided once, at the first MAIL FROM after
 // STARTTLS (or without TLS), and recorded.
 void SessionMachine::identify() {
-  if (identified_ || !settings_.trust) return;
+  if (identified_ || !settings_.intake) return;
   identified_ = true;
-  connector_ = settings_.trust->identify(peer_facts());
+  connector_ = settings_.intake->identify(peer_facts());
   client_.inbound_connector = connector_ ? connector_->name : "";
   std::string reason = connector_ ? fmt::format("connection is inbound connector {} ({})",
                                                 connector_->name, kind_name(connector_->kind))

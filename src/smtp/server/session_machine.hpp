@@ -1,7 +1,7 @@
 // The SMTP server session as a pure state machine: bytes in, replies and
 // events out. The coroutine in session.cpp drives it with a socket; tests
-// drive it with golden transcripts. It decides nothing about policy beyond
-// the routing table's "is there a route for this recipient".
+// drive it with golden transcripts. It decides no policy itself: at each
+// step it asks the intake pipeline, and hands it the finished message.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +14,7 @@
 
 #include "mail/envelope.hpp"
 #include "mail/limits.hpp"
-#include "policy/routes.hpp"
-#include "policy/trust_policy.hpp"
+#include "intake/pipeline.hpp"
 #include "smtp/proto/data_decoder.hpp"
 
 namespace bh::smtp {
@@ -29,7 +28,6 @@ struct SessionSettings {
   bool strip_nul = false;
   // Where "RCPT TO:<Postmaster>" (no domain, RFC 5321 4.5.1) is delivered.
   Address postmaster{"postmaster", "localhost"};
-  const RoutingTable* routes = nullptr;
   std::function<std::string()> make_queue_id;
   std::function<std::int64_t()> now;  // unix seconds
   // A monotonic clock in milliseconds for the deadlines (idle_timeout per
@@ -41,8 +39,9 @@ struct SessionSettings {
   std::function<void(const ClientInfo&, std::string_view queue_id, int code,
                      std::string_view enhanced, std::string_view text)>
       on_refusal;
-  // Inbound trust (connectors, tenants, senders); null: routes alone decide.
-  const TrustPolicy* trust = nullptr;
+  // The intake's decisions (trust, routing, rules, header edits); null:
+  // every recipient is refused (no route).
+  const intake::Pipeline* intake = nullptr;
   // Every trust decision, accepted or not, for the trace.
   std::function<void(const ClientInfo&, std::string_view queue_id, std::string_view stage,
                      const Verdict&, std::string_view tenant)>
@@ -163,6 +162,7 @@ class SessionMachine {
   void content_arrived(std::string_view bytes);
   bool spill_due();
   PeerFacts peer_facts() const;
+  intake::Origin origin() const;
   void decided(std::string_view stage, const Verdict& verdict, std::string_view tenant = {});
   bool refuse_if(std::string_view stage, const Verdict& verdict);
   void identify();

@@ -1,0 +1,212 @@
+#include "intake/pipeline.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "mail/control_headers.hpp"
+#include "mail/header_block.hpp"
+#include "mail/header_edit.hpp"
+
+namespace bh::intake {
+namespace {
+
+// Where the recipients of one message go, for one tenant.
+struct Routing {
+  std::vector<std::string> connectors;  // per recipient; "" when nothing routes it
+  std::vector<std::size_t> unrouted;
+  std::set<std::string> services;
+  RuleOutcome rules;
+};
+
+std::string names_of(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& name : names) joined += (joined.empty() ? "" : ",") + name;
+  return joined;
+}
+
+// Only a peer whose identity was verified may bring a stamp we believe:
+// a certificate-verified Microsoft 365 connector or an internal one.
+bool stamp_trusted(const PolicySet& policy, const Origin& origin) {
+  if (origin.source == Source::local) return true;
+  const InboundConnector* c = origin.connector;
+  return c != nullptr &&
+         (c->kind == ConnectorKind::internal || policy.trust.verified_microsoft365(c, origin.peer));
+}
+
+Routing route(const PolicySet& policy, const Origin& origin, const Envelope& envelope,
+              const std::string& content, std::uint64_t size, const std::string& tenant,
+              bool stamp_valid) {
+  Routing routing;
+  HeaderBlock header(content);
+  RuleInput input;
+  input.sender = envelope.sender;
+  for (const Recipient& r : envelope.recipients) input.recipients.push_back(r.address);
+  input.header = &header;
+  input.inbound_connector = origin.connector ? origin.connector->name : "";
+  input.tenant = tenant;
+  input.client_ip = origin.peer.ip;
+  input.size = size;
+  input.stamp_valid = stamp_valid;
+  routing.rules = policy.rules->evaluate(input);
+  RouteScope scope{input.inbound_connector, tenant, true};
+  for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+    const std::optional<std::string>* chosen =
+        i < routing.rules.routes.size() ? &routing.rules.routes[i] : nullptr;
+    const Route* found = nullptr;
+    std::string connector;
+    if (chosen && *chosen) {
+      connector = **chosen;
+      found = policy.routes.find_by_connector(connector);  // its service, if a route names it
+    } else if ((found = policy.routes.find(envelope.recipients[i].address, scope))) {
+      connector = found->connector;
+    }
+    if (connector.empty()) routing.unrouted.push_back(i);
+    if (found != nullptr && !found->service.empty()) routing.services.insert(found->service);
+    routing.connectors.push_back(std::move(connector));
+  }
+  return routing;
+}
+
+}  // namespace
+
+std::string_view source_name(Source source) {
+  switch (source) {
+    case Source::smtp:
+      return "smtp";
+    case Source::fax:
+      return "fax";
+    case Source::sms:
+      return "sms";
+    case Source::http:
+      return "http";
+    case Source::local:
+      return "local";
+  }
+  return "unknown";
+}
+
+Verdict Pipeline::recipient(const Origin& origin, const Address& sender,
+                            const Recipient& recipient, std::string* stage) const {
+  auto at = [&](const char* name, Verdict verdict) {
+    if (stage) *stage = name;
+    return verdict;
+  };
+  RouteScope scope{origin.connector ? std::string_view(origin.connector->name) : "", "", false};
+  const Route* route = policy_->routes.find(recipient.address, scope);
+  // A transport rule may route any address; without one the table decides
+  // (no open relay: an address no route takes is refused here).
+  if (route == nullptr && policy_->rules->empty())
+    return at("route", Verdict::refuse(550, "5.7.1",
+                                       fmt::format("{}: Relay access denied",
+                                                   recipient.address.path()),
+                                       "no route for " + recipient.address.domain_key()));
+  if (route == nullptr) {
+    if (const Route* any = policy_->routes.find(recipient.address, RouteScope{"", "", false});
+        any == nullptr)
+      return at("route", Verdict::refuse(550, "5.7.1",
+                                         fmt::format("{}: Relay access denied",
+                                                     recipient.address.path()),
+                                         "no route for " + recipient.address.domain_key()));
+  }
+  // A next hop that honours '%' or '!' would relay "user%foreign@local" onwards.
+  if (has_routing_syntax(recipient.address) && !(route && route->allow_routed_addresses))
+    return at("route", Verdict::refuse(550, "5.7.1",
+                                       fmt::format("{}: sender-specified routing is not allowed",
+                                                   recipient.address.path())));
+  return at("rcpt", policy_->trust.on_rcpt(origin.connector, origin.peer, sender, recipient));
+}
+
+MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std::string& content,
+                                  std::size_t& header_size, std::uint64_t size,
+                                  std::int64_t now) const {
+  const PolicySet& policy = *policy_;
+  MessageDecision decision;
+  auto note = [&](std::string stage, Verdict verdict, std::string tenant = {}) {
+    decision.trace.push_back({std::move(stage), std::move(verdict), std::move(tenant)});
+  };
+  auto refuse = [&](std::string stage, Verdict verdict, std::string tenant = {}) {
+    decision.verdict = verdict;
+    note(std::move(stage), std::move(verdict), std::move(tenant));
+    return decision;
+  };
+
+  if (HopCheck hops = check_hops(HeaderBlock(content), policy.limits.received_headers);
+      hops.exceeded)
+    return refuse("loop", Verdict::refuse(hops.code, hops.enhanced, hops.reply, hops.reason));
+
+  // Processed stamps: believed only from verified peers, and only when they verify.
+  bool stamp_valid = false;
+  std::vector<std::string> stamps_removed;
+  if (policy.stamp) {
+    StampCheck check =
+        check_stamps(content, header_size, *policy.stamp, stamp_trusted(policy, origin), now);
+    stamp_valid = check.valid_present;
+    stamps_removed = std::move(check.removed);
+  } else {  // no key: no stamp can be verified, so none is believed
+    std::size_t before = content.size();
+    stamps_removed = remove_header_fields(
+        content, [](std::string_view name) { return iequals_ascii(name, kStampField); });
+    header_size -= before - content.size();
+    for (auto& reason : stamps_removed) reason = "no_stamp_key";
+  }
+  if (!stamps_removed.empty())
+    note("stamp", Verdict::accept(fmt::format("removed {} processed stamp(s): {}",
+                                              stamps_removed.size(), names_of(stamps_removed))));
+
+  // Tenant and sender. The trust stage asks which services the recipients
+  // use once it knows the tenant: routing (rules, scoped routes) answers.
+  Routing routing;
+  std::optional<std::string> routed_for;
+  auto route_for = [&](const std::string& tenant) {
+    routing = route(policy, origin, envelope, content, size, tenant, stamp_valid);
+    routed_for = tenant;
+    return routing.services;
+  };
+  std::size_t before = content.size();
+  DataDecision data =
+      policy.trust.on_data(origin.connector, origin.peer, envelope, content, route_for);
+  header_size -= before - content.size();  // only header fields are removed
+  if (!data.removed_headers.empty())
+    note("headers_removed", Verdict::accept("untrusted connection; removed " +
+                                            names_of(data.removed_headers) + " from " +
+                                            envelope.queue_id));
+  if (!data.verdict.accepted) return refuse("data", data.verdict, data.tenant);
+  if (!data.verdict.reason.empty()) note("data", data.verdict, data.tenant);
+  if (data.discard) {
+    decision.discard = true;
+    return decision;
+  }
+  envelope.tenant = data.tenant;
+  if (routed_for != envelope.tenant) route_for(envelope.tenant);
+
+  const RuleOutcome& rules = routing.rules;
+  if (!rules.matched.empty())
+    note("rules", Verdict::accept("matched " + names_of(rules.matched)), envelope.tenant);
+  if (rules.reject)
+    return refuse("rules",
+                  Verdict::refuse(rules.reject->code, rules.reject->enhanced, rules.reject->text,
+                                  "rule " + rules.rejected_by + " rejects the message"),
+                  envelope.tenant);
+  // Accepted recipients can only be refused together now: the message is
+  // refused when one of them has no route from this tenant.
+  if (!routing.unrouted.empty()) {
+    const Address& first = envelope.recipients[routing.unrouted.front()].address;
+    return refuse("route",
+                  Verdict::refuse(550, "5.7.1",
+                                  fmt::format("{}: no route for mail from this sender",
+                                              first.path()),
+                                  fmt::format("no route for {} from tenant {}", first.text(),
+                                              envelope.tenant.empty() ? "(none)" : envelope.tenant)),
+                  envelope.tenant);
+  }
+  if (Status edited = apply_header_edits(content, header_size, rules.header_edits); !edited)
+    return refuse("rules", Verdict::refuse(451, "4.3.0", "Error: header edit failed; try again later",
+                                           edited.error().message));
+  for (std::size_t i = 0; i < envelope.recipients.size(); ++i)
+    envelope.recipients[i].connector = routing.connectors[i];
+  if (policy.stamp && !stamp_valid) add_stamp(content, header_size, *policy.stamp, now);
+  return decision;
+}
+
+}  // namespace bh::intake
