@@ -4,6 +4,7 @@
 // final is a deferral.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,7 +15,11 @@
 
 namespace bh::connectors {
 
-enum class Outcome { delivered, deferred, bounced };
+// pending: a foreign system took the message and reports later (a fax job
+// id, an SMPP message id, a webhook's 202): the recipient waits, durably,
+// with reference, until the connector calls PendingSink::resolve() or the
+// connector's pending_timeout passes (then it bounces with a DSN).
+enum class Outcome { delivered, deferred, bounced, pending };
 
 struct RecipientResult {
   Outcome outcome = Outcome::deferred;
@@ -27,6 +32,26 @@ struct RecipientResult {
   // With deferred: keep the message in hold/ for the administrator instead
   // of retrying (its route is gone); diagnostic says why.
   bool hold = false;
+  // With pending: the foreign system's id for this delivery, unique within
+  // the connector (printable ASCII, at most 200 bytes).
+  std::string reference;
+  // With pending, set by the scheduler: the connector, and when it gives up
+  // waiting for the report (unix seconds).
+  std::string pending_connector;
+  std::int64_t pending_deadline = 0;
+};
+
+// Where a connector reports the final result of a pending recipient when
+// its foreign system tells it (a fax job's end, a delivery receipt, a
+// webhook callback): result.outcome is delivered or bounced. Thread-safe,
+// blocking (a durable write). A report may come before the pending result
+// itself is recorded; it is kept until then. Returns false when it could
+// not be recorded: the connector lets its peer send it again.
+class PendingSink {
+ public:
+  virtual ~PendingSink() = default;
+  virtual bool resolve(const std::string& connector, const std::string& reference,
+                       const RecipientResult& result) = 0;
 };
 
 struct DeliveryRequest {
@@ -46,6 +71,8 @@ class Connector {
   virtual ~Connector() = default;
   virtual void deliver(DeliveryRequest request, DeliveryDone done) = 0;
   virtual void stop() {}
+  // Before the first delivery: where this connector reports pending results.
+  virtual void attach(PendingSink* sink) {}
   // Called once the final results of a delivery of this message are durable
   // (on a delivery thread): a connector that delivers into a local store
   // makes its delivery visible only now, so a crash cannot repeat it.

@@ -9,12 +9,22 @@ Result<Registry> Registry::build(const std::vector<ConnectorSettings>& settings)
     auto connector = s.spec->build();
     if (!connector) return connector.error();
     registry.by_name_[s.name] = std::move(*connector);
+    registry.pending_timeouts_[s.name] = s.pending_timeout;
   }
   return registry;
 }
 
 void Registry::recover_all(const RecordedCheck& recorded) {
   for (auto& [name, connector] : by_name_) connector->recover(recorded);
+}
+
+std::chrono::seconds Registry::pending_timeout(const std::string& name) const {
+  auto it = pending_timeouts_.find(name);
+  return it == pending_timeouts_.end() ? std::chrono::seconds(86400) : it->second;
+}
+
+void Registry::attach_all(PendingSink* sink) {
+  for (auto& [name, connector] : by_name_) connector->attach(sink);
 }
 
 void Registry::stop_all() {

@@ -28,11 +28,14 @@ class Registry {
  public:
   static Result<Registry> build(const std::vector<ConnectorSettings>& settings);
   Connector* find(const std::string& name) const;
+  std::chrono::seconds pending_timeout(const std::string& name) const;
+  void attach_all(PendingSink* sink);
   void stop_all();
   void recover_all(const RecordedCheck& recorded);
 
  private:
   std::map<std::string, std::shared_ptr<Connector>> by_name_;
+  std::map<std::string, std::chrono::seconds> pending_timeouts_;
 };
 
 }  // namespace bh::connectors

@@ -28,6 +28,10 @@ struct Recipient {
   // The connector that delivers it, as the intake routed it (transport
   // rules, scoped routes); empty: the routing table decides at delivery.
   std::string connector;
+  // Pending at a foreign system (connectors/connector.hpp): its reference,
+  // and when the connector gives up waiting for the report (unix seconds).
+  std::string pending_reference;
+  std::int64_t pending_deadline = 0;
 };
 
 // What the receiving session knew about its client.

@@ -140,6 +140,8 @@ std::string envelope_records(const Envelope& e) {
   for (const Recipient& r : e.recipients) {
     line("rcpt", fmt::format("{} {} {}", encode(r.address.text()), r.notify, encode(r.orcpt)));
     if (!r.connector.empty()) line("rcpt-connector", encode(r.connector));
+    if (!r.pending_reference.empty())
+      line("rcpt-pending", fmt::format("{} {}", encode(r.pending_reference), r.pending_deadline));
   }
   return out;
 }
@@ -249,6 +251,12 @@ Result<Envelope> parse_records(std::string_view& rest, std::size_t* content_size
     } else if (key == "rcpt-connector") {  // the route intake chose for the last rcpt
       if (e.recipients.empty()) return Error{"rcpt-connector before any rcpt"};
       text(e.recipients.back().connector);
+    } else if (key == "rcpt-pending") {  // the last rcpt waits for a report
+      if (e.recipients.empty()) return Error{"rcpt-pending before any rcpt"};
+      Recipient& r = e.recipients.back();
+      auto reference = decode(next_field(line));
+      good = reference && !reference->empty() && parse_number(line, r.pending_deadline);
+      if (good) r.pending_reference = std::move(*reference);
     } else if (key == "header-size") {
       good = parse_number(line, *header_size);
     } else if (key == "content") {

@@ -120,6 +120,8 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   std::vector<std::pair<std::size_t, DsnRecipient>> failed, succeeded;
   std::vector<Recipient> remaining;
   std::vector<const connectors::RecipientResult*> remaining_results;
+  std::vector<Recipient> waiting;  // pending at a foreign system
+  bool newly_pending = false;
   bool keep_bounced_in_hold = false;
   std::string hold_reason = "delivery status notification refused; held for the administrator";
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
@@ -146,6 +148,17 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
           failed.emplace_back(i, dsn_line(r, result, "failed"));
         }
         break;
+      case Outcome::pending: {
+        Recipient w = r;
+        if (w.pending_reference != result.reference) {
+          w.pending_reference = result.reference;
+          w.pending_deadline = result.pending_deadline;
+          if (!result.pending_connector.empty()) w.connector = result.pending_connector;
+          newly_pending = true;
+        }
+        waiting.push_back(std::move(w));
+        break;
+      }
       case Outcome::deferred:
         if (result.hold) {
           keep_bounced_in_hold = true;
@@ -167,6 +180,15 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   send_dsn(spool, done_log, marks, settings, DsnKind::success, message, std::move(succeeded),
            make_queue_id, outcome);
 
+  // Waiting recipients go last: the deferred ones at the front of
+  // remaining parallel remaining_results (the delay DSN below).
+  std::int64_t first_deadline = 0;
+  for (const Recipient& w : waiting)
+    if (first_deadline == 0 || w.pending_deadline < first_deadline)
+      first_deadline = w.pending_deadline;
+  bool only_waiting = remaining.empty() && !waiting.empty();
+  remaining.insert(remaining.end(), waiting.begin(), waiting.end());
+
   auto active_path = spool.file(queue::State::active, id);
   if (remaining.empty()) {
     // Not synced: should the unlink be lost, the done log still says every
@@ -182,7 +204,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   // A new generation whenever results were recorded for this one, so that
   // they no longer apply to the recipients left (their indexes change).
   bool changed = remaining.size() != envelope.recipients.size() || !marks.results.empty() ||
-                 !marks.dsns.empty() || keep_bounced_in_hold;
+                 !marks.dsns.empty() || keep_bounced_in_hold || newly_pending;
   updated.recipients = remaining;
   updated.generation = envelope.generation + 1;
   bool old_enough = now_seconds() - envelope.arrival >= settings.delay_warning.count();
@@ -225,8 +247,11 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
     outcome.disposition = Disposition::held;
     return outcome;
   }
-  set_mtime(spool.file(queue::State::deferred, id),
-            now_seconds() + backoff(settings, envelope.arrival).count());
+  // The next attempt: the backoff, or sooner when a pending recipient's
+  // wait ends (a report wakes the message earlier: pending_reports.hpp).
+  std::int64_t next = now_seconds() + backoff(settings, envelope.arrival).count();
+  if (first_deadline > 0 && (only_waiting || first_deadline < next)) next = first_deadline;
+  set_mtime(spool.file(queue::State::deferred, id), next);
   outcome.disposition = Disposition::deferred;
   return outcome;
 }

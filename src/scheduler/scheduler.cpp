@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "store/pending_store.hpp"
 #include "util/log.hpp"
 
 namespace bh {
@@ -17,6 +18,12 @@ using Clock = std::chrono::system_clock;
 using connectors::Outcome;
 using connectors::RecipientResult;
 
+bool printable_ascii(std::string_view text) {
+  for (unsigned char c : text)
+    if (c <= ' ' || c >= 0x7F) return false;
+  return true;
+}
+
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
     case Outcome::delivered:
@@ -25,6 +32,8 @@ std::string_view outcome_name(Outcome outcome) {
       return "bounced";
     case Outcome::deferred:
       return "deferred";
+    case Outcome::pending:
+      return "pending";
   }
   return "?";
 }
@@ -53,6 +62,9 @@ struct Scheduler::Attempt {
   std::vector<RecipientResult> results;
   std::mutex mutex;
   std::atomic<std::size_t> outstanding{0};
+  // Reports applied in this attempt: removed from the store once the
+  // outcome is recorded (connector, reference).
+  std::vector<std::pair<std::string, std::string>> applied_reports;
 };
 
 Scheduler::Scheduler(const queue::Spool& spool, queue::DoneLog& done_log,
@@ -144,8 +156,12 @@ void Scheduler::deferred_due() {
   pump();
 }
 
+void Scheduler::pause() {
+  boost::asio::post(io_, [this] { paused_ = true; });
+}
+
 void Scheduler::pump() {
-  while (active_ < settings_.active_limit && !ready_.empty()) {
+  while (!paused_ && active_ < settings_.active_limit && !ready_.empty()) {
     const std::string& next = ready_.front();
     struct stat info;
     if (::stat(spool_.file(queue::State::incoming, next).c_str(), &info) != 0) {
@@ -164,6 +180,7 @@ void Scheduler::pump() {
       continue;
     }
     ++active_;
+    ++in_delivery_;
     active_bytes_ += size;
     active_sizes_[id] = size;
     boost::asio::post(pool_, [this, id] { start_attempt(id); });
@@ -197,8 +214,15 @@ void Scheduler::start_attempt(const std::string& id) {
 
   std::shared_ptr<const PolicySet> policy = policy_.current();
   std::map<std::string, std::vector<std::size_t>> by_connector;
+  std::vector<queue::DoneRecord> reported;  // pending recipients whose wait is over
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     if (marks.results.contains(i)) continue;
+    if (!envelope.recipients[i].pending_reference.empty()) {
+      attempt->results[i] = pending_result(envelope.recipients[i], *attempt);
+      if (attempt->results[i].outcome != Outcome::pending)
+        reported.push_back(final_record(envelope, i, attempt->results[i]));
+      continue;
+    }
     // The connector the intake routed it to; older queue files and the
     // gateway's own DSNs leave it to the routing table.
     const Recipient& recipient = envelope.recipients[i];
@@ -218,6 +242,12 @@ void Scheduler::start_attempt(const std::string& id) {
       continue;
     }
     by_connector[connector].push_back(i);
+  }
+  if (!reported.empty()) {
+    // Durable before the outcome, like a connector's results.
+    if (Status recorded = done_log_.append_and_wait(std::move(reported)); !recorded)
+      log::Line("queue_error").kv("id", id).kv("reason", recorded.error().message).write(
+          log::Level::error);
   }
   // +1 guards against finishing before every connector has been called.
   attempt->outstanding = by_connector.size() + 1;
@@ -243,17 +273,18 @@ void Scheduler::start_attempt(const std::string& id) {
               .kv("remote", r.remote_mta)
               .kv("detail", r.diagnostic)
               .write();
-          if (r.outcome != Outcome::deferred)
+          if (r.outcome == Outcome::delivered || r.outcome == Outcome::bounced)
             records.push_back(final_record(attempt->message->envelope, indexes[k], r));
         }
       }
       bool any_delivered =
           std::any_of(records.begin(), records.end(),
                       [](const queue::DoneRecord& r) { return r.result.delivered; });
-      auto continue_attempt = [this, attempt, connector, any_delivered, indexes](Status) {
+      auto continue_attempt = [this, attempt, connector, any_delivered, indexes, name](Status) {
         // Not durable (logged by the done log): the outcome is still recorded
         // below; only a crash before then would repeat these recipients.
-        boost::asio::post(pool_, [this, attempt, connector, any_delivered, indexes] {
+        boost::asio::post(pool_, [this, attempt, connector, any_delivered, indexes, name] {
+          record_pending(*attempt, name, indexes);
           if (any_delivered && connector != nullptr)
             connector->results_recorded(attempt->message->envelope, indexes);
           if (--attempt->outstanding == 0) finish_attempt(attempt);
@@ -274,16 +305,115 @@ void Scheduler::start_attempt(const std::string& id) {
   if (--attempt->outstanding == 0) finish_attempt(attempt);
 }
 
+// On the pool: what became of a recipient that waits for a report.
+RecipientResult Scheduler::pending_result(const Recipient& recipient, Attempt& attempt) {
+  const std::string& reference = recipient.pending_reference;
+  RecipientResult waiting{Outcome::pending, "", "waiting for the report"};
+  waiting.reference = reference;
+  waiting.pending_connector = recipient.connector;
+  waiting.pending_deadline = recipient.pending_deadline;
+  if (settings_.pending != nullptr) {
+    auto report = settings_.pending->resolution(recipient.connector, reference);
+    if (!report) {
+      log::Line("pending_error").kv("reference", reference).kv("reason", report.error().message)
+          .write(log::Level::error);
+      return waiting;  // asked again at the next attempt
+    }
+    if (*report) {
+      const store::PendingResolution& r = **report;
+      attempt.applied_reports.emplace_back(recipient.connector, reference);
+      RecipientResult final{r.delivered ? Outcome::delivered : Outcome::bounced, r.status,
+                            r.diagnostic, r.remote_mta, r.delivered ? "delivered" : ""};
+      log::Line("pending_resolved")
+          .kv("id", attempt.message->envelope.queue_id)
+          .kv("to", recipient.address.text())
+          .kv("connector", recipient.connector)
+          .kv("reference", reference)
+          .kv("result", outcome_name(final.outcome))
+          .kv("status", final.status)
+          .kv("detail", final.diagnostic)
+          .write();
+      return final;
+    }
+  }
+  if (std::chrono::system_clock::to_time_t(Clock::now()) < recipient.pending_deadline)
+    return waiting;
+  attempt.applied_reports.emplace_back(recipient.connector, reference);
+  RecipientResult expired{
+      Outcome::bounced, "5.4.7",
+      "no report from " + recipient.connector + " for " + reference + " within " +
+          std::to_string(registry_.pending_timeout(recipient.connector).count()) +
+          " seconds: the delivery may or may not have happened",
+      ""};
+  log::Line("pending_expired")
+      .kv("id", attempt.message->envelope.queue_id)
+      .kv("to", recipient.address.text())
+      .kv("connector", recipient.connector)
+      .kv("reference", reference)
+      .write(log::Level::warn);
+  return expired;
+}
+
+// On the pool, as a connector's results arrive: pending ones are recorded
+// in the store (durably) before the attempt's outcome is written, so a
+// report that arrives at any node finds its message.
+void Scheduler::record_pending(Attempt& attempt, const std::string& connector,
+                               const std::vector<std::size_t>& indexes) {
+  const Envelope& envelope = attempt.message->envelope;
+  std::int64_t now = std::chrono::system_clock::to_time_t(Clock::now());
+  std::lock_guard lock(attempt.mutex);
+  for (std::size_t index : indexes) {
+    RecipientResult& r = attempt.results[index];
+    if (r.outcome != Outcome::pending) continue;
+    std::string problem;
+    if (r.reference.empty() || r.reference.size() > 200 || !printable_ascii(r.reference))
+      problem = "the connector gave no usable reference";
+    else if (settings_.pending == nullptr)
+      problem = "no pending store";
+    r.pending_connector = connector;
+    r.pending_deadline = now + registry_.pending_timeout(connector).count();
+    if (problem.empty()) {
+      store::PendingEntry entry{connector,   r.reference,         settings_.node,
+                                envelope.queue_id, envelope.recipients[index].address.text(), now,
+                                r.pending_deadline};
+      if (Status added = settings_.pending->add(entry); !added) problem = added.error().message;
+    }
+    if (!problem.empty()) {
+      // Not durable as pending: delivered again later rather than lost.
+      log::Line("pending_error").kv("id", envelope.queue_id).kv("reason", problem).write(
+          log::Level::error);
+      r = RecipientResult{Outcome::deferred, "4.3.0", "pending result not recorded: " + problem};
+    }
+  }
+}
+
+void Scheduler::wake(const std::string& id) {
+  boost::asio::post(io_, [this, id] {
+    if (spool_.move(id, queue::State::deferred, queue::State::incoming) ==
+        queue::MoveResult::moved) {
+      enqueue(id);
+      pump();
+    }
+  });
+}
+
 // On the pool: write down what happened.
 void Scheduler::finish_attempt(const std::shared_ptr<Attempt>& attempt) {
   RecordedOutcome outcome = record_outcome(spool_, done_log_, settings_.outcome, *attempt->message,
                                            attempt->results, settings_.make_queue_id);
   std::string id = attempt->message->envelope.queue_id;
+  // The reports are in the done log and the queue file now: done with them.
+  for (const auto& [connector, reference] : attempt->applied_reports)
+    if (settings_.pending != nullptr)
+      if (Status removed = settings_.pending->remove(connector, reference); !removed)
+        log::Line("pending_error").kv("id", id).kv("reason", removed.error().message).write(
+            log::Level::error);
   boost::asio::post(io_, [this, id, outcome = std::move(outcome)] { finished(id, outcome); });
 }
 
 void Scheduler::finished(const std::string& id, const RecordedOutcome& outcome) {
   --active_;
+  --in_delivery_;
   if (auto it = active_sizes_.find(id); it != active_sizes_.end()) {
     active_bytes_ -= it->second;
     active_sizes_.erase(it);

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -23,6 +24,9 @@
 #include "scheduler/outcome.hpp"
 
 namespace bh {
+namespace store {
+class PendingStore;
+}
 
 struct SchedulerSettings {
   std::size_t active_limit = 1000;
@@ -31,6 +35,9 @@ struct SchedulerSettings {
   std::chrono::milliseconds incoming_scan{1000};  // picks up `queue release/retry/flush`
   unsigned pool_threads = 4;
   std::function<std::string()> make_queue_id;
+  // Pending recipients by reference (null: a pending result is deferred).
+  store::PendingStore* pending = nullptr;
+  std::string node;  // this node's name in the store
 };
 
 class Scheduler {
@@ -43,6 +50,13 @@ class Scheduler {
   void stop();
   // Thread-safe: a message is durable in incoming/.
   void message_arrived(const std::string& id);
+  // Thread-safe: a report came for the message; attempt it now if it waits
+  // in deferred/ (a message in delivery is woken by the next report poll).
+  void wake(const std::string& id);
+  // Thread-safe, for a graceful stop: no new attempt starts; those running
+  // finish (in_delivery() counts them).
+  void pause();
+  std::size_t in_delivery() const { return in_delivery_.load(); }
 
  private:
   struct Attempt;
@@ -57,6 +71,9 @@ class Scheduler {
   void start_attempt(const std::string& id);
   void finish_attempt(const std::shared_ptr<Attempt>& attempt);
   void finished(const std::string& id, const RecordedOutcome& outcome);
+  connectors::RecipientResult pending_result(const Recipient& recipient, Attempt& attempt);
+  void record_pending(Attempt& attempt, const std::string& connector,
+                      const std::vector<std::size_t>& indexes);
 
   const queue::Spool& spool_;
   queue::DoneLog& done_log_;    // per-recipient results, durable as they arrive
@@ -71,6 +88,8 @@ class Scheduler {
   std::deque<std::string> ready_;
   std::unordered_set<std::string> known_;  // in ready_ or active
   std::size_t active_ = 0;
+  std::atomic<std::size_t> in_delivery_{0};  // active_, readable from any thread
+  bool paused_ = false;
   std::size_t active_bytes_ = 0;
   std::unordered_map<std::string, std::size_t> active_sizes_;
   std::multimap<std::chrono::system_clock::time_point, std::string> deferred_;

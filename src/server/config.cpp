@@ -188,6 +188,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
         r.error(*r.node("log_format"), "log_format", "must be \"text\" or \"json\"");
       r.text("log_level", config.log_level);
       r.boolean("strip_nul", config.strip_nul);
+      r.number("shutdown_grace", config.shutdown_grace, 0, 3600);
       r.text("postmaster", config.postmaster);
       if (!config.postmaster.empty()) {
         PathParse parsed = parse_path("<" + config.postmaster + ">", false, true);
@@ -283,6 +284,22 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       Route route;
       std::size_t index = config.routes.size();
       r.strings("domains", route.domains, true);
+      // The scope: mail from these tenants / through these inbound connectors.
+      r.strings("from_tenants", route.from_tenants, false);
+      for (auto& tenant : route.from_tenants) {
+        tenant = to_lower_ascii(tenant);
+        if (config.trust.tenant(tenant) == nullptr)
+          r.error(*r.node("from_tenants"), "from_tenants",
+                  quote_value(tenant) + " is not a [[tenant]] id");
+      }
+      r.strings("from_connectors", route.from_connectors, false);
+      for (const auto& name : route.from_connectors)
+        if (config.trust.connector(name) == nullptr)
+          r.error(*r.node("from_connectors"), "from_connectors",
+                  quote_value(name) + " is not an [[inbound_connector]] name");
+      std::string scope;
+      for (const auto& t : route.from_tenants) scope += " tenant:" + t;
+      for (const auto& c : route.from_connectors) scope += " connector:" + c;
       for (auto& domain : route.domains) {
         domain = to_lower_ascii(domain);
         if (domain.empty() || domain.find(' ') != std::string::npos) {
@@ -304,13 +321,14 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
         }
         // The most specific address space wins, whatever the order: only the
         // same one twice is ambiguous.
+        // (for the same scope: scoped routes may share an address space).
         for (const auto& [earlier, seen] : pattern_seen) {
-          if (seen.route != index && earlier == domain)
+          if (seen.route != index && earlier == domain + scope)
             r.error(*r.node("domains"), "domains",
                     fmt::format("{} is routed twice: route[{}] (line {}) has it already",
                                 quote_value(domain), seen.route, seen.line));
         }
-        pattern_seen.try_emplace(domain, PatternSeen{index, r.line("domains")});
+        pattern_seen.try_emplace(domain + scope, PatternSeen{index, r.line("domains")});
       }
       r.text("connector", route.connector, true);
       r.text("service", route.service);

@@ -53,6 +53,9 @@ struct Config {
   std::string log_level = "info";
   bool strip_nul = false;  // NUL bytes in message text: removed instead of refused
   std::string postmaster;  // where RCPT TO:<Postmaster> goes; empty: postmaster@hostname
+  // SIGTERM: how long sessions receiving a message and deliveries in
+  // flight may take before they are cut (and deferred) [seconds].
+  std::int64_t shutdown_grace = 30;
   std::vector<ListenerConfig> listeners;
   std::optional<TlsConfig> tls;
   QueueConfig queue;

@@ -13,7 +13,10 @@
 #include "queue/done_log.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/recovery.hpp"
+#include "scheduler/pending_reports.hpp"
 #include "scheduler/scheduler.hpp"
+#include "store/pending_store.hpp"
+#include "server/graceful_stop.hpp"
 #include "smtp/server/listener.hpp"
 #include "tls/bundle_check.hpp"
 #include "tls/chain_verifier.hpp"
@@ -323,12 +326,25 @@ int run_gateway(const Config& config) {
         return found != marks.results.end() && found->second.delivered;
       });
 
+  // Pending recipients by reference, in the store the nodes share.
+  auto pending_store = store::PendingStore::open(config.directory_database);
+  if (!pending_store) return fail(pending_store.error().message);
   SchedulerSettings scheduler_settings = scheduler_settings_from(config);
+  scheduler_settings.pending = pending_store->get();
+  scheduler_settings.node = config.hostname;
   Scheduler scheduler(spool, done_log, policy, *registry, scheduler_settings);
+  PendingReports reports(**pending_store, spool, scheduler, config.hostname);
+  registry->attach_all(&reports);
   queue::GroupCommit commit(
       spool, [&scheduler](const std::string& id) { scheduler.message_arrived(id); }, &flushes);
 
   smtp::ConnectionLimiter limiter(config.limits.connections, config.limits.connections_per_ip);
+  smtp::SessionTracker sessions;
+  unsigned threads = config.threads > 0 ? static_cast<unsigned>(config.threads)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  for (unsigned i = 0; i < threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+  GracefulStop graceful(ios, sessions, scheduler, std::chrono::seconds(config.shutdown_grace));
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
   for (const ListenerConfig& listener : config.listeners) {
     smtp::SessionSettings settings;
@@ -346,15 +362,11 @@ int run_gateway(const Config& config) {
     settings.now = unix_now;
     settings.on_decision = log_decision;
     settings.on_refusal = log_refusal;
+    settings.drain_at_ms = graceful.drain_at();
     contexts.push_back(std::make_unique<smtp::SessionContext>(
         smtp::SessionContext{std::move(settings), policy, listener.starttls ? tls_context : nullptr,
-                             *verifier, commit, limiter}));
+                             *verifier, commit, limiter, sessions}));
   }
-
-  unsigned threads = config.threads > 0 ? static_cast<unsigned>(config.threads)
-                                        : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::unique_ptr<asio::io_context>> ios;
-  for (unsigned i = 0; i < threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
 
   for (std::size_t l = 0; l < config.listeners.size(); ++l) {
     const ListenerConfig& listener = config.listeners[l];
@@ -364,8 +376,9 @@ int run_gateway(const Config& config) {
     for (auto& io : ios) {
       auto acceptor = smtp::open_acceptor(*io, {address, listener.port});
       if (!acceptor) return fail(acceptor.error().message);
-      asio::co_spawn(*io, smtp::accept_loop(std::move(*acceptor), *contexts[l]),
-                     log::LogEscaped{"listener"});
+      auto shared = std::make_shared<asio::ip::tcp::acceptor>(std::move(*acceptor));
+      graceful.add_acceptor(shared);
+      asio::co_spawn(*io, smtp::accept_loop(shared, *contexts[l]), log::LogEscaped{"listener"});
     }
     log::Line("listening")
         .kv("address", listener.address)
@@ -376,13 +389,17 @@ int run_gateway(const Config& config) {
 
   scheduler.start();
   commit.start();
+  reports.start();
 
   asio::signal_set signals(*ios.front(), SIGINT, SIGTERM);
-  signals.async_wait([&ios](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    log::Line("stopping").kv("signal", signal).write();
-    for (auto& io : ios) io->stop();
-  });
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      graceful.begin(signal);
+      wait_for_signal();  // a second signal stops at once
+    });
+  };
+  wait_for_signal();
   ReloadOnHangup reload{asio::signal_set(*ios.front(), SIGHUP),
                         config,
                         policy,
@@ -397,6 +414,7 @@ int run_gateway(const Config& config) {
   ios.front()->run();
   for (auto& worker : workers) worker.join();
 
+  reports.stop();
   commit.stop();     // finishes the batch being written
   scheduler.stop();  // lets running deliveries record their outcome
   // Deliveries still in flight stay in active/ and are retried at the next start.

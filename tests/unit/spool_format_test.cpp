@@ -132,3 +132,21 @@ TEST(SpoolFormat2, StreamChecksumEqualsOneShot) {
   EXPECT_EQ(whole.value(), pieces.value());
   EXPECT_EQ(whole.value(), queue::checksum(data));
 }
+
+// The intake's route and a pending wait travel with each recipient.
+TEST(SpoolFormat, RecipientConnectorAndPendingReferenceRoundTrip) {
+  Envelope e = sample();
+  e.recipients[0].connector = "hylafax";
+  e.recipients[0].pending_reference = "job 17\xC3\xA4";  // encoded on the way out
+  e.recipients[0].pending_deadline = 1795086400;
+  std::string content = "Subject: x\r\n\r\nbody\r\n";
+  auto parsed = queue::parse_queue_file(file_of(e, content));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const auto& r = parsed->envelope.recipients;
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].connector, "hylafax");
+  EXPECT_EQ(r[0].pending_reference, "job 17\xC3\xA4");
+  EXPECT_EQ(r[0].pending_deadline, 1795086400);
+  EXPECT_EQ(r[1].connector, "");
+  EXPECT_EQ(r[1].pending_reference, "");
+}

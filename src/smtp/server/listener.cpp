@@ -25,12 +25,13 @@ Result<tcp::acceptor> open_acceptor(asio::io_context& io, const tcp::endpoint& a
   return acceptor;
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor acceptor, const SessionContext& context) {
+asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor,
+                                  const SessionContext& context) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer backoff(executor);
-  while (acceptor.is_open()) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-    if (ec == asio::error::operation_aborted) break;
+  while (acceptor->is_open()) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
     if (ec) {
       // Out of file descriptors and the like: wait a little instead of spinning.
       log::Line("accept_error").kv("reason", ec.message()).write(log::Level::warn);

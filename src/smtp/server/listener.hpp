@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <memory>
 
 #include "smtp/server/session.hpp"
 #include "util/result.hpp"
@@ -14,9 +15,10 @@ namespace bh::smtp {
 Result<boost::asio::ip::tcp::acceptor> open_acceptor(boost::asio::io_context& io,
                                                      const boost::asio::ip::tcp::endpoint& at);
 
-// Accepts until the acceptor is closed; each session is its own coroutine,
-// and whatever escapes one is logged, never propagated.
-boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor acceptor,
+// Accepts until the acceptor is closed (on its own executor: a shutdown
+// posts the close); each session is its own coroutine, and whatever escapes
+// one is logged, never propagated.
+boost::asio::awaitable<void> accept_loop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
                                          const SessionContext& context);
 
 }  // namespace bh::smtp

@@ -70,6 +70,8 @@ struct DeadlineWatch {
   }
 
   asio::steady_timer timer;
+  // The machine's deadline now (set by the session): a shutdown moves it.
+  std::function<Clock::time_point()> recompute;
   Clock::time_point deadline = Clock::time_point::max();  // max: nothing pending
   Clock::time_point armed = Clock::time_point::max();     // the timer's expiry
   std::weak_ptr<Transport> transport;
@@ -158,8 +160,14 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
                  log::LogEscaped{"session deadline watch"});
   struct StopWatch {
     DeadlineWatch& watch;
-    ~StopWatch() { watch.stop(); }  // also when something escapes the loop
-  } stop_watch{*watch};
+    SessionTracker& sessions;
+    std::uint64_t id = 0;
+    ~StopWatch() {  // also when something escapes the loop
+      sessions.remove(id);
+      watch.recompute = nullptr;
+      watch.stop();
+    }
+  } stop_watch{*watch, context.sessions};
   // The rules in force when the client connected stay in force for it.
   intake::Pipeline pipeline(context.policy.current());
   SessionSettings settings = context.settings;
@@ -172,6 +180,17 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
     if (!at) return Clock::time_point::max();
     return Clock::now() + std::chrono::milliseconds(*at - settings.now_ms());
   };
+  watch->recompute = machine_deadline;
+  // A shutdown asks every session for its deadline again (on its own thread).
+  stop_watch.id = context.sessions.add([weak = std::weak_ptr<DeadlineWatch>(watch)] {
+    auto alive = weak.lock();
+    if (!alive) return;
+    asio::post(alive->timer.get_executor(), [weak] {
+      auto w = weak.lock();
+      if (!w || w->stopped || !w->recompute) return;
+      if (Clock::time_point at = w->recompute(); at < w->deadline) w->expect(at);
+    });
+  });
   auto deadline_passed = [&] {
     auto at = machine.deadline_ms();
     return at && settings.now_ms() >= *at;

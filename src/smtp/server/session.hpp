@@ -12,6 +12,7 @@
 #include "queue/group_commit.hpp"
 #include "smtp/server/connection_limiter.hpp"
 #include "smtp/server/session_machine.hpp"
+#include "smtp/server/session_tracker.hpp"
 #include "tls/chain_verifier.hpp"
 
 namespace bh::smtp {
@@ -23,6 +24,7 @@ struct SessionContext {
   std::shared_ptr<const tls::ChainVerifier> verifier;  // inbound connectors' own CA bundles
   queue::GroupCommit& commit;
   ConnectionLimiter& limiter;
+  SessionTracker& sessions;  // for the shutdown's 421 4.3.2
 };
 
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,

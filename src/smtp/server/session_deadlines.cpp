@@ -34,6 +34,10 @@ std::optional<std::int64_t> SessionMachine::deadline_ms() const {
     return std::nullopt;
   std::int64_t deadline = line_deadline_ms();
   if (auto rate = rate_deadline_ms()) deadline = std::min(deadline, *rate);
+  if (std::int64_t drain = drain_at(); drain != 0) {
+    bool content = phase_ == Phase::data || phase_ == Phase::bdat;
+    deadline = std::min(deadline, content ? drain : clock_ms());
+  }
   return std::min(deadline, session_started_ms_ +
                                 std::int64_t{settings_.limits.session_timeout_seconds} * 1000);
 }
@@ -49,7 +53,17 @@ void SessionMachine::content_arrived(std::string_view bytes) {
   if (bytes.find('\n') != std::string_view::npos) line_started_ms_ = clock_ms();
 }
 
+std::int64_t SessionMachine::drain_at() const {
+  return settings_.drain_at_ms ? settings_.drain_at_ms->load(std::memory_order_relaxed) : 0;
+}
+
 void SessionMachine::timed_out() {
+  if (drain_at() != 0 && phase_ != Phase::closed) {
+    reply(421, "4.3.2",
+          fmt::format("{} Service shutting down, closing transmission channel",
+                      settings_.hostname));
+    return close_with("shutdown");
+  }
   // The log says which deadline passed (the reply is the same for all).
   std::string reason = "timeout";
   if (settings_.now_ms && phase_ != Phase::closed) {

@@ -4,6 +4,7 @@
 // step it asks the intake pipeline, and hands it the finished message.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,10 @@ struct SessionSettings {
   // command line and text line, min_data_rate, session_timeout); the driver
   // sets it. Null: no deadlines (the fuzz target).
   std::function<std::int64_t()> now_ms;
+  // Graceful shutdown (server/gateway.cpp): 0 while running; else the
+  // now_ms() time the grace ends. A session waiting for a command gets
+  // "421 4.3.2" at once; one receiving message text may finish until then.
+  const std::atomic<std::int64_t>* drain_at_ms = nullptr;
   // Called for every refused command or message, for the trace; queue_id is
   // the open transaction's (empty outside one), so a message's trace is complete.
   std::function<void(const ClientInfo&, std::string_view queue_id, int code,
@@ -127,7 +132,8 @@ class SessionMachine {
   // works (commit), after close, or without a clock. The driver wakes up then
   // and calls timed_out(); it never restarts the deadline itself.
   std::optional<std::int64_t> deadline_ms() const;
-  // Says 421 4.4.2 and closes; the log reason names the deadline that passed.
+  // Says 421 4.4.2 and closes; the log reason names the deadline that
+  // passed. While the gateway shuts down: 421 4.3.2.
   void timed_out();
   void connection_lost(std::string reason);
 
@@ -157,6 +163,7 @@ class SessionMachine {
   void close_with(std::string reason);
   std::int64_t clock_ms() const;
   std::int64_t line_deadline_ms() const;
+  std::int64_t drain_at() const;  // 0: not shutting down
   std::optional<std::int64_t> rate_deadline_ms() const;
   void content_started();
   void content_arrived(std::string_view bytes);

@@ -1,0 +1,75 @@
+// Pending recipients by their foreign system's reference (a fax job id, an
+// SMPP message id, a webhook's id): which node and queue file wait for it,
+// and the final result once the report came. It lives in the store the
+// nodes share (SQLite under var/ on one machine), so a report that arrives
+// at any node, or after a restart, finds its message; the node that holds
+// the message applies it (scheduler/pending_reports.hpp).
+//
+// A report may arrive before its delivery is recorded here (a receipt
+// within milliseconds): it is kept, and the delivery finds it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+struct sqlite3;
+
+namespace bh::store {
+
+struct PendingEntry {
+  std::string connector;
+  std::string reference;
+  std::string node;
+  std::string queue_id;
+  std::string recipient;   // the address, for the trace
+  std::int64_t since = 0;  // unix seconds
+  std::int64_t deadline = 0;
+};
+
+struct PendingResolution {
+  bool delivered = false;  // false: bounced
+  std::string status;      // enhanced status code
+  std::string diagnostic;
+  std::string remote_mta;
+};
+
+struct ResolvedEntry {
+  PendingEntry entry;  // queue_id empty: a report whose delivery is not recorded yet
+  PendingResolution resolution;
+};
+
+class PendingStore {
+ public:
+  static Result<std::unique_ptr<PendingStore>> open(const std::string& path);
+  ~PendingStore();
+
+  // Durable when it returns (synchronous=FULL).
+  Status add(const PendingEntry& entry);
+  // A report. Durable when it returns.
+  Status resolve(const std::string& connector, const std::string& reference,
+                 const PendingResolution& resolution);
+  // The report for a pending recipient, if it came.
+  Result<std::optional<PendingResolution>> resolution(const std::string& connector,
+                                                      const std::string& reference) const;
+  // Whether the reference is known (pending or resolved).
+  Result<std::optional<PendingEntry>> find(const std::string& connector,
+                                           const std::string& reference) const;
+  // Reports for messages this node holds, to apply.
+  Result<std::vector<ResolvedEntry>> resolved_for(const std::string& node) const;
+  Status remove(const std::string& connector, const std::string& reference);
+  // Every entry (pending or resolved), for `bridgehead queue pending`.
+  Result<std::vector<ResolvedEntry>> list() const;
+
+ private:
+  explicit PendingStore(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace bh::store
