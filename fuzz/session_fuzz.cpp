@@ -109,13 +109,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case bh::smtp::SessionMachine::Event::spill:
         (void)machine.spill_bytes();
-        machine.spilled((options & 64) == 0, (options & 128) != 0);  // writes can fail too
+        // Writes can fail too.
+        machine.spilled((options & 64) == 0
+                            ? bh::ok_status()
+                            : bh::Status(bh::system_error("append", (options & 128) ? ENOSPC : EIO)));
         break;
       case bh::smtp::SessionMachine::Event::commit: {
         const auto& draft = machine.draft();
         if (draft.header_size > draft.content.size()) std::abort();
         if (draft.envelope.recipients.empty()) std::abort();  // never queue without recipients
-        machine.commit_finished((options & 16) ? "disk full" : "");
+        machine.commit_finished((options & 16) ? bh::Status(bh::system_error("commit", ENOSPC))
+                                               : bh::ok_status());
         break;
       }
       case bh::smtp::SessionMachine::Event::close:

@@ -8,7 +8,8 @@
 #define BH_CONNECTOR_KINDS(KIND) \
   KIND(file)                     \
   KIND(discard)                  \
-  KIND(smtp)
+  KIND(smtp)                     \
+  KIND(webhook)
 
 namespace bh::connectors {
 

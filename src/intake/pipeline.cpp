@@ -163,10 +163,14 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
     routed_for = tenant;
     return routing.services;
   };
-  std::size_t before = content.size();
-  DataDecision data =
-      policy.trust.on_data(origin.connector, origin.peer, envelope, content, route_for);
-  header_size -= before - content.size();  // only header fields are removed
+  // The gateway's own notices keep the tenant of the message they report on.
+  DataDecision data;
+  data.tenant = envelope.tenant;
+  if (origin.source != Source::local) {
+    std::size_t before = content.size();
+    data = policy.trust.on_data(origin.connector, origin.peer, envelope, content, route_for);
+    header_size -= before - content.size();  // only header fields are removed
+  }
   if (!data.removed_headers.empty())
     note("headers_removed", Verdict::accept("untrusted connection; removed " +
                                             names_of(data.removed_headers) + " from " +

@@ -45,14 +45,14 @@ void GroupCommit::enqueue(Job job) {
       return;
     }
   }
-  complete(job, CommitError{"gateway is shutting down"});
+  complete(job, Error{"gateway is shutting down", std::make_error_code(std::errc::operation_canceled)});
 }
 
-void GroupCommit::complete(Job& job, CommitError error) {
+void GroupCommit::complete(Job& job, CommitResult result) {
   auto executor = job.work.get_executor();
   boost::asio::post(executor,
-                    [handler = std::move(job.handler), error = std::move(error)]() mutable {
-                      std::move(handler)(std::move(error));
+                    [handler = std::move(job.handler), result = std::move(result)]() mutable {
+                      std::move(handler)(std::move(result));
                     });
   job.work.reset();
 }
@@ -100,8 +100,9 @@ void GroupCommit::run() {
 // flush leaves nothing behind. A crash after the flush and before the rename
 // is repaired by recovery, which queues complete files it finds in tmp/.
 void GroupCommit::write_batch(std::deque<Job>& batch) {
+  // Per message: its error, with the errno as code (ENOSPC: disk full).
   std::vector<std::string> errors(batch.size());
-  std::vector<bool> disk_full(batch.size());
+  std::vector<int> error_numbers(batch.size(), EIO);
   std::vector<std::size_t> sizes(batch.size());
   bool any_written = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -113,7 +114,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
         m.part = std::move(*created);
       } else {
         errors[i] = created.error().message;
-        disk_full[i] = create_error == ENOSPC;
+        error_numbers[i] = create_error != 0 ? create_error : EIO;
       }
     }
     sizes[i] = m.part.body_bytes() + m.content.size();
@@ -123,7 +124,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
       auto written = m.part.finish(m.envelope, content.substr(0, header), content.substr(header));
       if (!written) {
         errors[i] = written.error().message;
-        disk_full[i] = m.part.last_errno() == ENOSPC;
+        error_numbers[i] = m.part.last_errno() != 0 ? m.part.last_errno() : EIO;
       } else {
         any_written = true;
       }
@@ -143,7 +144,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!errors[i].empty()) continue;
       errors[i] = reason;
-      disk_full[i] = flush_error == ENOSPC;
+      error_numbers[i] = flush_error;
       batch[i].message.part.discard();  // not acknowledged, so never delivered either
     }
   }
@@ -153,7 +154,7 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     Message& m = batch[i].message;
     const std::string& id = m.envelope.queue_id;
     if (::rename(m.part.path().c_str(), spool_.file(State::incoming, id).c_str()) != 0) {
-      disk_full[i] = errno == ENOSPC;
+      error_numbers[i] = errno;
       errors[i] = system_error("rename into incoming", errno).message;
       m.part.discard();
     } else {
@@ -165,7 +166,11 @@ void GroupCommit::write_batch(std::deque<Job>& batch) {
     const Envelope& envelope = batch[i].message.envelope;
     log_message(envelope, sizes[i], errors[i]);
     if (errors[i].empty()) on_durable_(envelope.queue_id);
-    complete(batch[i], CommitError{errors[i], disk_full[i]});
+    if (errors[i].empty())
+      complete(batch[i], ok_status());
+    else
+      complete(batch[i],
+               Error{errors[i], std::error_code(error_numbers[i], std::generic_category())});
   }
 }
 

@@ -22,12 +22,9 @@
 
 namespace bh::queue {
 
-// Why a message could not be made durable; disk_full (ENOSPC) lets the
-// session answer 452 4.3.1 instead of 451 4.3.0.
-struct CommitError {
-  std::string reason;  // empty: durable
-  bool disk_full = false;
-};
+// Whether a message was made durable; the error's code tells a full disk
+// (452 4.3.1) from other write errors (451 4.3.0).
+using CommitResult = Status;
 
 class GroupCommit {
  public:
@@ -55,11 +52,11 @@ class GroupCommit {
   // Completes with an empty reason on success.
   template <typename Token>
   auto async_commit(Message message, Token&& token) {
-    return boost::asio::async_initiate<Token, void(CommitError)>(
+    return boost::asio::async_initiate<Token, void(CommitResult)>(
         [this](auto handler, Message message) {
           auto executor = boost::asio::get_associated_executor(handler);
           enqueue(Job{std::move(message),
-                      boost::asio::any_completion_handler<void(CommitError)>(std::move(handler)),
+                      boost::asio::any_completion_handler<void(CommitResult)>(std::move(handler)),
                       boost::asio::make_work_guard(boost::asio::any_io_executor(executor))});
         },
         token, std::move(message));
@@ -68,14 +65,14 @@ class GroupCommit {
  private:
   struct Job {
     Message message;
-    boost::asio::any_completion_handler<void(CommitError)> handler;
+    boost::asio::any_completion_handler<void(CommitResult)> handler;
     boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
   };
 
   void enqueue(Job job);
   void run();
   void write_batch(std::deque<Job>& batch);
-  static void complete(Job& job, CommitError error);
+  static void complete(Job& job, CommitResult result);
 
   const Spool& spool_;
   std::function<void(const std::string&)> on_durable_;

@@ -1,5 +1,7 @@
 #include "scheduler/outcome.hpp"
 
+#include "intake/pipeline.hpp"
+
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -88,7 +90,23 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
   request.will_retry_until = message.envelope.arrival + settings.max_lifetime.count();
   std::string id = make_queue_id();
   Envelope envelope = dsn_envelope(request, id);
+  envelope.tenant = message.envelope.tenant;
   std::string content = build_dsn(request, id);
+  if (settings.policy != nullptr) {
+    intake::Pipeline pipeline(settings.policy->current());
+    std::size_t end = content.find("\r\n\r\n");
+    std::size_t header_size = end == std::string::npos ? content.size() : end + 4;
+    intake::MessageDecision decision =
+        pipeline.message(intake::Origin{intake::Source::local}, envelope, content, header_size,
+                         content.size(), request.now);
+    // Placed all the same: what the scheduler cannot route waits in hold/.
+    if (!decision.verdict.accepted)
+      log::Line("dsn_intake")
+          .kv("id", message.envelope.queue_id)
+          .kv("dsn_id", id)
+          .kv("refused", decision.verdict.reason)
+          .write(log::Level::warn);
+  }
   auto placed =
       place_dsn(spool, done_log, message.envelope, kind, envelope, content, std::move(covers));
   log::Line("dsn")

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "policy/policy_set.hpp"
 #include "queue/done_log.hpp"
 #include "queue/spool.hpp"
 
@@ -20,6 +21,8 @@ struct OutcomeSettings {
   std::chrono::seconds max_retry_delay{4000};
   std::chrono::seconds max_lifetime{432000};
   std::chrono::seconds delay_warning{14400};
+  // DSNs go through the intake (routing, rules, the stamp) like any message.
+  const PolicyHolder* policy = nullptr;
 };
 
 enum class Disposition { delivered, deferred, held, gone };

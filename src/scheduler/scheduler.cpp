@@ -77,7 +77,9 @@ Scheduler::Scheduler(const queue::Spool& spool, queue::DoneLog& done_log,
       settings_(std::move(settings)),
       scan_timer_(io_),
       deferred_timer_(io_),
-      pool_(settings_.pool_threads) {}
+      pool_(settings_.pool_threads) {
+  settings_.outcome.policy = &policy_;
+}
 
 Scheduler::~Scheduler() {
   stop();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "directory/sqlite_directory.hpp"
+#include "m365/setup_cli.hpp"
 #include "queue/admin.hpp"
 #include "server/config.hpp"
 #include "server/gateway.hpp"
@@ -125,9 +126,11 @@ int main(int argc, char** argv) {
   users->fallthrough();
 
   CLI::App* rules = bh::add_rules_command(app);  // loads its own configuration: exits 2 on errors
+  CLI::App* m365 = bh::m365::add_m365_command(app);  // the same: exits 2 on problems
 
   CLI11_PARSE(app, argc, argv);
   if (rules->parsed()) return bh::rules_command(*rules, std::cout, std::cerr);
+  if (m365->parsed()) return bh::m365::m365_command(*m365, std::cout, std::cerr);
 
   auto config = config_from(config_path);
   if (!config) {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <vector>
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -97,22 +98,22 @@ Result<std::string> read_stamp_key(const std::string& path) {
   if (static_cast<std::size_t>(info.st_size) > kMaxStampKeyBytes)
     return Error{
         fmt::format("stamp key {}: {} bytes; at most {}", path, info.st_size, kMaxStampKeyBytes)};
-  std::string key(kMaxStampKeyBytes + 1, '\0');
+  // One byte more than allowed: a file that grew since fstat is still caught.
+  std::vector<char> buffer(kMaxStampKeyBytes + 1);
   std::size_t size = 0;
-  while (size < key.size()) {
-    ssize_t n = ::read(file.fd, key.data() + size, key.size() - size);
+  while (size < buffer.size()) {
+    ssize_t n = ::read(file.fd, buffer.data() + size, buffer.size() - size);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return system_error("read stamp key " + path, errno);
     if (n == 0) break;
     size += static_cast<std::size_t>(n);
   }
-  key.resize(size);
-  if (key.size() < kMinStampKeyBytes || key.size() > kMaxStampKeyBytes)
+  if (size < kMinStampKeyBytes || size > kMaxStampKeyBytes)
     return Error{
         fmt::format("stamp key {}: {} bytes; it must hold {} to {} (e.g. head -c 32 "
                     "/dev/urandom > {})",
-                    path, key.size(), kMinStampKeyBytes, kMaxStampKeyBytes, path)};
-  return Result<std::string>(std::move(key));
+                    path, size, kMinStampKeyBytes, kMaxStampKeyBytes, path)};
+  return std::string(buffer.data(), size);
 }
 
 Result<StampKeys> load_stamp_keys(const StampConfig& config, const std::string& hostname) {

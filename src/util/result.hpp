@@ -2,13 +2,18 @@
 #pragma once
 
 #include <string>
+#include <system_error>
 #include <utility>
 #include <variant>
 
 namespace bh {
 
+// message: for logs and replies; code: what callers tell apart without
+// parsing text (std::errc::no_space_on_device is a full disk, 452 4.3.1;
+// other I/O errors are 451 4.3.0). Empty for errors that are only reported.
 struct Error {
   std::string message;
+  std::error_code code{};
 };
 
 template <typename T>
@@ -36,7 +41,12 @@ inline Status ok_status() {
   return Ok{};
 }
 
-// errno-based error text ("open /x: No such file or directory").
+// errno-based error text ("open /x: No such file or directory"), with
+// the errno as its code.
 Error system_error(const std::string& what, int errnum);
+
+inline bool is_disk_full(const Error& error) {
+  return error.code == std::errc::no_space_on_device;
+}
 
 }  // namespace bh

@@ -150,7 +150,8 @@ std::string replay_transcript(const std::string& golden) {
       switch (event) {
         case bh::smtp::SessionMachine::Event::spill:
           if (commit_failure.starts_with("spill_failure=")) {  // the disk write fails
-            machine.spilled(false, commit_failure == "spill_failure=disk_full");
+            machine.spilled(bh::system_error(
+                "append", commit_failure == "spill_failure=disk_full" ? ENOSPC : EIO));
           } else {
             on_disk += machine.spill_bytes();
             machine.spilled();
@@ -186,10 +187,11 @@ std::string replay_transcript(const std::string& golden) {
           rebuilt +=
               fmt::format("E: commit {} from={} to={} body=\"{}\"\n", draft.envelope.queue_id,
                           draft.envelope.sender.path(), rcpts.substr(1), escape(body.substr(pos)));
-          machine.commit_finished(commit_failure.starts_with("commit_failure=")
-                                      ? commit_failure.substr(15)
-                                      : std::string(),
-                                  commit_failure == "commit_failure=disk_full");
+          if (!commit_failure.starts_with("commit_failure="))
+            machine.commit_finished(bh::ok_status());
+          else
+            machine.commit_finished(bh::system_error(
+                commit_failure.substr(15), commit_failure == "commit_failure=disk_full" ? ENOSPC : EIO));
           break;
         }
       }

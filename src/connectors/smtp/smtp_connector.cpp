@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "mail/control_headers.hpp"
+#include "mail/header_block.hpp"
 #include "util/log.hpp"
 
 namespace bh::connectors {
@@ -263,8 +265,31 @@ asio::awaitable<void> SmtpConnector::work(Destination& destination, std::optiona
     const DeliveryRequest& request = current->aggregate->request;
     std::vector<std::size_t> indexes;
     for (std::size_t position : current->positions) indexes.push_back(request.recipients[position]);
+    // Toward partners and the internet the control headers stay behind: a
+    // copy without them, only for a message that has some.
+    std::string stripped;
+    std::string_view content = request.content();
+    if (settings_.audience != Audience::tenant) {
+      bool has_control = false;
+      for (const HeaderField& field : HeaderBlock(content).fields())
+        has_control = has_control || is_control_header(field.name);
+      if (has_control) {
+        stripped = std::string(content);
+        // The header ends at the empty line (the whole message if it has none).
+        std::size_t end = stripped.find("\r\n\r\n");
+        std::size_t header_size = end == std::string::npos ? stripped.size() : end + 4;
+        std::vector<std::string> removed =
+            strip_control_headers(stripped, header_size, settings_.audience);
+        log::Line("headers_stripped")
+            .kv("id", request.envelope().queue_id)
+            .kv("connector", settings_.name)
+            .kv("removed", removed.size())
+            .write(log::Level::debug);
+        content = stripped;
+      }
+    }
     std::vector<RecipientResult> results =
-        co_await connection->send(request.envelope(), request.content(), indexes);
+        co_await connection->send(request.envelope(), content, indexes);
     ++sent;
     for (auto& r : results)
       if (r.remote_mta.empty()) r.remote_mta = connection->host_name();

@@ -273,12 +273,12 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
           auto created = queue::PartFile::create(context.commit.spool(), id, &create_error);
           if (created) part = std::move(*created);
           if (!created) {
-            machine.spilled(false, create_error == ENOSPC);
+            machine.spilled(created.error());
             break;
           }
         }
-        bool ok = part.is_open() && part.append(machine.spill_bytes()).ok();
-        machine.spilled(ok, !ok && part.last_errno() == ENOSPC);
+        machine.spilled(part.is_open() ? part.append(machine.spill_bytes())
+                                       : Status(Error{"no spool file", {}}));
         break;
       }
       case SessionMachine::Event::commit: {
@@ -287,9 +287,9 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
             draft.envelope, std::move(draft.content), draft.header_size, {}};
         if (part_id == draft.envelope.queue_id) message.part = std::move(part);
         part_id.clear();
-        queue::CommitError error =
+        queue::CommitResult committed =
             co_await context.commit.async_commit(std::move(message), asio::use_awaitable);
-        machine.commit_finished(error.reason, error.disk_full);
+        machine.commit_finished(committed);
         break;
       }
       case SessionMachine::Event::close:

@@ -27,14 +27,14 @@ std::string_view SessionMachine::spill_bytes() const {
   return std::string_view(draft_.content).substr(body);
 }
 
-void SessionMachine::spilled(bool ok, bool disk_full) {
+void SessionMachine::spilled(const Status& written) {
   std::size_t body = decoder_ ? decoder_->body_offset() : std::string::npos;
   if (body == std::string::npos || body >= draft_.content.size()) return;
-  if (ok) {
+  if (written) {
     draft_.spilled += draft_.content.size() - body;
   } else {
     spill_failed_ = true;
-    spill_disk_full_ = disk_full;
+    spill_disk_full_ = is_disk_full(written.error());
   }
   draft_.content.resize(body);
 }
@@ -168,13 +168,13 @@ void SessionMachine::finish_content() {
   phase_ = Phase::awaiting_commit;
 }
 
-void SessionMachine::commit_finished(const std::string& queue_error, bool disk_full) {
+void SessionMachine::commit_finished(const Status& committed) {
   phase_ = Phase::command;
   line_started_ms_ = clock_ms();  // the server's work is done: the client's time starts
-  if (queue_error.empty()) {
+  if (committed) {
     ++stats_.messages_accepted;
     reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));
-  } else if (disk_full) {  // the client retries later, as after Postfix's "insufficient storage"
+  } else if (is_disk_full(committed.error())) {  // the client retries later, as after Postfix's "insufficient storage"
     ++stats_.messages_rejected;
     reply(452, "4.3.1", "Error: insufficient system storage; try again later");
   } else {

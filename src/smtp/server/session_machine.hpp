@@ -17,6 +17,7 @@
 #include "mail/limits.hpp"
 #include "intake/pipeline.hpp"
 #include "smtp/proto/data_decoder.hpp"
+#include "util/result.hpp"
 
 namespace bh::smtp {
 
@@ -104,12 +105,12 @@ class SessionMachine {
   // Message text is not kept in memory beyond limits.content_buffer: the
   // body is handed to the driver in pieces to write to the spool's file for
   // this message (the queue id names it), so no client can fill memory that
-  // others need. spilled(false) says the write failed: the message will be
-  // refused at its end (452 4.3.1 when the disk is full, else 451 4.3.0).
+  // others need. A failed write (spilled(error)) refuses the message at its
+  // end: 452 4.3.1 when the disk is full (the error's code), else 451 4.3.0.
   // When the draft's queue id changes (the transaction ended without a
   // commit), the driver removes the file it was writing.
   std::string_view spill_bytes() const;
-  void spilled(bool ok = true, bool disk_full = false);
+  void spilled(const Status& written = ok_status());
 
   struct TlsPeer {
     std::string version;
@@ -122,9 +123,9 @@ class SessionMachine {
     std::vector<std::string> cert_verified_by;
   };
   void tls_started(TlsPeer peer);
-  // queue_error empty: durable; else the reason the queue gave.
-  // disk_full: the queue ran out of space (452 4.3.1, else 451 4.3.0).
-  void commit_finished(const std::string& queue_error, bool disk_full = false);
+  // What the queue said: durable, or an error whose code tells a full disk
+  // (452 4.3.1) from other write errors (451 4.3.0).
+  void commit_finished(const Status& committed);
   // When the client's time is up, on the now_ms() clock: the smallest of
   // the current line's deadline (idle_timeout from when the server was ready
   // for it: bytes that trickle in do not extend it), in DATA/BDAT the
