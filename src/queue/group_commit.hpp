@@ -49,7 +49,7 @@ class GroupCommit {
     PartFile part;
   };
 
-  // Completes with an empty reason on success.
+  // Completes with ok_status() once the message is durable in incoming/.
   template <typename Token>
   auto async_commit(Message message, Token&& token) {
     return boost::asio::async_initiate<Token, void(CommitResult)>(

@@ -246,7 +246,7 @@ def test_500_is_deferred_then_delivered(make_gateway, make_hook, tmp_path, certs
     hook = make_hook(lambda n, r: (503, b"busy", 0) if n == 0 else (200, b"{}", 0))
     gw = hook_gateway(make_gateway, tmp_path, certs, hook)
     qid = send_raw(gw.port, make_message("retried"))
-    [deferred] = wait_delivery(gw, qid, "deferred")
+    deferred = wait_delivery(gw, qid, "deferred")[0]
     assert deferred["status"].startswith("4.") and "503" in deferred["detail"], deferred["_line"]
     wait_delivery(gw, qid, "delivered", timeout=20)
     wait_state(gw, qid, None)
@@ -262,7 +262,7 @@ def test_timeout_is_deferred(make_gateway, make_hook, tmp_path, certs):
     hook = make_hook(lambda n, r: (200, b"{}", 4) if n == 0 else (200, b"{}", 0))
     gw = hook_gateway(make_gateway, tmp_path, certs, hook, timeout=1)
     qid = send_raw(gw.port, make_message("slow webhook"))
-    [deferred] = wait_delivery(gw, qid, "deferred")
+    deferred = wait_delivery(gw, qid, "deferred")[0]
     assert deferred["status"] == "4.4.2" and "timed out" in deferred["detail"], deferred["_line"]
     wait_delivery(gw, qid, "delivered", timeout=20)
     wait_state(gw, qid, None)
@@ -291,7 +291,7 @@ def test_certificate_without_the_host_name_is_deferred(make_gateway, make_hook, 
     hook = make_hook()
     gw = hook_gateway(make_gateway, tmp_path, certs, hook, url=f"https://127.0.0.1:{hook.port}/hook")
     qid = send_raw(gw.port, make_message("wrong name"))
-    [deferred] = wait_delivery(gw, qid, "deferred")
+    deferred = wait_delivery(gw, qid, "deferred")[0]
     assert deferred["status"] == "4.7.5" and "does not name 127.0.0.1" in deferred["detail"], \
         deferred["_line"]
     assert not hook.requests, "nothing is sent to a server whose name is not verified"
@@ -303,7 +303,7 @@ def test_unknown_ca_is_deferred(make_gateway, make_hook, tmp_path, certs):
     del gw.overrides["connectors"][0]["ca_file"]  # the system's store does not know the test CA
     gw.start()
     qid = send_raw(gw.port, make_message("unknown CA"))
-    [deferred] = wait_delivery(gw, qid, "deferred")
+    deferred = wait_delivery(gw, qid, "deferred")[0]
     assert deferred["status"] == "4.7.5" and "certificate" in deferred["detail"], deferred["_line"]
     assert not hook.requests
 
@@ -372,7 +372,7 @@ def test_202_waits_for_a_delivered_callback(make_gateway, make_hook, tmp_path, c
     hook = make_hook(lambda n, r: (202, json.dumps({"id": f"job-{r.json()['id']}"}).encode(), 0))
     gw, port = callback_gateway(make_gateway, tmp_path, certs, hook)
     qid = send_raw(gw.port, make_message("pending then delivered"))
-    [pending] = wait_delivery(gw, qid, "pending")
+    pending = wait_delivery(gw, qid, "pending")[0]
     assert "202" in pending["detail"], pending["_line"]
     time.sleep(1)
     assert qid in gw.cli("queue", "list").stdout, "a pending message stays queued"

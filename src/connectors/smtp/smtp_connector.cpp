@@ -271,7 +271,8 @@ asio::awaitable<void> SmtpConnector::work(Destination& destination, std::optiona
     std::string_view content = request.content();
     if (settings_.audience != Audience::tenant) {
       bool has_control = false;
-      for (const HeaderField& field : HeaderBlock(content).fields())
+      HeaderBlock header(content);  // named: fields() refers into it
+      for (const HeaderField& field : header.fields())
         has_control = has_control || is_control_header(field.name);
       if (has_control) {
         stripped = std::string(content);

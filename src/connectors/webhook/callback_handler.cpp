@@ -69,7 +69,7 @@ CallbackAnswer handle_callback(const CallbackRequest& request, std::string_view 
     result.diagnostic = detail.empty() ? "webhook callback: failed" : "webhook callback: " + detail;
   }
   if (sink == nullptr || !sink->resolve(connector, *id, result))
-    return refuse(404, "unknown id (never pending, or resolved already)", *id);
+    return refuse(503, "the report could not be recorded; send it again", *id);
   CallbackAnswer answer;
   answer.body = R"({"ok":true})";
   answer.reason = *status;

@@ -1,0 +1,105 @@
+#include "intake/ingest.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
+
+namespace bh::intake {
+namespace asio = boost::asio;
+
+std::string content_problem(std::string_view content, const Limits& limits) {
+  if (content.size() > limits.message_size)
+    return fmt::format("the message is larger than {} bytes", limits.message_size);
+  std::size_t header_end = content.find("\r\n\r\n");
+  if (content.empty() || content.starts_with("\r\n"))
+    return "the message has no header fields";
+  if (header_end != std::string_view::npos && header_end + 4 > limits.header_bytes)
+    return fmt::format("the header is larger than {} bytes", limits.header_bytes);
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    char c = content[i];
+    if (c == '\0') return fmt::format("NUL byte at offset {}", i);
+    if (c == '\r' && (i + 1 >= content.size() || content[i + 1] != '\n'))
+      return fmt::format("bare CR at offset {}", i);
+    if (c == '\n') {
+      if (i == 0 || content[i - 1] != '\r') return fmt::format("bare LF at offset {}", i);
+      if (i + 1 - line_start > limits.text_line)
+        return fmt::format("a line longer than {} characters at offset {}", limits.text_line - 2,
+                           line_start);
+      line_start = i + 1;
+    }
+  }
+  if (line_start != content.size()) return "the message does not end with CRLF";
+  return "";
+}
+
+Ingest::Ingest(const PolicyHolder& policy, queue::GroupCommit& commit,
+               std::function<std::string()> make_queue_id, std::function<std::int64_t()> now,
+               asio::any_io_executor executor)
+    : policy_(policy),
+      commit_(commit),
+      make_queue_id_(std::move(make_queue_id)),
+      now_(std::move(now)),
+      executor_(std::move(executor)) {}
+
+void Ingest::submit(Submission submission, std::function<void(Submitted)> done) {
+  Pipeline pipeline(policy_.current());
+  Submitted result;
+  auto refuse = [&](Verdict verdict) {
+    result.verdict = std::move(verdict);
+    asio::post(executor_, [done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  };
+  Envelope& envelope = submission.envelope;
+  envelope.queue_id = make_queue_id_();
+  envelope.arrival = now_();
+  envelope.client.ip.clear();
+  envelope.client.helo = std::string(source_name(submission.origin.source));
+  if (std::string problem = content_problem(submission.content, pipeline.policy().limits);
+      !problem.empty())
+    return refuse(Verdict::refuse(554, "5.6.0", "Error: " + problem));
+  if (envelope.recipients.empty())
+    return refuse(Verdict::refuse(554, "5.5.1", "Error: no valid recipients"));
+  for (const Recipient& recipient : envelope.recipients) {
+    std::string stage;
+    Verdict verdict = pipeline.recipient(submission.origin, envelope.sender, recipient, &stage);
+    if (!verdict.accepted) {
+      result.trace.push_back({stage, verdict, ""});
+      return refuse(std::move(verdict));
+    }
+  }
+  std::size_t end = submission.content.find("\r\n\r\n");
+  std::size_t header_size = end == std::string::npos ? submission.content.size() : end + 4;
+  MessageDecision decision =
+      pipeline.message(submission.origin, envelope, submission.content, header_size,
+                       submission.content.size(), now_());
+  result.trace = std::move(decision.trace);
+  if (!decision.verdict.accepted) return refuse(std::move(decision.verdict));
+  if (decision.discard) {  // accepted, deliberately not queued
+    result.accepted = true;
+    return refuse(Verdict::accept("discarded"));
+  }
+  std::string id = envelope.queue_id;
+  queue::GroupCommit::Message message{std::move(envelope), std::move(submission.content),
+                                      header_size, {}};
+  commit_.async_commit(
+      std::move(message),
+      asio::bind_executor(executor_, [done = std::move(done), result = std::move(result),
+                                      id](queue::CommitResult committed) mutable {
+        result.accepted = committed.ok();
+        if (committed) {
+          result.queue_id = id;
+        } else if (is_disk_full(committed.error())) {
+          result.verdict = Verdict::refuse(452, "4.3.1", "Error: insufficient system storage",
+                                           committed.error().message);
+        } else {
+          result.verdict = Verdict::refuse(451, "4.3.0", "Error: queue file write error",
+                                           committed.error().message);
+        }
+        done(std::move(result));
+      }));
+}
+
+}  // namespace bh::intake
