@@ -397,3 +397,65 @@ def test_202_then_a_failed_callback_sends_a_dsn(make_gateway, make_hook, tmp_pat
     assert str(block["Status"]).strip() == "5.0.0"
     assert "no fax tone" in str(block["Diagnostic-Code"])
     wait_state(gw, qid, None)
+
+
+# --------------------------------------------------------------------------- pending lifecycle
+
+def test_pending_without_a_report_bounces_after_the_connector_timeout(make_gateway, make_hook,
+                                                                      tmp_path, certs):
+    hook = make_hook(lambda n, r: (202, b'{"id": "job-silent"}', 0))
+    port = free_port()
+    secret = write_secret(tmp_path / "callback.key", CALLBACK_SECRET)
+    gw = hook_gateway(make_gateway, tmp_path, certs, hook, callback_listen=f"127.0.0.1:{port}",
+                      callback_secret_file=secret, pending_timeout=2)
+    qid = send_raw(gw.port, make_message("nobody reports"))
+    wait_delivery(gw, qid, "pending")
+    expired = gw.wait_event("pending_expired", timeout=20, id=qid)
+    assert expired["reference"] == "job-silent", expired["_line"]
+    [data] = dsns(gw, qid)
+    dsn, parts = parse_dsn(data)
+    [block] = parts["recipients"]
+    assert str(block["Status"]).strip() == "5.4.7"
+    assert "no report from hook" in str(block["Diagnostic-Code"])
+    wait_state(gw, qid, None)
+    assert len(hook.requests) == 1, "a pending recipient is not delivered again"
+
+
+def test_pending_survives_a_restart_and_resolves_afterwards(make_gateway, make_hook, tmp_path,
+                                                            certs):
+    hook = make_hook(lambda n, r: (202, b'{"id": "job-restart"}', 0))
+    gw, port = callback_gateway(make_gateway, tmp_path, certs, hook)
+    qid = send_raw(gw.port, make_message("pending across a restart"))
+    wait_delivery(gw, qid, "pending")
+    assert gw.stop() == 0
+    gw.start()
+    gw.wait_event("webhook_callbacks", connector="hook")
+    assert qid in gw.cli("queue", "list").stdout, "the pending message is still queued"
+    report = {"id": "job-restart", "status": "delivered", "detail": "sent after the restart"}
+    assert post_callback(port, report)[0] == 200
+    resolved = gw.wait_event("pending_resolved", timeout=15, id=qid)
+    assert resolved["result"] == "delivered", resolved["_line"]
+    wait_state(gw, qid, None)
+    assert len(hook.requests) == 1, "the restart did not deliver it again"
+
+
+def test_a_report_that_arrives_before_its_202_is_recorded_is_kept(make_gateway, make_hook,
+                                                                  tmp_path, certs):
+    """A fast foreign system reports before the gateway has recorded the pending result:
+    the report waits in the store and resolves the recipient as soon as it is recorded."""
+    state = {}
+
+    def reply(n, request):
+        # Report from inside the request, before the 202 leaves.
+        report = {"id": "job-early", "status": "delivered", "detail": "reported first"}
+        state["answer"] = post_callback(state["port"], report)[0]
+        return 202, b'{"id": "job-early"}', 0
+
+    hook = make_hook(reply)
+    gw, port = callback_gateway(make_gateway, tmp_path, certs, hook)
+    state["port"] = port
+    qid = send_raw(gw.port, make_message("early report"))
+    wait_state(gw, qid, None)
+    assert state["answer"] == 200
+    resolved = gw.wait_event("pending_resolved", timeout=15, id=qid)
+    assert resolved["result"] == "delivered" and resolved["reference"] == "job-early"
