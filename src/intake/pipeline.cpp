@@ -14,6 +14,7 @@ namespace {
 // Where the recipients of one message go, for one tenant.
 struct Routing {
   std::vector<std::string> connectors;  // per recipient; "" when nothing routes it
+  std::vector<bool> by_rule;            // per recipient: a transport rule chose it
   std::vector<std::size_t> unrouted;
   std::set<std::string> services;
   RuleOutcome rules;
@@ -55,6 +56,7 @@ Routing route(const PolicySet& policy, const Origin& origin, const Envelope& env
         i < routing.rules.routes.size() ? &routing.rules.routes[i] : nullptr;
     const Route* found = nullptr;
     std::string connector;
+    routing.by_rule.push_back(chosen && *chosen);
     if (chosen && *chosen) {
       connector = **chosen;
       found = policy.routes.find_by_connector(connector);  // its service, if a route names it
@@ -207,8 +209,12 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
   if (Status edited = apply_header_edits(content, header_size, rules.header_edits); !edited)
     return refuse("rules", Verdict::refuse(451, "4.3.0", "Error: header edit failed; try again later",
                                            edited.error().message));
+  // A rule's choice depends on the content, so it is kept with the
+  // recipient; the routing table is asked again at each attempt (with the
+  // tenant and inbound connector the envelope keeps), so a reload applies
+  // to queued mail as in Postfix and Exchange.
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i)
-    envelope.recipients[i].connector = routing.connectors[i];
+    envelope.recipients[i].connector = routing.by_rule[i] ? routing.connectors[i] : "";
   if (policy.stamp && !stamp_valid) add_stamp(content, header_size, *policy.stamp, now);
   return decision;
 }

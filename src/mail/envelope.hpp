@@ -25,8 +25,8 @@ struct Recipient {
   Address address;
   unsigned notify = 0;
   std::string orcpt;  // "rfc822;user@example" as sent (xtext-decoded)
-  // The connector that delivers it, as the intake routed it (transport
-  // rules, scoped routes); empty: the routing table decides at delivery.
+  // The connector a transport rule chose at intake (or the one a pending
+  // result waits at); empty: the routing table decides at each attempt.
   std::string connector;
   // Pending at a foreign system (connectors/connector.hpp): its reference,
   // and when the connector gives up waiting for the report (unix seconds).

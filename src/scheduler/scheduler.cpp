@@ -225,12 +225,14 @@ void Scheduler::start_attempt(const std::string& id) {
         reported.push_back(final_record(envelope, i, attempt->results[i]));
       continue;
     }
-    // The connector the intake routed it to; older queue files and the
-    // gateway's own DSNs leave it to the routing table.
+    // A transport rule's choice, kept with the recipient; else the routing
+    // table now, for the tenant and inbound connector the message came with.
     const Recipient& recipient = envelope.recipients[i];
     std::string connector = recipient.connector;
+    RouteScope scope{envelope.client.inbound_connector, envelope.tenant, true};
     if (connector.empty())
-      if (const Route* route = policy->routes.find(recipient.address)) connector = route->connector;
+      if (const Route* route = policy->routes.find(recipient.address, scope))
+        connector = route->connector;
     if (connector.empty() || registry_.find(connector) == nullptr) {
       // A reload removed the route: the administrator decides, not a bounce.
       RecipientResult held{Outcome::deferred, "4.3.5",
