@@ -110,9 +110,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case bh::smtp::SessionMachine::Event::spill:
         (void)machine.spill_bytes();
         // Writes can fail too.
-        machine.spilled((options & 64) == 0
-                            ? bh::ok_status()
-                            : bh::Status(bh::system_error("append", (options & 128) ? ENOSPC : EIO)));
+        machine.spilled((options & 64) == 0 ? bh::ok_status()
+                                            : bh::Status(bh::system_error(
+                                                  "append", (options & 128) ? ENOSPC : EIO)));
         break;
       case bh::smtp::SessionMachine::Event::commit: {
         const auto& draft = machine.draft();

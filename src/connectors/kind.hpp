@@ -22,7 +22,7 @@ namespace bh::connectors {
 // What the gateway gives every kind when its settings are read.
 struct KindEnvironment {
   std::string connector_name;
-  std::string hostname;      // the gateway's name (HELO, Reporting-MTA)
+  std::string hostname;       // the gateway's name (HELO, Reporting-MTA)
   dns::ResolverSettings dns;  // [dns]
 };
 

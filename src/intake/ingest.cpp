@@ -12,8 +12,7 @@ std::string content_problem(std::string_view content, const Limits& limits) {
   if (content.size() > limits.message_size)
     return fmt::format("the message is larger than {} bytes", limits.message_size);
   std::size_t header_end = content.find("\r\n\r\n");
-  if (content.empty() || content.starts_with("\r\n"))
-    return "the message has no header fields";
+  if (content.empty() || content.starts_with("\r\n")) return "the message has no header fields";
   if (header_end != std::string_view::npos && header_end + 4 > limits.header_bytes)
     return fmt::format("the header is larger than {} bytes", limits.header_bytes);
   std::size_t line_start = 0;
@@ -72,9 +71,8 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
   }
   std::size_t end = submission.content.find("\r\n\r\n");
   std::size_t header_size = end == std::string::npos ? submission.content.size() : end + 4;
-  MessageDecision decision =
-      pipeline.message(submission.origin, envelope, submission.content, header_size,
-                       submission.content.size(), now_());
+  MessageDecision decision = pipeline.message(submission.origin, envelope, submission.content,
+                                              header_size, submission.content.size(), now_());
   result.trace = std::move(decision.trace);
   if (!decision.verdict.accepted) return refuse(std::move(decision.verdict));
   if (decision.discard) {  // accepted, deliberately not queued
@@ -82,8 +80,8 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
     return refuse(Verdict::accept("discarded"));
   }
   std::string id = envelope.queue_id;
-  queue::GroupCommit::Message message{std::move(envelope), std::move(submission.content),
-                                      header_size, {}};
+  queue::GroupCommit::Message message{
+      std::move(envelope), std::move(submission.content), header_size, {}};
   commit_.async_commit(
       std::move(message),
       asio::bind_executor(executor_, [done = std::move(done), result = std::move(result),

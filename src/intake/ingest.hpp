@@ -17,15 +17,15 @@
 namespace bh::intake {
 
 struct Submission {
-  Origin origin;          // source fax, sms or http; no SMTP peer
-  Envelope envelope;      // sender and recipients; the queue id and arrival are set here
-  std::string content;    // the complete message, header and body, CRLF line endings
+  Origin origin;        // source fax, sms or http; no SMTP peer
+  Envelope envelope;    // sender and recipients; the queue id and arrival are set here
+  std::string content;  // the complete message, header and body, CRLF line endings
 };
 
 struct Submitted {
   bool accepted = false;
-  std::string queue_id;          // when accepted: durable in incoming/
-  Verdict verdict;               // when refused: the code and text a caller maps to its protocol
+  std::string queue_id;           // when accepted: durable in incoming/
+  Verdict verdict;                // when refused: the code and text a caller maps to its protocol
   std::vector<TraceEntry> trace;  // every decision, for the message trace
 };
 

@@ -88,8 +88,8 @@ std::string_view source_name(Source source) {
   return "unknown";
 }
 
-Verdict Pipeline::recipient(const Origin& origin, const Address& sender,
-                            const Recipient& recipient, std::string* stage) const {
+Verdict Pipeline::recipient(const Origin& origin, const Address& sender, const Recipient& recipient,
+                            std::string* stage) const {
   auto at = [&](const char* name, Verdict verdict) {
     if (stage) *stage = name;
     return verdict;
@@ -99,17 +99,17 @@ Verdict Pipeline::recipient(const Origin& origin, const Address& sender,
   // A transport rule may route any address; without one the table decides
   // (no open relay: an address no route takes is refused here).
   if (route == nullptr && policy_->rules->empty())
-    return at("route", Verdict::refuse(550, "5.7.1",
-                                       fmt::format("{}: Relay access denied",
-                                                   recipient.address.path()),
-                                       "no route for " + recipient.address.domain_key()));
+    return at("route",
+              Verdict::refuse(550, "5.7.1",
+                              fmt::format("{}: Relay access denied", recipient.address.path()),
+                              "no route for " + recipient.address.domain_key()));
   if (route == nullptr) {
     if (const Route* any = policy_->routes.find(recipient.address, RouteScope{"", "", false});
         any == nullptr)
-      return at("route", Verdict::refuse(550, "5.7.1",
-                                         fmt::format("{}: Relay access denied",
-                                                     recipient.address.path()),
-                                         "no route for " + recipient.address.domain_key()));
+      return at("route",
+                Verdict::refuse(550, "5.7.1",
+                                fmt::format("{}: Relay access denied", recipient.address.path()),
+                                "no route for " + recipient.address.domain_key()));
   }
   // A next hop that honours '%' or '!' would relay "user%foreign@local" onwards.
   if (has_routing_syntax(recipient.address) && !(route && route->allow_routed_addresses))
@@ -174,9 +174,9 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
     header_size -= before - content.size();  // only header fields are removed
   }
   if (!data.removed_headers.empty())
-    note("headers_removed", Verdict::accept("untrusted connection; removed " +
-                                            names_of(data.removed_headers) + " from " +
-                                            envelope.queue_id));
+    note("headers_removed",
+         Verdict::accept("untrusted connection; removed " + names_of(data.removed_headers) +
+                         " from " + envelope.queue_id));
   if (!data.verdict.accepted) return refuse("data", data.verdict, data.tenant);
   if (!data.verdict.reason.empty()) note("data", data.verdict, data.tenant);
   if (data.discard) {
@@ -198,17 +198,18 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
   // refused when one of them has no route from this tenant.
   if (!routing.unrouted.empty()) {
     const Address& first = envelope.recipients[routing.unrouted.front()].address;
-    return refuse("route",
-                  Verdict::refuse(550, "5.7.1",
-                                  fmt::format("{}: no route for mail from this sender",
-                                              first.path()),
-                                  fmt::format("no route for {} from tenant {}", first.text(),
-                                              envelope.tenant.empty() ? "(none)" : envelope.tenant)),
-                  envelope.tenant);
+    return refuse(
+        "route",
+        Verdict::refuse(550, "5.7.1",
+                        fmt::format("{}: no route for mail from this sender", first.path()),
+                        fmt::format("no route for {} from tenant {}", first.text(),
+                                    envelope.tenant.empty() ? "(none)" : envelope.tenant)),
+        envelope.tenant);
   }
   if (Status edited = apply_header_edits(content, header_size, rules.header_edits); !edited)
-    return refuse("rules", Verdict::refuse(451, "4.3.0", "Error: header edit failed; try again later",
-                                           edited.error().message));
+    return refuse("rules",
+                  Verdict::refuse(451, "4.3.0", "Error: header edit failed; try again later",
+                                  edited.error().message));
   // A rule's choice depends on the content, so it is kept with the
   // recipient; the routing table is asked again at each attempt (with the
   // tenant and inbound connector the envelope keeps), so a reload applies

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
+
+#include "util/hmac.hpp"
 
 namespace bh {
 namespace {
@@ -58,15 +58,9 @@ std::string signed_text(std::string_view node, std::string_view time, std::strin
 }
 
 std::string signature(std::string_view key, std::string_view text) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  // A one-byte dummy buffer: HMAC() refuses a null key pointer.
-  static const unsigned char kEmpty = 0;
-  const void* key_data = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (!HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac, &size))
-    return {};
-  return base64url(mac, size);
+  std::string mac = hmac_sha256(key, text);
+  if (mac.empty()) return {};
+  return base64url(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
 }
 
 bool node_char(unsigned char c) {
@@ -231,7 +225,14 @@ void add_stamp(std::string& content, std::size_t& header_size, const StampKeys& 
   header_size = std::min(header_size, content.size());
   HeaderBlock header(std::string_view(content).substr(0, header_size));
   std::string field = make_stamp_field(keys, stamp_message_id(header), now);
-  content.insert(0, field);
+  // Below the trace block: RFC 5321 4.4 wants the Received: fields (the
+  // gateway's own first) at the very beginning of the content.
+  std::size_t at = 0;
+  for (const HeaderField& f : header.fields()) {
+    if (!iequals_ascii(f.name, "Received")) break;
+    at = f.end;
+  }
+  content.insert(at, field);
   header_size += field.size();
 }
 

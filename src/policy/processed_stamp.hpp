@@ -75,8 +75,9 @@ struct StampCheck {
 StampCheck check_stamps(std::string& content, std::size_t& header_size, const StampKeys& keys,
                         bool trusted_peer, std::int64_t now);
 
-// On the way out: puts a fresh stamp at the top of the header, signed over
-// the message's Message-ID; header_size grows by its length.
+// On the way in: puts a fresh stamp right below the leading Received:
+// fields (at the top when there are none), signed over the message's
+// Message-ID; header_size grows by its length.
 void add_stamp(std::string& content, std::size_t& header_size, const StampKeys& keys,
                std::int64_t now);
 

@@ -58,8 +58,7 @@ class RoutingTable {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
-  const Route* best(std::string_view local, std::string_view domain,
-                    const RouteScope& scope) const;
+  const Route* best(std::string_view local, std::string_view domain, const RouteScope& scope) const;
 
   std::vector<Route> routes_;
 };

@@ -45,7 +45,8 @@ void GroupCommit::enqueue(Job job) {
       return;
     }
   }
-  complete(job, Error{"gateway is shutting down", std::make_error_code(std::errc::operation_canceled)});
+  complete(job,
+           Error{"gateway is shutting down", std::make_error_code(std::errc::operation_canceled)});
 }
 
 void GroupCommit::complete(Job& job, CommitResult result) {

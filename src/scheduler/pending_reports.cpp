@@ -16,10 +16,9 @@ PendingReports::~PendingReports() {
 bool PendingReports::resolve(const std::string& connector, const std::string& reference,
                              const connectors::RecipientResult& result) {
   bool delivered = result.outcome == connectors::Outcome::delivered;
-  store::PendingResolution resolution{delivered,
-                                      result.status.empty() ? (delivered ? "2.0.0" : "5.0.0")
-                                                            : result.status,
-                                      result.diagnostic, result.remote_mta};
+  store::PendingResolution resolution{
+      delivered, result.status.empty() ? (delivered ? "2.0.0" : "5.0.0") : result.status,
+      result.diagnostic, result.remote_mta};
   if (Status stored = store_.resolve(connector, reference, resolution); !stored) {
     log::Line("pending_error")
         .kv("connector", connector)

@@ -235,12 +235,12 @@ void Scheduler::start_attempt(const std::string& id) {
         connector = route->connector;
     if (connector.empty() || registry_.find(connector) == nullptr) {
       // A reload removed the route: the administrator decides, not a bounce.
-      RecipientResult held{Outcome::deferred, "4.3.5",
-                           connector.empty()
-                               ? "no route for " + recipient.address.domain_key() +
-                                     " any more (removed by a reload); held for the administrator"
-                               : "connector " + connector +
-                                     " does not exist any more; held for the administrator"};
+      RecipientResult held{
+          Outcome::deferred, "4.3.5",
+          connector.empty()
+              ? "no route for " + recipient.address.domain_key() +
+                    " any more (removed by a reload); held for the administrator"
+              : "connector " + connector + " does not exist any more; held for the administrator"};
       held.hold = true;
       attempt->results[i] = held;
       continue;
@@ -250,8 +250,10 @@ void Scheduler::start_attempt(const std::string& id) {
   if (!reported.empty()) {
     // Durable before the outcome, like a connector's results.
     if (Status recorded = done_log_.append_and_wait(std::move(reported)); !recorded)
-      log::Line("queue_error").kv("id", id).kv("reason", recorded.error().message).write(
-          log::Level::error);
+      log::Line("queue_error")
+          .kv("id", id)
+          .kv("reason", recorded.error().message)
+          .write(log::Level::error);
   }
   // +1 guards against finishing before every connector has been called.
   attempt->outstanding = by_connector.size() + 1;
@@ -319,7 +321,9 @@ RecipientResult Scheduler::pending_result(const Recipient& recipient, Attempt& a
   if (settings_.pending != nullptr) {
     auto report = settings_.pending->resolution(recipient.connector, reference);
     if (!report) {
-      log::Line("pending_error").kv("reference", reference).kv("reason", report.error().message)
+      log::Line("pending_error")
+          .kv("reference", reference)
+          .kv("reason", report.error().message)
           .write(log::Level::error);
       return waiting;  // asked again at the next attempt
     }
@@ -377,15 +381,21 @@ void Scheduler::record_pending(Attempt& attempt, const std::string& connector,
     r.pending_connector = connector;
     r.pending_deadline = now + registry_.pending_timeout(connector).count();
     if (problem.empty()) {
-      store::PendingEntry entry{connector,   r.reference,         settings_.node,
-                                envelope.queue_id, envelope.recipients[index].address.text(), now,
+      store::PendingEntry entry{connector,
+                                r.reference,
+                                settings_.node,
+                                envelope.queue_id,
+                                envelope.recipients[index].address.text(),
+                                now,
                                 r.pending_deadline};
       if (Status added = settings_.pending->add(entry); !added) problem = added.error().message;
     }
     if (!problem.empty()) {
       // Not durable as pending: delivered again later rather than lost.
-      log::Line("pending_error").kv("id", envelope.queue_id).kv("reason", problem).write(
-          log::Level::error);
+      log::Line("pending_error")
+          .kv("id", envelope.queue_id)
+          .kv("reason", problem)
+          .write(log::Level::error);
       r = RecipientResult{Outcome::deferred, "4.3.0", "pending result not recorded: " + problem};
     }
   }
@@ -410,8 +420,10 @@ void Scheduler::finish_attempt(const std::shared_ptr<Attempt>& attempt) {
   for (const auto& [connector, reference] : attempt->applied_reports)
     if (settings_.pending != nullptr)
       if (Status removed = settings_.pending->remove(connector, reference); !removed)
-        log::Line("pending_error").kv("id", id).kv("reason", removed.error().message).write(
-            log::Level::error);
+        log::Line("pending_error")
+            .kv("id", id)
+            .kv("reason", removed.error().message)
+            .write(log::Level::error);
   boost::asio::post(io_, [this, id, outcome = std::move(outcome)] { finished(id, outcome); });
 }
 

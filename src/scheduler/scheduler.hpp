@@ -5,10 +5,10 @@
 // thread; loading and recording run on a small thread pool.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>

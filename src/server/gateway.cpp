@@ -15,9 +15,9 @@
 #include "queue/recovery.hpp"
 #include "scheduler/pending_reports.hpp"
 #include "scheduler/scheduler.hpp"
-#include "store/pending_store.hpp"
 #include "server/graceful_stop.hpp"
 #include "smtp/server/listener.hpp"
+#include "store/pending_store.hpp"
 #include "tls/bundle_check.hpp"
 #include "tls/chain_verifier.hpp"
 #include "tls/client_policy.hpp"
@@ -111,9 +111,9 @@ Result<std::shared_ptr<const PolicySet>> make_policy(const Config& config,
   std::shared_ptr<const StampKeys> stamp;
   if (config.stamp.configured || config.source == "<quickstart>") {
     bool created = false;
-    auto keys = config.stamp.configured ? load_stamp_keys(config.stamp, config.hostname)
-                                        : load_or_create_stamp_keys(config.stamp, config.hostname,
-                                                                    &created);
+    auto keys = config.stamp.configured
+                    ? load_stamp_keys(config.stamp, config.hostname)
+                    : load_or_create_stamp_keys(config.stamp, config.hostname, &created);
     if (!keys) return Error{"stamp: " + keys.error().message};
     if (created) log::Line("stamp_key_created").kv("file", config.stamp.key_file).write();
     stamp = std::make_shared<const StampKeys>(std::move(*keys));

@@ -22,8 +22,7 @@ namespace bh {
 class GracefulStop {
  public:
   GracefulStop(std::vector<std::unique_ptr<boost::asio::io_context>>& ios,
-               smtp::SessionTracker& sessions, Scheduler& scheduler,
-               std::chrono::seconds grace);
+               smtp::SessionTracker& sessions, Scheduler& scheduler, std::chrono::seconds grace);
 
   // Sessions read it (SessionSettings::drain_at_ms).
   const std::atomic<std::int64_t>* drain_at() const { return &drain_at_ms_; }

@@ -14,6 +14,7 @@
 #include "server/config_reader.hpp"
 #include "util/files.hpp"
 #include "util/printable.hpp"
+#include "util/secret_file.hpp"
 
 namespace bh {
 namespace {
@@ -84,36 +85,15 @@ Result<bool> create_key_file(const std::string& path) {
 }  // namespace
 
 Result<std::string> read_stamp_key(const std::string& path) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
-  if (file.fd < 0) return system_error("stamp key " + path, errno);
-  struct stat info;
-  if (::fstat(file.fd, &info) != 0) return system_error("stamp key " + path, errno);
-  if (!S_ISREG(info.st_mode)) return Error{"stamp key " + path + ": not a regular file"};
-  // As ssh refuses an unprotected private key: whoever can read it can forge stamps.
-  if ((info.st_mode & 077) != 0)
-    return Error{fmt::format(
-        "stamp key {}: permissions {:04o} are too open: it must be accessible by its owner "
-        "only (chmod 600 {})",
-        path, info.st_mode & 07777, path)};
-  if (static_cast<std::size_t>(info.st_size) > kMaxStampKeyBytes)
-    return Error{
-        fmt::format("stamp key {}: {} bytes; at most {}", path, info.st_size, kMaxStampKeyBytes)};
-  // One byte more than allowed: a file that grew since fstat is still caught.
-  std::vector<char> buffer(kMaxStampKeyBytes + 1);
-  std::size_t size = 0;
-  while (size < buffer.size()) {
-    ssize_t n = ::read(file.fd, buffer.data() + size, buffer.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return system_error("read stamp key " + path, errno);
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  if (size < kMinStampKeyBytes || size > kMaxStampKeyBytes)
+  // Whoever can read it can forge stamps.
+  auto key = read_secret_file(path, "stamp key", kMaxStampKeyBytes);
+  if (!key) return key.error();
+  if (key->size() < kMinStampKeyBytes)
     return Error{
         fmt::format("stamp key {}: {} bytes; it must hold {} to {} (e.g. head -c 32 "
                     "/dev/urandom > {})",
-                    path, size, kMinStampKeyBytes, kMaxStampKeyBytes, path)};
-  return std::string(buffer.data(), size);
+                    path, key->size(), kMinStampKeyBytes, kMaxStampKeyBytes, path)};
+  return key;
 }
 
 Result<StampKeys> load_stamp_keys(const StampConfig& config, const std::string& hostname) {

@@ -47,8 +47,8 @@ constexpr const char* kColumns =
 
 ResolvedEntry read_row(const Statement& s) {
   ResolvedEntry r;
-  r.entry = {s.column_text(0),   s.column_text(1),   s.column_text(2),  s.column_text(3),
-             s.column_text(4),   s.column_number(5), s.column_number(6)};
+  r.entry = {s.column_text(0), s.column_text(1),   s.column_text(2),  s.column_text(3),
+             s.column_text(4), s.column_number(5), s.column_number(6)};
   r.resolution = {s.column_number(8) != 0, s.column_text(9), s.column_text(10), s.column_text(11)};
   return r;
 }

@@ -4,7 +4,6 @@
 
 #include <cctype>
 
-
 namespace bh {
 
 std::string hostname_problem(std::string_view name) {

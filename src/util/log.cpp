@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "util/json_string.hpp"
 #include "util/printable.hpp"
 
 namespace bh::log {
@@ -25,47 +26,8 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::info;
 }
 
-// A JSON string that is valid UTF-8 whatever the bytes: quotes, backslashes
-// and controls (C0, DEL, C1, U+2028/U+2029, bidi controls) as \uXXXX or their
-// short forms, and each byte that is not valid UTF-8 as the six characters
-// \\xHH (the value then reads "\xHH", as `bridgehead queue` shows it).
 void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (std::size_t pos = 0; pos < text.size();) {
-    char32_t c = 0;
-    std::size_t length = utf8_sequence(text, pos, &c);
-    if (length == 0) {
-      out += '\\';
-      append_hex_escape(out, static_cast<unsigned char>(text[pos]));
-      ++pos;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (is_unsafe_code_point(c)) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.append(text.substr(pos, length));
-        }
-    }
-    pos += length;
-  }
-  out.push_back('"');
+  bh::append_json_string(out, text, NotUtf8::hex_text);
 }
 
 // Text values stay bare when they are valid UTF-8 without spaces, quotes,

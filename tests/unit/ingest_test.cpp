@@ -41,7 +41,7 @@ struct IngestFixture : ::testing::Test {
         policy, commit, [this] { return "ING" + std::to_string(++next_id); },
         [] { return std::int64_t{1795000000}; }, io.get_executor());
     std::optional<intake::Submitted> got;
-    io.restart();  // the last answer's end of work stopped it
+    io.restart();                                  // the last answer's end of work stopped it
     auto work = boost::asio::make_work_guard(io);  // run_one waits for the answer
     ingest.submit(std::move(submission), [&](intake::Submitted s) { got = std::move(s); });
     while (!got) io.run_one();
@@ -90,8 +90,7 @@ TEST_F(IngestFixture, RulesApplyToIngestToo) {
   rule.header_edits.push_back({HeaderEdit::Kind::add, "X-Tag", "fax-in"});
   rule.route_to = "archive";
   PolicyHolder policy(policy_with(
-      {Route{{"contoso.com"}, "exo-contoso", ""}, Route{{"archive.test"}, "archive", ""}},
-      {rule}));
+      {Route{{"contoso.com"}, "exo-contoso", ""}, Route{{"archive.test"}, "archive", ""}}, {rule}));
   auto result = submit(policy, fax_to("user", "contoso.com", "Subject: Fax\r\n\r\nbody\r\n"));
   ASSERT_TRUE(result.accepted) << result.verdict.reason;
   auto queued = spool.load(queue::State::incoming, result.queue_id);

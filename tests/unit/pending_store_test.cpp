@@ -21,8 +21,8 @@ struct TempDb {
 };
 
 PendingEntry entry(std::string reference, std::string node = "gw1") {
-  return {"fax", std::move(reference), std::move(node), "QID1", "+49301234@fax.example",
-          1000, 2000};
+  return {"fax", std::move(reference), std::move(node), "QID1", "+49301234@fax.example", 1000,
+          2000};
 }
 
 TEST(PendingStore, ReportAfterPendingIsFoundForItsNode) {

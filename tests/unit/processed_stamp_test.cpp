@@ -222,11 +222,29 @@ TEST(ProcessedStamp, MessageIdIsFirstUnfoldedTrimmed) {
             "<1@x>");
 }
 
+// The trace block stays at the very beginning (RFC 5321 4.4).
+TEST(ProcessedStamp, AddedBelowTheReceivedFields) {
+  std::string content =
+      "Received: from a\r\n\tby b\r\nReceived: from c\r\nSubject: s\r\nMessage-ID: "
+      "<m@x>\r\n\r\nbody\r\n";
+  std::size_t header_size = header_size_of(content);
+  add_stamp(content, header_size, keys(), kNow);
+  EXPECT_TRUE(
+      content.starts_with("Received: from a\r\n\tby b\r\nReceived: from c\r\n"
+                          "X-Bridgehead-Processed: v=1;"))
+      << content;
+  EXPECT_EQ(header_size, header_size_of(content));
+  EXPECT_TRUE(check_stamps(content, header_size, keys(), true, kNow).valid_present);
+}
+
 TEST(ProcessedStamp, AddThenCheckOnTrustedPeer) {
   std::string content = message("", "\r\n <folded@x> ");
   std::size_t header_size = header_size_of(content);
   add_stamp(content, header_size, keys(), kNow);
-  EXPECT_TRUE(content.starts_with("X-Bridgehead-Processed: v=1;"));
+  EXPECT_TRUE(
+      content.starts_with("Received: from a by b; Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+                          "X-Bridgehead-Processed: v=1;"))
+      << content;
   EXPECT_EQ(header_size, header_size_of(content));
   std::string before = content;
   StampCheck check = check_stamps(content, header_size, keys(), true, kNow + 10);

@@ -2,6 +2,7 @@
 // the [stamp] table.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -132,12 +133,30 @@ TEST(StampKeys, RefusesMissingFileAndDirectories) {
 }
 
 TEST(StampKeys, RefusesUnreadableFile) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads any file";
   TempDir dir;
-  write_file(dir.path / "k", kKey, 0200);
-  auto key = read_stamp_key((dir.path / "k").string());
-  ASSERT_FALSE(key.ok());
-  EXPECT_NE(key.error().message.find("Permission denied"), std::string::npos);
+  fs::path file = dir.path / "k";
+  write_file(file, kKey, 0200);
+  // Root reads any file: then the check runs in a child as nobody, who owns the file.
+  bool as_root = ::geteuid() == 0;
+  constexpr uid_t kNobody = 65534;
+  if (as_root) {
+    ASSERT_EQ(::chown(dir.path.c_str(), kNobody, kNobody), 0);
+    ASSERT_EQ(::chown(file.c_str(), kNobody, kNobody), 0);
+  }
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (as_root && (::setresgid(kNobody, kNobody, kNobody) != 0 ||
+                    ::setresuid(kNobody, kNobody, kNobody) != 0))
+      ::_exit(3);
+    auto key = read_stamp_key(file.string());
+    bool refused = !key.ok() && key.error().message.find("Permission denied") != std::string::npos;
+    ::_exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: read or wrong error, 3: could not become nobody";
 }
 
 TEST(StampKeys, GeneratesOnceWithMode0600AndReusesIt) {

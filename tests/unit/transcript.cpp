@@ -190,8 +190,9 @@ std::string replay_transcript(const std::string& golden) {
           if (!commit_failure.starts_with("commit_failure="))
             machine.commit_finished(bh::ok_status());
           else
-            machine.commit_finished(bh::system_error(
-                commit_failure.substr(15), commit_failure == "commit_failure=disk_full" ? ENOSPC : EIO));
+            machine.commit_finished(
+                bh::system_error(commit_failure.substr(15),
+                                 commit_failure == "commit_failure=disk_full" ? ENOSPC : EIO));
           break;
         }
       }

@@ -32,21 +32,21 @@ std::string encoded(std::string_view text) {
 TEST(WebhookJson, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(encoded("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(encoded("\r\n\t"), R"("\r\n\t")");
-  EXPECT_EQ(encoded(std::string("\x00\x01\x1f", 3)), R"("\u0000\u0001\u001F")");
-  EXPECT_EQ(encoded("\x7f"), R"("\u007F")");
+  EXPECT_EQ(encoded(std::string("\x00\x01\x1f", 3)), R"("\u0000\u0001\u001f")");
+  EXPECT_EQ(encoded("\x7f"), R"("\u007f")");
   EXPECT_EQ(encoded("\xc2\x85"), R"("\u0085")");          // C1 NEL
   EXPECT_EQ(encoded("\xe2\x80\xa8"), R"("\u2028")");      // line separator
-  EXPECT_EQ(encoded("x\xe2\x80\xaey"), R"("x\u202Ey")");  // right-to-left override
+  EXPECT_EQ(encoded("x\xe2\x80\xaey"), R"("x\u202ey")");  // right-to-left override
 }
 
 TEST(WebhookJson, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(encoded("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
             "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-  EXPECT_EQ(encoded("\xff"), R"("\uFFFD")");
-  EXPECT_EQ(encoded("a\x80z"), R"("a\uFFFDz")");                  // lone continuation byte
-  EXPECT_EQ(encoded("\xc0\xaf"), R"("\uFFFD\uFFFD")");            // overlong '/'
-  EXPECT_EQ(encoded("\xe2\x82"), R"("\uFFFD\uFFFD")");            // cut short
-  EXPECT_EQ(encoded("\xed\xa0\x80"), R"("\uFFFD\uFFFD\uFFFD")");  // a surrogate
+  EXPECT_EQ(encoded("\xff"), R"("\ufffd")");
+  EXPECT_EQ(encoded("a\x80z"), R"("a\ufffdz")");                  // lone continuation byte
+  EXPECT_EQ(encoded("\xc0\xaf"), R"("\ufffd\ufffd")");            // overlong '/'
+  EXPECT_EQ(encoded("\xe2\x82"), R"("\ufffd\ufffd")");            // cut short
+  EXPECT_EQ(encoded("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate
 }
 
 TEST(WebhookJson, WriterPlacesCommasAndNests) {
@@ -262,17 +262,17 @@ TEST(WebhookSettings, SecretFilesMustBeLongAndPrivate) {
     return path.string();
   };
   std::string hex(64, 'a');
-  auto good = wh::read_secret_file(write("good", hex + "\n", 0600), "secret_file");
+  auto good = wh::read_webhook_secret(write("good", hex + "\n", 0600), "secret_file");
   ASSERT_TRUE(good) << good.error().message;
   EXPECT_EQ(*good, hex);  // the final line end is not part of it
-  auto open = wh::read_secret_file(write("open", hex, 0640), "secret_file");
+  auto open = wh::read_webhook_secret(write("open", hex, 0640), "secret_file");
   ASSERT_FALSE(open);
   EXPECT_NE(open.error().message.find("permissions 0640 are too open"), std::string::npos);
-  auto shortish = wh::read_secret_file(write("short", std::string(31, 'x') + "\n", 0600), "s");
+  auto shortish = wh::read_webhook_secret(write("short", std::string(31, 'x') + "\n", 0600), "s");
   ASSERT_FALSE(shortish);
   EXPECT_NE(shortish.error().message.find("31 bytes; it must hold 32 to 4096"), std::string::npos);
-  EXPECT_FALSE(wh::read_secret_file((dir / "absent").string(), "secret_file"));
-  EXPECT_FALSE(wh::read_secret_file(dir.string(), "secret_file"));  // a directory
+  EXPECT_FALSE(wh::read_webhook_secret((dir / "absent").string(), "secret_file"));
+  EXPECT_FALSE(wh::read_webhook_secret(dir.string(), "secret_file"));  // a directory
   std::filesystem::remove_all(dir);
 }
 

@@ -97,7 +97,8 @@ void SmtpConnector::deliver(DeliveryRequest request, DeliveryDone done) {
       by_destination[settings_.smarthosts.empty() ? r.address.domain_key() : ""].push_back(k);
     }
     // The tenant's own certificate, when it has one.
-    std::string tenant = profiles_.contains(request.envelope().tenant) ? request.envelope().tenant : "";
+    std::string tenant =
+        profiles_.contains(request.envelope().tenant) ? request.envelope().tenant : "";
     if (by_destination.empty()) return done({});
     aggregate->outstanding = by_destination.size();
     aggregate->request = std::move(request);

@@ -1,7 +1,7 @@
 // type = "smtp": the settings of docs/configuration.md's smtp connector.
+#include "connectors/smtp/smtp_kind.hpp"
 #include "connectors/kind.hpp"
 #include "connectors/smtp/smtp_connector.hpp"
-#include "connectors/smtp/smtp_kind.hpp"
 #include "mail/address.hpp"
 #include "tls/client_policy.hpp"
 #include "util/host_syntax.hpp"
@@ -66,7 +66,8 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
   for (const std::string& entry : smarthosts) {
     HostPort host;
     if (!parse_host_and_port(entry, host.host, host.port, 25))
-      r.error(*r.node("smarthosts"), "smarthosts", "\"" + printable(entry) + "\" is not HOST[:PORT]");
+      r.error(*r.node("smarthosts"), "smarthosts",
+              "\"" + printable(entry) + "\" is not HOST[:PORT]");
     s.smarthosts.push_back(host);
   }
   r.number("port", s.mx_port, 1, 65535);
@@ -127,7 +128,6 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
   }
   return spec;
 }
-
 
 }  // namespace
 

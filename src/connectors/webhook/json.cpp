@@ -2,59 +2,11 @@
 
 #include <fmt/format.h>
 
-#include "util/printable.hpp"
+#include "util/json_string.hpp"
 
 namespace bh::connectors::webhook {
-namespace {
-
-void append_u_escape(std::string& out, unsigned value) {
-  out += fmt::format("\\u{:04X}", value);
-}
-
-void append_escaped_code_point(std::string& out, char32_t c) {
-  if (c < 0x10000) return append_u_escape(out, static_cast<unsigned>(c));
-  char32_t v = c - 0x10000;  // outside the BMP: a surrogate pair
-  append_u_escape(out, 0xD800 + static_cast<unsigned>(v >> 10));
-  append_u_escape(out, 0xDC00 + static_cast<unsigned>(v & 0x3FF));
-}
-
-}  // namespace
-
 void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (std::size_t pos = 0; pos < text.size();) {
-    char32_t c = 0;
-    std::size_t length = utf8_sequence(text, pos, &c);
-    if (length == 0) {  // not UTF-8: JSON cannot carry the byte
-      out += "\\uFFFD";
-      ++pos;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (is_unsafe_code_point(c))
-          append_escaped_code_point(out, c);
-        else
-          out.append(text.substr(pos, length));
-    }
-    pos += length;
-  }
-  out.push_back('"');
+  bh::append_json_string(out, text, NotUtf8::replacement);
 }
 
 void JsonWriter::before_value() {

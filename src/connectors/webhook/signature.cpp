@@ -1,11 +1,11 @@
 #include "connectors/webhook/signature.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
 #include <vector>
+
+#include "util/hmac.hpp"
 
 namespace bh::connectors::webhook {
 namespace {
@@ -26,20 +26,13 @@ std::string signed_text(std::int64_t timestamp, std::string_view body) {
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  // HMAC() refuses a null key pointer, which an empty string_view may have.
-  static const unsigned char kEmpty = 0;
-  const void* key_data = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (!HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &length))
-    return {};
+  std::string mac = hmac_sha256(key, data);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    hex.push_back(kHex[mac[i] >> 4]);
-    hex.push_back(kHex[mac[i] & 0x0F]);
+  hex.reserve(mac.size() * 2);
+  for (unsigned char byte : mac) {
+    hex.push_back(kHex[byte >> 4]);
+    hex.push_back(kHex[byte & 0x0F]);
   }
   return hex;
 }

@@ -55,10 +55,10 @@ const std::string& callback_secret_file(const WebhookSettings& settings) {
 
 std::vector<std::string> WebhookConnector::check(const WebhookSettings& settings) {
   std::vector<std::string> problems;
-  if (auto secret = read_secret_file(settings.secret_file, "secret_file"); !secret)
+  if (auto secret = read_webhook_secret(settings.secret_file, "secret_file"); !secret)
     problems.push_back(secret.error().message);
   if (!settings.callback_secret_file.empty())
-    if (auto secret = read_secret_file(settings.callback_secret_file, "callback_secret_file");
+    if (auto secret = read_webhook_secret(settings.callback_secret_file, "callback_secret_file");
         !secret)
       problems.push_back(secret.error().message);
   if (settings.url.https)
@@ -72,7 +72,7 @@ Result<std::shared_ptr<WebhookConnector>> WebhookConnector::create(
   auto fail = [&](const std::string& message) {
     return Error{"connector " + settings.name + ": " + message};
   };
-  auto secret = read_secret_file(settings.secret_file, "secret_file");
+  auto secret = read_webhook_secret(settings.secret_file, "secret_file");
   if (!secret) return fail(secret.error().message);
   connector->secret_ = *secret;
   if (settings.url.https) {
@@ -84,7 +84,7 @@ Result<std::shared_ptr<WebhookConnector>> WebhookConnector::create(
     auto callback_secret =
         settings.callback_secret_file.empty()
             ? Result<std::string>(*secret)
-            : read_secret_file(settings.callback_secret_file, "callback_secret_file");
+            : read_webhook_secret(settings.callback_secret_file, "callback_secret_file");
     if (!callback_secret) return fail(callback_secret.error().message);
     connector->callback_secret_ = *callback_secret;
     auto server = CallbackServer::open(

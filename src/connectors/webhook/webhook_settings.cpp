@@ -13,6 +13,7 @@
 
 #include "mail/address.hpp"  // to_lower_ascii
 #include "util/host_syntax.hpp"
+#include "util/secret_file.hpp"
 
 namespace bh::connectors::webhook {
 
@@ -88,32 +89,11 @@ std::string parse_webhook_url(std::string_view text, bool allow_http, WebhookUrl
   return {};
 }
 
-Result<std::string> read_secret_file(const std::string& path, std::string_view what) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return system_error(fmt::format("{} {}", what, path), errno);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat info;
-  if (::fstat(fd, &info) != 0) return system_error(fmt::format("{} {}", what, path), errno);
-  if (!S_ISREG(info.st_mode)) return Error{fmt::format("{} {}: not a regular file", what, path)};
-  if ((info.st_mode & 077) != 0)
-    return Error{fmt::format(
-        "{} {}: permissions {:04o} are too open: it must be accessible by its owner only "
-        "(chmod 600 {})",
-        what, path, info.st_mode & 07777, path)};
-  // One byte more than allowed: a file that grew since fstat is still caught.
-  std::vector<char> buffer(kMaxSecretBytes + 3);
-  std::size_t size = 0;
-  while (size < buffer.size()) {
-    ssize_t n = ::read(fd, buffer.data() + size, buffer.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return system_error(fmt::format("read {} {}", what, path), errno);
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  std::string secret(buffer.data(), size);
+Result<std::string> read_webhook_secret(const std::string& path, std::string_view what) {
+  // A final newline (echo, openssl rand -hex) is not part of the secret.
+  auto read = read_secret_file(path, what, kMaxSecretBytes + 2);
+  if (!read) return read.error();
+  std::string secret = std::move(*read);
   if (secret.ends_with("\r\n"))
     secret.resize(secret.size() - 2);
   else if (secret.ends_with("\n"))

@@ -34,7 +34,7 @@ inline constexpr std::size_t kMaxSecretBytes = 4096;
 // Refused when group or others may read or write it, as ssh refuses an
 // unprotected private key: whoever reads it can forge deliveries' and
 // callbacks' signatures. `what` names the setting in errors.
-Result<std::string> read_secret_file(const std::string& path, std::string_view what);
+Result<std::string> read_webhook_secret(const std::string& path, std::string_view what);
 
 struct WebhookSettings {
   std::string name;  // the connector's

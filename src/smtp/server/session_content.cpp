@@ -174,7 +174,8 @@ void SessionMachine::commit_finished(const Status& committed) {
   if (committed) {
     ++stats_.messages_accepted;
     reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));
-  } else if (is_disk_full(committed.error())) {  // the client retries later, as after Postfix's "insufficient storage"
+  } else if (is_disk_full(committed.error())) {  // the client retries later, as after Postfix's
+                                                 // "insufficient storage"
     ++stats_.messages_rejected;
     reply(452, "4.3.1", "Error: insufficient system storage; try again later");
   } else {

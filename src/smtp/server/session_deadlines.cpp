@@ -59,9 +59,9 @@ std::int64_t SessionMachine::drain_at() const {
 
 void SessionMachine::timed_out() {
   if (drain_at() != 0 && phase_ != Phase::closed) {
-    reply(421, "4.3.2",
-          fmt::format("{} Service shutting down, closing transmission channel",
-                      settings_.hostname));
+    reply(
+        421, "4.3.2",
+        fmt::format("{} Service shutting down, closing transmission channel", settings_.hostname));
     return close_with("shutdown");
   }
   // The log says which deadline passed (the reply is the same for all).

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "intake/pipeline.hpp"
 #include "mail/envelope.hpp"
 #include "mail/limits.hpp"
-#include "intake/pipeline.hpp"
 #include "smtp/proto/data_decoder.hpp"
 #include "util/result.hpp"
 
