@@ -75,7 +75,8 @@ class TableReader {
   void boolean(const std::string& key, bool& out) {
     const toml::node* n = node(key);
     if (!n) return;
-    if (auto value = n->value<bool>()) {
+    // is_boolean: toml++ would turn the integer 1 into true.
+    if (auto value = n->is_boolean() ? n->value<bool>() : std::nullopt) {
       out = *value;
     } else {
       error(*n, key, "must be true or false");

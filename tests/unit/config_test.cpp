@@ -379,3 +379,10 @@ TEST(ConfigMistakes, WildcardTlsDomainNeedsASecondLevel) {
       << with_domain("*.com");
   EXPECT_NE(with_domain("a b.example").find("tls_domain"), std::string::npos);
 }
+
+// toml++ would read the integer 1 as true; a setting is true or false.
+TEST(ConfigMistakes, BooleansAreTrueOrFalse) {
+  std::string text = kValid;
+  text.replace(text.find("starttls = false"), 16, "starttls = 1");
+  EXPECT_EQ(error_of(text), "gw.toml:6: listener[0].starttls: must be true or false");
+}
