@@ -1,5 +1,6 @@
 #include "intake/pipeline.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -13,8 +14,9 @@ namespace {
 
 // Where the recipients of one message go, for one tenant.
 struct Routing {
-  std::vector<std::string> connectors;  // per recipient; "" when nothing routes it
-  std::vector<bool> by_rule;            // per recipient: a transport rule chose it
+  std::vector<std::string> connectors;             // per recipient; "" when nothing routes it
+  std::vector<bool> by_rule;                       // per recipient: a transport rule chose it
+  std::vector<std::string> services_by_recipient;  // its route's service, or ""
   std::vector<std::size_t> unrouted;
   std::set<std::string> services;
   RuleOutcome rules;
@@ -65,6 +67,7 @@ Routing route(const PolicySet& policy, const Origin& origin, const Envelope& env
     }
     if (connector.empty()) routing.unrouted.push_back(i);
     if (found != nullptr && !found->service.empty()) routing.services.insert(found->service);
+    routing.services_by_recipient.push_back(found ? found->service : "");
     routing.connectors.push_back(std::move(connector));
   }
   return routing;
@@ -205,6 +208,25 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
                         fmt::format("no route for {} from tenant {}", first.text(),
                                     envelope.tenant.empty() ? "(none)" : envelope.tenant)),
         envelope.tenant);
+  }
+  // A tenant's own route may lead to a service RCPT TO could not check yet:
+  // the connection's inbound connector must offer it.
+  if (origin.source == Source::smtp) {
+    for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+      const std::string& service = routing.services_by_recipient[i];
+      const InboundConnector* c = origin.connector;
+      if (service.empty() || (c != nullptr && std::find(c->services.begin(), c->services.end(),
+                                                        service) != c->services.end()))
+        continue;
+      return refuse(
+          "route",
+          Verdict::refuse(550, "5.7.1",
+                          fmt::format("{}: this connection may not use the {} service",
+                                      envelope.recipients[i].address.path(), service),
+                          c ? "connector " + c->name + " does not offer service " + service
+                            : "no inbound connector matched the connection"),
+          envelope.tenant);
+    }
   }
   if (Status edited = apply_header_edits(content, header_size, rules.header_edits); !edited)
     return refuse("rules",

@@ -252,9 +252,11 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
         fmt::format("sender domain {} is locked to connector {}",
                     sender_domain.empty() ? "<>" : sender_domain, lock.name));
   }
-  // The tenant is not known before the message's header: any tenant's route counts.
+  // The tenant is not known before the message's header: only routes that
+  // apply to every tenant are checked here; the intake checks a tenant's
+  // own route's service at the end of DATA (connector_offers).
   const Route* route =
-      routes_.find(recipient.address, RouteScope{c ? std::string_view(c->name) : "", "", false});
+      routes_.find(recipient.address, RouteScope{c ? std::string_view(c->name) : "", "", true});
   if (route != nullptr && !route->service.empty()) {
     if (c == nullptr)
       return refused(fmt::format("{}: this connection may not use the {} service",

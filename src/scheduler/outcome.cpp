@@ -252,6 +252,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
           .kv("reason", rewritten.error().message)
           .write(log::Level::error);
       rewritten_ok = false;
+      outcome.durable = false;
     }
     crash_point("outcome.rewritten");
   }
@@ -269,6 +270,8 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   // wait ends (a report wakes the message earlier: pending_reports.hpp).
   std::int64_t next = now_seconds() + backoff(settings, envelope.arrival).count();
   if (first_deadline > 0 && (only_waiting || first_deadline < next)) next = first_deadline;
+  // A deadline that passed already (the store could not be read): not at once again.
+  next = std::max(next, now_seconds() + std::min<std::int64_t>(settings.retry_delay.count(), 60));
   set_mtime(spool.file(queue::State::deferred, id), next);
   outcome.disposition = Disposition::deferred;
   return outcome;

@@ -29,6 +29,7 @@ enum class Disposition { delivered, deferred, held, gone };
 
 struct RecordedOutcome {
   Disposition disposition = Disposition::gone;
+  bool durable = true;  // false: the queue file could not be rewritten (the old one stays)
   std::vector<std::string> new_messages;  // DSNs placed in incoming/
 };
 

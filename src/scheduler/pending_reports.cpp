@@ -61,6 +61,11 @@ void PendingReports::poll_once() {
                           recipient.connector == r.entry.connector);
     }
     if (state == queue::State::active) continue;  // in delivery: the next poll wakes it
+    // Not found can mean "between two folders" (locate looks at one after
+    // the other): only a message missing at two polls in a row is gone.
+    std::string key = r.entry.connector + '\n' + r.entry.reference;
+    if (!state && missing_.insert(key).second) continue;
+    missing_.erase(key);
     if (!waits) {
       // Its message finished, or no longer waits for it (the report was applied).
       (void)store_.remove(r.entry.connector, r.entry.reference);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -38,6 +39,7 @@ class PendingReports final : public connectors::PendingSink {
   Scheduler& scheduler_;
   std::string node_;
   std::chrono::milliseconds poll_;
+  std::set<std::string> missing_;  // reports whose message the last poll did not find
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

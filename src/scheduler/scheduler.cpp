@@ -65,6 +65,7 @@ struct Scheduler::Attempt {
   // Reports applied in this attempt: removed from the store once the
   // outcome is recorded (connector, reference).
   std::vector<std::pair<std::string, std::string>> applied_reports;
+  bool reports_durable = true;
 };
 
 Scheduler::Scheduler(const queue::Spool& spool, queue::DoneLog& done_log,
@@ -249,11 +250,13 @@ void Scheduler::start_attempt(const std::string& id) {
   }
   if (!reported.empty()) {
     // Durable before the outcome, like a connector's results.
-    if (Status recorded = done_log_.append_and_wait(std::move(reported)); !recorded)
+    if (Status recorded = done_log_.append_and_wait(std::move(reported)); !recorded) {
       log::Line("queue_error")
           .kv("id", id)
           .kv("reason", recorded.error().message)
           .write(log::Level::error);
+      attempt->reports_durable = false;  // kept in the store for the next attempt
+    }
   }
   // +1 guards against finishing before every connector has been called.
   attempt->outstanding = by_connector.size() + 1;
@@ -416,9 +419,10 @@ void Scheduler::finish_attempt(const std::shared_ptr<Attempt>& attempt) {
   RecordedOutcome outcome = record_outcome(spool_, done_log_, settings_.outcome, *attempt->message,
                                            attempt->results, settings_.make_queue_id);
   std::string id = attempt->message->envelope.queue_id;
-  // The reports are in the done log and the queue file now: done with them.
+  // The reports are in the done log and the queue file now: done with them
+  // (unless either write failed: then the next attempt applies them again).
   for (const auto& [connector, reference] : attempt->applied_reports)
-    if (settings_.pending != nullptr)
+    if (settings_.pending != nullptr && attempt->reports_durable && outcome.durable)
       if (Status removed = settings_.pending->remove(connector, reference); !removed)
         log::Line("pending_error")
             .kv("id", id)
@@ -436,6 +440,9 @@ void Scheduler::finished(const std::string& id, const RecordedOutcome& outcome) 
   }
   known_.erase(id);
   for (const std::string& dsn : outcome.new_messages) enqueue(dsn);
+  // A report's wake may have moved it back to incoming/ before we got here.
+  struct stat moved;
+  if (::stat(spool_.file(queue::State::incoming, id).c_str(), &moved) == 0) enqueue(id);
   if (outcome.disposition == Disposition::deferred) {
     struct stat info;
     if (::stat(spool_.file(queue::State::deferred, id).c_str(), &info) == 0)

@@ -231,14 +231,15 @@ struct ReloadOnHangup {
     auto next_verifier = connector_verifier(*next);
     if (!next_verifier) return refuse("inbound_connector.ca_file", next_verifier.error().message);
 
+    auto next_policy = make_policy(*next, directory);
+    if (!next_policy) return refuse("stamp", next_policy.error().message);
+
     // Anchors first, then the connectors that rely on them: a session never
     // verifies a new connector against old anchors.
     if (client_ca) {
       if (auto replaced = tls::replace_client_ca(*tls_context, client_ca); !replaced)
         return refuse("tls.client_ca_file", replaced.error().message);
     }
-    auto next_policy = make_policy(*next, directory);
-    if (!next_policy) return refuse("stamp", next_policy.error().message);
     verifier.replace_with(**next_verifier);
     policy.replace(*next_policy);
     log::Line("reloaded")

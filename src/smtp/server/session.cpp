@@ -77,6 +77,9 @@ struct DeadlineWatch {
   std::weak_ptr<Transport> transport;
   bool fired = false;
   bool stopped = false;
+  // A reply is being written: a shutdown does not cut it (a 250 the client
+  // misses would make it send a durable message again).
+  bool writing = false;
 };
 
 asio::awaitable<void> watch_deadline(std::shared_ptr<DeadlineWatch> watch) {
@@ -187,7 +190,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
     if (!alive) return;
     asio::post(alive->timer.get_executor(), [weak] {
       auto w = weak.lock();
-      if (!w || w->stopped || !w->recompute) return;
+      if (!w || w->stopped || !w->recompute || w->writing) return;
       if (Clock::time_point at = w->recompute(); at < w->deadline) w->expect(at);
     });
   });
@@ -218,7 +221,9 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
       auto grace = Clock::now() + kWriteGrace;
       auto deadline = machine_deadline();
       watch->expect(deadline == Clock::time_point::max() ? grace : std::max(deadline, grace));
+      watch->writing = true;
       auto write_error = co_await transport->write(asio::buffer(machine.output()));
+      watch->writing = false;
       bool cut_short = watch->done();
       machine.output().clear();
       if (write_error) {
