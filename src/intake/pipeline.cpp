@@ -99,21 +99,14 @@ Verdict Pipeline::recipient(const Origin& origin, const Address& sender, const R
   };
   RouteScope scope{origin.connector ? std::string_view(origin.connector->name) : "", "", false};
   const Route* route = policy_->routes.find(recipient.address, scope);
-  // A transport rule may route any address; without one the table decides
-  // (no open relay: an address no route takes is refused here).
-  if (route == nullptr && policy_->rules->empty())
+  // No open relay: an address no route takes (from this connection, for
+  // any tenant) is refused here; transport rules only redirect what a
+  // route accepts.
+  if (route == nullptr)
     return at("route",
               Verdict::refuse(550, "5.7.1",
                               fmt::format("{}: Relay access denied", recipient.address.path()),
                               "no route for " + recipient.address.domain_key()));
-  if (route == nullptr) {
-    if (const Route* any = policy_->routes.find(recipient.address, RouteScope{"", "", false});
-        any == nullptr)
-      return at("route",
-                Verdict::refuse(550, "5.7.1",
-                                fmt::format("{}: Relay access denied", recipient.address.path()),
-                                "no route for " + recipient.address.domain_key()));
-  }
   // A next hop that honours '%' or '!' would relay "user%foreign@local" onwards.
   if (has_routing_syntax(recipient.address) && !(route && route->allow_routed_addresses))
     return at("route", Verdict::refuse(550, "5.7.1",
