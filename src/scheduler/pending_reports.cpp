@@ -3,6 +3,18 @@
 #include "util/log.hpp"
 
 namespace bh {
+namespace {
+
+// Longer than any pending_timeout (at most 30 days).
+constexpr std::int64_t kUnclaimedDays = 31;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 PendingReports::PendingReports(store::PendingStore& store, const queue::Spool& spool,
                                Scheduler& scheduler, std::string node,
@@ -19,7 +31,7 @@ bool PendingReports::resolve(const std::string& connector, const std::string& re
   store::PendingResolution resolution{
       delivered, result.status.empty() ? (delivered ? "2.0.0" : "5.0.0") : result.status,
       result.diagnostic, result.remote_mta};
-  if (Status stored = store_.resolve(connector, reference, resolution); !stored) {
+  if (Status stored = store_.resolve(connector, reference, resolution, unix_now()); !stored) {
     log::Line("pending_error")
         .kv("connector", connector)
         .kv("reference", reference)
@@ -44,6 +56,10 @@ bool PendingReports::resolve(const std::string& connector, const std::string& re
 }
 
 void PendingReports::poll_once() {
+  // Reports nobody claimed within kUnclaimedDays are forgotten.
+  if (auto purged = store_.purge_unclaimed(unix_now() - kUnclaimedDays * 86400);
+      purged && *purged > 0)
+    log::Line("pending_purged").kv("unclaimed_reports", *purged).write();
   auto resolved = store_.resolved_for(node_);
   if (!resolved) {
     log::Line("pending_error").kv("reason", resolved.error().message).write(log::Level::error);

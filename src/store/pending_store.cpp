@@ -102,11 +102,13 @@ PendingStore::~PendingStore() {
 
 Status PendingStore::add(const PendingEntry& e) {
   std::lock_guard lock(mutex_);
-  // A report that came first keeps its resolution.
+  // A report that came first (no message yet) keeps its resolution; a
+  // reference the foreign system reuses for a new delivery starts afresh.
   Statement s(db_,
               "INSERT INTO pending (connector, reference, node, queue_id, recipient, since, "
               "deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (connector, reference) "
-              "DO UPDATE SET node = ?3, queue_id = ?4, recipient = ?5, since = ?6, deadline = ?7");
+              "DO UPDATE SET resolved = CASE WHEN queue_id = '' THEN resolved ELSE 0 END, "
+              "node = ?3, queue_id = ?4, recipient = ?5, since = ?6, deadline = ?7");
   if (!s.ok()) return failed(s, "add");
   s.text(1, e.connector).text(2, e.reference).text(3, e.node).text(4, e.queue_id);
   s.text(5, e.recipient).number(6, e.since).number(7, e.deadline);
@@ -115,16 +117,17 @@ Status PendingStore::add(const PendingEntry& e) {
 }
 
 Status PendingStore::resolve(const std::string& connector, const std::string& reference,
-                             const PendingResolution& r) {
+                             const PendingResolution& r, std::int64_t now) {
   std::lock_guard lock(mutex_);
+  // since: when an early report came (purge_unclaimed forgets it later).
   Statement s(db_,
-              "INSERT INTO pending (connector, reference, resolved, delivered, status, diagnostic, "
-              "remote_mta) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6) ON CONFLICT (connector, reference) "
-              "DO UPDATE SET resolved = 1, delivered = ?3, status = ?4, diagnostic = ?5, "
-              "remote_mta = ?6");
+              "INSERT INTO pending (connector, reference, since, resolved, delivered, status, "
+              "diagnostic, remote_mta) VALUES (?1, ?2, ?7, 1, ?3, ?4, ?5, ?6) "
+              "ON CONFLICT (connector, reference) DO UPDATE SET resolved = 1, delivered = ?3, "
+              "status = ?4, diagnostic = ?5, remote_mta = ?6");
   if (!s.ok()) return failed(s, "resolve");
   s.text(1, connector).text(2, reference).number(3, r.delivered ? 1 : 0).text(4, r.status);
-  s.text(5, r.diagnostic).text(6, r.remote_mta);
+  s.text(5, r.diagnostic).text(6, r.remote_mta).number(7, now);
   if (s.step() != SQLITE_DONE) return failed(s, "resolve");
   return ok_status();
 }
@@ -181,6 +184,15 @@ Result<std::vector<ResolvedEntry>> PendingStore::list() const {
   while ((rc = s.step()) == SQLITE_ROW) rows.push_back(read_row(s));
   if (rc != SQLITE_DONE) return failed(s, "read");
   return rows;
+}
+
+Result<std::size_t> PendingStore::purge_unclaimed(std::int64_t before) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM pending WHERE queue_id = '' AND since < ?1");
+  if (!s.ok()) return failed(s, "purge");
+  s.number(1, before);
+  if (s.step() != SQLITE_DONE) return failed(s, "purge");
+  return static_cast<std::size_t>(sqlite3_changes(db_));
 }
 
 Status PendingStore::remove(const std::string& connector, const std::string& reference) {

@@ -51,9 +51,9 @@ class PendingStore {
 
   // Durable when it returns (synchronous=FULL).
   Status add(const PendingEntry& entry);
-  // A report. Durable when it returns.
+  // A report (now: unix seconds). Durable when it returns.
   Status resolve(const std::string& connector, const std::string& reference,
-                 const PendingResolution& resolution);
+                 const PendingResolution& resolution, std::int64_t now);
   // The report for a pending recipient, if it came.
   Result<std::optional<PendingResolution>> resolution(const std::string& connector,
                                                       const std::string& reference) const;
@@ -63,6 +63,9 @@ class PendingStore {
   // Reports for messages this node holds, to apply.
   Result<std::vector<ResolvedEntry>> resolved_for(const std::string& node) const;
   Status remove(const std::string& connector, const std::string& reference);
+  // Reports no delivery claimed that came before `before` (unix seconds): a
+  // reference that expired, or that was never pending. Returns how many.
+  Result<std::size_t> purge_unclaimed(std::int64_t before);
   // Every entry (pending or resolved), for `bridgehead queue pending`.
   Result<std::vector<ResolvedEntry>> list() const;
 

@@ -31,7 +31,7 @@ TEST(PendingStore, ReportAfterPendingIsFoundForItsNode) {
   ASSERT_TRUE(store) << store.error().message;
   ASSERT_TRUE((*store)->add(entry("job-17")));
   EXPECT_FALSE((*store)->resolution("fax", "job-17").value().has_value());
-  ASSERT_TRUE((*store)->resolve("fax", "job-17", {true, "2.0.0", "sent 3 pages", "hylafax"}));
+  ASSERT_TRUE((*store)->resolve("fax", "job-17", {true, "2.0.0", "sent 3 pages", "hylafax"}, 1500));
   auto report = (*store)->resolution("fax", "job-17").value();
   ASSERT_TRUE(report.has_value());
   EXPECT_TRUE(report->delivered);
@@ -47,7 +47,7 @@ TEST(PendingStore, EarlyReportIsKeptUntilThePendingEntryArrives) {
   TempDb db;
   auto store = PendingStore::open(db.path());
   ASSERT_TRUE(store);
-  ASSERT_TRUE((*store)->resolve("fax", "job-9", {false, "5.0.0", "busy", ""}));
+  ASSERT_TRUE((*store)->resolve("fax", "job-9", {false, "5.0.0", "busy", ""}, 900));
   EXPECT_TRUE((*store)->resolved_for("gw1").value().empty());  // no message known yet
   ASSERT_TRUE((*store)->add(entry("job-9")));
   auto report = (*store)->resolution("fax", "job-9").value();
@@ -76,6 +76,27 @@ TEST(PendingStore, ReferencesAreScopedByConnectorAndSurviveReopening) {
   EXPECT_EQ(fax->queue_id, "QID1");
   EXPECT_EQ(sms->queue_id, "QID2");
   EXPECT_EQ((*store)->list().value().size(), 2u);
+}
+
+// A reference the foreign system uses again for a new delivery does not
+// inherit the old report; reports nobody claimed are purged.
+TEST(PendingStore, ReusedReferenceStartsAfreshAndUnclaimedReportsArePurged) {
+  TempDb db;
+  auto store = PendingStore::open(db.path());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->add(entry("job-1")));
+  ASSERT_TRUE((*store)->resolve("fax", "job-1", {true, "2.0.0", "old", ""}, 1500));
+  PendingEntry again = entry("job-1");
+  again.queue_id = "QID9";
+  ASSERT_TRUE((*store)->add(again));
+  EXPECT_FALSE((*store)->resolution("fax", "job-1").value().has_value());
+
+  ASSERT_TRUE((*store)->resolve("fax", "never-pending", {false, "5.0.0", "x", ""}, 1000));
+  ASSERT_TRUE((*store)->resolve("fax", "recent", {false, "5.0.0", "x", ""}, 5000));
+  EXPECT_EQ((*store)->purge_unclaimed(2000).value(), 1u);
+  EXPECT_FALSE((*store)->find("fax", "never-pending").value().has_value());
+  EXPECT_TRUE((*store)->find("fax", "recent").value().has_value());
+  EXPECT_TRUE((*store)->find("fax", "job-1").value().has_value());  // claimed: kept
 }
 
 }  // namespace
