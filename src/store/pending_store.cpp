@@ -41,9 +41,11 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-constexpr const char* kColumns =
-    "connector, reference, node, queue_id, recipient, since, deadline, resolved, delivered, "
-    "status, diagnostic, remote_mta";
+// The columns read_row() reads, in its order (a macro so that each query
+// stays one string literal).
+#define BH_PENDING_COLUMNS                                                                  \
+  "connector, reference, node, queue_id, recipient, since, deadline, resolved, delivered, " \
+  "status, diagnostic, remote_mta"
 
 ResolvedEntry read_row(const Statement& s) {
   ResolvedEntry r;
@@ -135,9 +137,8 @@ Status PendingStore::resolve(const std::string& connector, const std::string& re
 Result<std::optional<PendingResolution>> PendingStore::resolution(
     const std::string& connector, const std::string& reference) const {
   std::lock_guard lock(mutex_);
-  std::string sql = std::string("SELECT ") + kColumns +
-                    " FROM pending WHERE connector = ?1 AND reference = ?2 AND resolved = 1";
-  Statement s(db_, sql.c_str());
+  Statement s(db_, "SELECT " BH_PENDING_COLUMNS
+                   " FROM pending WHERE connector = ?1 AND reference = ?2 AND resolved = 1");
   if (!s.ok()) return failed(s, "read");
   s.text(1, connector).text(2, reference);
   int rc = s.step();
@@ -149,9 +150,8 @@ Result<std::optional<PendingResolution>> PendingStore::resolution(
 Result<std::optional<PendingEntry>> PendingStore::find(const std::string& connector,
                                                        const std::string& reference) const {
   std::lock_guard lock(mutex_);
-  std::string sql =
-      std::string("SELECT ") + kColumns + " FROM pending WHERE connector = ?1 AND reference = ?2";
-  Statement s(db_, sql.c_str());
+  Statement s(db_,
+              "SELECT " BH_PENDING_COLUMNS " FROM pending WHERE connector = ?1 AND reference = ?2");
   if (!s.ok()) return failed(s, "read");
   s.text(1, connector).text(2, reference);
   int rc = s.step();
@@ -162,9 +162,8 @@ Result<std::optional<PendingEntry>> PendingStore::find(const std::string& connec
 
 Result<std::vector<ResolvedEntry>> PendingStore::resolved_for(const std::string& node) const {
   std::lock_guard lock(mutex_);
-  std::string sql = std::string("SELECT ") + kColumns +
-                    " FROM pending WHERE node = ?1 AND resolved = 1 AND queue_id != ''";
-  Statement s(db_, sql.c_str());
+  Statement s(db_, "SELECT " BH_PENDING_COLUMNS
+                   " FROM pending WHERE node = ?1 AND resolved = 1 AND queue_id != ''");
   if (!s.ok()) return failed(s, "read");
   s.text(1, node);
   std::vector<ResolvedEntry> rows;
@@ -176,8 +175,7 @@ Result<std::vector<ResolvedEntry>> PendingStore::resolved_for(const std::string&
 
 Result<std::vector<ResolvedEntry>> PendingStore::list() const {
   std::lock_guard lock(mutex_);
-  std::string sql = std::string("SELECT ") + kColumns + " FROM pending ORDER BY since";
-  Statement s(db_, sql.c_str());
+  Statement s(db_, "SELECT " BH_PENDING_COLUMNS " FROM pending ORDER BY since");
   if (!s.ok()) return failed(s, "read");
   std::vector<ResolvedEntry> rows;
   int rc;
@@ -203,5 +201,7 @@ Status PendingStore::remove(const std::string& connector, const std::string& ref
   if (s.step() != SQLITE_DONE) return failed(s, "remove");
   return ok_status();
 }
+
+#undef BH_PENDING_COLUMNS
 
 }  // namespace bh::store

@@ -486,7 +486,9 @@ TEST(TrustPolicy, FromHeaderTable) {
     if (!v.accepted) {
       EXPECT_NE(v.reason.find(c.reason), std::string::npos) << c.lines << " -> " << v.reason;
       // The client is never shown the raw From: bytes of a malformed field.
-      if (c.expected == malformed) EXPECT_EQ(v.reply.find("alice"), std::string::npos);
+      if (c.expected == malformed) {
+        EXPECT_EQ(v.reply.find("alice"), std::string::npos);
+      }
     }
   }
 }
@@ -524,7 +526,9 @@ TEST(TrustPolicy, SenderShownMustHoldThePermission) {
     std::string lines = kTenantLines + kInternal + "From: " + c.from + "\r\n";
     Verdict v = m365_data(strict.policy, "alice@contoso.test", lines).verdict;
     EXPECT_EQ(show(v), c.by_default) << c.from;
-    if (!v.accepted) EXPECT_NE(v.reason.find("From: mailbox"), std::string::npos) << v.reason;
+    if (!v.accepted) {
+      EXPECT_NE(v.reason.find("From: mailbox"), std::string::npos) << v.reason;
+    }
     EXPECT_EQ(show(m365_data(relaxed.policy, "alice@contoso.test", lines).verdict), c.envelope_only)
         << c.from;
   }
