@@ -1,12 +1,11 @@
 #include "scheduler/outcome.hpp"
 
-#include "intake/pipeline.hpp"
-
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "intake/pipeline.hpp"
 #include "mail/dsn.hpp"
 #include "queue/inject.hpp"
 #include "util/crash_point.hpp"
