@@ -11,6 +11,7 @@
 #include "mail/address.hpp"
 #include "policy/trust_policy.hpp"
 #include "util/printable.hpp"
+#include "util/sqlite_open.hpp"
 
 namespace bh::directory {
 namespace {
@@ -47,30 +48,13 @@ std::string column(sqlite3_stmt* stmt, int index) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string& path) {
-  std::error_code ec;
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string reason = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Error{"directory " + path + ": " + reason};
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
   const char* schema =
       "PRAGMA journal_mode=WAL;"
       "CREATE TABLE IF NOT EXISTS users ("
       "  address TEXT PRIMARY KEY, tenant TEXT NOT NULL, permissions TEXT NOT NULL);";
-  if (sqlite3_exec(db, schema, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string reason = error ? error : "schema error";
-    sqlite3_free(error);
-    sqlite3_close(db);
-    return Error{"directory " + path + ": " + reason};
-  }
-  return std::unique_ptr<SqliteDirectory>(new SqliteDirectory(db));
+  auto db = open_sqlite(path, schema, "directory");
+  if (!db) return db.error();
+  return std::unique_ptr<SqliteDirectory>(new SqliteDirectory(*db));
 }
 
 SqliteDirectory::~SqliteDirectory() {

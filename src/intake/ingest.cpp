@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "mail/header_block.hpp"
+
 namespace bh::intake {
 namespace asio = boost::asio;
 
@@ -69,8 +71,7 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
       return refuse(std::move(verdict));
     }
   }
-  std::size_t end = submission.content.find("\r\n\r\n");
-  std::size_t header_size = end == std::string::npos ? submission.content.size() : end + 4;
+  std::size_t header_size = header_size_of(submission.content);
   MessageDecision decision = pipeline.message(submission.origin, envelope, submission.content,
                                               header_size, submission.content.size(), now_());
   result.trace = std::move(decision.trace);

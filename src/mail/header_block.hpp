@@ -32,6 +32,14 @@ class HeaderBlock {
   std::vector<HeaderField> fields_;
 };
 
+// Bytes of content that are the header section, the empty line that ends
+// it included (the whole content when it has none): what the session and
+// the spool call header_size.
+inline std::size_t header_size_of(std::string_view content) {
+  std::size_t end = content.find("\r\n\r\n");
+  return end == std::string_view::npos ? content.size() : end + 4;
+}
+
 bool iequals_ascii(std::string_view a, std::string_view b);
 bool istarts_with_ascii(std::string_view text, std::string_view prefix);
 

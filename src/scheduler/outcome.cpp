@@ -7,6 +7,7 @@
 
 #include "intake/pipeline.hpp"
 #include "mail/dsn.hpp"
+#include "mail/header_block.hpp"
 #include "queue/inject.hpp"
 #include "util/crash_point.hpp"
 #include "util/log.hpp"
@@ -93,8 +94,7 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
   std::string content = build_dsn(request, id);
   if (settings.policy != nullptr) {
     intake::Pipeline pipeline(settings.policy->current());
-    std::size_t end = content.find("\r\n\r\n");
-    std::size_t header_size = end == std::string::npos ? content.size() : end + 4;
+    std::size_t header_size = header_size_of(content);
     intake::MessageDecision decision =
         pipeline.message(intake::Origin{intake::Source::local}, envelope, content, header_size,
                          content.size(), request.now);

@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <filesystem>
+#include "util/sqlite_open.hpp"
 
 namespace bh::store {
 namespace {
@@ -62,18 +62,6 @@ Error failed(const Statement& s, const std::string& what) {
 }  // namespace
 
 Result<std::unique_ptr<PendingStore>> PendingStore::open(const std::string& path) {
-  std::error_code ec;
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string reason = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Error{"pending store " + path + ": " + reason};
-  }
-  sqlite3_busy_timeout(db, 5000);
   // synchronous=FULL: a pending recipient or a report is on disk when
   // add() or resolve() returns, as a queue file is after its fsync.
   const char* schema =
@@ -88,14 +76,9 @@ Result<std::unique_ptr<PendingStore>> PendingStore::open(const std::string& path
       "  remote_mta TEXT NOT NULL DEFAULT '',"
       "  PRIMARY KEY (connector, reference));"
       "CREATE INDEX IF NOT EXISTS pending_resolved ON pending (node, resolved);";
-  char* error = nullptr;
-  if (sqlite3_exec(db, schema, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string reason = error ? error : "schema error";
-    sqlite3_free(error);
-    sqlite3_close(db);
-    return Error{"pending store " + path + ": " + reason};
-  }
-  return std::unique_ptr<PendingStore>(new PendingStore(db));
+  auto db = open_sqlite(path, schema, "pending store");
+  if (!db) return db.error();
+  return std::unique_ptr<PendingStore>(new PendingStore(*db));
 }
 
 PendingStore::~PendingStore() {

@@ -277,9 +277,7 @@ asio::awaitable<void> SmtpConnector::work(Destination& destination, std::optiona
         has_control = has_control || is_control_header(field.name);
       if (has_control) {
         stripped = std::string(content);
-        // The header ends at the empty line (the whole message if it has none).
-        std::size_t end = stripped.find("\r\n\r\n");
-        std::size_t header_size = end == std::string::npos ? stripped.size() : end + 4;
+        std::size_t header_size = header_size_of(stripped);
         std::vector<std::string> removed =
             strip_control_headers(stripped, header_size, settings_.audience);
         log::Line("headers_stripped")
