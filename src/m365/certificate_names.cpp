@@ -2,7 +2,6 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,22 +9,11 @@
 
 #include "connectors/smtp/smtp_kind.hpp"
 #include "server/config.hpp"
+#include "tls/identity.hpp"
 #include "tls/openssl_error.hpp"
 #include "util/printable.hpp"
 
 namespace bh::m365 {
-namespace {
-
-std::string utf8_text(const ASN1_STRING* data) {
-  unsigned char* utf8 = nullptr;
-  int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) return {};
-  std::string text(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
-  OPENSSL_free(utf8);
-  return text;
-}
-
-}  // namespace
 
 Result<CertificateNames> read_certificate_names(const std::string& path) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), BIO_free);
@@ -39,19 +27,10 @@ Result<CertificateNames> read_certificate_names(const std::string& path) {
   if (!certificate)
     return Error{"\"" + printable(path) + "\": no PEM certificate: " + tls::openssl_error()};
   CertificateNames names;
+  tls::PeerIdentity identity = tls::describe_certificate(certificate.get());
+  names.common_name = std::move(identity.common_name);
+  names.dns_names = std::move(identity.dns_names);
   const X509_NAME* subject = X509_get_subject_name(certificate.get());
-  if (int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); index >= 0)
-    names.common_name = utf8_text(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index)));
-  auto* general_names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(certificate.get(), NID_subject_alt_name, nullptr, nullptr));
-  for (int i = 0; general_names && i < sk_GENERAL_NAME_num(general_names); ++i) {
-    const GENERAL_NAME* entry = sk_GENERAL_NAME_value(general_names, i);
-    if (entry->type != GEN_DNS) continue;
-    const ASN1_IA5STRING* dns = entry->d.dNSName;
-    names.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                                 static_cast<std::size_t>(ASN1_STRING_length(dns)));
-  }
-  GENERAL_NAMES_free(general_names);
   names.self_signed = X509_NAME_cmp(subject, X509_get_issuer_name(certificate.get())) == 0;
   return names;
 }

@@ -72,20 +72,28 @@ std::string fingerprint(const X509* certificate) {
 
 }  // namespace
 
-SessionTlsInfo describe_session(ssl_st* ssl) {
-  SessionTlsInfo info;
-  info.version = SSL_get_version(ssl);
-  info.cipher = SSL_get_cipher_name(ssl);
-  X509* certificate = SSL_get1_peer_certificate(ssl);
-  if (certificate == nullptr) return info;
-  PeerIdentity& peer = info.peer;
+PeerIdentity describe_certificate(X509* certificate) {
+  PeerIdentity peer;
   peer.presented = true;
+  X509_up_ref(certificate);
   peer.certificate = std::shared_ptr<X509>(certificate, X509_free);
   peer.subject = name_text(X509_get_subject_name(certificate));
   peer.common_name = common_name(X509_get_subject_name(certificate));
   alt_names(certificate, peer);
   peer.issuer = name_text(X509_get_issuer_name(certificate));
   peer.sha256_fingerprint = fingerprint(certificate);
+  return peer;
+}
+
+SessionTlsInfo describe_session(ssl_st* ssl) {
+  SessionTlsInfo info;
+  info.version = SSL_get_version(ssl);
+  info.cipher = SSL_get_cipher_name(ssl);
+  X509* certificate = SSL_get1_peer_certificate(ssl);
+  if (certificate == nullptr) return info;
+  info.peer = describe_certificate(certificate);
+  X509_free(certificate);  // describe_certificate keeps its own reference
+  PeerIdentity& peer = info.peer;
   long result = SSL_get_verify_result(ssl);
   peer.chain_verified = result == X509_V_OK;
   if (!peer.chain_verified) peer.verify_error = X509_verify_cert_error_string(result);

@@ -32,5 +32,8 @@ struct SessionTlsInfo {
 };
 
 SessionTlsInfo describe_session(ssl_st* ssl);
+// The names and fingerprint of a certificate (presented = true; the
+// verification fields stay unset). Takes its own reference.
+PeerIdentity describe_certificate(x509_st* certificate);
 
 }  // namespace bh::tls
