@@ -28,18 +28,18 @@ bench: build
 # FUZZ_TARGET=session (the SMTP server session) or parsers (queue files, replies, headers, CSV).
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= session
-FUZZ_CORE := src/util/result.cpp $(wildcard src/mail/*.cpp) $(wildcard src/smtp/proto/*.cpp) \
-  src/smtp/server/session_machine.cpp src/smtp/server/session_content.cpp \
-  src/smtp/server/session_envelope.cpp src/smtp/server/session_deadlines.cpp \
-  src/smtp/server/received_header.cpp $(wildcard src/policy/*.cpp) src/tls/name_match.cpp
+# The pure core, as CMakeLists.txt lists it for bh_core (one list, no drift).
+FUZZ_CORE := $(shell sed -n '/^add_library(bh_core/,/^)/p' CMakeLists.txt | grep -o 'src/[^ ]*\.cpp')
 FUZZ_EXTRA_session :=
-FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/queue/checksum.cpp src/directory/sqlite_directory.cpp
+FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/queue/checksum.cpp src/directory/users_csv.cpp \
+  src/directory/csv.cpp src/directory/validate.cpp src/directory/phone_number.cpp \
+  -I.deps/phonenumber/usr/include -lphonenumber -lprotobuf
 fuzz:
 	scripts/install-deps --fuzz
 	mkdir -p $(BUILD_DIR)/fuzz-corpus-$(FUZZ_TARGET)
 	clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc \
 	  fuzz/$(FUZZ_TARGET)_fuzz.cpp $(FUZZ_CORE) $(FUZZ_EXTRA_$(FUZZ_TARGET)) \
-	  -lfmt -lsqlite3 -o $(BUILD_DIR)/$(FUZZ_TARGET)_fuzz
+	  -lfmt -lcrypto -lre2 -o $(BUILD_DIR)/$(FUZZ_TARGET)_fuzz
 	$(BUILD_DIR)/$(FUZZ_TARGET)_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	  $(BUILD_DIR)/fuzz-corpus-$(FUZZ_TARGET) fuzz/corpus/$(FUZZ_TARGET)
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "directory/sqlite_directory.hpp"
+#include "directory/users_csv.hpp"
 #include "envelope_roundtrip.hpp"
 #include "mail/header_block.hpp"
 #include "mail/mailbox_list.hpp"

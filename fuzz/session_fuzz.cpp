@@ -15,10 +15,20 @@ namespace {
 
 class FakeDirectory : public bh::directory::DirectoryView {
  public:
-  std::optional<bh::directory::User> find_user(const std::string& address) const override {
-    if (address == "alice@contoso.test")
-      return bh::directory::User{address, "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b", {"fax"}};
-    return std::nullopt;
+  bh::directory::Lookup<bh::directory::User> find_user(std::string_view address) const override {
+    if (address != "alice@contoso.test")
+      return bh::directory::Lookup<bh::directory::User>::absent();
+    bh::directory::User alice;
+    alice.address = "alice@contoso.test";
+    alice.tenant = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b";
+    alice.permissions = {"fax"};
+    return bh::directory::Lookup<bh::directory::User>::found(alice);
+  }
+  bh::directory::Lookup<bh::directory::NumberOwner> find_number(std::string_view) const override {
+    return bh::directory::Lookup<bh::directory::NumberOwner>::absent();
+  }
+  bh::directory::Lookup<bh::directory::Tenant> tenant(std::string_view) const override {
+    return bh::directory::Lookup<bh::directory::Tenant>::absent();
   }
 };
 

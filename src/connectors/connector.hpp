@@ -21,6 +21,21 @@ namespace bh::connectors {
 // connector's pending_timeout passes (then it bounces with a DSN).
 enum class Outcome { delivered, deferred, bounced, pending };
 
+// As the log and the trace name it.
+inline std::string_view outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::delivered:
+      return "delivered";
+    case Outcome::bounced:
+      return "bounced";
+    case Outcome::deferred:
+      return "deferred";
+    case Outcome::pending:
+      return "pending";
+  }
+  return "deferred";
+}
+
 struct RecipientResult {
   Outcome outcome = Outcome::deferred;
   std::string status;      // enhanced status code, "2.0.0"

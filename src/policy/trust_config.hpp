@@ -20,7 +20,10 @@ struct InboundConnector {
   std::string ca_file;  // the bundle the chain must verify against; empty: tls.client_ca_file
   std::vector<IpRange> ip_ranges;
   bool require_tls = false;
-  std::vector<std::string> tenants;   // lower-case GUIDs
+  std::vector<std::string> tenants;  // lower-case GUIDs
+  // Also accepts every tenant pushed into the directory (onboarding through
+  // the admin API without a config change).
+  bool directory_tenants = false;
   std::vector<std::string> services;  // e.g. "fax", "sms"
   bool allow_internet_mail = false;
   std::vector<std::string> restrict_sender_domains;  // "*" or domains, lower case

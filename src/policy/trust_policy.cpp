@@ -1,7 +1,6 @@
 #include "policy/trust_policy.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 
@@ -32,6 +31,14 @@ bool untrusted_header(std::string_view name) {
 
 Verdict refused(std::string reply, std::string reason = {}) {
   return Verdict::refuse(550, "5.7.1", std::move(reply), std::move(reason));
+}
+
+// A decision that needs the directory while it cannot be trusted (never
+// loaded, or not refreshed for too long): try later, never accept unchecked.
+Verdict directory_unavailable(const std::string& why) {
+  return Verdict::refuse(451, "4.3.0",
+                         "Temporary failure: the directory is unavailable, try again later",
+                         "directory unavailable: " + why);
 }
 
 // The single value of a header, if there is exactly one.
@@ -157,17 +164,7 @@ std::string internet_marker(const HeaderBlock& block) {
 }  // namespace
 
 bool is_tenant_guid(std::string_view text) {
-  static constexpr std::size_t kGroups[] = {8, 4, 4, 4, 12};
-  std::size_t pos = 0;
-  for (std::size_t g = 0; g < 5; ++g) {
-    if (g > 0) {
-      if (pos >= text.size() || text[pos] != '-') return false;
-      ++pos;
-    }
-    for (std::size_t i = 0; i < kGroups[g]; ++i, ++pos)
-      if (pos >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[pos]))) return false;
-  }
-  return pos == text.size();
+  return directory::valid_tenant_id(text);
 }
 
 bool TrustPolicy::blocked(const PeerFacts& peer) const {
@@ -271,6 +268,25 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
   return Verdict::accept();
 }
 
+std::optional<Tenant> TrustPolicy::known_tenant(const std::string& id,
+                                                std::string& unavailable) const {
+  const Tenant* configured = config_.tenant(id);
+  directory::Lookup<directory::Tenant> pushed =
+      directory_ ? directory_->tenant(id) : directory::Lookup<directory::Tenant>::absent();
+  if (pushed.is_unavailable()) {
+    unavailable = pushed.reason;
+    return std::nullopt;
+  }
+  if (configured == nullptr && !pushed.is_found()) return std::nullopt;
+  // A tenant pushed into the directory is known with its domains; a
+  // [[tenant]] of the same id adds its settings and domains.
+  Tenant tenant = configured ? *configured : Tenant{id, pushed->name, {}};
+  if (pushed.is_found())
+    for (const std::string& domain : pushed->domains)
+      if (!contains(tenant.domains, domain)) tenant.domains.push_back(domain);
+  return tenant;
+}
+
 Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& envelope,
                                   const HeaderBlock& header,
                                   const std::set<std::string>& services) const {
@@ -282,11 +298,17 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
         std::move(reason));
   };
   if (envelope.sender.null()) return not_permitted(first_service, "null sender");
-  std::optional<directory::User> user =
-      directory_ ? directory_->find_user(sender) : std::optional<directory::User>();
-  std::string tenant_of_message = tenant_id.empty() && user ? user->tenant : tenant_id;
-  const Tenant* tenant = config_.tenant(tenant_of_message);
-  if (tenant == nullptr)
+  using UserLookup = directory::Lookup<directory::User>;
+  auto find_user = [&](const std::string& address) {
+    return directory_ ? directory_->find_user(address) : UserLookup::absent();
+  };
+  UserLookup user = find_user(sender);
+  if (user.is_unavailable()) return directory_unavailable(user.reason);
+  std::string tenant_of_message = tenant_id.empty() && user.is_found() ? user->tenant : tenant_id;
+  std::string unavailable;
+  std::optional<Tenant> tenant = known_tenant(tenant_of_message, unavailable);
+  if (!unavailable.empty()) return directory_unavailable(unavailable);
+  if (!tenant)
     return tenant_id.empty() ? not_permitted(first_service, "sender not in the directory")
                              : refused("Message refused: the sending tenant is not known here",
                                        "tenant " + tenant_of_message + " not configured");
@@ -305,16 +327,19 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
                    fmt::format("Sender: domain '{}' not a domain of tenant {}",
                                shown.checked.domain, tenant->id));
   for (const std::string& service : services) {
-    if (!user) return not_permitted(service, "sender not in the directory");
+    if (!user.is_found()) return not_permitted(service, "sender not in the directory");
     if (user->tenant != tenant->id)
       return not_permitted(service, "directory entry belongs to tenant " + user->tenant);
     if (!user->may(service)) return not_permitted(service, "no " + service + " permission");
   }
-  // The sender shown (fax cover page, SMS) must be allowed too.
+  // The sender shown (fax cover page, SMS) must be allowed too: the same
+  // user (an alias), a mailbox the sender may send as (delegation), or a
+  // user of the tenant with the permission.
   const Mailbox& from = shown.checked;
   std::string field = shown.checked_is_sender ? "Sender:" : "From:";
   bool same_as_envelope =
       from.local == envelope.sender.local && domain_key_of(from) == envelope.sender.domain_key();
+  std::string how = same_as_envelope ? "" : ", " + field + " mailbox allowed too";
   if (tenant->sender_check == SenderCheck::envelope_and_from && !same_as_envelope) {
     std::string address = from.address();
     std::string shown_address = printable_address(address);
@@ -326,21 +351,29 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
                             service),
           field + " mailbox " + reason);
     };
-    std::optional<directory::User> from_user =
-        directory_ ? directory_->find_user(address) : std::optional<directory::User>();
-    for (const std::string& service : services) {
-      if (!from_user) return from_not_permitted(service, "not in the directory");
-      if (from_user->tenant != tenant->id)
-        return from_not_permitted(service, "belongs to tenant " + from_user->tenant);
-      if (!from_user->may(service))
-        return from_not_permitted(service, "has no " + service + " permission");
+    UserLookup from_user = find_user(address);
+    if (from_user.is_unavailable()) return directory_unavailable(from_user.reason);
+    std::string lower = to_lower_ascii(address);
+    bool delegated = contains(user->send_as, lower) ||
+                     (from_user.is_found() && from_user->tenant == tenant->id &&
+                      contains(user->send_as, from_user->address));
+    if (from_user.is_found() && from_user->address == user->address) {
+      how = ", " + field + " mailbox is an alias of the sender";
+    } else if (delegated) {
+      how = ", " + field + " mailbox by send-as delegation";
+    } else {
+      for (const std::string& service : services) {
+        if (!from_user.is_found()) return from_not_permitted(service, "not in the directory");
+        if (from_user->tenant != tenant->id)
+          return from_not_permitted(service, "belongs to tenant " + from_user->tenant);
+        if (!from_user->may(service))
+          return from_not_permitted(service, "has no " + service + " permission");
+      }
     }
   }
   return Verdict::accept(
       fmt::format("sender allowed for {} in tenant {}{}", first_service, tenant->id,
-                  tenant->sender_check == SenderCheck::envelope ? " (envelope sender only)"
-                  : same_as_envelope                            ? ""
-                                     : ", " + field + " mailbox allowed too"));
+                  tenant->sender_check == SenderCheck::envelope ? " (envelope sender only)" : how));
 }
 
 DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& peer,
@@ -369,17 +402,39 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
   if (!is_tenant_guid(tenant_id))
     return {refused("Message refused: X-MS-Exchange-CrossTenant-Id is not a tenant id"), false, ""};
   decision.tenant = tenant_id;
-  if (!contains(c->tenants, tenant_id)) {
+  bool accepted_tenant = contains(c->tenants, tenant_id);
+  if (!accepted_tenant && c->directory_tenants && directory_) {
+    auto pushed = directory_->tenant(tenant_id);
+    if (pushed.is_unavailable()) {
+      decision.verdict = directory_unavailable(pushed.reason);
+      return decision;
+    }
+    accepted_tenant = pushed.is_found();
+  }
+  if (!accepted_tenant) {
     decision.verdict =
         refused(fmt::format("Message refused: tenant {} is not accepted by "
                             "connector {}",
                             tenant_id, c->name));
     return decision;
   }
-  const Tenant* tenant = config_.tenant(tenant_id);
   std::set<std::string> services = services_of_tenant(tenant_id);
   auto org = single_value(block, "X-OriginatorOrg");  // recorded; checked where configured
-  if (tenant != nullptr && tenant->check_originator_org) {
+  const Tenant* configured = config_.tenant(tenant_id);
+  std::optional<Tenant> tenant;
+  if (configured != nullptr && configured->check_originator_org) {
+    std::string unavailable;
+    tenant = known_tenant(tenant_id, unavailable);  // with the domains pushed for it
+    bool org_configured = org && domain_in(configured->domains, to_lower_ascii(*org));
+    // Without the directory only the configured domains are known: enough
+    // to accept, not to refuse (a pushed domain may hold the org).
+    if (!unavailable.empty() && org && !org_configured) {
+      decision.verdict = directory_unavailable(unavailable);
+      return decision;
+    }
+    if (!unavailable.empty()) tenant = *configured;
+  }
+  if (tenant && tenant->check_originator_org) {
     if (!org || !domain_in(tenant->domains, to_lower_ascii(*org))) {
       std::size_t count = block.all("X-OriginatorOrg").size();
       decision.verdict =

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -83,6 +84,10 @@ class TrustPolicy {
  private:
   bool blocked(const PeerFacts& peer) const;
   bool matches(const InboundConnector& connector, const PeerFacts& peer) const;
+  // The tenant as the config ([[tenant]]) and the directory know it
+  // together; nullopt when neither does, or (unavailable set) when the
+  // directory cannot answer.
+  std::optional<Tenant> known_tenant(const std::string& id, std::string& unavailable) const;
   Verdict check_sender(const std::string& tenant_id, const Envelope& envelope,
                        const HeaderBlock& header, const std::set<std::string>& services) const;
 

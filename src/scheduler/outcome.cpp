@@ -9,7 +9,9 @@
 #include "mail/dsn.hpp"
 #include "mail/header_block.hpp"
 #include "queue/inject.hpp"
+#include "trace/delivery_events.hpp"
 #include "util/crash_point.hpp"
+#include "util/gateway_metrics.hpp"
 #include "util/log.hpp"
 
 namespace bh {
@@ -118,6 +120,12 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
       .kv("reason", placed ? "" : placed.error().message)
       .write(placed ? log::Level::info : log::Level::error);
   if (placed) outcome.new_messages.push_back(id);
+  if (placed && settings.trace) {
+    settings.trace->record(
+        trace::dsn_event(message.envelope, kind_name(kind), id, request.recipients.size()));
+    settings.trace->record(
+        trace::dsn_made_event(envelope, kind_name(kind), message.envelope.queue_id));
+  }
   return placed.ok();
 }
 
@@ -149,6 +157,10 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
       result.status = "4.4.7";
       result.diagnostic = "message expired after " + std::to_string(settings.max_lifetime.count()) +
                           " seconds in the queue; last error: " + result.diagnostic;
+      metrics::gateway_metrics().message("expired");
+      if (settings.trace)
+        settings.trace->record(
+            trace::expired_event(envelope, i, r.connector, result.status, result.diagnostic));
     }
     switch (result.outcome) {
       case Outcome::delivered:

@@ -12,6 +12,7 @@
 #include "policy/policy_set.hpp"
 #include "queue/done_log.hpp"
 #include "queue/spool.hpp"
+#include "trace/event.hpp"
 
 namespace bh {
 
@@ -23,6 +24,7 @@ struct OutcomeSettings {
   std::chrono::seconds delay_warning{14400};
   // DSNs go through the intake (routing, rules, the stamp) like any message.
   const PolicyHolder* policy = nullptr;
+  trace::Sink* trace = nullptr;  // expiries and DSNs; null: not traced
 };
 
 enum class Disposition { delivered, deferred, held, gone };

@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 
 #include "store/pending_store.hpp"
+#include "trace/delivery_events.hpp"
+#include "util/gateway_metrics.hpp"
 #include "util/log.hpp"
 
 namespace bh {
@@ -24,19 +26,7 @@ bool printable_ascii(std::string_view text) {
   return true;
 }
 
-std::string_view outcome_name(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::delivered:
-      return "delivered";
-    case Outcome::bounced:
-      return "bounced";
-    case Outcome::deferred:
-      return "deferred";
-    case Outcome::pending:
-      return "pending";
-  }
-  return "?";
-}
+using connectors::outcome_name;
 
 RecipientResult from_final(const queue::FinalResult& f) {
   return {f.delivered ? Outcome::delivered : Outcome::bounced, f.status, f.diagnostic, f.remote_mta,
@@ -80,6 +70,7 @@ Scheduler::Scheduler(const queue::Spool& spool, queue::DoneLog& done_log,
       deferred_timer_(io_),
       pool_(settings_.pool_threads) {
   settings_.outcome.policy = &policy_;
+  if (settings_.outcome.trace == nullptr) settings_.outcome.trace = settings_.trace;
 }
 
 Scheduler::~Scheduler() {
@@ -133,6 +124,7 @@ void Scheduler::load_deferred() {
     if (::stat(spool_.file(queue::State::deferred, id).c_str(), &info) != 0) continue;
     deferred_.emplace(Clock::from_time_t(info.st_mtime), id);
   }
+  update_counts();
   arm_deferred_timer();
 }
 
@@ -188,6 +180,7 @@ void Scheduler::pump() {
     active_sizes_[id] = size;
     boost::asio::post(pool_, [this, id] { start_attempt(id); });
   }
+  update_counts();
 }
 
 // On the pool: load the message and hand each connector its recipients.
@@ -247,6 +240,9 @@ void Scheduler::start_attempt(const std::string& id) {
       continue;
     }
     by_connector[connector].push_back(i);
+    if (settings_.trace)
+      settings_.trace->record(
+          trace::route_event(envelope, i, connector, !recipient.connector.empty()));
   }
   if (!reported.empty()) {
     // Durable before the outcome, like a connector's results.
@@ -263,7 +259,13 @@ void Scheduler::start_attempt(const std::string& id) {
   for (auto& [name, indexes] : by_connector) {
     connectors::Connector* connector = registry_.find(name);
     connectors::DeliveryRequest request{attempt->message, indexes};
-    auto done = [this, attempt, indexes, name, connector](std::vector<RecipientResult> results) {
+    auto handed_over = std::chrono::steady_clock::now();
+    auto done = [this, attempt, indexes, name, connector,
+                 handed_over](std::vector<RecipientResult> results) {
+      auto took = std::chrono::steady_clock::now() - handed_over;
+      std::int64_t took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+      metrics::GatewayMetrics& m = metrics::gateway_metrics();
+      metrics::Histogram& latency = m.delivery_seconds.with({name});
       std::vector<queue::DoneRecord> records;
       {
         std::lock_guard lock(attempt->mutex);
@@ -282,6 +284,14 @@ void Scheduler::start_attempt(const std::string& id) {
               .kv("remote", r.remote_mta)
               .kv("detail", r.diagnostic)
               .write();
+          latency.observe(std::chrono::duration<double>(took).count());
+          m.message(outcome_name(r.outcome));
+          const Envelope& envelope = attempt->message->envelope;
+          if (settings_.trace) {
+            settings_.trace->record(trace::attempt_event(envelope, indexes[k], name, r, took_ms));
+            if (r.outcome == Outcome::delivered || r.outcome == Outcome::bounced)
+              settings_.trace->record(trace::final_event(envelope, indexes[k], name, r, "attempt"));
+          }
           if (r.outcome == Outcome::delivered || r.outcome == Outcome::bounced)
             records.push_back(final_record(attempt->message->envelope, indexes[k], r));
         }
@@ -344,6 +354,13 @@ RecipientResult Scheduler::pending_result(const Recipient& recipient, Attempt& a
           .kv("status", final.status)
           .kv("detail", final.diagnostic)
           .write();
+      metrics::gateway_metrics().message(outcome_name(final.outcome));
+      if (settings_.trace) {
+        const Envelope& envelope = attempt.message->envelope;
+        std::size_t index = static_cast<std::size_t>(&recipient - envelope.recipients.data());
+        settings_.trace->record(
+            trace::final_event(envelope, index, recipient.connector, final, "report"));
+      }
       return final;
     }
   }
@@ -362,6 +379,13 @@ RecipientResult Scheduler::pending_result(const Recipient& recipient, Attempt& a
       .kv("connector", recipient.connector)
       .kv("reference", reference)
       .write(log::Level::warn);
+  metrics::gateway_metrics().message("expired");
+  if (settings_.trace) {
+    const Envelope& envelope = attempt.message->envelope;
+    std::size_t index = static_cast<std::size_t>(&recipient - envelope.recipients.data());
+    settings_.trace->record(trace::expired_event(envelope, index, recipient.connector,
+                                                 expired.status, expired.diagnostic));
+  }
   return expired;
 }
 
@@ -393,6 +417,8 @@ void Scheduler::record_pending(Attempt& attempt, const std::string& connector,
                                 r.pending_deadline};
       if (Status added = settings_.pending->add(entry); !added) problem = added.error().message;
     }
+    if (problem.empty() && settings_.trace)
+      settings_.trace->record(trace::pending_event(envelope, index, connector, r));
     if (!problem.empty()) {
       // Not durable as pending: delivered again later rather than lost.
       log::Line("pending_error")

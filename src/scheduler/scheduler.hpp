@@ -22,6 +22,7 @@
 #include "policy/policy_set.hpp"
 #include "queue/spool.hpp"
 #include "scheduler/outcome.hpp"
+#include "trace/event.hpp"
 
 namespace bh {
 namespace store {
@@ -38,6 +39,15 @@ struct SchedulerSettings {
   // Pending recipients by reference (null: a pending result is deferred).
   store::PendingStore* pending = nullptr;
   std::string node;  // this node's name in the store
+  // The message trace (routes, attempts, outcomes, DSNs); null: not traced.
+  trace::Sink* trace = nullptr;
+};
+
+// Messages by queue state, as the scheduler counts them (for /metrics).
+struct QueueCounts {
+  std::size_t incoming = 0;  // waiting for the active window
+  std::size_t active = 0;    // in delivery
+  std::size_t deferred = 0;  // waiting for their next attempt
 };
 
 class Scheduler {
@@ -57,6 +67,10 @@ class Scheduler {
   // finish (in_delivery() counts them).
   void pause();
   std::size_t in_delivery() const { return in_delivery_.load(); }
+  // Thread-safe: from counters the scheduler keeps, no directory walk.
+  QueueCounts counts() const {
+    return {ready_count_.load(), in_delivery_.load(), deferred_count_.load()};
+  }
 
  private:
   struct Attempt;
@@ -88,7 +102,13 @@ class Scheduler {
   std::deque<std::string> ready_;
   std::unordered_set<std::string> known_;  // in ready_ or active
   std::size_t active_ = 0;
-  std::atomic<std::size_t> in_delivery_{0};  // active_, readable from any thread
+  std::atomic<std::size_t> in_delivery_{0};     // active_, readable from any thread
+  std::atomic<std::size_t> ready_count_{0};     // ready_.size(), for counts()
+  std::atomic<std::size_t> deferred_count_{0};  // deferred_.size(), for counts()
+  void update_counts() {
+    ready_count_.store(ready_.size());
+    deferred_count_.store(deferred_.size());
+  }
   bool paused_ = false;
   std::size_t active_bytes_ = 0;
   std::unordered_map<std::string, std::size_t> active_sizes_;

@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "directory/directory.hpp"
+#include "directory/phone_number.hpp"
 #include "server/config_reader.hpp"
 #include "util/printable.hpp"
 
@@ -39,6 +40,10 @@ directory = "var/spool"
 [directory]
 database = "var/bridgehead.db"
 
+[admin]
+listen = "127.0.0.1:8025"
+token_file = "var/admin-token"
+
 [[route]]
 domains = ["example.test"]
 connector = "local-files"
@@ -48,6 +53,24 @@ name = "local-files"
 type = "file"
 directory = "var/mailout"
 )";
+
+// [directory]: numbers written nationally, and how fresh the cache must be.
+void read_directory(TableReader& r, directory::DirectorySettings& d) {
+  r.text("default_region", d.default_region);
+  if (!d.default_region.empty() && !directory::known_region(d.default_region))
+    r.error(*r.node("default_region"), "default_region",
+            "\"" + printable(d.default_region) +
+                "\" is not a region libphonenumber knows (an ISO 3166 code in capitals, such as "
+                "\"DE\" or \"US\")");
+  r.number("refresh_interval", d.refresh_ms, 100, 3'600'000);  // milliseconds
+  r.number("max_stale", d.max_stale_seconds, 1, 86'400);       // seconds
+  if (d.max_stale_seconds * 1000 <= d.refresh_ms)
+    r.error(*r.node(r.table().contains("max_stale") ? "max_stale" : "refresh_interval"),
+            r.table().contains("max_stale") ? "max_stale" : "refresh_interval",
+            fmt::format("max_stale ({} s) must be longer than refresh_interval ({} ms), or the "
+                        "cache is stale between two refreshes",
+                        d.max_stale_seconds, d.refresh_ms));
+}
 
 void read_limits(TableReader& r, Limits& l) {
   constexpr std::int64_t kBig = std::int64_t{1} << 40;
@@ -243,9 +266,19 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     one_table(top, source, errors, "limits",
               [&](TableReader& r) { read_limits(r, config.limits); });
     one_table(top, source, errors, "dns", [&](TableReader& r) { read_dns(r, config.dns); });
-    one_table(top, source, errors, "directory",
-              [&](TableReader& r) { r.path("database", config.directory_database); });
+    one_table(top, source, errors, "directory", [&](TableReader& r) {
+      r.path("database", config.store.path);  // the [store] path, under its old name
+      read_directory(r, config.directory);
+      read_ldap_sources(r, config.directory.ldap);
+    });
+    one_table(top, source, errors, "store", [&](TableReader& r) {
+      const toml::node* old_database = nullptr;
+      if (const toml::table* d = root["directory"].as_table()) old_database = d->get("database");
+      read_store(r, config.store, old_database);
+    });
     one_table(top, source, errors, "stamp", [&](TableReader& r) { read_stamp(r, config.stamp); });
+    one_table(top, source, errors, "trace", [&](TableReader& r) { read_trace(r, config.trace); });
+    one_table(top, source, errors, "admin", [&](TableReader& r) { read_admin(r, config.admin); });
     one_table(top, source, errors, "access",
               [&](TableReader& r) { read_access(r, config.trust.access); });
     // Tenants first: connectors refer to them.

@@ -7,13 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_settings.hpp"
 #include "connectors/registry.hpp"
+#include "directory/directory_settings.hpp"
 #include "dns/resolver_settings.hpp"
 #include "mail/limits.hpp"
 #include "policy/routes.hpp"
 #include "policy/transport_rules.hpp"
 #include "policy/trust_config.hpp"
 #include "server/stamp_keys.hpp"
+#include "store/database.hpp"
+#include "trace/trace_settings.hpp"
 #include "util/result.hpp"
 
 namespace bh {
@@ -63,7 +67,12 @@ struct Config {
   StampConfig stamp;  // [stamp]: the processed stamp's keys
   dns::ResolverSettings dns;
   TrustConfig trust;
-  std::string directory_database = "var/bridgehead.db";
+  // [store]: where the directory, trace, pending references and tokens
+  // live (SQLite file, or PostgreSQL shared by several nodes).
+  store::StoreSettings store;
+  directory::DirectorySettings directory;  // [directory]
+  admin::AdminSettings admin;              // [admin]
+  trace::TraceSettings trace;              // [trace]
   std::vector<Route> routes;
   std::vector<connectors::ConnectorSettings> connectors;
   // [[rule]] (docs/rules.md); never null.

@@ -13,11 +13,15 @@
 #include "util/host_syntax.hpp"
 #include "util/table_reader.hpp"
 
+#include "admin/admin_settings.hpp"
 #include "connectors/registry.hpp"
+#include "directory/ldap_settings.hpp"
 #include "dns/resolver_settings.hpp"
 #include "policy/transport_rules.hpp"
 #include "policy/trust_config.hpp"
 #include "server/stamp_keys.hpp"
+#include "store/database.hpp"
+#include "trace/trace_settings.hpp"
 
 namespace bh::config_detail {
 
@@ -40,6 +44,15 @@ std::shared_ptr<const TransportRules> read_rules(
     const std::vector<connectors::ConnectorSettings>& connectors, const TrustConfig& trust);
 void check_trust(const TrustConfig& trust, const std::string& source,
                  std::vector<std::string>& errors);
+// [[directory.ldap]] inside the [directory] table (server/config_ldap.cpp).
+void read_ldap_sources(TableReader& directory, std::vector<directory::LdapSource>& out);
+// [trace] (server/config_trace.cpp).
+void read_trace(TableReader& r, trace::TraceSettings& trace);
+// [admin] (server/config_admin.cpp).
+void read_admin(TableReader& r, admin::AdminSettings& admin);
+// [store] (server/config_store.cpp), read after [directory]: old_database is
+// [directory] database, the old name of [store] path, if given.
+void read_store(TableReader& r, store::StoreSettings& store, const toml::node* old_database);
 using bh::hostname_problem;
 using bh::parse_host_and_port;
 

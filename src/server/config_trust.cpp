@@ -65,6 +65,7 @@ InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant
   for (const auto& t : c.tenants)
     if (!is_tenant_guid(t))
       r.error(*r.node("tenants"), "tenants", "\"" + t + "\" is not a tenant id");
+  r.boolean("directory_tenants", c.directory_tenants);
   c.services = read_lower_list(r, "services");
   r.boolean("allow_internet_mail", c.allow_internet_mail);
   c.restrict_sender_domains = read_lower_list(r, "restrict_sender_domains");
@@ -73,8 +74,10 @@ InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant
   // Every tenant shares Microsoft's IPs: only the certificate proves Exchange Online.
   if (c.kind == ConnectorKind::microsoft365 && c.certificate_names.empty())
     r.missing("certificate_names (a microsoft365 connector is identified by certificate)");
-  if (c.kind == ConnectorKind::microsoft365 && c.tenants.empty())
-    r.missing("tenants (a microsoft365 connector accepts only the tenants it names)");
+  if (c.kind == ConnectorKind::microsoft365 && c.tenants.empty() && !c.directory_tenants)
+    r.missing(
+        "tenants (a microsoft365 connector accepts only the tenants it names, or with "
+        "directory_tenants = true those in the directory)");
   return c;
 }
 

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "directory/sqlite_directory.hpp"
+#include "admin/admin_service.hpp"
+#include "directory/directory_cache.hpp"
+#include "directory/directory_store.hpp"
 #include "mail/queue_id.hpp"
 #include "policy/policy_set.hpp"
 #include "queue/done_log.hpp"
@@ -17,13 +19,16 @@
 #include "scheduler/scheduler.hpp"
 #include "server/graceful_stop.hpp"
 #include "smtp/server/listener.hpp"
+#include "store/database.hpp"
 #include "store/pending_store.hpp"
 #include "tls/bundle_check.hpp"
 #include "tls/chain_verifier.hpp"
 #include "tls/client_policy.hpp"
 #include "tls/context.hpp"
 #include "tls/self_signed.hpp"
+#include "trace/recorder.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 
 namespace bh {
 namespace asio = boost::asio;
@@ -152,6 +157,41 @@ void log_refusal(const ClientInfo& client, std::string_view queue_id, int code,
       .kv("reply", text)
       .write();
 }
+
+// Gauges /metrics reads at scrape time: queue sizes by state from the
+// scheduler's own counts (hold/ is listed: the scheduler does not keep
+// held messages), and the trace recorder's counters.
+struct GatewayGauges {
+  GatewayGauges(const Scheduler& scheduler, const queue::Spool& spool,
+                const trace::Recorder* recorder) {
+    metrics::Registry& registry = metrics::process_registry();
+    registry.gauge_family_callback(
+        "bridgehead_queue_messages", "Messages in the queue by state", {"state"},
+        [&scheduler, &spool] {
+          QueueCounts counts = scheduler.counts();
+          return std::vector<std::pair<metrics::Labels, double>>{
+              {{"incoming"}, static_cast<double>(counts.incoming)},
+              {{"active"}, static_cast<double>(counts.active)},
+              {{"deferred"}, static_cast<double>(counts.deferred)},
+              {{"hold"}, static_cast<double>(spool.list(queue::State::hold).size())}};
+        });
+    if (recorder == nullptr) return;
+    registry.counter_callback("bridgehead_trace_events_written_total",
+                              "Trace events written to the store",
+                              [recorder] { return static_cast<double>(recorder->written()); });
+    registry.counter_callback(
+        "bridgehead_trace_events_dropped_total",
+        "Trace events dropped because the trace buffer was full, or its write failed", [recorder] {
+          return static_cast<double>(recorder->dropped() + recorder->write_failures());
+        });
+  }
+  ~GatewayGauges() {
+    metrics::Registry& registry = metrics::process_registry();
+    for (const char* name : {"bridgehead_queue_messages", "bridgehead_trace_events_written_total",
+                             "bridgehead_trace_events_dropped_total"})
+      registry.remove_callback(name);
+  }
+};
 
 SchedulerSettings scheduler_settings_from(const Config& config) {
   SchedulerSettings s;
@@ -282,6 +322,12 @@ int run_gateway(const Config& config) {
   log::init(config.log_format == "json" ? log::Format::json : log::Format::text,
             level_from(config.log_level));
 
+  // The store the nodes share (directory, trace, pending references,
+  // tokens): opened once, each component applies its migrations.
+  auto opened_database = store::open_database(config.store);
+  if (!opened_database) return fail(opened_database.error().message);
+  std::shared_ptr<store::Database> database = *opened_database;
+
   queue::Spool spool(config.queue.directory);
   if (auto created = spool.create_layout(); !created) return fail(created.error().message);
   queue::FlushTracker flushes;  // the intake's syncfs, shared by the done log
@@ -301,9 +347,19 @@ int run_gateway(const Config& config) {
 
   warn_missing_exchange_root(config);
 
-  auto directory = directory::SqliteDirectory::open(config.directory_database);
-  if (!directory) return fail(directory.error().message);
-  auto initial_policy = make_policy(config, directory->get());
+  // The directory: tables in the shared store, read by the policy from an
+  // in-memory cache that follows the store's version (writes through the
+  // admin API refresh it at once; the poll thread picks up other nodes').
+  auto opened_directory = directory::DirectoryStore::open(database);
+  if (!opened_directory) return fail(opened_directory.error().message);
+  std::shared_ptr<directory::DirectoryStore> directory_store = std::move(*opened_directory);
+  auto directory = std::make_unique<directory::DirectoryCache>(directory_store, config.directory);
+  if (Status loaded = directory->refresh(); !loaded)
+    log::Line("directory_unavailable")
+        .kv("reason", loaded.error().message)
+        .kv("effect", "decisions that need the directory answer 451 4.3.0 until it loads")
+        .write(log::Level::warn);
+  auto initial_policy = make_policy(config, directory.get());
   if (!initial_policy) return fail(initial_policy.error().message);
   if (!initial_policy.value()->stamp)
     log::Line("stamp_disabled")
@@ -328,10 +384,22 @@ int run_gateway(const Config& config) {
       });
 
   // Pending recipients by reference, in the store the nodes share.
-  auto pending_store = store::PendingStore::open(config.directory_database);
+  auto pending_store = store::PendingStore::open(database);
   if (!pending_store) return fail(pending_store.error().message);
+  // The message trace: recorded without blocking, written in batches by
+  // the recorder's own thread ([trace] enabled = false: not recorded).
+  std::unique_ptr<trace::TraceStore> trace_store;
+  std::unique_ptr<trace::Recorder> recorder;
+  if (config.trace.enabled) {
+    auto opened_trace = trace::TraceStore::open(database);
+    if (!opened_trace) return fail(opened_trace.error().message);
+    trace_store = std::move(*opened_trace);
+    recorder = std::make_unique<trace::Recorder>(
+        *trace_store, trace::recorder_settings(config.trace, config.hostname));
+  }
   SchedulerSettings scheduler_settings = scheduler_settings_from(config);
   scheduler_settings.pending = pending_store->get();
+  scheduler_settings.trace = recorder.get();
   scheduler_settings.node = config.hostname;
   Scheduler scheduler(spool, done_log, policy, *registry, scheduler_settings);
   PendingReports reports(**pending_store, spool, scheduler, config.hostname);
@@ -364,9 +432,26 @@ int run_gateway(const Config& config) {
     settings.on_decision = log_decision;
     settings.on_refusal = log_refusal;
     settings.drain_at_ms = graceful.drain_at();
+    settings.trace = recorder.get();
     contexts.push_back(std::make_unique<smtp::SessionContext>(
         smtp::SessionContext{std::move(settings), policy, listener.starttls ? tls_context : nullptr,
                              *verifier, commit, limiter, sessions}));
+  }
+
+  // The admin API: bound now (a taken port fails the start), serving from
+  // its own thread once SMTP listens.
+  std::unique_ptr<admin::AdminService> admin_api;
+  if (config.admin.enabled) {
+    admin::AdminPlane plane;
+    plane.directory = directory_store.get();
+    plane.refresh_directory = [&directory] { return directory->refresh(); };
+    plane.normalise.default_region = config.directory.default_region;
+    plane.spool = &spool;
+    plane.trace = trace_store.get();
+    plane.metrics = &metrics::process_registry();
+    auto opened_admin = admin::AdminService::open(config.admin, database, std::move(plane));
+    if (!opened_admin) return fail(opened_admin.error().message);
+    admin_api = std::move(*opened_admin);
   }
 
   for (std::size_t l = 0; l < config.listeners.size(); ++l) {
@@ -388,9 +473,13 @@ int run_gateway(const Config& config) {
         .write();
   }
 
+  if (recorder) recorder->start();
+  directory->start();  // polls the store every directory.refresh_interval
   scheduler.start();
   commit.start();
   reports.start();
+  GatewayGauges gauges(scheduler, spool, recorder.get());
+  if (admin_api) admin_api->start();
 
   asio::signal_set signals(*ios.front(), SIGINT, SIGTERM);
   std::function<void()> wait_for_signal = [&] {
@@ -405,7 +494,7 @@ int run_gateway(const Config& config) {
                         config,
                         policy,
                         *registry,
-                        directory->get(),
+                        directory.get(),
                         **verifier,
                         tls_context.get()};
   reload.wait();
@@ -415,9 +504,12 @@ int run_gateway(const Config& config) {
   ios.front()->run();
   for (auto& worker : workers) worker.join();
 
+  if (admin_api) admin_api->stop();  // first: no API change while the rest stops
   reports.stop();
-  commit.stop();     // finishes the batch being written
-  scheduler.stop();  // lets running deliveries record their outcome
+  commit.stop();                   // finishes the batch being written
+  scheduler.stop();                // lets running deliveries record their outcome
+  if (recorder) recorder->stop();  // writes what the stop traced
+  directory->stop();
   // Deliveries still in flight stay in active/ and are retried at the next start.
   registry->stop_all();
   log::Line("stopped").write();

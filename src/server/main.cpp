@@ -5,12 +5,14 @@
 #include <set>
 #include <sstream>
 
-#include "directory/sqlite_directory.hpp"
 #include "m365/setup_cli.hpp"
 #include "queue/admin.hpp"
 #include "server/config.hpp"
+#include "server/directory_cli.hpp"
 #include "server/gateway.hpp"
 #include "server/rules_cli.hpp"
+#include "server/token_cli.hpp"
+#include "server/trace_cli.hpp"
 #include "util/printable.hpp"
 
 namespace {
@@ -18,57 +20,6 @@ namespace {
 bh::Result<bh::Config> config_from(const std::string& path) {
   if (path.empty()) return bh::quickstart_config();
   return bh::load_config_file(path);
-}
-
-int directory_command(const bh::Config& config, bool import, const std::string& csv_path,
-                      bool allow_empty) {
-  auto store = bh::directory::SqliteDirectory::open(config.directory_database);
-  if (!store) {
-    std::cerr << store.error().message << "\n";
-    return 1;
-  }
-  if (!import) {
-    auto users = (*store)->list();
-    if (!users) {
-      std::cerr << users.error().message << "\n";
-      return 1;
-    }
-    for (const auto& user : *users) {
-      std::string permissions;
-      for (const auto& p : user.permissions) permissions += (permissions.empty() ? "" : ";") + p;
-      std::cout << bh::printable(user.address) << " " << bh::printable(user.tenant) << " "
-                << bh::printable(permissions) << "\n";
-    }
-    std::cout << "-- " << users->size() << " user(s)\n";
-    return 0;
-  }
-  std::ifstream in(csv_path, std::ios::binary);
-  if (!in) {
-    std::cerr << bh::printable(csv_path) << ": cannot open\n";
-    return 1;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto parsed = bh::directory::read_users_csv(text.str(), csv_path, {.allow_empty = allow_empty});
-  if (!parsed) {
-    std::cerr << parsed.error().message << "\n";
-    return 1;
-  }
-  std::set<std::string> services;
-  for (const auto& route : config.routes)
-    if (!route.service.empty()) services.insert(route.service);
-  for (const auto& warning : bh::directory::unused_permission_warnings(*parsed, services, csv_path))
-    std::cerr << warning << "\n";
-  std::vector<bh::directory::User> rows;
-  for (auto& row : *parsed) rows.push_back(std::move(row.user));
-  auto replaced = (*store)->replace_users(rows);
-  if (!replaced) {
-    std::cerr << replaced.error().message << "\n";
-    return 1;
-  }
-  std::cout << "imported " << rows.size() << " user(s) into "
-            << bh::printable(config.directory_database) << "\n";
-  return 0;
 }
 
 }  // namespace
@@ -112,25 +63,17 @@ int main(int argc, char** argv) {
     command.sub->fallthrough();
   }
 
-  auto* directory = app.add_subcommand("directory", "The user directory (SQLite)");
-  directory->add_option("-c,--config", config_path, "TOML configuration file");
-  directory->require_subcommand(1);
-  std::string csv_path;
-  auto* import = directory->add_subcommand("import", "Replace the users with a CSV file's");
-  import->add_option("file", csv_path, "CSV: address,tenant,permissions")->required();
-  bool allow_empty = false;
-  import->add_flag("--allow-empty", allow_empty,
-                   "Accept a file without users (removes every user)");
-  import->fallthrough();
-  auto* users = directory->add_subcommand("list", "List the users");
-  users->fallthrough();
-
   CLI::App* rules = bh::add_rules_command(app);  // loads its own configuration: exits 2 on errors
-  CLI::App* m365 = bh::m365::add_m365_command(app);  // the same: exits 2 on problems
+  CLI::App* directory = bh::add_directory_command(app);  // the same
+  CLI::App* m365 = bh::m365::add_m365_command(app);      // the same: exits 2 on problems
+  CLI::App* trace = bh::add_trace_command(app);          // the same: exits 2 on bad arguments
+  CLI::App* tokens = bh::add_token_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
   if (rules->parsed()) return bh::rules_command(*rules, std::cout, std::cerr);
+  if (directory->parsed()) return bh::directory_command(*directory, std::cout, std::cerr);
   if (m365->parsed()) return bh::m365::m365_command(*m365, std::cout, std::cerr);
+  if (trace->parsed()) return bh::trace_command(*trace, std::cout, std::cerr);
 
   auto config = config_from(config_path);
   if (!config) {
@@ -145,9 +88,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (run->parsed()) return bh::run_gateway(*config);
-
-  if (directory->parsed())
-    return directory_command(*config, import->parsed(), csv_path, allow_empty);
+  if (tokens->parsed()) return bh::token_command(*tokens, *config, std::cout, std::cerr);
 
   bh::queue::Spool spool(config->queue.directory);
   if (list->parsed()) return bh::queue::admin_list(spool, std::cout);

@@ -11,14 +11,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "store/database.hpp"
 #include "util/result.hpp"
-
-struct sqlite3;
 
 namespace bh::store {
 
@@ -46,10 +44,10 @@ struct ResolvedEntry {
 
 class PendingStore {
  public:
-  static Result<std::unique_ptr<PendingStore>> open(const std::string& path);
-  ~PendingStore();
+  // Applies the store's "pending" migrations.
+  static Result<std::unique_ptr<PendingStore>> open(std::shared_ptr<Database> database);
 
-  // Durable when it returns (synchronous=FULL).
+  // Durable when it returns (each call is one transaction).
   Status add(const PendingEntry& entry);
   // A report (now: unix seconds). Durable when it returns.
   Status resolve(const std::string& connector, const std::string& reference,
@@ -70,9 +68,8 @@ class PendingStore {
   Result<std::vector<ResolvedEntry>> list() const;
 
  private:
-  explicit PendingStore(sqlite3* db) : db_(db) {}
-  sqlite3* db_;
-  mutable std::mutex mutex_;
+  explicit PendingStore(std::shared_ptr<Database> database) : database_(std::move(database)) {}
+  std::shared_ptr<Database> database_;
 };
 
 }  // namespace bh::store

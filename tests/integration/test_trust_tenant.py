@@ -57,10 +57,11 @@ def test_uppercase_tenant_guid_is_the_same_tenant(gw):
     _accepted(gw, run, "uppercase guid")
 
 
-def test_runtime_directory_import_is_seen_at_once(gw):
+def test_runtime_directory_import_is_seen_after_the_next_refresh(gw):
     r = _refused_at_data(gw, swaks(gw, sender="bob@contoso.test", headers=good_headers()),
                          "not permitted to use the fax service")
-    gw.import_directory([*DIRECTORY[:1], ("bob@contoso.test", T1, "sms;fax"), *DIRECTORY[2:]])
+    gw.import_directory_and_wait(
+        [*DIRECTORY[:1], ("bob@contoso.test", T1, "sms;fax"), *DIRECTORY[2:]])
     listing = gw.directory_cmd("list")
     assert listing.returncode == 0 and "bob@contoso.test" in listing.stdout, listing.stdout + listing.stderr
     run = swaks(gw, sender="bob@contoso.test", headers=good_headers(), subject="bob after import")

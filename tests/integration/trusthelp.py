@@ -79,7 +79,8 @@ class TrustGateway(Gateway):
         cfg["inbound_connector"] = o.get("inbound_connectors")
         cfg["tenant"] = o.get("tenants")
         if o.get("directory"):
-            cfg["directory"] = {"database": self.dbfile}
+            # A short poll: `directory import` from another process is seen within it.
+            cfg["directory"] = {"database": self.dbfile, "refresh_interval": 100}
         return cfg
 
     def start(self, timeout: float = 15.0):
@@ -131,6 +132,18 @@ class TrustGateway(Gateway):
         csv.write_text("address,tenant,permissions\n" + "".join(f"{a},{t},{p}\n" for a, t, p in rows))
         r = self.directory_cmd("import", csv)
         assert r.returncode == 0, f"directory import failed ({r.returncode}):\n{r.stdout}{r.stderr}"
+        return r
+
+    def directory_loads(self) -> int:
+        """How often the gateway loaded a changed directory (log event directory_loaded)."""
+        return self.log_text().count("directory_loaded")
+
+    def import_directory_and_wait(self, rows=DIRECTORY):
+        """Import while the gateway runs and wait until its cache has the new version."""
+        loads = self.directory_loads()
+        r = self.import_directory(rows)
+        wait_until(lambda: self.directory_loads() > loads, 10.0, 0.02)
+        assert self.directory_loads() > loads, f"the import never reached the gateway:\n{self.log_text()[-2000:]}"
         return r
 
     def policy_lines(self) -> list[str]:

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 
-#include "directory/sqlite_directory.hpp"
+#include "directory/users_csv.hpp"
 #include "mail/header_block.hpp"
 
 using namespace bh;
@@ -27,22 +26,6 @@ TEST(DirectoryCsv, ParsesUsersAndNamesBadLines) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "users.csv:2: 'not an address' is not a mail address");
   EXPECT_FALSE(directory::parse_users_csv("a,b\n", "u.csv"));
-}
-
-TEST(SqliteDirectory, ImportReplacesAndLooksUpCaseInsensitively) {
-  auto path = std::filesystem::temp_directory_path() /
-              ("bh-dir-test-" + std::to_string(::getpid()) + ".db");
-  std::filesystem::remove(path);
-  {
-    auto store = directory::SqliteDirectory::open(path.string());
-    ASSERT_TRUE(store) << store.error().message;
-    ASSERT_TRUE((*store)->replace_users({{"a@x.test", "t1", {"fax"}}, {"b@x.test", "t1", {}}}));
-    EXPECT_TRUE((*store)->find_user("A@X.test")->may("fax"));
-    ASSERT_TRUE((*store)->replace_users({{"c@x.test", "t2", {"sms"}}}));
-    EXPECT_FALSE((*store)->find_user("a@x.test"));
-    EXPECT_EQ((*store)->list()->size(), 1u);
-  }
-  std::filesystem::remove(path);
 }
 
 TEST(HeaderBlock, FieldsWithFoldingAndFromAddress) {
@@ -180,7 +163,7 @@ TEST(DirectoryCsv, PermissionsMustBeServiceNames) {
       kHeader + row("a@x.test", "FAX;;sms-2;fax;x_1;x2345678901234567890123456789012"), "u.csv");
   ASSERT_TRUE(users) << users.error().message;
   EXPECT_EQ(users->at(0).permissions,
-            (std::vector<std::string>{"fax", "sms-2", "x_1", "x2345678901234567890123456789012"}));
+            (std::vector<std::string>{"fax", "sms-2", "x2345678901234567890123456789012", "x_1"}));
 }
 
 TEST(DirectoryCsv, ErrorMessagesEscapeControlBytes) {
@@ -201,10 +184,19 @@ TEST(DirectoryCsv, HeaderIsCheckedWithAHintForSemicolons) {
   EXPECT_EQ(csv_error("Address, Tenant ,PERMISSIONS\r\n" + row("a@x.test")), "(accepted)");
   EXPECT_EQ(
       csv_error("address;tenant;permissions\r\na@x.test;" + std::string(kTenant) + ";fax\r\n"),
-      "users.csv:1: the first line must be: address,tenant,permissions (the file is "
-      "separated by ';': save it as \"CSV UTF-8 (comma delimited)\")");
+      "users.csv:1: unknown column 'address;tenant;permissions' (the columns are "
+      "address,tenant,permissions and optionally display_name,aliases,fax_numbers,"
+      "mobile_numbers,send_as) (the file is separated by ';': save it as \"CSV UTF-8 (comma "
+      "delimited)\")");
   EXPECT_EQ(csv_error("# users\r\nmail,tenant,permissions\r\n"),
-            "users.csv:2: the first line must be: address,tenant,permissions");
+            "users.csv:2: unknown column 'mail' (the columns are address,tenant,permissions and "
+            "optionally display_name,aliases,fax_numbers,mobile_numbers,send_as)");
+  EXPECT_EQ(csv_error("address,permissions\r\n"),
+            "users.csv:1: the column 'tenant' is missing (the columns are "
+            "address,tenant,permissions and optionally display_name,aliases,fax_numbers,"
+            "mobile_numbers,send_as)");
+  EXPECT_EQ(csv_error("address,tenant,permissions,Aliases,aliases\r\n"),
+            "users.csv:1: column 'aliases' is named twice");
 }
 
 TEST(DirectoryCsv, EveryBadRowIsReportedUpToALimit) {

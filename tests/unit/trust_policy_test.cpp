@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "policy/trust_policy.hpp"
@@ -15,20 +16,49 @@ namespace {
 const std::string kT1 = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b";
 const std::string kT2 = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 
+directory::User make_user(std::string address, std::string tenant,
+                          std::vector<std::string> permissions,
+                          std::vector<std::string> aliases = {},
+                          std::vector<std::string> send_as = {}) {
+  directory::User user;
+  user.address = std::move(address);
+  user.tenant = std::move(tenant);
+  user.permissions = std::move(permissions);
+  user.aliases = std::move(aliases);
+  user.send_as = std::move(send_as);
+  return user;
+}
+
 class FakeDirectory : public directory::DirectoryView {
  public:
-  // Case-insensitive, as DirectoryView asks (the SQLite store lower-cases).
-  std::optional<directory::User> find_user(const std::string& address) const override {
-    auto it = users.find(to_lower_ascii(address));
-    if (it == users.end()) return std::nullopt;
-    return it->second;
+  // By primary address or alias, case-insensitively, as DirectoryView asks.
+  directory::Lookup<directory::User> find_user(std::string_view address) const override {
+    if (!unavailable.empty()) return directory::Lookup<directory::User>::unavailable(unavailable);
+    std::string key = to_lower_ascii(address);
+    for (const auto& [primary, user] : users)
+      if (primary == key ||
+          std::find(user.aliases.begin(), user.aliases.end(), key) != user.aliases.end())
+        return directory::Lookup<directory::User>::found(user);
+    return directory::Lookup<directory::User>::absent();
   }
+  directory::Lookup<directory::NumberOwner> find_number(std::string_view) const override {
+    return directory::Lookup<directory::NumberOwner>::absent();
+  }
+  directory::Lookup<directory::Tenant> tenant(std::string_view id) const override {
+    if (!unavailable.empty()) return directory::Lookup<directory::Tenant>::unavailable(unavailable);
+    auto it = tenants.find(std::string(id));
+    if (it == tenants.end()) return directory::Lookup<directory::Tenant>::absent();
+    return directory::Lookup<directory::Tenant>::found(it->second);
+  }
+  std::string unavailable;  // set: every lookup answers unavailable with it
+  std::map<std::string, directory::Tenant> tenants;
   std::map<std::string, directory::User> users{
-      {"alice@contoso.test", {"alice@contoso.test", kT1, {"fax"}}},
-      {"bob@contoso.test", {"bob@contoso.test", kT1, {}}},
-      {"eve@fabrikam.test", {"eve@fabrikam.test", kT2, {"fax"}}},
-      {"fred@contoso.test", {"fred@contoso.test", kT1, {"fax"}}},    // a colleague with fax
-      {"carol@contoso.test", {"carol@contoso.test", kT2, {"fax"}}},  // listed under another tenant
+      {"alice@contoso.test", make_user("alice@contoso.test", kT1, {"fax"})},
+      {"bob@contoso.test", make_user("bob@contoso.test", kT1, {})},
+      {"eve@fabrikam.test", make_user("eve@fabrikam.test", kT2, {"fax"})},
+      {"fred@contoso.test", make_user("fred@contoso.test", kT1, {"fax"})},  // a colleague with fax
+      {"carol@contoso.test",
+       make_user("carol@contoso.test", kT2, {"fax"})},  // listed under another tenant
   };
 };
 
@@ -615,4 +645,166 @@ TEST(TrustPolicy, OriginatorOrgIsNotEchoedRaw) {
   EXPECT_EQ(reply("X-OriginatorOrg: " + std::string(300, 'a') + "\r\n"),
             "Message refused: X-OriginatorOrg (unprintable or too long) does not belong to the "
             "tenant");
+}
+
+// ---- The directory's aliases, delegations and tenants (issue 9 section 1).
+
+namespace {
+
+// A directory with an alias, a shared mailbox and a delegation.
+void add_directory_entries(FakeDirectory& d) {
+  d.users["alice@contoso.test"] =
+      make_user("alice@contoso.test", kT1, {"fax"}, {"alice.smith@contoso.test", "as@contoso.test"},
+                {"accounts@contoso.test"});
+  d.users["accounts@contoso.test"] =  // a shared mailbox, no permission of its own
+      make_user("accounts@contoso.test", kT1, {}, {"billing@contoso.test"});
+  d.users["bob@contoso.test"] =
+      make_user("bob@contoso.test", kT1, {}, {}, {"accounts@contoso.test"});
+}
+
+}  // namespace
+
+TEST(TrustPolicy, AliasesAndDelegationsOfTheSender) {
+  struct Case {
+    std::string sender;
+    std::string from;
+    std::string expected;
+    std::string reason;  // part of the log reason
+  };
+  const std::vector<Case> cases = {
+      // The envelope sender by alias: its user's permissions.
+      {"Alice.Smith@contoso.test", "alice.smith@contoso.test", "250 accepted", "tenant " + kT1},
+      // A From: that is an alias of the sender's own user.
+      {"alice@contoso.test", "as@contoso.test", "250 accepted", "an alias of the sender"},
+      {"as@contoso.test", "alice@contoso.test", "250 accepted", "an alias of the sender"},
+      // Send-as: the shared mailbox, by its address or its alias.
+      {"alice@contoso.test", "accounts@contoso.test", "250 accepted", "send-as delegation"},
+      {"alice@contoso.test", "Billing@contoso.test", "250 accepted", "send-as delegation"},
+      // A delegation without the permission does not pass.
+      {"bob@contoso.test", "accounts@contoso.test",
+       "550 5.7.1 Sender <bob@contoso.test> is not permitted to use the fax service",
+       "no fax permission"},
+      // No delegation, and the mailbox has no permission of its own.
+      {"fred@contoso.test", "accounts@contoso.test",
+       "550 5.7.1 From: <accounts@contoso.test> is not permitted to use the fax service",
+       "has no fax permission"},
+      // Someone else's alias is someone else.
+      {"fred@contoso.test", "as@contoso.test", "250 accepted", "From: mailbox allowed too"},
+      {"bob@contoso.test", "as@contoso.test",
+       "550 5.7.1 Sender <bob@contoso.test> is not permitted to use the fax service",
+       "no fax permission"},
+  };
+  Policy p;
+  add_directory_entries(p.directory);
+  for (const Case& c : cases) {
+    Verdict v = m365_data(p.policy, c.sender, kTenantLines + kInternal + "From: " + c.from + "\r\n")
+                    .verdict;
+    EXPECT_EQ(show(v), c.expected) << c.sender << " / " << c.from;
+    EXPECT_NE(v.reason.find(c.reason), std::string::npos)
+        << c.sender << " / " << c.from << ": " << v.reason;
+  }
+}
+
+TEST(TrustPolicy, TenantsPushedIntoTheDirectory) {
+  const std::string kT3 = "0b0b0b0b-1111-4222-8333-444444444444";
+  TrustConfig c = config();
+  c.connectors[0].directory_tenants = true;  // exo accepts the directory's tenants too
+  InboundConnector partner;
+  partner.name = "relay";
+  partner.ip_ranges = {*IpRange::parse("198.51.100.0/24")};
+  partner.services = {"fax"};
+  c.connectors.push_back(partner);
+  Policy p(c);
+  p.directory.tenants[kT3] = {kT3, "Northwind", {"northwind.test"}};
+  p.directory.tenants[kT1] = {kT1, "Contoso", {"contoso.example"}};  // adds a domain
+  p.directory.users["nina@northwind.test"] = make_user("nina@northwind.test", kT3, {"fax"});
+  p.directory.users["olga@northwind.test"] = make_user("olga@northwind.test", kT3, {});
+  p.directory.users["alice@contoso.example"] = make_user("alice@contoso.example", kT1, {"fax"});
+  auto tenant_lines = [](const std::string& id, const std::string& org) {
+    return "X-MS-Exchange-CrossTenant-Id: " + id + "\r\nX-OriginatorOrg: " + org + "\r\n" +
+           kInternal;
+  };
+  // A tenant only in the directory, through a connector that accepts them.
+  EXPECT_EQ(show(m365_data(p.policy, "nina@northwind.test",
+                           tenant_lines(kT3, "northwind.test") + "From: nina@northwind.test\r\n")
+                     .verdict),
+            "250 accepted");
+  EXPECT_EQ(show(m365_data(p.policy, "olga@northwind.test",
+                           tenant_lines(kT3, "northwind.test") + "From: olga@northwind.test\r\n")
+                     .verdict),
+            "550 5.7.1 Sender <olga@northwind.test> is not permitted to use the fax service");
+  // A domain the directory adds to a configured tenant counts, for the
+  // sender and for X-OriginatorOrg (check_originator_org comes from the config).
+  EXPECT_EQ(show(m365_data(p.policy, "alice@contoso.example",
+                           tenant_lines(kT1, "contoso.example") + "From: alice@contoso.example\r\n")
+                     .verdict),
+            "250 accepted");
+  // Without directory_tenants the connector names its tenants.
+  Policy plain;
+  plain.directory.tenants = p.directory.tenants;
+  plain.directory.users = p.directory.users;
+  EXPECT_EQ(show(m365_data(plain.policy, "nina@northwind.test",
+                           tenant_lines(kT3, "northwind.test") + "From: nina@northwind.test\r\n")
+                     .verdict),
+            "550 5.7.1 Message refused: tenant " + kT3 + " is not accepted by connector exo");
+  // Partner connections: the sender's directory tenant is known.
+  PeerFacts facts = peer(Cert::none, Ip::out_of_range);
+  const InboundConnector* relay = p.policy.identify(facts);
+  ASSERT_NE(relay, nullptr);
+  Envelope envelope;
+  envelope.sender = Address{"nina", "northwind.test"};
+  envelope.recipients.push_back({Address{"+4930123456", "fax.example.test"}});
+  std::string content = "From: nina@northwind.test\r\nSubject: s\r\n\r\nbody\r\n";
+  EXPECT_EQ(show(p.policy.on_data(relay, facts, envelope, content).verdict), "250 accepted");
+}
+
+TEST(TrustPolicy, UnavailableDirectoryIsATemporaryFailure) {
+  TrustConfig c = config();
+  c.connectors[0].directory_tenants = true;
+  Policy p(c);
+  p.directory.unavailable = "the directory was never loaded from the store";
+  const std::string temporary =
+      "451 4.3.0 Temporary failure: the directory is unavailable, try again later";
+  const std::string unknown_tenant = "0b0b0b0b-1111-4222-8333-444444444444";
+  struct Case {
+    std::string what;
+    std::string tenant_lines;
+    std::string sender;
+  };
+  const std::vector<Case> cases = {
+      {"configured tenant", kTenantLines + kInternal, "alice@contoso.test"},
+      {"an unknown sender", kTenantLines + kInternal, "mallory@contoso.test"},
+      {"a tenant the connector may accept through the directory",
+       "X-MS-Exchange-CrossTenant-Id: " + unknown_tenant + "\r\n" + kInternal,
+       "alice@contoso.test"},
+  };
+  for (const Case& k : cases) {
+    Verdict v =
+        m365_data(p.policy, k.sender, k.tenant_lines + "From: " + k.sender + "\r\n").verdict;
+    EXPECT_EQ(show(v), temporary) << k.what;
+    EXPECT_EQ(v.reason, "directory unavailable: the directory was never loaded from the store")
+        << k.what;
+  }
+  // Verified Microsoft 365 mail to a route without a service needs no
+  // directory decision (X-OriginatorOrg is among the configured domains).
+  {
+    PeerFacts m365 = peer(Cert::right_name, Ip::in_range);
+    const InboundConnector* exo = p.policy.identify(m365);
+    Envelope plain;
+    plain.sender = Address{"alice", "contoso.test"};
+    plain.recipients.push_back({Address{"b", "example.test"}});
+    std::string content = kTenantLines + kInternal + "From: alice@contoso.test\r\n\r\nbody\r\n";
+    EXPECT_TRUE(p.policy.on_data(exo, m365, plain, content).verdict.accepted);
+    std::string no_org = "X-MS-Exchange-CrossTenant-Id: " + kT1 + "\r\n" + kInternal +
+                         "From: alice@contoso.test\r\n\r\nbody\r\n";
+    EXPECT_EQ(show(p.policy.on_data(exo, m365, plain, no_org).verdict),
+              "550 5.7.1 Message refused: X-OriginatorOrg (missing) does not belong to the tenant");
+  }
+  // Nor is mail from connections without a connector.
+  PeerFacts facts = peer(Cert::none, Ip::in_range);
+  Envelope envelope;
+  envelope.sender = Address{"a", "example.net"};
+  envelope.recipients.push_back({Address{"b", "example.test"}});
+  std::string content = "From: a@example.net\r\nSubject: s\r\n\r\nbody\r\n";
+  EXPECT_TRUE(p.policy.on_data(nullptr, facts, envelope, content).verdict.accepted);
 }

@@ -9,6 +9,7 @@
 #include "queue/part_file.hpp"
 #include "smtp/transport.hpp"
 #include "tls/identity.hpp"
+#include "util/gateway_metrics.hpp"
 #include "util/log.hpp"
 
 namespace bh::smtp {
@@ -105,6 +106,7 @@ asio::awaitable<bool> start_tls(Transport& transport, SessionMachine& machine,
                                 DeadlineWatch& watch) {
   auto ec = co_await transport.handshake(context, asio::ssl::stream_base::server, "");
   bool cut_short = watch.done();
+  metrics::gateway_metrics().tls_handshakes.with({ec ? "failed" : "ok"}).inc();
   if (ec) {
     machine.connection_lost(cut_short ? "tls handshake timeout"
                                       : "tls handshake failed: " + ec.message());
@@ -204,6 +206,7 @@ asio::awaitable<void> run_session(tcp::socket socket, const SessionContext& cont
     slot.emplace(context.limiter, client.ip);
     machine.greet();
   } else {
+    metrics::gateway_metrics().connection("refused_limit");
     machine.refuse(421, "4.7.0", refusal_text(verdict, client.ip));
   }
 

@@ -5,6 +5,7 @@
 #include "smtp/proto/command.hpp"
 #include "smtp/server/received_header.hpp"
 #include "smtp/server/session_machine.hpp"
+#include "util/gateway_metrics.hpp"
 
 namespace bh::smtp {
 
@@ -100,6 +101,7 @@ void SessionMachine::step_bdat() {
   if (decoder_->too_big()) {
     bdat_failed_ = true;
     ++stats_.messages_rejected;
+    metrics::gateway_metrics().message("refused");
     return error_reply(552, "5.3.4", "Message size exceeds fixed limit");
   }
   if (!bdat_last_) {
@@ -140,6 +142,7 @@ void SessionMachine::finish_content() {
   }
   if (code != 0) {
     ++stats_.messages_rejected;
+    metrics::gateway_metrics().message("refused");
     error_reply(code, refusal_enhanced, refusal);  // logged with the transaction's id
     return reset_transaction();
   }
@@ -147,6 +150,7 @@ void SessionMachine::finish_content() {
   std::size_t body = decoder.body_offset();
   draft_.header_size = body == std::string::npos ? draft_.content.size() : body;
   decoder_.reset();
+  trace_content(draft_.content, draft_.header_size, draft_.spilled + draft_.content.size());
   if (settings_.intake) {
     intake::MessageDecision decision = settings_.intake->message(
         origin(), draft_.envelope, draft_.content, draft_.header_size,
@@ -155,6 +159,7 @@ void SessionMachine::finish_content() {
       decided(entry.stage, entry.verdict, entry.tenant);
     if (!decision.verdict.accepted) {
       ++stats_.messages_rejected;
+      metrics::gateway_metrics().message("refused");
       error_reply(decision.verdict.code, decision.verdict.enhanced, decision.verdict.reply);
       return reset_transaction();
     }
@@ -165,6 +170,7 @@ void SessionMachine::finish_content() {
     }
   }
   draft_.envelope.client.inbound_connector = client_.inbound_connector;
+  trace_accepted();
   phase_ = Phase::awaiting_commit;
 }
 
@@ -173,14 +179,19 @@ void SessionMachine::commit_finished(const Status& committed) {
   line_started_ms_ = clock_ms();  // the server's work is done: the client's time starts
   if (committed) {
     ++stats_.messages_accepted;
+    trace_received();
     reply(250, "2.0.0", fmt::format("Ok: queued as {}", draft_.envelope.queue_id));
   } else if (is_disk_full(committed.error())) {  // the client retries later, as after Postfix's
                                                  // "insufficient storage"
     ++stats_.messages_rejected;
+    metrics::gateway_metrics().message("refused");
     reply(452, "4.3.1", "Error: insufficient system storage; try again later");
+    trace_commit_failed(452, "4.3.1", "Error: insufficient system storage; try again later");
   } else {
     ++stats_.messages_rejected;
+    metrics::gateway_metrics().message("refused");
     reply(451, "4.3.0", "Error: queue file write error");
+    trace_commit_failed(451, "4.3.0", "Error: queue file write error");
   }
   reset_transaction();
 }

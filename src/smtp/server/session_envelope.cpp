@@ -31,6 +31,7 @@ void SessionMachine::on_mail(std::string_view argument) {
   envelope.smtputf8 = mail.smtputf8;
   envelope.ret = mail.ret;
   envelope.envid = std::move(mail.envid);
+  trace_transaction_started();
   transaction_ = Transaction::mail;
   reply(250, "2.1.0", "Ok");
 }
@@ -46,11 +47,13 @@ void SessionMachine::on_rcpt(std::string_view argument) {
   }
   Recipient& recipient = std::get<RcptTo>(parsed).recipient;
   if (std::get<RcptTo>(parsed).postmaster) recipient.address = settings_.postmaster;
+  current_recipient_ = recipient.address.text();
   if (draft_.envelope.recipients.size() >= settings_.limits.recipients) {
     ++stats_.recipients_rejected;
     if (settings_.on_refusal)
       settings_.on_refusal(client_, draft_.envelope.queue_id, 452, "4.5.3",
                            "Error: too many recipients");
+    trace_refusal(452, "4.5.3", "Error: too many recipients");
     return reply(452, "4.5.3", "Error: too many recipients");
   }
   if (settings_.intake == nullptr) {

@@ -8,6 +8,7 @@
 
 #include "smtp/proto/command.hpp"
 #include "smtp/proto/reply.hpp"
+#include "util/gateway_metrics.hpp"
 #include "util/printable.hpp"
 
 namespace bh::smtp {
@@ -18,6 +19,26 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 bool valid_helo_name(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
   return std::all_of(name.begin(), name.end(), [](unsigned char c) { return c > 32 && c < 127; });
+}
+
+// The stage a refused command is counted and traced under.
+std::string_view stage_of(Verb verb) {
+  switch (verb) {
+    case Verb::ehlo:
+    case Verb::helo:
+      return "helo";
+    case Verb::mail:
+      return "mail";
+    case Verb::rcpt:
+      return "rcpt";
+    case Verb::data:
+    case Verb::bdat:
+      return "data";
+    case Verb::starttls:
+      return "starttls";
+    default:
+      return "command";
+  }
 }
 
 }  // namespace
@@ -33,10 +54,12 @@ void SessionMachine::greet() {
   if (settings_.intake) {
     Verdict verdict = settings_.intake->connect(peer_facts());
     if (!verdict.accepted) {
+      metrics::gateway_metrics().connection("refused_access");
       decided("connect", verdict);
       return refuse(verdict.code, verdict.enhanced, verdict.reply);
     }
   }
+  metrics::gateway_metrics().connection("accepted");
   reply(220, "", fmt::format("{} ESMTP Bridgehead", settings_.hostname));
   line_started_ms_ = clock_ms();  // ready for the first command
 }
@@ -53,8 +76,11 @@ intake::Origin SessionMachine::origin() const {
 
 void SessionMachine::decided(std::string_view stage, const Verdict& verdict,
                              std::string_view tenant) {
-  if (settings_.on_decision)
-    settings_.on_decision(client_, draft_.envelope.queue_id, stage, verdict, tenant);
+  // A refusal outside a transaction is logged with the id it is traced under.
+  std::string_view id = draft_.envelope.queue_id;
+  if (id.empty() && !verdict.accepted && settings_.trace) id = trace_id();
+  if (settings_.on_decision) settings_.on_decision(client_, id, stage, verdict, tenant);
+  trace_decision(stage, verdict, tenant);
 }
 
 // Replies with a refusing verdict (and counts it); false when accepted.
@@ -79,7 +105,9 @@ void SessionMachine::identify() {
 }
 
 void SessionMachine::refuse(int code, std::string_view enhanced, std::string_view text) {
-  reply(code, enhanced, fmt::format("{} {}", settings_.hostname, text));
+  std::string line = fmt::format("{} {}", settings_.hostname, text);
+  reply(code, enhanced, line);
+  trace_refusal(code, enhanced, line);
   close_with(std::string(text));
 }
 
@@ -90,8 +118,10 @@ void SessionMachine::reply(int code, std::string_view enhanced, std::string_view
 // A refused command counts towards the error limit (Postfix smtpd_hard_error_limit).
 void SessionMachine::error_reply(int code, std::string_view enhanced, std::string_view text) {
   reply(code, enhanced, text);
-  if (settings_.on_refusal)
-    settings_.on_refusal(client_, draft_.envelope.queue_id, code, enhanced, text);
+  std::string_view id = draft_.envelope.queue_id;
+  if (id.empty() && settings_.trace) id = trace_id();
+  if (settings_.on_refusal) settings_.on_refusal(client_, id, code, enhanced, text);
+  trace_refusal(code, enhanced, text);
   if (++stats_.errors >= settings_.limits.errors) {
     reply(421, "4.7.0", fmt::format("{} Error: too many errors", settings_.hostname));
     close_with("too many errors");
@@ -210,6 +240,8 @@ void SessionMachine::handle_line(std::string_view line) {
     return;
   }
   Command command = parse_command(line);
+  command_stage_ = stage_of(command.verb);
+  current_recipient_.clear();
   switch (command.verb) {
     case Verb::ehlo:
       return on_helo(command.argument, true);

@@ -17,6 +17,7 @@
 #include "mail/envelope.hpp"
 #include "mail/limits.hpp"
 #include "smtp/proto/data_decoder.hpp"
+#include "trace/event.hpp"
 #include "util/result.hpp"
 
 namespace bh::smtp {
@@ -52,6 +53,10 @@ struct SessionSettings {
   std::function<void(const ClientInfo&, std::string_view queue_id, std::string_view stage,
                      const Verdict&, std::string_view tenant)>
       on_decision;
+  // The message trace (trace/event.hpp); null: not traced. Refusals outside
+  // a transaction (connect, HELO, MAIL) are traced under an id of their
+  // own from make_queue_id, which on_refusal and on_decision then get too.
+  trace::Sink* trace = nullptr;
 };
 
 // Counters and the last outcome, for the one log line per session.
@@ -174,6 +179,16 @@ class SessionMachine {
   void decided(std::string_view stage, const Verdict& verdict, std::string_view tenant = {});
   bool refuse_if(std::string_view stage, const Verdict& verdict);
   void identify();
+  // The trace and the metrics (session_trace.cpp).
+  const std::string& trace_id();
+  trace::TraceEvent trace_event(trace::Kind kind, std::string_view stage);
+  void trace_decision(std::string_view stage, const Verdict& verdict, std::string_view tenant);
+  void trace_refusal(int code, std::string_view enhanced, std::string_view text);
+  void trace_transaction_started();
+  void trace_content(const std::string& content, std::size_t header_size, std::uint64_t size);
+  void trace_accepted();
+  void trace_received();
+  void trace_commit_failed(int code, std::string_view enhanced, std::string_view text);
 
   const SessionSettings& settings_;
   ClientInfo client_;
@@ -206,6 +221,22 @@ class SessionMachine {
   bool spill_disk_full_ = false;
   bool identified_ = false;
   const InboundConnector* connector_ = nullptr;
+  // What the trace and the refusal metric name: the command's stage
+  // ("helo", "mail", ...), or the intake stage that refused; the recipient
+  // RCPT TO is about.
+  std::string_view command_stage_ = "connect";
+  std::string refusing_stage_;
+  std::string current_recipient_;
+  // Refusals outside a transaction share one id per session (allocated
+  // when the first is traced); decisions of the connection (identity) are
+  // kept to be traced with each transaction.
+  std::string session_trace_id_;
+  std::vector<trace::TraceEvent> connection_decisions_;
+  std::string trace_subject_;
+  std::string trace_message_id_;
+  std::uint64_t trace_size_ = 0;
+  std::optional<trace::TraceEvent>
+      received_event_;  // made at the end of DATA, recorded once durable
 };
 
 }  // namespace bh::smtp

@@ -1,0 +1,252 @@
+#include "directory/directory_store.hpp"
+
+#include <fmt/format.h>
+
+#include "directory/directory_tables.hpp"
+#include "directory/validate.hpp"
+#include "mail/address.hpp"
+#include "store/store_error.hpp"
+#include "util/printable.hpp"
+
+namespace bh::directory {
+
+// The building blocks of the statements below.
+using namespace tables;
+using store::Connection;
+using store::Params;
+using store::Row;
+using store::StoreErrc;
+
+Result<std::unique_ptr<DirectoryStore>> DirectoryStore::open(std::shared_ptr<store::Database> db) {
+  if (Status migrated = db->migrate("directory", migrations()); !migrated) return migrated.error();
+  return std::unique_ptr<DirectoryStore>(new DirectoryStore(std::move(db)));
+}
+
+Result<std::vector<Tenant>> DirectoryStore::tenants(const Page& page) const {
+  if (Status s = check_page(page); !s) return s.error();
+  auto rows = db_->query(
+      "SELECT id, name, domains FROM directory_tenants WHERE id > $1 ORDER BY id LIMIT $2",
+      {page.after, std::int64_t{page.limit}});
+  if (!rows) return rows.error();
+  std::vector<Tenant> out;
+  for (const Row& row : *rows) out.push_back(tenant_of(row));
+  return out;
+}
+
+Result<std::optional<Tenant>> DirectoryStore::tenant(const std::string& id) const {
+  auto rows = db_->query("SELECT id, name, domains FROM directory_tenants WHERE id = $1",
+                         {to_lower_ascii(id)});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Tenant>();
+  return std::optional<Tenant>(tenant_of(rows->front()));
+}
+
+Status DirectoryStore::put_tenant(const Tenant& given) {
+  Tenant tenant = given;
+  if (auto errors = normalise_tenant(tenant, ""); !errors.empty()) return invalid(errors);
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    return upsert_tenant(c, tenant);
+  });
+}
+
+Status DirectoryStore::remove_tenant(const std::string& given) {
+  std::string id = to_lower_ascii(given);
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    auto removed = c.execute("DELETE FROM directory_tenants WHERE id = $1", {id});
+    if (!removed) return removed.error();
+    if (*removed == 0) return store::store_error(StoreErrc::not_found, "no tenant " + shown(id));
+    return delete_tenant_rows(c, id);
+  });
+}
+
+Result<std::vector<User>> DirectoryStore::users(const std::string& tenant, const Page& page) const {
+  if (Status s = check_page(page); !s) return s.error();
+  std::string sql = fmt::format("SELECT {} FROM directory_users WHERE ", kUserColumns);
+  Params params;
+  if (tenant.empty()) {
+    sql += "address > $1 ORDER BY address LIMIT $2";
+    params = {page.after, std::int64_t{page.limit}};
+  } else {
+    sql += "tenant = $1 AND address > $2 ORDER BY tenant, address LIMIT $3";
+    params = {to_lower_ascii(tenant), page.after, std::int64_t{page.limit}};
+  }
+  auto rows = db_->query(sql, params);
+  if (!rows) return rows.error();
+  std::vector<User> out;
+  for (const Row& row : *rows) out.push_back(user_of(row));
+  return out;
+}
+
+Result<std::optional<User>> DirectoryStore::user(const std::string& address) const {
+  auto rows =
+      db_->query(fmt::format("SELECT {} FROM directory_users WHERE address = (SELECT owner FROM "
+                             "directory_addresses WHERE address = $1)",
+                             kUserColumns),
+                 {to_lower_ascii(address)});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<User>();
+  return std::optional<User>(user_of(rows->front()));
+}
+
+Status DirectoryStore::put_user(const User& given) {
+  User user = given;
+  if (auto errors = normalise_user(user, "", {}); !errors.empty()) return invalid(errors);
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    auto exists = tenant_exists(c, user.tenant);
+    if (!exists) return exists.error();
+    if (!*exists)
+      return store::store_error(StoreErrc::invalid,
+                                "no tenant " + shown(user.tenant) + ": create the tenant first");
+    auto current = c.query("SELECT tenant FROM directory_users WHERE address = $1", {user.address});
+    if (!current) return current.error();
+    if (!current->empty() && current->front().text(0) != user.tenant)
+      return store::store_error(StoreErrc::conflict,
+                                fmt::format("user {} belongs to tenant {}", shown(user.address),
+                                            current->front().text(0)));
+    if (Status s = delete_user_rows(c, user.address); !s) return s;
+    return insert_user(c, user);
+  });
+}
+
+Status DirectoryStore::remove_user(const std::string& given) {
+  std::string address = to_lower_ascii(given);
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    auto rows = c.query("SELECT aliases FROM directory_users WHERE address = $1", {address});
+    if (!rows) return rows.error();
+    if (rows->empty()) return store::store_error(StoreErrc::not_found, "no user " + shown(address));
+    std::vector<std::string> mailboxes = split(rows->front().text(0));
+    mailboxes.push_back(address);
+    for (const std::string& mailbox : mailboxes) {
+      auto numbers = c.query("SELECT number FROM directory_numbers WHERE mailbox = $1", {mailbox});
+      if (!numbers) return numbers.error();
+      if (!numbers->empty())
+        return store::store_error(
+            StoreErrc::conflict,
+            fmt::format("number {} goes to {}: remove it or give it another mailbox first",
+                        numbers->front().text(0), shown(mailbox)));
+    }
+    return delete_user_rows(c, address);
+  });
+}
+
+Result<std::vector<ServiceNumber>> DirectoryStore::numbers(const std::string& tenant,
+                                                           const Page& page) const {
+  if (Status s = check_page(page); !s) return s.error();
+  constexpr std::string_view kColumns = "number, tenant, mailbox, service, description";
+  std::string sql = fmt::format("SELECT {} FROM directory_numbers WHERE ", kColumns);
+  Params params;
+  if (tenant.empty()) {
+    sql += "number > $1 ORDER BY number LIMIT $2";
+    params = {page.after, std::int64_t{page.limit}};
+  } else {
+    sql += "tenant = $1 AND number > $2 ORDER BY tenant, number LIMIT $3";
+    params = {to_lower_ascii(tenant), page.after, std::int64_t{page.limit}};
+  }
+  auto rows = db_->query(sql, params);
+  if (!rows) return rows.error();
+  std::vector<ServiceNumber> out;
+  for (const Row& row : *rows) out.push_back(number_of(row));
+  return out;
+}
+
+Result<std::optional<ServiceNumber>> DirectoryStore::number(const std::string& e164) const {
+  auto rows = db_->query(
+      "SELECT number, tenant, mailbox, service, description FROM directory_numbers WHERE number "
+      "= $1",
+      {e164});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<ServiceNumber>();
+  return std::optional<ServiceNumber>(number_of(rows->front()));
+}
+
+Status DirectoryStore::put_number(const ServiceNumber& given) {
+  ServiceNumber number = given;
+  if (auto errors = normalise_number(number, "", {}); !errors.empty()) return invalid(errors);
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    auto exists = tenant_exists(c, number.tenant);
+    if (!exists) return exists.error();
+    if (!*exists)
+      return store::store_error(StoreErrc::invalid,
+                                "no tenant " + shown(number.tenant) + ": create the tenant first");
+    auto current =
+        c.query("SELECT tenant FROM directory_numbers WHERE number = $1", {number.number});
+    if (!current) return current.error();
+    if (!current->empty() && current->front().text(0) != number.tenant)
+      return store::store_error(
+          StoreErrc::conflict,
+          fmt::format("number {} belongs to tenant {}", number.number, current->front().text(0)));
+    if (Status s = check_mailbox(c, number); !s) return s;
+    if (Status s = delete_number_rows(c, number.number); !s) return s;
+    return insert_number(c, number);
+  });
+}
+
+Status DirectoryStore::remove_number(const std::string& e164) {
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    auto removed = c.execute("DELETE FROM directory_numbers WHERE number = $1", {e164});
+    if (!removed) return removed.error();
+    if (*removed == 0) return store::store_error(StoreErrc::not_found, "no number " + shown(e164));
+    return delete_number_rows(c, e164);
+  });
+}
+
+Status DirectoryStore::replace_tenant_directory(const TenantDirectory& given) {
+  TenantDirectory directory = given;
+  if (auto errors = normalise_directory(directory, {}); !errors.empty()) return invalid(errors);
+  return db_->transaction([&](Connection& c) -> Status {
+    if (Status s = bump_version(c); !s) return s;
+    if (Status s = upsert_tenant(c, directory.tenant); !s) return s;
+    if (Status s = delete_tenant_rows(c, directory.tenant.id); !s) return s;
+    for (const User& user : directory.users)
+      if (Status s = insert_user(c, user); !s) return s;
+    for (const ServiceNumber& number : directory.numbers)
+      if (Status s = insert_number(c, number); !s) return s;
+    return ok_status();
+  });
+}
+
+Result<std::int64_t> DirectoryStore::version() const {
+  auto rows = db_->query("SELECT version FROM directory_version WHERE id = 1");
+  if (!rows) return rows.error();
+  return rows->empty() ? std::int64_t{0} : rows->front().integer(0);
+}
+
+Result<DirectoryData> DirectoryStore::load() const {
+  // PostgreSQL reads each statement at its own snapshot (read committed):
+  // the version read before and after tells whether a writer came between.
+  for (int attempt = 0;; ++attempt) {
+    DirectoryData data;
+    std::int64_t after = 0;
+    Status read = db_->transaction([&](Connection& c) -> Status {
+      auto version = c.query("SELECT version FROM directory_version WHERE id = 1");
+      if (!version) return version.error();
+      data.version = version->empty() ? 0 : version->front().integer(0);
+      auto tenants = c.query("SELECT id, name, domains FROM directory_tenants ORDER BY id");
+      if (!tenants) return tenants.error();
+      for (const Row& row : *tenants) data.tenants.push_back(tenant_of(row));
+      auto users =
+          c.query(fmt::format("SELECT {} FROM directory_users ORDER BY address", kUserColumns));
+      if (!users) return users.error();
+      for (const Row& row : *users) data.users.push_back(user_of(row));
+      auto numbers = c.query(
+          "SELECT number, tenant, mailbox, service, description FROM directory_numbers ORDER BY "
+          "number");
+      if (!numbers) return numbers.error();
+      for (const Row& row : *numbers) data.numbers.push_back(number_of(row));
+      auto again = c.query("SELECT version FROM directory_version WHERE id = 1");
+      if (!again) return again.error();
+      after = again->empty() ? 0 : again->front().integer(0);
+      return ok_status();
+    });
+    if (!read) return read.error();
+    if (after == data.version || attempt == 4) return data;
+  }
+}
+
+}  // namespace bh::directory

@@ -1,0 +1,56 @@
+// [[directory.ldap]]: one LDAP source (an Active Directory or OpenLDAP
+// server) whose users `bridgehead directory sync ldap` copies into one
+// tenant (docs/directory.md). Read by server/config_ldap.cpp.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bh::directory {
+
+// Attribute names, Active Directory's by default. Each is read case-insensitively.
+struct LdapAttributes {
+  std::string mail = "mail";                       // the primary address
+  std::string proxy_addresses = "proxyAddresses";  // "SMTP:" primary, "smtp:" aliases
+  std::string fax = "facsimileTelephoneNumber";
+  std::string mobile = "mobile";
+  std::string display_name = "displayName";
+  std::string member_of = "memberOf";  // on users; "" : not read
+  std::string member = "member";       // on groups
+};
+
+enum class LdapOnError {
+  abort,  // any bad entry: nothing is changed
+  skip,   // bad entries are left out (and reported); the rest is applied
+};
+
+// Limits of one sync.
+inline constexpr int kLdapMaxPageSize = 1000;  // Active Directory's MaxPageSize
+inline constexpr std::size_t kLdapPasswordMaxBytes = 1024;
+
+struct LdapSource {
+  std::string tenant;       // tenant id (GUID): the directory this source replaces
+  std::string tenant_name;  // for a tenant the store does not have yet
+  // The tenant's accepted domains; empty: those the store has for it.
+  std::vector<std::string> domains;
+  std::string url;        // ldap://host:389 or ldaps://host:636
+  bool starttls = false;  // ldap:// upgraded with StartTLS (refused if the server cannot)
+  std::string ca_file;    // CA bundle for ldaps:// and StartTLS; "": the system's
+  std::string bind_dn;
+  std::string password_file;  // the bind password (one line), never on the command line
+  std::string base_dn;
+  std::string filter = "(&(objectCategory=person)(objectClass=user)(mail=*))";
+  int page_size = 500;  // RFC 2696 paged results, 1 to kLdapMaxPageSize
+  int timeout_seconds = 30;
+  LdapAttributes attributes;
+  // service ("fax", "sms") -> the DNs of the groups whose members have it.
+  std::map<std::string, std::vector<std::string>> groups;
+  std::int64_t interval_seconds = 3600;  // `sync ldap` without --once: how often
+  LdapOnError on_error = LdapOnError::abort;
+  // A search that finds nobody would empty the tenant: refused unless set.
+  bool allow_empty = false;
+};
+
+}  // namespace bh::directory

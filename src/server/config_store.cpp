@@ -1,0 +1,66 @@
+// [store] (docs/configuration.md): the store the nodes share.
+#include <libpq-fe.h>
+
+#include "server/config_reader.hpp"
+
+namespace bh::config_detail {
+namespace {
+
+// libpq's own parser, so that a URL the gateway would refuse at its first
+// query is refused with its line instead.
+std::string connection_string_problem(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  std::string problem;
+  if (!options) {
+    problem = error ? error : "out of memory";
+    while (!problem.empty() && (problem.back() == '\n' || problem.back() == ' '))
+      problem.pop_back();
+  }
+  PQfreemem(error);
+  PQconninfoFree(options);
+  return problem;
+}
+
+}  // namespace
+
+void read_store(TableReader& r, store::StoreSettings& store, const toml::node* old_database) {
+  r.text("backend", store.backend);
+  if (store.backend != "sqlite" && store.backend != "postgresql") {
+    r.error(*r.node("backend"), "backend", "must be \"sqlite\" or \"postgresql\"");
+    return;
+  }
+  const bool postgresql = store.backend == "postgresql";
+  // Keys of the other backend: most likely a forgotten `backend` line,
+  // which would otherwise put the data somewhere unexpected.
+  auto only_for = [&r](const char* key, const char* backend) {
+    if (const toml::node* n = r.node(key))
+      r.error(*n, key, fmt::format("is only for backend = \"{}\"", backend));
+  };
+  if (postgresql) {
+    only_for("path", "sqlite");
+    r.text("url", store.url, true);
+    if (const toml::node* n = r.table().get("url"); n && n->is_string()) {
+      if (store.url.empty())
+        r.error(*n, "url", "must not be empty: a libpq connection string");
+      else if (std::string problem = connection_string_problem(store.url); !problem.empty())
+        r.error(*n, "url", "is not a libpq connection string: " + problem);
+    }
+    r.number("pool_size", store.pool_size, 1, 64);
+    r.number("connect_timeout", store.connect_timeout_seconds, 1, 300);
+  } else {
+    if (r.table().contains("path") && old_database)
+      r.error(*r.node("path"), "path",
+              fmt::format("is also given as [directory] database (line {}): keep only "
+                          "[store] path",
+                          old_database->source().begin.line));
+    else
+      r.path("path", store.path);
+    only_for("url", "postgresql");
+    only_for("pool_size", "postgresql");
+    only_for("connect_timeout", "postgresql");
+  }
+  r.number("statement_timeout", store.statement_timeout_seconds, 1, 3600);
+}
+
+}  // namespace bh::config_detail

@@ -1,0 +1,291 @@
+#include "store/sqlite_database.hpp"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "store/store_error.hpp"
+
+namespace bh::store {
+namespace {
+
+// Prepared statements kept per SQL text; a component has a few dozen.
+constexpr std::size_t kStatementCacheSize = 128;
+
+// What callers tell apart (store_error.hpp); other codes are bugs in the
+// SQL and carry no code.
+std::error_code code_of(int rc) {
+  switch (rc) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return make_error_code(StoreErrc::conflict);
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+      return make_error_code(StoreErrc::invalid);
+  }
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return make_error_code(StoreErrc::invalid);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return make_error_code(StoreErrc::unavailable);
+  }
+  return {};
+}
+
+class SqliteDatabase;
+
+// The connection inside one transaction of SqliteDatabase.
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(SqliteDatabase& database) : database_(database) {}
+  Result<Rows> query(std::string_view sql, const Params& params) override;
+  Result<std::int64_t> execute(std::string_view sql, const Params& params) override;
+  Status execute_script(std::string_view sql) override;
+
+ private:
+  SqliteDatabase& database_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteDatabase() override {
+    for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+    sqlite3_close(db_);
+  }
+
+  Backend backend() const override { return Backend::sqlite; }
+  std::string describe() const override { return "sqlite " + path_; }
+
+  Status transaction(const std::function<Status(Connection&)>& fn) override {
+    // The mutex is not recursive: a transaction opened inside fn would
+    // wait for itself.
+    if (owner_.load() == std::this_thread::get_id())
+      return Error{"store " + describe() + ": a transaction inside a transaction"};
+    std::lock_guard lock(mutex_);
+    owner_.store(std::this_thread::get_id());
+    struct Release {
+      std::atomic<std::thread::id>& owner;
+      ~Release() { owner.store(std::thread::id()); }
+    } release{owner_};
+
+    if (Status begun = exec("BEGIN IMMEDIATE"); !begun) return begun;
+    SqliteConnection connection(*this);
+    Status result = ok_status();
+    try {
+      result = fn(connection);
+    } catch (const std::exception& e) {
+      result = Error{"store " + describe() + ": " + e.what()};
+    } catch (...) {
+      result = Error{"store " + describe() + ": unknown exception"};
+    }
+    if (result) {
+      result = exec("COMMIT");
+      if (result) return result;
+    }
+    // A failed COMMIT may have left the transaction open; without one,
+    // ROLLBACK fails harmlessly.
+    (void)exec("ROLLBACK");
+    return result;
+  }
+
+  // The following run inside transaction(), with mutex_ held.
+  Status exec(std::string_view sql) {
+    std::string text(sql);
+    char* message = nullptr;
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+    if (rc == SQLITE_OK) return ok_status();
+    std::string reason = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    return failure(sqlite3_extended_errcode(db_), reason);
+  }
+
+  Error failure(int rc, const std::string& reason) const {
+    return Error{"store " + describe() + ": " + reason, code_of(rc)};
+  }
+
+  // A prepared statement from the cache, reset, with params bound.
+  Result<sqlite3_stmt*> prepare(std::string_view sql, const Params& params) {
+    sqlite3_stmt* statement = nullptr;
+    std::string key(sql);
+    if (auto found = statements_.find(key); found != statements_.end()) {
+      statement = found->second;
+    } else {
+      int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+      if (rc != SQLITE_OK) return failure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+      if (!statement) return store_error(StoreErrc::invalid, "store: empty statement");
+      if (statements_.size() >= kStatementCacheSize) {
+        for (auto& [text, cached] : statements_) sqlite3_finalize(cached);
+        statements_.clear();
+      }
+      statements_.emplace(std::move(key), statement);
+    }
+    if (Status bound = bind(statement, params); !bound) return bound.error();
+    return statement;
+  }
+
+  // SQL for both backends names parameters $1..$n; SQLite reads "$1" as a
+  // named parameter, so each name is mapped to its index. Like PostgreSQL,
+  // every parameter given must be used and no other may appear.
+  Status bind(sqlite3_stmt* statement, const Params& params) {
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    std::vector<bool> used(params.size(), false);
+    int count = sqlite3_bind_parameter_count(statement);
+    for (int i = 1; i <= count; ++i) {
+      const char* name = sqlite3_bind_parameter_name(statement, i);
+      std::size_t number = 0;
+      bool valid = name && name[0] == '$' && name[1] != '\0' && name[1] != '0';
+      for (const char* c = valid ? name + 1 : ""; valid && *c; ++c) {
+        valid = *c >= '0' && *c <= '9' && number < 1000;
+        number = number * 10 + static_cast<std::size_t>(*c - '0');
+      }
+      if (!valid)
+        return store_error(StoreErrc::invalid,
+                           fmt::format("store: placeholder {} is not $1..$n", name ? name : "?"));
+      if (number > params.size())
+        return store_error(StoreErrc::invalid, fmt::format("store: ${} given no value ({} given)",
+                                                           number, params.size()));
+      used[number - 1] = true;
+      const Value& value = params[number - 1];
+      int rc = SQLITE_OK;
+      if (const auto* integer = std::get_if<std::int64_t>(&value))
+        rc = sqlite3_bind_int64(statement, i, *integer);
+      else if (const auto* text = std::get_if<std::string>(&value))
+        rc = sqlite3_bind_text64(statement, i, text->data(), text->size(), SQLITE_TRANSIENT,
+                                 SQLITE_UTF8);
+      else
+        rc = sqlite3_bind_null(statement, i);
+      if (rc != SQLITE_OK) return failure(rc, sqlite3_errstr(rc));
+    }
+    for (std::size_t i = 0; i < used.size(); ++i)
+      if (!used[i])
+        return store_error(StoreErrc::invalid,
+                           fmt::format("store: parameter ${} is not used by the statement", i + 1));
+    return ok_status();
+  }
+
+  // Steps through the statement; rows are collected when rows is set.
+  Status run(sqlite3_stmt* statement, Rows* rows) {
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+      if (!rows) continue;
+      Row row;
+      int columns = sqlite3_column_count(statement);
+      row.columns.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) row.columns.push_back(column(statement, c));
+      rows->push_back(std::move(row));
+    }
+    Status result = ok_status();
+    if (rc != SQLITE_DONE) result = failure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);  // no copy of a value outlives its call
+    return result;
+  }
+
+  static Value column(sqlite3_stmt* statement, int c) {
+    switch (sqlite3_column_type(statement, c)) {
+      case SQLITE_INTEGER:
+        return std::int64_t{sqlite3_column_int64(statement, c)};
+      case SQLITE_NULL:
+        return std::monostate{};
+      case SQLITE_FLOAT:
+        return fmt::format("{}", sqlite3_column_double(statement, c));
+      case SQLITE_BLOB: {
+        const void* data = sqlite3_column_blob(statement, c);
+        auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, c));
+        return data ? std::string(static_cast<const char*>(data), size) : std::string();
+      }
+      default: {
+        const unsigned char* data = sqlite3_column_text(statement, c);
+        auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, c));
+        return data ? std::string(reinterpret_cast<const char*>(data), size) : std::string();
+      }
+    }
+  }
+
+  std::int64_t changes() const { return sqlite3_changes64(db_); }
+
+ private:
+  sqlite3* db_;
+  std::string path_;
+  std::mutex mutex_;
+  std::atomic<std::thread::id> owner_{};
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+Result<Rows> SqliteConnection::query(std::string_view sql, const Params& params) {
+  auto statement = database_.prepare(sql, params);
+  if (!statement) return statement.error();
+  Rows rows;
+  if (Status done = database_.run(*statement, &rows); !done) return done.error();
+  return rows;
+}
+
+Result<std::int64_t> SqliteConnection::execute(std::string_view sql, const Params& params) {
+  auto statement = database_.prepare(sql, params);
+  if (!statement) return statement.error();
+  if (Status done = database_.run(*statement, nullptr); !done) return done.error();
+  return database_.changes();
+}
+
+Status SqliteConnection::execute_script(std::string_view sql) {
+  return database_.exec(sql);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Database>> open_sqlite_database(const StoreSettings& settings) {
+  const std::string& path = settings.path;
+  auto unavailable = [&path](const std::string& reason) {
+    return store_error(StoreErrc::unavailable, "store sqlite " + path + ": " + reason);
+  };
+  if (path.empty()) return store_error(StoreErrc::invalid, "store sqlite: no path");
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return unavailable("cannot create " + parent.string() + ": " + ec.message());
+  sqlite3* db = nullptr;
+  // NOMUTEX: SqliteDatabase serialises every use itself.
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return unavailable(reason);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  // The busy timeout first: switching to WAL waits for another opener.
+  sqlite3_busy_timeout(db, settings.statement_timeout_seconds * 1000);
+  // synchronous=FULL: a change is on disk when its transaction returns, as
+  // a queue file is after its fsync.
+  const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+  char* message = nullptr;
+  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string reason = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    sqlite3_close(db);
+    return unavailable(reason);
+  }
+  return std::shared_ptr<Database>(std::make_shared<SqliteDatabase>(db, path));
+}
+
+}  // namespace bh::store
