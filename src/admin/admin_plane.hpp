@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "admin/router.hpp"
 #include "directory/validate.hpp"
@@ -36,6 +38,10 @@ struct AdminPlane {
   // to refresh.
   std::function<Status()> refresh_directory;
   directory::NormaliseOptions normalise;  // [directory] default_region
+  // The id of the configured [[tenant]] that lists a domain, "" if none: the
+  // API refuses that domain for any other tenant. Null: no configured
+  // tenants to consult.
+  std::function<std::string(std::string_view domain)> configured_domain_owner;
   TokenStore* tokens = nullptr;
   const queue::Spool* spool = nullptr;  // null: no /v1/queue
   // Filled by the trace and metrics (null: their endpoints are absent).

@@ -55,6 +55,13 @@ std::optional<HttpResponse> DirectoryAccess::check_owner(const Caller& caller,
   return std::nullopt;
 }
 
+std::string DirectoryAccess::configured_owner_of(const std::string& tenant,
+                                                 const std::string& address) const {
+  if (!plane_.configured_domain_owner) return "";
+  std::string owner = plane_.configured_domain_owner(address.substr(address.rfind('@') + 1));
+  return owner == tenant ? "" : owner;
+}
+
 // The tenant= filter of a list: "" for all the caller sees; nullopt with
 // the answer in *refusal.
 std::optional<std::string> DirectoryAccess::list_tenant(const HttpRequest& request,

@@ -52,6 +52,9 @@ class DirectoryAccess {
   // For a user or number being written: its tenant must exist and be the
   // caller's; "" becomes a limited caller's own tenant.
   std::optional<HttpResponse> check_owner(const Caller& caller, std::string& tenant) const;
+  // The configured [[tenant]] of another id than `tenant` whose domains
+  // hold the address (its users are that tenant's to give out), or "".
+  std::string configured_owner_of(const std::string& tenant, const std::string& address) const;
   // The tenant= filter of a list: "" for all the caller sees; nullopt with
   // the answer in *refusal.
   std::optional<std::string> list_tenant(const HttpRequest& request, const Caller& caller,

@@ -23,6 +23,29 @@ class TenantsApi : public DirectoryAccess {
  public:
   using DirectoryAccess::DirectoryAccess;
 
+  // The domains of a tenant being written (normalised), against what is
+  // stored (nullopt: a new tenant). A token limited to a tenant may not
+  // change them (the domains decide whose mail passes the domain checks);
+  // a domain that a configured [[tenant]] of another id lists is refused
+  // (the store refuses one another stored tenant has).
+  std::optional<HttpResponse> check_domains(const Caller& caller, const Tenant& tenant,
+                                            const std::optional<Tenant>& stored,
+                                            const std::string& field) const {
+    std::vector<std::string> before = stored ? stored->domains : std::vector<std::string>();
+    if (!caller.tenant.empty() && tenant.domains != before)
+      return error_response(403, "forbidden",
+                            field + ": a token limited to a tenant may not change its domains");
+    if (!plane_.configured_domain_owner) return std::nullopt;
+    for (const std::string& domain : tenant.domains) {
+      std::string owner = plane_.configured_domain_owner(domain);
+      if (!owner.empty() && owner != tenant.id)
+        return error_response(
+            409, "conflict",
+            field + ": domain '" + domain + "' belongs to the configured tenant " + owner);
+    }
+    return std::nullopt;
+  }
+
   HttpResponse list_tenants(const HttpRequest& request, const Caller& caller) const {
     PageQuery page;
     if (auto refused = check_query(request, {"limit", "after"})) return *refused;
@@ -66,6 +89,7 @@ class TenantsApi : public DirectoryAccess {
     auto existing = store_.tenant(tenant.id);
     if (!existing) return store_failure(existing.error());
     if (*existing) return error_response(409, "conflict", "the tenant exists; PUT changes it");
+    if (auto refused = check_domains(caller, tenant, std::nullopt, "domains")) return *refused;
     if (auto put = store_.put_tenant(tenant); !put) return store_failure(put.error());
     put_in_force();
     return created(to_json(tenant), "/v1/tenants/" + tenant.id);
@@ -81,14 +105,18 @@ class TenantsApi : public DirectoryAccess {
     if (!*existing) return not_found("tenant");
     Tenant tenant;
     std::vector<FieldProblem> problems;
+    bool domains_given = false;
     if (auto refused = read_body(
-            request, [&](FieldReader& r) { read_tenant(r, tenant, false); }, problems))
+            request, [&](FieldReader& r) { read_tenant(r, tenant, false, &domains_given); },
+            problems))
       return *refused;
     if (!tenant.id.empty() && to_lower_ascii(tenant.id) != *id)
       problems.push_back({"id", "must be the tenant id of the path, or absent"});
     tenant.id = *id;
+    if (!domains_given) tenant.domains = (*existing)->domains;
     add_errors(problems, directory::normalise_tenant(tenant, ""));
     if (!problems.empty()) return invalid(problems);
+    if (auto refused = check_domains(caller, tenant, *existing, "domains")) return *refused;
     if (auto put = store_.put_tenant(tenant); !put) return store_failure(put.error());
     put_in_force();
     return json_response(200, to_json(tenant));
@@ -115,14 +143,29 @@ class TenantsApi : public DirectoryAccess {
     if (!caller.sees_tenant(*id)) return not_found("tenant");
     directory::TenantDirectory pushed;
     std::vector<FieldProblem> problems;
+    bool domains_given = false;
     if (auto refused = read_body(
-            request, [&](FieldReader& r) { read_directory(r, pushed); }, problems))
+            request, [&](FieldReader& r) { read_directory(r, pushed, &domains_given); }, problems))
       return *refused;
     if (!pushed.tenant.id.empty() && to_lower_ascii(pushed.tenant.id) != *id)
       problems.push_back({"tenant.id", "must be the tenant id of the path, or absent"});
     pushed.tenant.id = *id;
+    auto stored = store_.tenant(*id);
+    if (!stored) return store_failure(stored.error());
+    if (!domains_given && *stored) pushed.tenant.domains = (*stored)->domains;
     add_errors(problems, directory::normalise_directory(pushed, plane_.normalise));
     if (!problems.empty()) return invalid(problems);
+    if (auto refused = check_domains(caller, pushed.tenant, *stored, "tenant.domains"))
+      return *refused;
+    for (std::size_t i = 0; i < pushed.users.size(); ++i) {
+      std::vector<std::string> addresses = pushed.users[i].aliases;
+      addresses.push_back(pushed.users[i].address);
+      for (const std::string& address : addresses)
+        if (std::string owner = configured_owner_of(*id, address); !owner.empty())
+          return error_response(409, "conflict",
+                                "users[" + std::to_string(i) + "]: address '" + address +
+                                    "' is in a domain of the configured tenant " + owner);
+    }
     if (auto replaced = store_.replace_tenant_directory(pushed); !replaced)
       return store_failure(replaced.error());
     put_in_force();

@@ -38,7 +38,8 @@ json::object to_json(const directory::ServiceNumber& number) {
           {"description", number.description}};
 }
 
-void read_tenant(FieldReader& r, directory::Tenant& tenant, bool id_required) {
+void read_tenant(FieldReader& r, directory::Tenant& tenant, bool id_required, bool* domains_given) {
+  if (domains_given) *domains_given = r.has("domains");
   r.text("id", tenant.id, id_required);
   r.text("name", tenant.name);
   r.strings("domains", tenant.domains);
@@ -63,9 +64,12 @@ void read_number(FieldReader& r, directory::ServiceNumber& number, bool number_r
   r.text("description", number.description);
 }
 
-void read_directory(FieldReader& r, directory::TenantDirectory& directory) {
+void read_directory(FieldReader& r, directory::TenantDirectory& directory, bool* domains_given) {
+  if (domains_given) *domains_given = false;
   r.object(
-      "tenant", [&](FieldReader& tenant) { read_tenant(tenant, directory.tenant, false); }, true);
+      "tenant",
+      [&](FieldReader& tenant) { read_tenant(tenant, directory.tenant, false, domains_given); },
+      true);
   r.objects("users", [&](FieldReader& element) {
     directory.users.emplace_back();
     read_user(element, directory.users.back(), true);

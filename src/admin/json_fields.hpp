@@ -38,6 +38,8 @@ class FieldReader {
   FieldReader& operator=(const FieldReader&) = delete;
 
   bool is_object() const { return object_ != nullptr; }
+  // Whether the object has the field (given, whatever its value).
+  bool has(std::string_view key) const { return object_ && object_->contains(key); }
 
   void text(std::string_view key, std::string& out, bool required = false);
   // A list of strings.

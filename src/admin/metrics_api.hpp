@@ -1,5 +1,5 @@
 // GET /metrics: the process's metrics in the Prometheus text format 0.0.4
-// (Scope::read).
+// (Scope::read, and a token of every tenant: the numbers are the gateway's).
 #pragma once
 
 #include "admin/router.hpp"

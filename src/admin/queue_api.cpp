@@ -1,7 +1,11 @@
 // /v1/queue: what `bridgehead queue` does (queue/admin.hpp), as JSON. It
 // works on this node's spool; every change is a rename the scheduler notices.
 // Messages belong to tenants only when their envelope says so: a token
-// limited to a tenant sees only messages whose tenant is its own.
+// limited to a tenant sees only messages whose tenant is its own. Reading
+// needs Scope::read; changes (hold, release, retry, delete, flush) are
+// operator actions and need Scope::admin.
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "admin/admin_plane.hpp"
@@ -17,6 +21,10 @@ using queue::ActionResult;
 using queue::QueueAction;
 
 namespace {
+
+// A tenant's token filters envelopes: one page reads at most this many
+// pages' worth of queue files.
+constexpr std::size_t kTenantScanPages = 10;
 
 // Text from the queue file, made valid UTF-8 for JSON (the spool keeps the
 // bytes as the client sent them).
@@ -114,19 +122,57 @@ class QueueApi {
     return state;
   }
 
+  // One page, in id order (ids begin with their arrival time): the file
+  // names are listed, but only the page's envelopes are read. A tenant's
+  // token filters by the envelope, so its page reads at most
+  // kTenantScanPages pages' worth and may come back short, with `next` to
+  // go on from.
   HttpResponse list(const HttpRequest& request, const Caller& caller) const {
-    if (auto refused = check_query(request, {"state"})) return *refused;
+    if (auto refused = check_query(request, {"state", "limit", "after"})) return *refused;
+    PageQuery page;
+    if (auto refused = read_page(request, page)) return *refused;
+    if (!page.after.empty() && !valid_queue_id(page.after))
+      return invalid({{"after", "must be a queue id (the next of the previous page)"}});
     std::string wanted = query_value(request, "state");
-    if (!wanted.empty() && !queue::state_from_name(wanted))
+    auto wanted_state = queue::state_from_name(wanted);
+    if (!wanted.empty() && !wanted_state)
       return invalid({{"state", "must be incoming, active, deferred, hold or corrupt"}});
+    std::vector<std::pair<std::string, queue::State>> ids;
+    for (queue::State state : queue::kAllStates) {
+      if (wanted_state && state != *wanted_state) continue;
+      for (std::string& id : spool_.list(state))
+        if (id > page.after) ids.emplace_back(std::move(id), state);
+    }
+    std::sort(ids.begin(), ids.end());
+    const std::size_t limit = static_cast<std::size_t>(page.limit);
+    const std::size_t scan = caller.tenant.empty() ? limit : limit * kTenantScanPages;
     json::array items;
-    for (const queue::QueueEntry& entry : queue::list_messages(spool_)) {
-      if (!wanted.empty() && queue::state_name(entry.state) != wanted) continue;
+    std::size_t examined = 0;
+    std::string last;
+    for (const auto& [id, state] : ids) {
+      if (items.size() == limit || examined == scan) break;
+      if (id == last) continue;  // met twice while it moved between states
+      ++examined;
+      last = id;
+      queue::QueueEntry entry = queue::read_entry(spool_, state, id);
+      if (!entry.envelope) {
+        // Moved since the listing (the scheduler works meanwhile): read it
+        // where it is now; gone altogether: left out.
+        auto now = spool_.locate(id);
+        if (!now) continue;
+        if (*now != state) entry = queue::read_entry(spool_, *now, id);
+        if (wanted_state && entry.state != *wanted_state) continue;
+      }
       if (!caller.tenant.empty() && (!entry.envelope || entry.envelope->tenant != caller.tenant))
         continue;
       items.push_back(entry_json(entry));
     }
     json::object answer{{"messages", std::move(items)}};
+    bool more = !ids.empty() && !last.empty() && ids.back().first > last;
+    if (more)
+      answer["next"] = last;
+    else
+      answer["next"] = nullptr;
     return json_response(200, answer);
   }
 
@@ -204,15 +250,15 @@ void add_queue_routes(Router& router, const AdminPlane& plane) {
   using P = const PathParams&;
   using C = const Caller&;
   router.add("GET", "/v1/queue", Scope::read, [api](R r, P, C c) { return api->list(r, c); });
-  router.add("POST", "/v1/queue/flush", Scope::write, [api](R, P, C c) { return api->flush(c); });
+  router.add("POST", "/v1/queue/flush", Scope::admin, [api](R, P, C c) { return api->flush(c); });
   router.add("GET", "/v1/queue/{id}", Scope::read, [api](R, P p, C c) { return api->show(p, c); });
-  router.add("DELETE", "/v1/queue/{id}", Scope::write,
+  router.add("DELETE", "/v1/queue/{id}", Scope::admin,
              [api](R, P p, C c) { return api->remove(p, c); });
-  router.add("POST", "/v1/queue/{id}/hold", Scope::write,
+  router.add("POST", "/v1/queue/{id}/hold", Scope::admin,
              [api](R, P p, C c) { return api->act(p, c, queue::hold_message); });
-  router.add("POST", "/v1/queue/{id}/release", Scope::write,
+  router.add("POST", "/v1/queue/{id}/release", Scope::admin,
              [api](R, P p, C c) { return api->act(p, c, queue::release_message); });
-  router.add("POST", "/v1/queue/{id}/retry", Scope::write,
+  router.add("POST", "/v1/queue/{id}/retry", Scope::admin,
              [api](R, P p, C c) { return api->act(p, c, queue::retry_message); });
 }
 

@@ -64,17 +64,31 @@ class UsersApi : public DirectoryAccess {
     if (auto bad = check_owner(caller, user.tenant)) return bad;
     auto tenant = store_.tenant(user.tenant);
     if (!tenant) return store_failure(tenant.error());
+    // Removed since check_owner looked.
+    if (!*tenant) return invalid({{"tenant", "no such tenant: create the tenant first"}});
+    // The push's rule (directory/validate.hpp): a tenant without domains
+    // does not restrict addresses.
     const std::vector<std::string>& domains = (*tenant)->domains;
     auto in_domains = [&](const std::string& address) {
       std::string domain = address.substr(address.rfind('@') + 1);
-      return std::find(domains.begin(), domains.end(), domain) != domains.end();
+      return domains.empty() || std::find(domains.begin(), domains.end(), domain) != domains.end();
     };
     if (!in_domains(user.address))
       problems.push_back({"address", "is not in a domain of the tenant"});
     for (std::size_t i = 0; i < user.aliases.size(); ++i)
       if (!in_domains(user.aliases[i]))
         problems.push_back({field_path("aliases", i), "is not in a domain of the tenant"});
+    for (std::size_t i = 0; i < user.send_as.size(); ++i)
+      if (!in_domains(user.send_as[i]))
+        problems.push_back({field_path("send_as", i), "is not in a domain of the tenant"});
     if (!problems.empty()) return invalid(problems);
+    std::vector<std::string> addresses = user.aliases;
+    addresses.push_back(user.address);
+    for (const std::string& address : addresses)
+      if (std::string owner = configured_owner_of(user.tenant, address); !owner.empty())
+        return error_response(
+            409, "conflict",
+            "address '" + address + "' is in a domain of the configured tenant " + owner);
     return std::nullopt;
   }
 

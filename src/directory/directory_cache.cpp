@@ -44,8 +44,11 @@ std::shared_ptr<const DirectoryCache::Snapshot> DirectoryCache::build(DirectoryD
     std::string mailbox = number.mailbox;
     if (auto it = snapshot->user_by_address.find(mailbox); it != snapshot->user_by_address.end())
       mailbox = snapshot->users[it->second].address;
-    snapshot->number_owner.insert_or_assign(
-        number.number, NumberOwner{number.number, number.tenant, mailbox, number.service, true});
+    // The store refuses a service number that is another tenant's number;
+    // should one get in anyway, it never takes that number over.
+    NumberOwner owner{number.number, number.tenant, mailbox, number.service, true};
+    auto [it, fresh] = snapshot->number_owner.try_emplace(number.number, owner);
+    if (!fresh && it->second.tenant == number.tenant) it->second = std::move(owner);
   }
   return snapshot;
 }

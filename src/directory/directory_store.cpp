@@ -1,5 +1,7 @@
 #include "directory/directory_store.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "directory/directory_tables.hpp"
@@ -21,6 +23,22 @@ Result<std::unique_ptr<DirectoryStore>> DirectoryStore::open(std::shared_ptr<sto
   if (Status migrated = db->migrate("directory", migrations()); !migrated) return migrated.error();
   return std::unique_ptr<DirectoryStore>(new DirectoryStore(std::move(db)));
 }
+
+namespace {
+
+// StoreErrc::conflict when a service number goes to `mailbox`.
+Status check_no_number_for(Connection& c, const std::string& mailbox) {
+  auto numbers = c.query("SELECT number FROM directory_numbers WHERE mailbox = $1", {mailbox});
+  if (!numbers) return numbers.error();
+  if (!numbers->empty())
+    return store::store_error(
+        StoreErrc::conflict,
+        fmt::format("number {} goes to {}: remove it or give it another mailbox first",
+                    numbers->front().text(0), shown(mailbox)));
+  return ok_status();
+}
+
+}  // namespace
 
 Result<std::vector<Tenant>> DirectoryStore::tenants(const Page& page) const {
   if (Status s = check_page(page); !s) return s.error();
@@ -57,6 +75,7 @@ Status DirectoryStore::remove_tenant(const std::string& given) {
     auto removed = c.execute("DELETE FROM directory_tenants WHERE id = $1", {id});
     if (!removed) return removed.error();
     if (*removed == 0) return store::store_error(StoreErrc::not_found, "no tenant " + shown(id));
+    if (Status s = delete_tenant_domains(c, id); !s) return s;
     return delete_tenant_rows(c, id);
   });
 }
@@ -100,12 +119,19 @@ Status DirectoryStore::put_user(const User& given) {
     if (!*exists)
       return store::store_error(StoreErrc::invalid,
                                 "no tenant " + shown(user.tenant) + ": create the tenant first");
-    auto current = c.query("SELECT tenant FROM directory_users WHERE address = $1", {user.address});
+    auto current =
+        c.query("SELECT tenant, aliases FROM directory_users WHERE address = $1", {user.address});
     if (!current) return current.error();
     if (!current->empty() && current->front().text(0) != user.tenant)
       return store::store_error(StoreErrc::conflict,
                                 fmt::format("user {} belongs to tenant {}", shown(user.address),
                                             current->front().text(0)));
+    // An alias that goes away may not leave a service number without its
+    // mailbox (as remove_user checks).
+    if (!current->empty())
+      for (const std::string& alias : split(current->front().text(1)))
+        if (std::find(user.aliases.begin(), user.aliases.end(), alias) == user.aliases.end())
+          if (Status s = check_no_number_for(c, alias); !s) return s;
     if (Status s = delete_user_rows(c, user.address); !s) return s;
     return insert_user(c, user);
   });
@@ -120,15 +146,8 @@ Status DirectoryStore::remove_user(const std::string& given) {
     if (rows->empty()) return store::store_error(StoreErrc::not_found, "no user " + shown(address));
     std::vector<std::string> mailboxes = split(rows->front().text(0));
     mailboxes.push_back(address);
-    for (const std::string& mailbox : mailboxes) {
-      auto numbers = c.query("SELECT number FROM directory_numbers WHERE mailbox = $1", {mailbox});
-      if (!numbers) return numbers.error();
-      if (!numbers->empty())
-        return store::store_error(
-            StoreErrc::conflict,
-            fmt::format("number {} goes to {}: remove it or give it another mailbox first",
-                        numbers->front().text(0), shown(mailbox)));
-    }
+    for (const std::string& mailbox : mailboxes)
+      if (Status s = check_no_number_for(c, mailbox); !s) return s;
     return delete_user_rows(c, address);
   });
 }
@@ -173,13 +192,19 @@ Status DirectoryStore::put_number(const ServiceNumber& given) {
     if (!*exists)
       return store::store_error(StoreErrc::invalid,
                                 "no tenant " + shown(number.tenant) + ": create the tenant first");
-    auto current =
-        c.query("SELECT tenant FROM directory_numbers WHERE number = $1", {number.number});
+    // A user's fax or mobile number, or another tenant's service number, is
+    // not the caller's to take over.
+    auto current = number_owner(c, number.number);
     if (!current) return current.error();
-    if (!current->empty() && current->front().text(0) != number.tenant)
+    if (*current && !(*current)->owner.empty())
       return store::store_error(
           StoreErrc::conflict,
-          fmt::format("number {} belongs to tenant {}", number.number, current->front().text(0)));
+          fmt::format("number {} is a number of {} in tenant {}", number.number,
+                      shown((*current)->owner), (*current)->tenant));
+    if (*current && (*current)->tenant != number.tenant)
+      return store::store_error(
+          StoreErrc::conflict,
+          fmt::format("number {} belongs to tenant {}", number.number, (*current)->tenant));
     if (Status s = check_mailbox(c, number); !s) return s;
     if (Status s = delete_number_rows(c, number.number); !s) return s;
     return insert_number(c, number);
@@ -218,35 +243,42 @@ Result<std::int64_t> DirectoryStore::version() const {
 }
 
 Result<DirectoryData> DirectoryStore::load() const {
-  // PostgreSQL reads each statement at its own snapshot (read committed):
-  // the version read before and after tells whether a writer came between.
-  for (int attempt = 0;; ++attempt) {
-    DirectoryData data;
-    std::int64_t after = 0;
-    Status read = db_->transaction([&](Connection& c) -> Status {
-      auto version = c.query("SELECT version FROM directory_version WHERE id = 1");
-      if (!version) return version.error();
-      data.version = version->empty() ? 0 : version->front().integer(0);
-      auto tenants = c.query("SELECT id, name, domains FROM directory_tenants ORDER BY id");
-      if (!tenants) return tenants.error();
-      for (const Row& row : *tenants) data.tenants.push_back(tenant_of(row));
-      auto users =
-          c.query(fmt::format("SELECT {} FROM directory_users ORDER BY address", kUserColumns));
-      if (!users) return users.error();
-      for (const Row& row : *users) data.users.push_back(user_of(row));
-      auto numbers = c.query(
-          "SELECT number, tenant, mailbox, service, description FROM directory_numbers ORDER BY "
-          "number");
-      if (!numbers) return numbers.error();
-      for (const Row& row : *numbers) data.numbers.push_back(number_of(row));
-      auto again = c.query("SELECT version FROM directory_version WHERE id = 1");
-      if (!again) return again.error();
-      after = again->empty() ? 0 : again->front().integer(0);
-      return ok_status();
-    });
-    if (!read) return read.error();
-    if (after == data.version || attempt == 4) return data;
-  }
+  // One snapshot for every statement: PostgreSQL reads each statement at its
+  // own snapshot under READ COMMITTED, so the transaction asks for REPEATABLE
+  // READ first; SQLite's transaction is one snapshot already.
+  DirectoryData data;
+  std::int64_t after = 0;
+  Status read = db_->transaction([&](Connection& c) -> Status {
+    if (db_->backend() == store::Backend::postgresql)
+      if (Status s = c.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+          !s)
+        return s;
+    auto version = c.query("SELECT version FROM directory_version WHERE id = 1");
+    if (!version) return version.error();
+    data.version = version->empty() ? 0 : version->front().integer(0);
+    auto tenants = c.query("SELECT id, name, domains FROM directory_tenants ORDER BY id");
+    if (!tenants) return tenants.error();
+    for (const Row& row : *tenants) data.tenants.push_back(tenant_of(row));
+    auto users =
+        c.query(fmt::format("SELECT {} FROM directory_users ORDER BY address", kUserColumns));
+    if (!users) return users.error();
+    for (const Row& row : *users) data.users.push_back(user_of(row));
+    auto numbers = c.query(
+        "SELECT number, tenant, mailbox, service, description FROM directory_numbers ORDER BY "
+        "number");
+    if (!numbers) return numbers.error();
+    for (const Row& row : *numbers) data.numbers.push_back(number_of(row));
+    auto again = c.query("SELECT version FROM directory_version WHERE id = 1");
+    if (!again) return again.error();
+    after = again->empty() ? 0 : again->front().integer(0);
+    return ok_status();
+  });
+  if (!read) return read.error();
+  // Cannot happen in one snapshot; if it does, mixed data is never returned.
+  if (after != data.version)
+    return store::store_error(StoreErrc::unavailable,
+                              "the directory changed while it was read; try again");
+  return data;
 }
 
 }  // namespace bh::directory

@@ -40,8 +40,29 @@ constexpr std::string_view kSchemaV1 =
     "CREATE INDEX directory_numbers_by_tenant ON directory_numbers (tenant, number);"
     "CREATE INDEX directory_numbers_by_mailbox ON directory_numbers (mailbox)";
 
+// Version 2: every accepted domain names the one tenant that has it, so a
+// tenant cannot list (and then claim addresses in) another tenant's domain.
+// The index is filled from the tenants stored before; a domain that several
+// of them listed goes to the first by id.
+constexpr std::string_view kDomainsV2Sqlite =
+    "CREATE TABLE directory_domains (domain TEXT PRIMARY KEY, tenant TEXT NOT NULL);"
+    "CREATE INDEX directory_domains_by_tenant ON directory_domains (tenant);"
+    "WITH RECURSIVE split(tenant, domain, rest) AS ("
+    " SELECT id, '', domains || char(10) FROM directory_tenants"
+    " UNION ALL SELECT tenant, substr(rest, 1, instr(rest, char(10)) - 1),"
+    " substr(rest, instr(rest, char(10)) + 1) FROM split WHERE rest <> '')"
+    " INSERT OR IGNORE INTO directory_domains (domain, tenant)"
+    " SELECT domain, tenant FROM split WHERE domain <> '' ORDER BY tenant";
+constexpr std::string_view kDomainsV2Postgresql =
+    "CREATE TABLE directory_domains (domain TEXT PRIMARY KEY, tenant TEXT NOT NULL);"
+    "CREATE INDEX directory_domains_by_tenant ON directory_domains (tenant);"
+    "INSERT INTO directory_domains (domain, tenant)"
+    " SELECT DISTINCT ON (d) d, id FROM directory_tenants,"
+    " unnest(string_to_array(domains, E'\\n')) AS d WHERE d <> '' ORDER BY d, id";
+
 const std::vector<store::Migration>& migrations() {
-  static const std::vector<store::Migration> list = {{1, kSchemaV1, {}}};
+  static const std::vector<store::Migration> list = {{1, kSchemaV1, {}},
+                                                     {2, kDomainsV2Sqlite, kDomainsV2Postgresql}};
   return list;
 }
 
@@ -119,11 +140,40 @@ Result<bool> tenant_exists(Connection& c, const std::string& id) {
   return !rows->empty();
 }
 
+// The tenant's rows in the domain index replaced by its domains; a domain
+// another tenant has is a conflict naming that tenant.
+static Status claim_domains(Connection& c, const Tenant& tenant) {
+  auto cleared = c.execute("DELETE FROM directory_domains WHERE tenant = $1", {tenant.id});
+  if (!cleared) return cleared.error();
+  for (const std::string& domain : tenant.domains) {
+    auto inserted = c.execute(
+        "INSERT INTO directory_domains (domain, tenant) VALUES ($1, $2) ON CONFLICT (domain) DO "
+        "NOTHING",
+        {domain, tenant.id});
+    if (!inserted) return inserted.error();
+    if (*inserted != 0) continue;
+    auto owner = c.query("SELECT tenant FROM directory_domains WHERE domain = $1", {domain});
+    if (!owner) return owner.error();
+    return store::store_error(
+        StoreErrc::conflict,
+        fmt::format("domain {} belongs to tenant {}", shown(domain),
+                    owner->empty() ? std::string("another tenant") : owner->front().text(0)));
+  }
+  return ok_status();
+}
+
 Status upsert_tenant(Connection& c, const Tenant& tenant) {
+  if (Status s = claim_domains(c, tenant); !s) return s;
   auto done = c.execute(
       "INSERT INTO directory_tenants (id, name, domains) VALUES ($1, $2, $3) ON CONFLICT (id) DO "
       "UPDATE SET name = excluded.name, domains = excluded.domains",
       {tenant.id, tenant.name, join(tenant.domains)});
+  if (!done) return done.error();
+  return ok_status();
+}
+
+Status delete_tenant_domains(Connection& c, const std::string& id) {
+  auto done = c.execute("DELETE FROM directory_domains WHERE tenant = $1", {id});
   if (!done) return done.error();
   return ok_status();
 }
@@ -153,6 +203,15 @@ static Error number_taken(Connection& c, const std::string& number) {
 
 static Status claim_address(Connection& c, const std::string& address, const User& user,
                             const std::string& field) {
+  // An address in another tenant's domain is that tenant's to give out (a
+  // tenant without domains could otherwise claim it first).
+  std::string domain = address.substr(address.rfind('@') + 1);
+  auto domain_owner = c.query("SELECT tenant FROM directory_domains WHERE domain = $1", {domain});
+  if (!domain_owner) return domain_owner.error();
+  if (!domain_owner->empty() && domain_owner->front().text(0) != user.tenant)
+    return store::store_error(StoreErrc::conflict, fmt::format("{} {} is in domain {} of tenant {}",
+                                                               field, shown(address), shown(domain),
+                                                               domain_owner->front().text(0)));
   auto inserted = c.execute(
       "INSERT INTO directory_addresses (address, owner, tenant) VALUES ($1, $2, $3) ON CONFLICT "
       "(address) DO NOTHING",
@@ -224,11 +283,23 @@ Status insert_number(Connection& c, const ServiceNumber& number) {
   return ok_status();
 }
 
+// Only the service number's own rows: a user's number of the same value is
+// not touched (put_number refuses such a number before).
 Status delete_number_rows(Connection& c, const std::string& e164) {
-  for (std::string_view sql : {"DELETE FROM directory_numbers WHERE number = $1",
-                               "DELETE FROM directory_number_owners WHERE number = $1"})
+  for (std::string_view sql :
+       {"DELETE FROM directory_numbers WHERE number = $1",
+        "DELETE FROM directory_number_owners WHERE number = $1 AND owner = ''"})
     if (auto done = c.execute(sql, {e164}); !done) return done.error();
   return ok_status();
+}
+
+Result<std::optional<NumberOwnerRow>> number_owner(Connection& c, const std::string& e164) {
+  auto rows =
+      c.query("SELECT owner, tenant FROM directory_number_owners WHERE number = $1", {e164});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<NumberOwnerRow>();
+  return std::optional<NumberOwnerRow>(
+      NumberOwnerRow{rows->front().text(0), rows->front().text(1)});
 }
 
 Status delete_tenant_rows(Connection& c, const std::string& id) {

@@ -4,6 +4,7 @@
 // Every function runs inside the caller's transaction.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,10 @@ Status check_page(const Page& page);
 // First in every changing transaction (see directory_tables.cpp).
 Status bump_version(store::Connection& c);
 Result<bool> tenant_exists(store::Connection& c, const std::string& id);
+// Also claims the tenant's domains in the domain index: a domain another
+// tenant has is StoreErrc::conflict.
 Status upsert_tenant(store::Connection& c, const Tenant& tenant);
+Status delete_tenant_domains(store::Connection& c, const std::string& id);
 // Removes the user's rows and index entries (not its service numbers).
 Status delete_user_rows(store::Connection& c, const std::string& address);
 // Inserts a validated user whose old rows are gone; an address or number
@@ -41,7 +45,15 @@ Status insert_user(store::Connection& c, const User& user);
 // The mailbox of a service number must be an address of its tenant.
 Status check_mailbox(store::Connection& c, const ServiceNumber& number);
 Status insert_number(store::Connection& c, const ServiceNumber& number);
+// The service number's rows (not a user's number of the same value).
 Status delete_number_rows(store::Connection& c, const std::string& e164);
+// Who has the number in the number index: nullopt if nobody, else the
+// owning user's address ("" for a service number) and tenant.
+struct NumberOwnerRow {
+  std::string owner;
+  std::string tenant;
+};
+Result<std::optional<NumberOwnerRow>> number_owner(store::Connection& c, const std::string& e164);
 Status delete_tenant_rows(store::Connection& c, const std::string& id);
 
 }  // namespace bh::directory::tables

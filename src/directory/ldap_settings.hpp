@@ -37,7 +37,10 @@ struct LdapSource {
   std::vector<std::string> domains;
   std::string url;        // ldap://host:389 or ldaps://host:636
   bool starttls = false;  // ldap:// upgraded with StartTLS (refused if the server cannot)
-  std::string ca_file;    // CA bundle for ldaps:// and StartTLS; "": the system's
+  // ldap:// without StartTLS sends the bind password in clear: refused at
+  // config load unless this is set (a test server, a loopback tunnel).
+  bool allow_plaintext = false;
+  std::string ca_file;  // CA bundle for ldaps:// and StartTLS; "": the system's
   std::string bind_dn;
   std::string password_file;  // the bind password (one line), never on the command line
   std::string base_dn;

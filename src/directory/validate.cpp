@@ -257,6 +257,12 @@ std::vector<FieldError> normalise_directory(TenantDirectory& directory,
     if (!user.address.empty()) claim_address(user.address, prefix + ".address");
     for (std::size_t a = 0; a < user.aliases.size(); ++a)
       claim_address(user.aliases[a], indexed(prefix + ".aliases", a));
+    // A delegation to a mailbox outside the tenant's domains would let the
+    // user send as another tenant's mailbox.
+    for (std::size_t a = 0; a < user.send_as.size(); ++a)
+      if (!tenant.domains.empty() && !in_domains(tenant.domains, user.send_as[a]))
+        errors.add(indexed(prefix + ".send_as", a),
+                   quoted(user.send_as[a]) + " is not in a domain of the tenant");
     for (std::size_t n = 0; n < user.fax_numbers.size(); ++n)
       claim_number(user.fax_numbers[n], i, indexed(prefix + ".fax_numbers", n));
     for (std::size_t n = 0; n < user.mobile_numbers.size(); ++n)

@@ -41,9 +41,9 @@ std::vector<FieldError> normalise_number(ServiceNumber& number, std::string_view
                                          const NormaliseOptions& options);
 // The whole push: each object, and across them: users and numbers get the
 // tenant's id (an explicit other tenant is an error), no address, alias or
-// number twice, primary addresses and aliases in the tenant's domains (when
-// it has any), a
-// number's mailbox among the users or their aliases.
+// number twice, primary addresses, aliases and send_as mailboxes in the
+// tenant's domains (when it has any: a tenant without domains does not
+// restrict them), a number's mailbox among the users or their aliases.
 std::vector<FieldError> normalise_directory(TenantDirectory& directory,
                                             const NormaliseOptions& options);
 

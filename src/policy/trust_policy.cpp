@@ -268,27 +268,24 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
   return Verdict::accept();
 }
 
-std::optional<Tenant> TrustPolicy::known_tenant(const std::string& id,
+std::optional<Tenant> TrustPolicy::known_tenant(const std::string& id, bool directory_tenants,
                                                 std::string& unavailable) const {
-  const Tenant* configured = config_.tenant(id);
-  directory::Lookup<directory::Tenant> pushed =
-      directory_ ? directory_->tenant(id) : directory::Lookup<directory::Tenant>::absent();
+  // A [[tenant]] is authoritative: its domains are the configured ones
+  // (pushed domains are self-asserted by the tenant's token, not merged in).
+  if (const Tenant* configured = config_.tenant(id)) return *configured;
+  // A tenant known only from the directory counts where the connector opts in.
+  if (!directory_tenants || !directory_) return std::nullopt;
+  directory::Lookup<directory::Tenant> pushed = directory_->tenant(id);
   if (pushed.is_unavailable()) {
     unavailable = pushed.reason;
     return std::nullopt;
   }
-  if (configured == nullptr && !pushed.is_found()) return std::nullopt;
-  // A tenant pushed into the directory is known with its domains; a
-  // [[tenant]] of the same id adds its settings and domains.
-  Tenant tenant = configured ? *configured : Tenant{id, pushed->name, {}};
-  if (pushed.is_found())
-    for (const std::string& domain : pushed->domains)
-      if (!contains(tenant.domains, domain)) tenant.domains.push_back(domain);
-  return tenant;
+  if (!pushed.is_found()) return std::nullopt;
+  return Tenant{id, pushed->name, pushed->domains};
 }
 
-Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& envelope,
-                                  const HeaderBlock& header,
+Verdict TrustPolicy::check_sender(const std::string& tenant_id, bool directory_tenants,
+                                  const Envelope& envelope, const HeaderBlock& header,
                                   const std::set<std::string>& services) const {
   std::string sender = envelope.sender.text();
   std::string first_service = *services.begin();
@@ -306,7 +303,7 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
   if (user.is_unavailable()) return directory_unavailable(user.reason);
   std::string tenant_of_message = tenant_id.empty() && user.is_found() ? user->tenant : tenant_id;
   std::string unavailable;
-  std::optional<Tenant> tenant = known_tenant(tenant_of_message, unavailable);
+  std::optional<Tenant> tenant = known_tenant(tenant_of_message, directory_tenants, unavailable);
   if (!unavailable.empty()) return directory_unavailable(unavailable);
   if (!tenant)
     return tenant_id.empty() ? not_permitted(first_service, "sender not in the directory")
@@ -354,9 +351,14 @@ Verdict TrustPolicy::check_sender(const std::string& tenant_id, const Envelope& 
     UserLookup from_user = find_user(address);
     if (from_user.is_unavailable()) return directory_unavailable(from_user.reason);
     std::string lower = to_lower_ascii(address);
-    bool delegated = contains(user->send_as, lower) ||
-                     (from_user.is_found() && from_user->tenant == tenant->id &&
-                      contains(user->send_as, from_user->address));
+    // A delegation counts only for a mailbox of the sender's tenant: never
+    // for another tenant's directory user, never outside the tenant's
+    // domains (send_as is checked when written too; this holds for data
+    // written before).
+    bool other_tenants_user = from_user.is_found() && from_user->tenant != tenant->id;
+    bool delegated = !other_tenants_user && domain_in(tenant->domains, domain_key_of(from)) &&
+                     (contains(user->send_as, lower) ||
+                      (from_user.is_found() && contains(user->send_as, from_user->address)));
     if (from_user.is_found() && from_user->address == user->address) {
       how = ", " + field + " mailbox is an alias of the sender";
     } else if (delegated) {
@@ -388,7 +390,8 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
     decision.removed_headers = remove_header_fields(content, untrusted_header);
     std::set<std::string> services = services_of_tenant("");
     if (!services.empty())
-      decision.verdict = check_sender("", envelope, HeaderBlock(content), services);
+      decision.verdict = check_sender("", c != nullptr && c->directory_tenants, envelope,
+                                      HeaderBlock(content), services);
     return decision;
   }
 
@@ -422,18 +425,9 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
   auto org = single_value(block, "X-OriginatorOrg");  // recorded; checked where configured
   const Tenant* configured = config_.tenant(tenant_id);
   std::optional<Tenant> tenant;
-  if (configured != nullptr && configured->check_originator_org) {
-    std::string unavailable;
-    tenant = known_tenant(tenant_id, unavailable);  // with the domains pushed for it
-    bool org_configured = org && domain_in(configured->domains, to_lower_ascii(*org));
-    // Without the directory only the configured domains are known: enough
-    // to accept, not to refuse (a pushed domain may hold the org).
-    if (!unavailable.empty() && org && !org_configured) {
-      decision.verdict = directory_unavailable(unavailable);
-      return decision;
-    }
-    if (!unavailable.empty()) tenant = *configured;
-  }
+  // The configured domains are the tenant's (known_tenant): no directory
+  // needed.
+  if (configured != nullptr && configured->check_originator_org) tenant = *configured;
   if (tenant && tenant->check_originator_org) {
     if (!org || !domain_in(tenant->domains, to_lower_ascii(*org))) {
       std::size_t count = block.all("X-OriginatorOrg").size();
@@ -466,7 +460,10 @@ DataDecision TrustPolicy::on_data(const InboundConnector* c, const PeerFacts& pe
       return decision;
     }
   }
-  if (!services.empty()) decision.verdict = check_sender(tenant_id, envelope, block, services);
+  // The connector accepted the tenant: listed in its tenants, or (with
+  // directory_tenants) pushed into the directory.
+  if (!services.empty())
+    decision.verdict = check_sender(tenant_id, true, envelope, block, services);
   if (decision.verdict.accepted) {
     std::string detail = decision.verdict.reason;
     decision.verdict.reason =

@@ -84,12 +84,17 @@ class TrustPolicy {
  private:
   bool blocked(const PeerFacts& peer) const;
   bool matches(const InboundConnector& connector, const PeerFacts& peer) const;
-  // The tenant as the config ([[tenant]]) and the directory know it
-  // together; nullopt when neither does, or (unavailable set) when the
-  // directory cannot answer.
-  std::optional<Tenant> known_tenant(const std::string& id, std::string& unavailable) const;
-  Verdict check_sender(const std::string& tenant_id, const Envelope& envelope,
-                       const HeaderBlock& header, const std::set<std::string>& services) const;
+  // The tenant: its [[tenant]] (the configured domains, authoritative), or,
+  // when directory_tenants allows it, as pushed into the directory; nullopt
+  // when neither, or (unavailable set) when the directory cannot answer.
+  std::optional<Tenant> known_tenant(const std::string& id, bool directory_tenants,
+                                     std::string& unavailable) const;
+  // directory_tenants: whether a tenant known only from the directory
+  // counts (the connector's directory_tenants, or a tenant the Microsoft 365
+  // connector accepted already).
+  Verdict check_sender(const std::string& tenant_id, bool directory_tenants,
+                       const Envelope& envelope, const HeaderBlock& header,
+                       const std::set<std::string>& services) const;
 
   TrustConfig config_;
   const RoutingTable& routes_;

@@ -76,24 +76,25 @@ int print_action(const QueueAction& action, const std::string& id, std::ostream&
 
 }  // namespace
 
+QueueEntry read_entry(const Spool& spool, State state, const std::string& id) {
+  QueueEntry entry;
+  entry.id = id;
+  entry.state = state;
+  auto envelope = spool.load_envelope(state, id, &entry.size);
+  if (envelope)
+    entry.envelope = std::move(*envelope);
+  else
+    entry.problem = envelope.error().message;
+  struct stat info {};
+  if (state == State::deferred && ::stat(spool.file(state, id).c_str(), &info) == 0)
+    entry.next_attempt = info.st_mtime;
+  return entry;
+}
+
 std::vector<QueueEntry> list_messages(const Spool& spool) {
   std::vector<QueueEntry> entries;
-  for (State state : kAllStates) {
-    for (const std::string& id : spool.list(state)) {
-      QueueEntry entry;
-      entry.id = id;
-      entry.state = state;
-      auto envelope = spool.load_envelope(state, id, &entry.size);
-      if (envelope)
-        entry.envelope = std::move(*envelope);
-      else
-        entry.problem = envelope.error().message;
-      struct stat info {};
-      if (state == State::deferred && ::stat(spool.file(state, id).c_str(), &info) == 0)
-        entry.next_attempt = info.st_mtime;
-      entries.push_back(std::move(entry));
-    }
-  }
+  for (State state : kAllStates)
+    for (const std::string& id : spool.list(state)) entries.push_back(read_entry(spool, state, id));
   return entries;
 }
 

@@ -26,6 +26,8 @@ struct QueueEntry {
   // file's mtime); 0 for the other states.
   std::int64_t next_attempt = 0;
 };
+// One message's entry (its envelope read from the queue file).
+QueueEntry read_entry(const Spool& spool, State state, const std::string& id);
 // Every message, state by state.
 std::vector<QueueEntry> list_messages(const Spool& spool);
 

@@ -124,6 +124,13 @@ directory::LdapSource read_source(TableReader& r, const std::string& source,
   r.boolean("starttls", s.starttls);
   if (s.starttls && ldaps)
     r.error(*r.node("starttls"), "starttls", "ldaps:// is TLS already; StartTLS is for ldap://");
+  r.boolean("allow_plaintext", s.allow_plaintext);
+  if (r.table().contains("url") && s.url.starts_with("ldap://") && !s.starttls &&
+      !s.allow_plaintext)
+    r.error(*r.node("url"), "url",
+            quoted(s.url) +
+                " would send the bind password in clear: use ldaps://, starttls = true, or"
+                " allow_plaintext = true on this source if the path is trusted");
   r.path("ca_file", s.ca_file);
   r.text("bind_dn", s.bind_dn, true);
   r.path("password_file", s.password_file, true);

@@ -321,6 +321,9 @@ std::vector<std::string> check_resources(const Config& config) {
 int run_gateway(const Config& config) {
   log::init(config.log_format == "json" ? log::Format::json : log::Format::text,
             level_from(config.log_level));
+  // Queue ids carry the node's tag: nodes sharing a store never make the
+  // same one (the trace keys messages by it).
+  set_queue_id_node(config.hostname);
 
   // The store the nodes share (directory, trace, pending references,
   // tokens): opened once, each component applies its migrations.
@@ -446,6 +449,14 @@ int run_gateway(const Config& config) {
     plane.directory = directory_store.get();
     plane.refresh_directory = [&directory] { return directory->refresh(); };
     plane.normalise.default_region = config.directory.default_region;
+    // The [[tenant]] tables of the configuration in force (a reload swaps it).
+    plane.configured_domain_owner = [&policy](std::string_view domain) -> std::string {
+      auto current = policy.current();
+      for (const Tenant& tenant : current->trust.config().tenants)
+        for (const std::string& listed : tenant.domains)
+          if (listed == domain) return tenant.id;
+      return "";
+    };
     plane.spool = &spool;
     plane.trace = trace_store.get();
     plane.metrics = &metrics::process_registry();

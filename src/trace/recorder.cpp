@@ -34,36 +34,57 @@ std::int64_t Recorder::now_ms() const {
 }
 
 void Recorder::start() {
-  if (thread_.joinable()) return;
+  std::lock_guard lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  stopped_ = false;
   stopping_ = false;
   // The first purge soon after start: a node that was down a while catches up.
   next_purge_ms_ = 0;
+  // Started under mutex_ (run() waits for it), so stop() never sees running_
+  // without the thread.
   thread_ = std::thread([this] { run(); });
 }
 
 void Recorder::stop() {
   {
     std::lock_guard lock(mutex_);
+    if (!running_) return;
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  running_ = false;
+  stopped_ = true;
+  written_cv_.notify_all();
 }
 
 void Recorder::record(TraceEvent event) {
   if (event.time_ms == 0) event.time_ms = now_ms();
   if (event.node.empty()) event.node = settings_.node;
   bool full_batch = false;
+  bool warn_after_stop = false;
   {
     std::lock_guard lock(mutex_);
-    if (buffer_.size() >= settings_.buffer_events) {
+    if (stopped_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      warn_after_stop = !warned_after_stop_;
+      warned_after_stop_ = true;
+    } else if (buffer_.size() >= settings_.buffer_events) {
       dropped_.fetch_add(1, std::memory_order_relaxed);  // the writer logs it
       return;
+    } else {
+      buffer_.push_back(std::move(event));
+      ++recorded_;
+      full_batch = buffer_.size() == settings_.batch_events;
     }
-    buffer_.push_back(std::move(event));
-    ++recorded_;
-    full_batch = buffer_.size() == settings_.batch_events;
   }
+  if (warn_after_stop)
+    log::Line("trace_dropped")
+        .kv("events", 1ULL)
+        .kv("reason", "recorded after the trace writer stopped: this and later ones are dropped")
+        .write(log::Level::warn);
   if (full_batch) wake_.notify_one();
 }
 
@@ -72,7 +93,7 @@ void Recorder::flush() {
   std::uint64_t target = recorded_;
   flush_requested_ = true;
   wake_.notify_one();
-  written_cv_.wait(lock, [&] { return handled_ >= target || !thread_.joinable(); });
+  written_cv_.wait(lock, [&] { return handled_ >= target || !running_; });
 }
 
 void Recorder::run() {

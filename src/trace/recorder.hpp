@@ -3,7 +3,9 @@
 // thread writes the buffer to the TraceStore in batches (every flush_ms or
 // batch_events, one transaction each) and purges what is older than the
 // retention, hourly. A full buffer drops events: counted, and logged by the
-// writer thread, never silently and never by blocking the caller.
+// writer thread, never silently and never by blocking the caller. Events
+// recorded before start() wait in the buffer; those recorded after stop()
+// have no writer any more: they are dropped, counted and warned about once.
 #pragma once
 
 #include <atomic>
@@ -71,7 +73,12 @@ class Recorder : public Sink {
   std::uint64_t handled_ = 0;   // of those, written or failed (under mutex_)
   bool flush_requested_ = false;
   bool stopping_ = false;
-  std::thread thread_;
+  // Under mutex_: whether the writer thread runs, and whether stop() ended it
+  // (record() then drops instead of buffering what nobody would write).
+  bool running_ = false;
+  bool stopped_ = false;
+  bool warned_after_stop_ = false;
+  std::thread thread_;              // started and joined by start()/stop() only
   std::int64_t next_purge_ms_ = 0;  // the writer thread's
   std::uint64_t dropped_logged_ = 0;
   std::atomic<std::uint64_t> dropped_{0};

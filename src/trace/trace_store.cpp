@@ -6,6 +6,7 @@
 
 #include "store/store_error.hpp"
 #include "trace/facts_text.hpp"
+#include "util/log.hpp"
 
 namespace bh::trace {
 namespace {
@@ -35,15 +36,25 @@ constexpr std::string_view kSchemaV1 =
     " duration_ms BIGINT NOT NULL, facts TEXT NOT NULL);"
     "CREATE INDEX bh_trace_events_message ON bh_trace_events (message_id, time_ms)";
 
+// The node whose received or refused event made the summary ('' : none
+// yet). Queue ids carry their node's tag (mail/queue_id.hpp); should two
+// nodes still send a summary for one id, the second does not overwrite the
+// first (see kUpsertSummary).
+constexpr std::string_view kSchemaV2 =
+    "ALTER TABLE bh_trace_messages ADD COLUMN received_node TEXT NOT NULL DEFAULT ''";
+
 const std::vector<store::Migration>& migrations() {
-  static const std::vector<store::Migration> list{{1, kSchemaV1, {}}};
+  static const std::vector<store::Migration> list{{1, kSchemaV1, {}}, {2, kSchemaV2, {}}};
   return list;
 }
 
+// Only the node that received the message (or none yet: the row may come
+// from another node's report) sets the summary; another node's summary for
+// the same id changes nothing, so two nodes' messages never merge.
 constexpr std::string_view kUpsertSummary =
     "INSERT INTO bh_trace_messages"
-    " (id, node, first_ms, last_ms, sender, sender_key, tenant, status, subject)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " (id, node, first_ms, last_ms, sender, sender_key, tenant, status, subject, received_node)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     " ON CONFLICT (id) DO UPDATE SET"
     " first_ms = CASE WHEN excluded.first_ms < bh_trace_messages.first_ms"
     "   THEN excluded.first_ms ELSE bh_trace_messages.first_ms END,"
@@ -55,7 +66,9 @@ constexpr std::string_view kUpsertSummary =
     " subject = CASE WHEN excluded.subject <> '' THEN excluded.subject"
     "   ELSE bh_trace_messages.subject END,"
     " status = CASE WHEN excluded.status = 'refused' AND bh_trace_messages.status <> 'started'"
-    "   THEN bh_trace_messages.status ELSE excluded.status END";
+    "   THEN bh_trace_messages.status ELSE excluded.status END,"
+    " received_node = excluded.received_node"
+    " WHERE bh_trace_messages.received_node IN ('', excluded.received_node)";
 
 // Events without a summary (decisions before the end of the transaction,
 // attempts, a report at another node) only make the row exist ("started"
@@ -241,6 +254,7 @@ Status TraceStore::write(const std::vector<TraceEvent>& events) {
       if (!row) return row.error();
     }
     std::set<std::string> changed;
+    std::set<std::pair<std::string, std::string>> collided;  // (id, node), this batch
     for (const TraceEvent& e : events) {
       if (e.message_id.empty()) continue;
       bool summary = e.kind == Kind::received || e.kind == Kind::refused;
@@ -248,10 +262,22 @@ Status TraceStore::write(const std::vector<TraceEvent>& events) {
         auto row = c.execute(
             kUpsertSummary,
             {e.message_id, e.node, e.time_ms, e.time_ms, e.sender, lower(e.sender), e.tenant,
-             std::string(e.kind == Kind::refused ? "refused" : "queued"), e.subject});
+             std::string(e.kind == Kind::refused ? "refused" : "queued"), e.subject, e.node});
         if (!row) return row.error();
+        if (*row == 0) {
+          // Another node's message has this id: this one is not merged into
+          // it (neither its envelope nor its events).
+          log::Line("trace_id_collision")
+              .kv("id", e.message_id)
+              .kv("node", e.node)
+              .kv("reason", "another node's message has this id in the trace; not recorded")
+              .write(log::Level::warn);
+          collided.insert({e.message_id, e.node});
+          continue;
+        }
         changed.insert(e.message_id);
       }
+      if (collided.contains({e.message_id, e.node})) continue;
       std::string status = recipient_status(e);
       std::vector<std::string> addresses;
       if (!e.recipient.empty())

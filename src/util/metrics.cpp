@@ -212,6 +212,7 @@ void Registry::gauge_family_callback(std::string name, std::string help,
 }
 
 void Registry::remove_callback(const std::string& name) {
+  std::lock_guard calling(callbacks_mutex_);
   std::lock_guard lock(mutex_);
   for (auto& e : entries_)
     if (e->name == name) {
@@ -221,19 +222,43 @@ void Registry::remove_callback(const std::string& name) {
 }
 
 std::string Registry::render() const {
+  std::lock_guard calling(callbacks_mutex_);
+  // The callbacks copied out (entries are never removed, so an index stays
+  // valid), then called without mutex_.
+  struct Read {
+    std::size_t index;
+    std::function<double()> read;
+    std::function<std::vector<std::pair<Labels, double>>()> read_family;
+    double value = 0;
+    std::vector<std::pair<Labels, double>> values;
+  };
+  std::vector<Read> reads;
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      if (entries_[i]->read || entries_[i]->read_family)
+        reads.push_back({i, entries_[i]->read, entries_[i]->read_family});
+  }
+  for (Read& r : reads) {
+    if (r.read) r.value = r.read();
+    if (r.read_family) r.values = r.read_family();
+  }
   std::lock_guard lock(mutex_);
   std::string out;
-  for (const auto& e : entries_) {
-    bool any = e->counter || e->gauge || e->counters || e->gauges || e->histograms || e->read ||
-               e->read_family;
+  auto next_read = reads.begin();
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const auto& e = entries_[i];
+    const Read* read = nullptr;
+    if (next_read != reads.end() && next_read->index == i) read = &*next_read++;
+    bool any = e->counter || e->gauge || e->counters || e->gauges || e->histograms || read;
     if (!any) continue;
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", e->name, escape_help(e->help), e->name,
                        e->type);
     if (e->counter) out += fmt::format("{} {}\n", e->name, e->counter->value());
     if (e->gauge) out += fmt::format("{} {}\n", e->name, e->gauge->value());
-    if (e->read) out += fmt::format("{} {}\n", e->name, format_value(e->read()));
-    if (e->read_family)
-      for (const auto& [labels, value] : e->read_family())
+    if (read && read->read) out += fmt::format("{} {}\n", e->name, format_value(read->value));
+    if (read && read->read_family)
+      for (const auto& [labels, value] : read->values)
         out += fmt::format("{}{} {}\n", e->name, label_text(e->read_labels, labels),
                            format_value(value));
     if (e->counters)

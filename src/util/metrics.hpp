@@ -127,16 +127,23 @@ class Registry {
   // The same for a family: read returns (label values, value) pairs.
   void gauge_family_callback(std::string name, std::string help, std::vector<std::string> labels,
                              std::function<std::vector<std::pair<Labels, double>>()> read);
-  // Drops the callbacks of that name (their component is stopping).
+  // Drops the callbacks of that name (their component is stopping); waits
+  // for a render that is calling them, so none runs once this returns.
   void remove_callback(const std::string& name);
 
-  // The text exposition format 0.0.4.
+  // The text exposition format 0.0.4. Callbacks (which may list the spool or
+  // lock their component) run without mutex_, so registering or counting on
+  // other threads never waits for them.
   std::string render() const;
 
  private:
   struct Entry;
   Entry& entry(const std::string& name);
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // entries_ and what they hold
+  // Held by render() while it calls callbacks and by remove_callback(): a
+  // removed callback is never called after its component went away. Always
+  // taken before mutex_, never while holding it.
+  mutable std::mutex callbacks_mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;
 };
 

@@ -371,6 +371,119 @@ def test_push_names_every_bad_field(api):
     expect(api.put(f"/v1/tenants/{T1}/directory", json={"users": []}), 400, "invalid")
 
 
+# ---------------------------------------------------------------- cross-tenant holes (review)
+
+FABRIKAM = {"id": T2, "name": "Fabrikam", "domains": ["fabrikam.test"]}
+
+
+def test_tenant_token_cannot_take_another_tenants_user_number(api):
+    make_tenant(api)
+    make_tenant(api, FABRIKAM)
+    expect(api.post("/v1/users", json={"address": "eve@fabrikam.test", "permissions": ["fax"],
+                                       "fax_numbers": ["+49 30 5550111"],
+                                       "mobile_numbers": ["+49 151 23456789"], "tenant": T2}), 201)
+    expect(api.post("/v1/users", json={"address": "al@contoso.test", "tenant": T1}), 201)
+    mine = api.token("write", tenant=T1)
+    for number in ("+49 30 5550111", "+49 151 23456789"):
+        r = api.post("/v1/numbers", token=mine,
+                     json={"number": number, "mailbox": "al@contoso.test", "service": "fax"})
+        expect(r, 409, "conflict")
+        assert "eve@fabrikam.test" in r.json()["error"]["message"], r.text
+    # Not even the tenant's own user's number: the owner stays the user.
+    expect(api.post("/v1/users", json={"address": "bo@contoso.test", "tenant": T1,
+                                       "fax_numbers": ["+49 30 5550222"]}), 201)
+    expect(api.post("/v1/numbers", token=mine, json={"number": "+49 30 5550222",
+                                                     "mailbox": "al@contoso.test"}), 409, "conflict")
+    eve = expect(api.get("/v1/users/eve@fabrikam.test"), 200)
+    assert eve["fax_numbers"] == ["+49305550111"] and eve["mobile_numbers"] == ["+4915123456789"]
+    expect(api.get("/v1/numbers/+49305550111"), 404, "not_found")
+    # eve's tenant can still push her with her numbers (the owner index names her).
+    push = {"tenant": {"name": "Fabrikam"},
+            "users": [{"address": "eve@fabrikam.test", "fax_numbers": ["+49 30 5550111"]}]}
+    expect(api.put(f"/v1/tenants/{T2}/directory", json=push), 200)
+
+
+def test_domains_belong_to_one_tenant_and_tenant_tokens_cannot_change_them(api):
+    make_tenant(api)
+    make_tenant(api, FABRIKAM)
+    mine = api.token("write", tenant=T1)
+    # A tenant-scoped token may not claim another tenant's domain, nor change its own.
+    r = api.put(f"/v1/tenants/{T1}", token=mine,
+                json={"name": "Contoso", "domains": ["contoso.test", "fabrikam.test"]})
+    expect(r, 403, "forbidden")
+    assert "domains" in r.json()["error"]["message"], r.text
+    push = {"tenant": {"name": "Contoso", "domains": ["fabrikam.test"]},
+            "users": [{"address": "eve@fabrikam.test", "permissions": ["fax"]}]}
+    r = api.put(f"/v1/tenants/{T1}/directory", token=mine, json=push)
+    expect(r, 403, "forbidden")
+    assert "tenant.domains" in r.json()["error"]["message"], r.text
+    assert expect(api.get(f"/v1/tenants/{T1}"), 200)["domains"] == ["contoso.test"]
+    # Omitted domains keep the stored ones: the token may rename and push.
+    renamed = expect(api.put(f"/v1/tenants/{T1}", token=mine, json={"name": "Contoso Ltd"}), 200)
+    assert renamed["domains"] == ["contoso.test"], renamed
+    push = {"tenant": {"name": "Contoso"},
+            "users": [{"address": "al@contoso.test", "permissions": ["fax"]}]}
+    expect(api.put(f"/v1/tenants/{T1}/directory", token=mine, json=push), 200)
+    push["users"].append({"address": "eve@fabrikam.test"})  # not in the stored domains
+    expect(api.put(f"/v1/tenants/{T1}/directory", token=mine, json=push), 400, "invalid")
+    # A token for all tenants may change domains, but not to another tenant's.
+    r = api.put(f"/v1/tenants/{T1}", json={"name": "Contoso", "domains": ["fabrikam.test"]})
+    expect(r, 409, "conflict")
+    assert T2 in r.json()["error"]["message"], r.text
+    expect(api.post("/v1/tenants", json={"id": "0b0b0b0b-1111-4222-8333-444444444444",
+                                         "domains": ["fabrikam.test"]}), 409, "conflict")
+    changed = expect(api.put(f"/v1/tenants/{T1}", json={"domains": ["contoso.test", "c.test"]}),
+                     200)
+    assert changed["domains"] == ["c.test", "contoso.test"]
+    assert expect(api.get(f"/v1/tenants/{T2}"), 200)["domains"] == ["fabrikam.test"]
+
+
+def test_send_as_outside_the_tenants_domains_is_refused(api):
+    make_tenant(api)
+    user = {"address": "al@contoso.test", "tenant": T1, "send_as": ["eve@fabrikam.test"]}
+    r = api.post("/v1/users", json=user)
+    expect(r, 400, "invalid")
+    assert list(field_errors(r)) == ["send_as[0]"], r.text
+    push = {"tenant": {"name": "Contoso"}, "users": [user]}
+    r = api.put(f"/v1/tenants/{T1}/directory", json=push)
+    expect(r, 400, "invalid")
+    assert list(field_errors(r)) == ["users[0].send_as[0]"], r.text
+    user["send_as"] = ["shared@contoso.test"]
+    expect(api.post("/v1/users", json=user), 201)
+
+
+def test_tenant_without_domains_restricts_no_addresses_in_both_paths(api):
+    expect(api.post("/v1/tenants", json={"id": T1, "name": "Imported"}), 201)
+    expect(api.post("/v1/users", json={"address": "al@anything.test", "tenant": T1}), 201)
+    push = {"tenant": {"name": "Imported"}, "users": [{"address": "al@anything.test"},
+                                                      {"address": "bo@else.test"}]}
+    expect(api.put(f"/v1/tenants/{T1}/directory", json=push), 200)
+
+
+def test_configured_tenants_domains_are_refused_for_other_tenants(trust_admin):
+    gw, api = trust_admin  # [[tenant]] T1 contoso.test, T2 fabrikam.test
+    t3 = "0b0b0b0b-1111-4222-8333-444444444444"
+    r = api.post("/v1/tenants", json={"id": t3, "domains": ["fabrikam.test"]})
+    expect(r, 409, "conflict")
+    assert T2 in r.json()["error"]["message"], r.text
+    r = api.put(f"/v1/tenants/{t3}/directory",
+                json={"tenant": {"domains": ["contoso.test"]}, "users": []})
+    expect(r, 409, "conflict")
+    expect(api.get(f"/v1/tenants/{t3}"), 404, "not_found")
+    # Nor may a tenant without domains take addresses in a configured tenant's domains.
+    r = api.put(f"/v1/tenants/{t3}/directory",
+                json={"tenant": {}, "users": [{"address": "ceo@contoso.test"}]})
+    expect(r, 409, "conflict")
+    assert T1 in r.json()["error"]["message"], r.text
+    expect(api.post("/v1/tenants", json={"id": t3}), 201)
+    expect(api.post("/v1/users", json={"address": "ceo@contoso.test", "tenant": t3}), 409,
+           "conflict")
+    expect(api.get("/v1/users/ceo@contoso.test"), 404, "not_found")
+    # The configured tenant itself may have its domains in the directory.
+    expect(api.put(f"/v1/tenants/{T2}/directory",
+                   json={"tenant": {"domains": ["fabrikam.test"]}, "users": []}), 200)
+
+
 # ---------------------------------------------------------------- queue
 
 def test_queue_endpoints(admin_gateway, tmp_path):
@@ -406,6 +519,45 @@ def test_queue_endpoints(admin_gateway, tmp_path):
     expect(api.get(f"/v1/queue/{qid}"), 404, "not_found")
     expect(api.get("/v1/queue/..%2F..%2Fetc"), 404, "not_found")
     expect(api.get("/v1/queue?state=lost"), 400, "invalid")
+
+
+def test_queue_pages_and_operator_scope(admin_gateway, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory\n")  # the file connector cannot deliver: deferred
+    gw, api = admin_gateway(outdir=afile / "out")
+    qids = [send_raw(gw.port, make_message(f"m{i}"), rcpts=("x@example.test",),
+                     sender="s@origin.test") for i in range(3)]
+
+    def listed():
+        return [m["id"] for m in expect(api.get("/v1/queue?state=deferred"), 200)["messages"]]
+    assert wait_until(lambda: len(listed()) == 3, 15), listed()
+
+    # Pages in id order, `next` is the last id of a full page with more after it.
+    first = expect(api.get("/v1/queue?state=deferred&limit=2"), 200)
+    assert [m["id"] for m in first["messages"]] == sorted(qids)[:2], first
+    assert first["next"] == sorted(qids)[1], first
+    second = expect(api.get(f"/v1/queue?state=deferred&limit=2&after={first['next']}"), 200)
+    assert [m["id"] for m in second["messages"]] == sorted(qids)[2:], second
+    assert second["next"] is None, second
+    assert expect(api.get("/v1/queue"), 200)["next"] is None
+    for bad in ("limit=0", "limit=1001", "limit=x", "after=..%2Fetc", "after=a"):
+        expect(api.get(f"/v1/queue?{bad}"), 400, "invalid")
+
+    # A tenant's token sees none of these (their envelopes have no tenant).
+    tenant_reader = api.token("read", tenant=T1)
+    page = expect(api.get("/v1/queue?limit=1", token=tenant_reader), 200)
+    assert page["messages"] == [], page
+
+    # Changing the queue is an operator's action: a write token may not.
+    writer = api.token("write")
+    qid = qids[0]
+    expect(api.post(f"/v1/queue/{qid}/hold", token=writer), 403, "forbidden")
+    expect(api.post(f"/v1/queue/{qid}/release", token=writer), 403, "forbidden")
+    expect(api.post(f"/v1/queue/{qid}/retry", token=writer), 403, "forbidden")
+    expect(api.post("/v1/queue/flush", token=writer), 403, "forbidden")
+    expect(api.delete(f"/v1/queue/{qid}", token=writer), 403, "forbidden")
+    assert expect(api.get(f"/v1/queue/{qid}", token=writer), 200)["state"] == "deferred"
+    assert expect(api.post(f"/v1/queue/{qid}/hold"), 200)["state"] == "hold"
 
 
 # ---------------------------------------------------------------- TLS and configuration

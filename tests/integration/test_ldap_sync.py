@@ -58,6 +58,9 @@ class Bridgehead:
             "page_size": PAGE,
             "groups": {"fax": group_dn("Fax Users"), "sms": [group_dn("SMS Users")]},
             **source}
+        if self.source["url"].startswith("ldap://") and not self.source.get("starttls"):
+            # The test's slapd on loopback; without this plain ldap:// is refused.
+            self.source.setdefault("allow_plaintext", True)
         self.write()
 
     def set_password(self, password: str):
@@ -290,6 +293,14 @@ def test_config_errors_name_the_key(slapd, make_gateway):
                  "directory.ldap[0].page_size: must be an integer from 1 to 1000",
                  "directory.ldap[0].groups.Fax: is not a service name"):
         assert part in r.stderr, r.stderr
+
+    # Plain ldap:// without StartTLS would send the bind password in clear: refused.
+    plain = Bridgehead(make_gateway, slapd)
+    del plain.source["allow_plaintext"]
+    plain.write()
+    r = plain.sync()
+    assert r.returncode == 2, r
+    assert "would send the bind password in clear" in r.stderr, r.stderr
 
 
 def test_periodic_sync_until_sigterm(slapd, make_gateway):

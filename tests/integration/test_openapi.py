@@ -185,5 +185,6 @@ def test_running_server_matches_the_document(make_gateway, tmp_path):
     call(403, "GET", "/v1/messages?tenant=other", token=api.token("read", tenant=T1))
     call(404, "GET", "/v1/messages/NOSUCH")
     call(200, "GET", "/metrics")
+    call(403, "GET", "/metrics", token=api.token("read", tenant=T1))
 
     assert checker.missing() == [], f"documented but not exercised: {checker.missing()}"

@@ -263,8 +263,12 @@ def test_metrics_count_what_happened(admin_gateway):
     assert metric(after, "bridgehead_trace_events_written_total") > 0, after
     assert metric(after, "bridgehead_trace_events_dropped_total") == 0, after
 
-    # The metrics need a token like every endpoint.
+    # The metrics need a token like every endpoint, and one of every tenant: the numbers
+    # are the whole gateway's.
     assert api.get("/metrics", token=None).status_code == 401
+    refused = api.get("/metrics", token=api.token("read", tenant=T1))
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "forbidden", refused.text
 
 
 def test_tenant_token_sees_only_its_tenant(admin_gateway):

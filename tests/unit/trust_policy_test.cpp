@@ -733,12 +733,17 @@ TEST(TrustPolicy, TenantsPushedIntoTheDirectory) {
                            tenant_lines(kT3, "northwind.test") + "From: olga@northwind.test\r\n")
                      .verdict),
             "550 5.7.1 Sender <olga@northwind.test> is not permitted to use the fax service");
-  // A domain the directory adds to a configured tenant counts, for the
-  // sender and for X-OriginatorOrg (check_originator_org comes from the config).
+  // Review F2: a configured tenant's domains are the config's; a domain
+  // pushed for it is not merged in (the tenant's token asserted it).
   EXPECT_EQ(show(m365_data(p.policy, "alice@contoso.example",
                            tenant_lines(kT1, "contoso.example") + "From: alice@contoso.example\r\n")
                      .verdict),
-            "250 accepted");
+            "550 5.7.1 Message refused: X-OriginatorOrg contoso.example does not belong to the "
+            "tenant");
+  EXPECT_EQ(show(m365_data(p.policy, "alice@contoso.example",
+                           tenant_lines(kT1, "contoso.test") + "From: alice@contoso.example\r\n")
+                     .verdict),
+            "550 5.7.1 Sender <alice@contoso.example> does not belong to the sending tenant");
   // Without directory_tenants the connector names its tenants.
   Policy plain;
   plain.directory.tenants = p.directory.tenants;
@@ -747,15 +752,79 @@ TEST(TrustPolicy, TenantsPushedIntoTheDirectory) {
                            tenant_lines(kT3, "northwind.test") + "From: nina@northwind.test\r\n")
                      .verdict),
             "550 5.7.1 Message refused: tenant " + kT3 + " is not accepted by connector exo");
-  // Partner connections: the sender's directory tenant is known.
-  PeerFacts facts = peer(Cert::none, Ip::out_of_range);
-  const InboundConnector* relay = p.policy.identify(facts);
-  ASSERT_NE(relay, nullptr);
-  Envelope envelope;
-  envelope.sender = Address{"nina", "northwind.test"};
-  envelope.recipients.push_back({Address{"+4930123456", "fax.example.test"}});
-  std::string content = "From: nina@northwind.test\r\nSubject: s\r\n\r\nbody\r\n";
-  EXPECT_EQ(show(p.policy.on_data(relay, facts, envelope, content).verdict), "250 accepted");
+}
+
+// Review F4: on a partner or internal connector a tenant known only from
+// the directory counts only with directory_tenants = true; a [[tenant]]
+// counts on any connector.
+TEST(TrustPolicy, DirectoryTenantsNeedTheConnectorsOptIn) {
+  const std::string kT3 = "0b0b0b0b-1111-4222-8333-444444444444";
+  struct Case {
+    bool directory_tenants;
+    std::string sender;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {true, "nina@northwind.test", "250 accepted"},
+      {false, "nina@northwind.test",
+       "550 5.7.1 Sender <nina@northwind.test> is not permitted to use the fax service"},
+      {true, "alice@contoso.test", "250 accepted"},
+      {false, "alice@contoso.test", "250 accepted"},
+  };
+  for (const Case& k : cases) {
+    TrustConfig c = config();
+    InboundConnector partner;
+    partner.name = "relay";
+    partner.ip_ranges = {*IpRange::parse("198.51.100.0/24")};
+    partner.services = {"fax"};
+    partner.directory_tenants = k.directory_tenants;
+    c.connectors.push_back(partner);
+    Policy p(c);
+    p.directory.tenants[kT3] = {kT3, "Northwind", {"northwind.test"}};
+    p.directory.users["nina@northwind.test"] = make_user("nina@northwind.test", kT3, {"fax"});
+    PeerFacts facts = peer(Cert::none, Ip::out_of_range);
+    const InboundConnector* relay = p.policy.identify(facts);
+    ASSERT_NE(relay, nullptr);
+    Envelope envelope;
+    auto at = k.sender.find('@');
+    envelope.sender = Address{k.sender.substr(0, at), k.sender.substr(at + 1)};
+    envelope.recipients.push_back({Address{"+4930123456", "fax.example.test"}});
+    std::string content = "From: " + k.sender + "\r\nSubject: s\r\n\r\nbody\r\n";
+    Verdict v = p.policy.on_data(relay, facts, envelope, content).verdict;
+    EXPECT_EQ(show(v), k.expected) << k.sender << " directory_tenants=" << k.directory_tenants;
+  }
+}
+
+// Review F3: a send-as delegation never makes another tenant's mailbox (a
+// user of that tenant, or outside the sender tenant's domains) pass.
+TEST(TrustPolicy, SendAsStaysInsideTheSendersTenant) {
+  struct Case {
+    std::string from;
+    std::string expected;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      // carol@contoso.test is a directory user of fabrikam (kT2).
+      {"carol@contoso.test",
+       "550 5.7.1 From: <carol@contoso.test> is not permitted to use the fax service",
+       "belongs to tenant " + kT2},
+      // eve@fabrikam.test: another tenant's user in another tenant's domain.
+      {"eve@fabrikam.test", "550 5.7.1 From: address does not belong to the sending tenant",
+       "not a domain of tenant"},
+      // A delegated mailbox of the own tenant still passes.
+      {"accounts@contoso.test", "250 accepted", "send-as delegation"},
+  };
+  Policy p;
+  add_directory_entries(p.directory);
+  p.directory.users["alice@contoso.test"].send_as = {"accounts@contoso.test", "carol@contoso.test",
+                                                     "eve@fabrikam.test"};
+  for (const Case& c : cases) {
+    Verdict v = m365_data(p.policy, "alice@contoso.test",
+                          kTenantLines + kInternal + "From: " + c.from + "\r\n")
+                    .verdict;
+    EXPECT_EQ(show(v), c.expected) << c.from;
+    EXPECT_NE(v.reason.find(c.reason), std::string::npos) << c.from << ": " << v.reason;
+  }
 }
 
 TEST(TrustPolicy, UnavailableDirectoryIsATemporaryFailure) {

@@ -113,6 +113,33 @@ TEST_P(DirectoryCacheTest, LooksUpUsersNumbersAndTenantsFromMemory) {
   EXPECT_EQ(tenant->domains, (std::vector<std::string>{"contoso.test"}));
 }
 
+// Review F1: a service number of another tenant never overrides a user's
+// number in the cache, even one written before the store refused it (the
+// row is written directly here, as such old data would be).
+TEST_P(DirectoryCacheTest, ServiceNumberOfAnotherTenantNeverOverridesAUsersNumber) {
+  constexpr const char* kT2 = "11111111-2222-3333-4444-555555555555";
+  ASSERT_TRUE(writer->replace_tenant_directory(contoso()));
+  ASSERT_TRUE(writer->put_tenant({kT2, "Fabrikam", {"fabrikam.test"}}));
+  ASSERT_TRUE(writer->database().transaction([&](bh::store::Connection& c) -> bh::Status {
+    auto done = c.execute(
+        "INSERT INTO directory_numbers (number, tenant, mailbox, service, description) VALUES "
+        "('+4915123456789', $1, 'eve@fabrikam.test', 'sms', '')",
+        {std::string(kT2)});
+    if (!done) return done.error();
+    // A version change, so the cache reloads.
+    auto bumped = c.execute("UPDATE directory_version SET version = version + 1 WHERE id = 1");
+    if (!bumped) return bumped.error();
+    return bh::ok_status();
+  }));
+  auto c = cache();
+  ASSERT_TRUE(c->refresh());
+  auto mobile = c->find_number("+4915123456789");
+  ASSERT_TRUE(mobile.is_found());
+  EXPECT_EQ(mobile->mailbox, "alice@contoso.test");
+  EXPECT_EQ(mobile->tenant, kT1);
+  EXPECT_FALSE(mobile->service_number);
+}
+
 TEST_P(DirectoryCacheTest, RefreshFollowsTheStoresVersion) {
   auto c = cache();
   ASSERT_TRUE(c->refresh());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "directory/directory_tables.hpp"
 #include "store/store_error.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -106,14 +107,36 @@ TEST_P(DirectoryStoreTest, ReplaceIsAllOrNothing) {
   TenantDirectory fabrikam;
   fabrikam.tenant = {kT2, "Fabrikam", {"fabrikam.test", "contoso.test"}};
   fabrikam.users = {user("carol@fabrikam.test", ""), user("a@contoso.test", "")};
+  // contoso.test is kT1's domain: refused before any address.
   auto refused = store->replace_tenant_directory(fabrikam);
   ASSERT_FALSE(refused);
   EXPECT_TRUE(bh::store::is(refused.error(), StoreErrc::conflict)) << refused.error().message;
+  EXPECT_NE(
+      refused.error().message.find("domain 'contoso.test' belongs to tenant " + std::string(kT1)),
+      std::string::npos)
+      << refused.error().message;
+  // Without domains the address is still in kT1's domain: the conflict
+  // names it.
+  fabrikam.tenant.domains = {};
+  refused = store->replace_tenant_directory(fabrikam);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(bh::store::is(refused.error(), StoreErrc::conflict)) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("'a@contoso.test' is in domain 'contoso.test' of tenant " +
+                                         std::string(kT1)),
+            std::string::npos)
+      << refused.error().message;
+  // An address another user has, in no tenant's domain: the conflict names
+  // its owner.
+  ASSERT_TRUE(store->put_tenant({kT1, "Contoso", {}}));
+  refused = store->replace_tenant_directory(fabrikam);
+  ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("'a@contoso.test' is already used by "
                                          "'alice@contoso.test' in tenant " +
                                          std::string(kT1)),
             std::string::npos)
       << refused.error().message;
+  ASSERT_TRUE(store->put_tenant({kT1, "Contoso", {"contoso.test"}}));
+  version = *store->version();
   EXPECT_FALSE(store->tenant(kT2)->has_value());
   EXPECT_FALSE(store->user("carol@fabrikam.test")->has_value());
   EXPECT_EQ(*store->version(), version);
@@ -192,8 +215,9 @@ TEST_P(DirectoryStoreTest, RemoveTenantRemovesItsUsersAndNumbers) {
 }
 
 TEST_P(DirectoryStoreTest, PagesAreOrderedByKey) {
-  ASSERT_TRUE(store->put_tenant({kT2, "", {"contoso.test"}}));
-  ASSERT_TRUE(store->put_tenant({kT1, "", {"contoso.test"}}));
+  // One domain belongs to one tenant: here neither has any (no restriction).
+  ASSERT_TRUE(store->put_tenant({kT2, "", {}}));
+  ASSERT_TRUE(store->put_tenant({kT1, "", {}}));
   for (const char* address :
        {"d@contoso.test", "b@contoso.test", "e@contoso.test", "a@contoso.test", "c@contoso.test"})
     ASSERT_TRUE(store->put_user(user(address, address[0] == 'c' ? kT2 : kT1)));
@@ -225,6 +249,121 @@ TEST_P(DirectoryStoreTest, SecondOpenerSeesChangesAndMigrationsOnce) {
   ASSERT_TRUE(store->replace_tenant_directory(contoso()));
   EXPECT_EQ(*other->version(), *store->version());
   EXPECT_TRUE((*other->user("alice@contoso.test"))->may("sms"));
+}
+
+// Review F1: a service number never takes over a user's number, of the
+// same or another tenant, and another tenant's user keeps it.
+TEST_P(DirectoryStoreTest, ServiceNumberCannotTakeAUsersNumber) {
+  ASSERT_TRUE(store->replace_tenant_directory(contoso()));  // alice has +49301234567
+  ASSERT_TRUE(store->put_tenant({kT2, "Fabrikam", {"fabrikam.test"}}));
+  ASSERT_TRUE(store->put_user(user("eve@fabrikam.test", kT2)));
+  for (const ServiceNumber& steal :
+       {ServiceNumber{"+49301234567", kT2, "eve@fabrikam.test", "fax", ""},
+        ServiceNumber{"+4915123456789", kT1, "bob@contoso.test", "sms", ""}}) {
+    auto taken = store->put_number(steal);
+    ASSERT_FALSE(taken) << steal.number;
+    EXPECT_TRUE(bh::store::is(taken.error(), StoreErrc::conflict)) << taken.error().message;
+    EXPECT_NE(taken.error().message.find("alice@contoso.test"), std::string::npos)
+        << taken.error().message;
+  }
+  // alice still owns both: a push of kT2 claiming it is refused too.
+  TenantDirectory fabrikam;
+  fabrikam.tenant = {kT2, "Fabrikam", {"fabrikam.test"}};
+  fabrikam.users = {user("eve@fabrikam.test", "")};
+  fabrikam.numbers = {{"+49301234567", "", "eve@fabrikam.test", "fax", ""}};
+  EXPECT_TRUE(
+      bh::store::is(store->replace_tenant_directory(fabrikam).error(), StoreErrc::conflict));
+  auto data = store->load();
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(data->numbers.size(), 1u);  // only the front desk
+  // The owner index still names alice: her tenant can push her again.
+  ASSERT_TRUE(store->replace_tenant_directory(contoso()));
+  // A service number of another tenant is not taken over either.
+  auto other = store->put_number({"+49307654321", kT2, "eve@fabrikam.test", "fax", ""});
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(bh::store::is(other.error(), StoreErrc::conflict));
+  EXPECT_EQ((*store->number("+49307654321"))->tenant, kT1);
+  // Removing a service number leaves a user's number of the tenant alone.
+  ASSERT_TRUE(store->remove_number("+49307654321"));
+  auto eve_number = user("eve@fabrikam.test", kT2);
+  eve_number.fax_numbers = {"+49301234567"};
+  EXPECT_TRUE(bh::store::is(store->put_user(eve_number).error(), StoreErrc::conflict));
+}
+
+// Review F2: a domain belongs to one tenant, in put_tenant and in the push.
+TEST_P(DirectoryStoreTest, DomainBelongsToOneTenant) {
+  ASSERT_TRUE(store->replace_tenant_directory(contoso()));
+  auto claimed = store->put_tenant({kT2, "Fabrikam", {"fabrikam.test", "contoso.test"}});
+  ASSERT_FALSE(claimed);
+  EXPECT_TRUE(bh::store::is(claimed.error(), StoreErrc::conflict)) << claimed.error().message;
+  EXPECT_NE(claimed.error().message.find(kT1), std::string::npos) << claimed.error().message;
+  EXPECT_FALSE(store->tenant(kT2)->has_value());
+  TenantDirectory pushed = contoso();
+  pushed.tenant.id = kT2;
+  pushed.users.clear();
+  pushed.numbers.clear();
+  EXPECT_TRUE(bh::store::is(store->replace_tenant_directory(pushed).error(), StoreErrc::conflict));
+  EXPECT_FALSE(store->tenant(kT2)->has_value());
+  // A tenant without domains cannot claim addresses in another's domain.
+  ASSERT_TRUE(store->put_tenant({kT2, "Fabrikam", {}}));
+  auto squatted = store->put_user(user("ceo@contoso.test", kT2));
+  ASSERT_FALSE(squatted);
+  EXPECT_TRUE(bh::store::is(squatted.error(), StoreErrc::conflict)) << squatted.error().message;
+  EXPECT_FALSE(store->user("ceo@contoso.test")->has_value());
+  ASSERT_TRUE(store->remove_tenant(kT2));
+  // The owner may change its own domains; a domain it drops is free again.
+  ASSERT_TRUE(store->put_tenant({kT1, "Contoso", {"contoso.test", "c.test"}}));
+  ASSERT_TRUE(store->put_tenant({kT1, "Contoso", {"c.test"}}));
+  ASSERT_TRUE(store->put_tenant({kT2, "Fabrikam", {"contoso.test"}}));
+  // So are the domains of a removed tenant.
+  ASSERT_TRUE(store->remove_tenant(kT1));
+  ASSERT_TRUE(store->put_tenant({kT2, "Fabrikam", {"contoso.test", "c.test"}}));
+}
+
+// Review F8: an alias that a service number goes to cannot be dropped.
+TEST_P(DirectoryStoreTest, PutUserKeepsAliasesOfServiceNumbers) {
+  ASSERT_TRUE(store->put_tenant({kT1, "Contoso", {"contoso.test"}}));
+  ASSERT_TRUE(store->put_user(user("alice@contoso.test", kT1, {"fax"}, {"desk@contoso.test"})));
+  ASSERT_TRUE(store->put_number({"+49307654321", kT1, "desk@contoso.test", "fax", ""}));
+  auto dropped = store->put_user(user("alice@contoso.test", kT1, {"fax"}, {}));
+  ASSERT_FALSE(dropped);
+  EXPECT_TRUE(bh::store::is(dropped.error(), StoreErrc::conflict)) << dropped.error().message;
+  EXPECT_TRUE(store->user("desk@contoso.test")->has_value());
+  // Keeping the alias (and adding one) is fine.
+  ASSERT_TRUE(store->put_user(
+      user("alice@contoso.test", kT1, {"sms"}, {"desk@contoso.test", "al@contoso.test"})));
+}
+
+// Migration step 2 fills the domain index from the tenants stored before
+// (a domain two of them listed goes to the first by id).
+TEST_P(DirectoryStoreTest, DomainIndexIsFilledFromExistingTenants) {
+  // A store of its own that has seen step 1 only (the fixture's has both).
+  const std::vector<bh::store::Migration> v1 = {bh::directory::tables::migrations().front()};
+  TestStore old_db{GetParam()};
+  ASSERT_TRUE(old_db.ok()) << old_db.message();
+  auto old_database = old_db.open();
+  ASSERT_TRUE(old_database);
+  ASSERT_TRUE(old_database->migrate("directory", v1));
+  ASSERT_TRUE(old_database->transaction([](bh::store::Connection& c) -> bh::Status {
+    for (const auto& [id, domains] :
+         {std::pair<std::string, std::string>{kT2, "fabrikam.test\nshared.test"},
+          std::pair<std::string, std::string>{kT1, "contoso.test\nshared.test"}})
+      if (auto done =
+              c.execute("INSERT INTO directory_tenants (id, name, domains) VALUES ($1, '', $2)",
+                        {id, domains});
+          !done)
+        return done.error();
+    return bh::ok_status();
+  }));
+  auto opened = DirectoryStore::open(old_database);
+  ASSERT_TRUE(opened) << opened.error().message;
+  DirectoryStore& upgraded = **opened;
+  // kT2 ("1111...") sorts first and has shared.test; each keeps its own domain.
+  EXPECT_TRUE(
+      bh::store::is(upgraded.put_tenant({kT1, "", {"shared.test"}}).error(), StoreErrc::conflict));
+  EXPECT_TRUE(
+      bh::store::is(upgraded.put_tenant({kT2, "", {"contoso.test"}}).error(), StoreErrc::conflict));
+  EXPECT_TRUE(upgraded.put_tenant({kT2, "", {"fabrikam.test", "shared.test"}}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Store, DirectoryStoreTest,

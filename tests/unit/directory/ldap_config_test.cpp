@@ -117,5 +117,32 @@ base_dn = "dc=x"
       << config.error().message;
 }
 
+// ldap:// without StartTLS would send the bind password in clear: refused
+// at load with the file and line, unless the source allows it.
+TEST(LdapConfig, PlainLdapNeedsAllowPlaintext) {
+  std::string source = R"(
+[[directory.ldap]]
+tenant = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b"
+url = "ldap://dc1"
+bind_dn = "cn=a"
+password_file = "p"
+base_dn = "dc=x"
+)";
+  auto refused = parse(source);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("test.toml:"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find(
+                "directory.ldap[0].url: \"ldap://dc1\" would send the bind password in clear"),
+            std::string::npos)
+      << refused.error().message;
+  auto allowed = parse(source + "allow_plaintext = true\n");
+  ASSERT_TRUE(allowed) << allowed.error().message;
+  EXPECT_TRUE(allowed->directory.ldap[0].allow_plaintext);
+  auto upgraded = parse(source + "starttls = true\n");
+  ASSERT_TRUE(upgraded) << upgraded.error().message;
+  EXPECT_FALSE(upgraded->directory.ldap[0].allow_plaintext);
+}
+
 }  // namespace
 }  // namespace bh

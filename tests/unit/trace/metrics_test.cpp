@@ -85,6 +85,23 @@ TEST(Metrics, CallbacksAreReadAtScrapeTime) {
   EXPECT_EQ(registry.render().find("bh_queue"), std::string::npos);
 }
 
+// Callbacks run without the registry's lock: one that touches the registry
+// (as a component counting while it is asked for its size would) does not
+// deadlock, and what it counted shows in the same scrape.
+TEST(Metrics, CallbacksRunWithoutTheRegistryLock) {
+  Registry registry;
+  registry.gauge_callback("bh_spool", "Spool", [&registry] {
+    registry.counter("bh_listed_total", "Listings").inc();
+    return 2.0;
+  });
+  std::string first = registry.render();
+  EXPECT_NE(first.find("bh_spool 2\n"), std::string::npos) << first;
+  EXPECT_NE(first.find("bh_listed_total 1\n"), std::string::npos) << first;
+  std::string second = registry.render();
+  EXPECT_NE(second.find("bh_listed_total 2\n"), std::string::npos) << second;
+  EXPECT_EQ(registry.counter("bh_listed_total", "Listings").value(), 2u);
+}
+
 TEST(Metrics, SameNameIsTheSameMetric) {
   Registry registry;
   registry.counter("bh_x_total", "X").inc();

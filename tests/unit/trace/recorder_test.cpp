@@ -97,6 +97,22 @@ TEST_F(TraceRecorderTest, StopWritesTheRest) {
   EXPECT_EQ(events_in_store(), 7);
 }
 
+// After stop() nobody writes the buffer: later events are counted as
+// dropped (the metric and one warning), not kept where nobody reads them.
+TEST_F(TraceRecorderTest, EventsAfterStopAreCountedAsDropped) {
+  Recorder recorder(*store, settings());
+  recorder.start();
+  recorder.record(event("A"));
+  recorder.stop();
+  recorder.record(event("LATE"));
+  recorder.record(event("LATE"));
+  recorder.flush();  // returns at once: there is no writer
+  EXPECT_EQ(recorder.written(), 1u);
+  EXPECT_EQ(recorder.dropped(), 2u);
+  EXPECT_EQ(events_in_store(), 1);
+  recorder.stop();  // a second stop is harmless
+}
+
 // The hourly purge runs in the writer thread against the recorder's clock.
 TEST_F(TraceRecorderTest, PurgesWhatIsOlderThanTheRetention) {
   constexpr std::int64_t kDay = 86'400'000;

@@ -247,6 +247,48 @@ TEST_P(TraceStoreTest, ClientValuesRoundTripAndAreEscapedInJson) {
   EXPECT_NE(json.find(R"("first_time":"1970-01-01T00:00:01.000Z")"), std::string::npos) << json;
 }
 
+// Events of another node for the message (a report it handled) may come
+// first; the receiving node's summary still sets node and envelope. A second
+// node's summary for the same id (ids carry a node tag, so only on a
+// misconfiguration) changes nothing: its envelope, recipients and events of
+// that batch are not merged into the first node's message.
+TEST_P(TraceStoreTest, AnotherNodesMessageWithTheSameIdIsNotMerged) {
+  TraceEvent report = event("Q9", 900, Kind::pending, "report", "bob@example.test");
+  report.node = "mx2";
+  write({report});
+  write({received("Q9", 1000, "alice@example.test", {"bob@example.test"}, "t1")});
+  auto first = store->get("Q9");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->summary.node, "mx1");
+  EXPECT_EQ(first->summary.sender, "alice@example.test");
+
+  TraceEvent other = received("Q9", 2000, "mallory@other.test", {"eve@other.test"}, "t2");
+  other.node = "mx2";
+  TraceEvent later = event("Q9", 2001, Kind::decision, "rules", "eve@other.test");
+  later.node = "mx2";
+  write({other, later});
+  auto trace = store->get("Q9");
+  ASSERT_TRUE(trace) << trace.error().message;
+  EXPECT_EQ(trace->summary.node, "mx1");
+  EXPECT_EQ(trace->summary.sender, "alice@example.test");
+  EXPECT_EQ(trace->summary.tenant, "t1");
+  ASSERT_EQ(trace->summary.recipients.size(), 1u);
+  EXPECT_EQ(trace->summary.recipients[0].address, "bob@example.test");
+  ASSERT_EQ(trace->events.size(), 2u);  // mx2's report and mx1's received
+  for (const TraceEvent& e : trace->events) EXPECT_NE(e.sender, "mallory@other.test");
+  MessageQuery by_tenant;
+  by_tenant.tenant = "t2";
+  EXPECT_TRUE(ids(by_tenant).empty());
+
+  // The receiving node's own later summary still counts.
+  TraceEvent again = received("Q9", 3000, "alice@example.test", {"bob@example.test"}, "t1");
+  again.subject = "Invoice 8";
+  write({again});
+  auto updated = store->get("Q9");
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->summary.subject, "Invoice 8");
+}
+
 INSTANTIATE_TEST_SUITE_P(Trace, TraceStoreTest,
                          ::testing::Values(Backend::sqlite, Backend::postgresql),
                          bh::test::backend_test_name);
