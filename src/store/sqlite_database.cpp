@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <mutex>
@@ -278,8 +279,20 @@ Result<std::shared_ptr<Database>> open_sqlite_database(const StoreSettings& sett
   // synchronous=FULL: a change is on disk when its transaction returns, as
   // a queue file is after its fsync.
   const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+  // A new file is switched to WAL by its first opener; a second process that
+  // opens it at that moment gets SQLITE_BUSY here without the busy handler
+  // being asked, so the switch is retried until the timeout.
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(settings.statement_timeout_seconds);
   char* message = nullptr;
-  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &message) != SQLITE_OK) {
+  int pragma_rc;
+  while ((pragma_rc = sqlite3_exec(db, pragmas, nullptr, nullptr, &message)) != SQLITE_OK &&
+         (pragma_rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
+    sqlite3_free(message);
+    message = nullptr;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (pragma_rc != SQLITE_OK) {
     std::string reason = message ? message : sqlite3_errmsg(db);
     sqlite3_free(message);
     sqlite3_close(db);

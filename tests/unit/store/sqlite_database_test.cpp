@@ -18,6 +18,26 @@ using bh::store::Connection;
 using bh::store::StoreErrc;
 using bh::test::TestStore;
 
+// Two openers of a new file at once (the gateway and a CLI command, or a
+// periodic sync): the one that does not switch the file to WAL waits for the
+// other instead of failing with "database is locked".
+TEST(StoreSqlite, TwoOpenersOfANewFileBothSucceed) {
+  TestStore store(Backend::sqlite);
+  ASSERT_TRUE(store.ok()) << store.message();
+  for (int round = 0; round < 20; ++round) {
+    bh::store::StoreSettings settings = store.settings();
+    settings.path = store.dir() + "/race-" + std::to_string(round) + ".db";
+    auto open = [&] {
+      auto db = bh::store::open_database(settings);
+      return db ? std::string() : db.error().message;
+    };
+    auto first = std::async(std::launch::async, open);
+    auto second = std::async(std::launch::async, open);
+    EXPECT_EQ(first.get(), "") << "round " << round;
+    EXPECT_EQ(second.get(), "") << "round " << round;
+  }
+}
+
 TEST(StoreSqlite, MakesItsFolderAndKeepsDataAcrossOpeners) {
   TestStore store(Backend::sqlite);
   ASSERT_TRUE(store.ok()) << store.message();
