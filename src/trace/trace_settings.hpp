@@ -11,8 +11,8 @@ struct TraceSettings {
   // Events waiting for the writer; beyond this they are dropped (counted
   // and logged), so a slow store never holds up an SMTP session.
   std::int64_t buffer_events = 100000;
-  std::int64_t batch_events = 1000;  // written in one transaction
-  std::int64_t flush_ms = 200;       // at the latest after this long
+  std::int64_t batch_events = 20000;  // written in one transaction
+  std::int64_t flush_ms = 1000;       // at the latest after this long (bench/trace-overhead)
 };
 
 }  // namespace bh::trace
