@@ -13,6 +13,13 @@
 
 #include "queue/spool_format.hpp"
 
+namespace bh::directory {
+class DirectoryView;
+}
+namespace bh::intake {
+class Ingest;
+}
+
 namespace bh::connectors {
 
 // pending: a foreign system took the message and reports later (a fax job
@@ -88,6 +95,14 @@ class Connector {
   virtual void stop() {}
   // Before the first delivery: where this connector reports pending results.
   virtual void attach(PendingSink* sink) {}
+  // Before the first delivery, for connectors that also bring messages in
+  // (an incoming fax or SMS): the intake to submit them to and the
+  // directory to find their mailbox in. Both outlive the connector.
+  struct IntakeServices {
+    intake::Ingest* ingest = nullptr;
+    const directory::DirectoryView* directory = nullptr;
+  };
+  virtual void attach_intake(const IntakeServices& services) {}
   // Called once the final results of a delivery of this message are durable
   // (on a delivery thread): a connector that delivers into a local store
   // makes its delivery visible only now, so a crash cannot repeat it.
