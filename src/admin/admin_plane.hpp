@@ -31,6 +31,33 @@ namespace bh::admin {
 
 class TokenStore;
 
+// POST /v1/ingest/fax (admin/ingest_api.cpp): a received fax handed to a
+// fax connector's ingest (connectors/fax/fax_ingest.hpp), through a
+// function the gateway provides, so the admin API does not depend on the
+// connectors.
+struct FaxIngestCall {
+  std::string tiff;  // a file holding the request's body
+  std::string called, caller, caller_name, tsi;
+  std::string connector;  // "": the only fax connector
+  std::string tenant;     // the token's tenant: "" any; else the number must be this tenant's
+};
+enum class FaxIngestOutcome {
+  queued,          // 201
+  bad_request,     // 400: no such fax connector, several without `connector`, a bad number
+  forbidden,       // 403: the number is not the token's tenant's
+  unknown_number,  // 404
+  not_readable,    // 422: not a fax (TIFF) the helper can read, too large or too many pages
+  unavailable,     // 503: directory, helper or queue unavailable: try again
+  refused,         // 422: the intake refused the mail (policy)
+};
+struct FaxIngestReply {
+  FaxIngestOutcome outcome = FaxIngestOutcome::unavailable;
+  std::string queue_id;
+  std::string mailbox;
+  std::string message;  // why, when not queued
+};
+using FaxIngestFunction = std::function<FaxIngestReply(const FaxIngestCall&)>;
+
 struct AdminPlane {
   directory::DirectoryStore* directory = nullptr;
   // Puts a directory change in force on this node before the API answers
@@ -47,12 +74,17 @@ struct AdminPlane {
   // Filled by the trace and metrics (null: their endpoints are absent).
   trace::TraceStore* trace = nullptr;
   const metrics::Registry* metrics = nullptr;
+  // Null: no fax connector, no /v1/ingest/fax.
+  FaxIngestFunction ingest_fax;
 };
 
 // /v1/tenants, /v1/users, /v1/numbers (admin/directory_api.cpp).
 void add_directory_routes(Router& router, const AdminPlane& plane);
 // /v1/queue (admin/queue_api.cpp).
 void add_queue_routes(Router& router, const AdminPlane& plane);
+
+// /v1/ingest/fax (admin/ingest_api.cpp).
+void add_ingest_routes(Router& router, const AdminPlane& plane);
 
 // Every endpoint; plane's pointers must outlive the router.
 std::shared_ptr<const Router> build_router(const AdminPlane& plane);

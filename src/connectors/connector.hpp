@@ -51,6 +51,10 @@ struct RecipientResult {
   // For NOTIFY=SUCCESS: "delivered" (final delivery), "relayed" (handed to a
   // hop that will not report), or empty (the next hop reports itself).
   std::string success_action;
+  // With delivered: send the sender a short success report even without
+  // NOTIFY=SUCCESS, unless NOTIFY=NEVER (a fax connector's success_notice =
+  // "report": pages, duration and the remote station, in diagnostic).
+  bool report = false;
   // With deferred: keep the message in hold/ for the administrator instead
   // of retrying (its route is gone); diagnostic says why.
   bool hold = false;

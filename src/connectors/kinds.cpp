@@ -9,7 +9,8 @@
   KIND(file)                     \
   KIND(discard)                  \
   KIND(smtp)                     \
-  KIND(webhook)
+  KIND(webhook)                  \
+  KIND(fax)
 
 namespace bh::connectors {
 

@@ -27,6 +27,10 @@ void Registry::attach_all(PendingSink* sink) {
   for (auto& [name, connector] : by_name_) connector->attach(sink);
 }
 
+void Registry::attach_intake_all(const Connector::IntakeServices& services) {
+  for (auto& [name, connector] : by_name_) connector->attach_intake(services);
+}
+
 void Registry::stop_all() {
   for (auto& [name, connector] : by_name_) connector->stop();
 }

@@ -30,6 +30,8 @@ class Registry {
   Connector* find(const std::string& name) const;
   std::chrono::seconds pending_timeout(const std::string& name) const;
   void attach_all(PendingSink* sink);
+  // Connectors that also bring messages in (fax, SMS): the intake and directory.
+  void attach_intake_all(const Connector::IntakeServices& services);
   void stop_all();
   void recover_all(const RecordedCheck& recorded);
 

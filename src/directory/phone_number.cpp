@@ -109,6 +109,14 @@ Result<std::string> to_e164(std::string_view text, std::string_view default_regi
   return e164;
 }
 
+bool is_premium_rate(const std::string& e164) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber parsed;
+  if (util.Parse(e164, "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return false;
+  PhoneNumberUtil::PhoneNumberType type = util.GetNumberType(parsed);
+  return type == PhoneNumberUtil::PREMIUM_RATE || type == PhoneNumberUtil::SHARED_COST;
+}
+
 std::string international_format(const std::string& e164) {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber parsed;

@@ -18,6 +18,11 @@ Result<std::string> to_e164(std::string_view text, std::string_view default_regi
 // "+4930123456" -> "+49 30 123456" (for display names: "Fax +49 30 123456").
 std::string international_format(const std::string& e164);
 
+// Whether libphonenumber classifies the E.164 number as premium rate or
+// shared cost (+49900..., +44909...): calls the caller pays extra for,
+// which a fax connector blocks by default. False for anything it cannot parse.
+bool is_premium_rate(const std::string& e164);
+
 // Whether libphonenumber knows the ISO 3166 region ("DE", upper case):
 // [directory] default_region must be one.
 bool known_region(std::string_view region);

@@ -162,9 +162,13 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
     return routing.services;
   };
   // The gateway's own notices keep the tenant of the message they report on.
+  // So does an incoming fax: its source is authenticated by its own channel
+  // (the fax server's folder, the admin API's token), not by an inbound
+  // connector, its tenant is the one the directory gave the called number,
+  // and its content was composed by the gateway (connectors/fax/fax_mail).
   DataDecision data;
   data.tenant = envelope.tenant;
-  if (origin.source != Source::local) {
+  if (origin.source != Source::local && origin.source != Source::fax) {
     std::size_t before = content.size();
     data = policy.trust.on_data(origin.connector, origin.peer, envelope, content, route_for);
     header_size -= before - content.size();  // only header fields are removed

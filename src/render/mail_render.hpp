@@ -13,6 +13,7 @@
 #include "render/bitmap.hpp"
 #include "render/page_format.hpp"
 #include "render/render_failure.hpp"
+#include "render/render_limits.hpp"
 
 namespace bh::render {
 
@@ -32,6 +33,7 @@ struct MailRenderOptions {
   CoverFields cover;
   bool include_body = true;  // the text body (text/plain or text/html) becomes pages
   std::string font = "DejaVu Sans Mono 10";  // Pango font description of text pages
+  RenderLimits limits;                       // MIME depth and parts, text size, image pixels
 };
 
 struct RenderedMail {

@@ -5,6 +5,7 @@
 // Untrusted input: runs inside the render helper only.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +29,14 @@ struct TiffDocument {
 // max_pages: more pages is an error (a bomb is refused before decoding
 // them all); max_pixels: per page.
 Result<TiffDocument> read_tiff(std::string_view bytes, int max_pages, long long max_pixels);
+
+// The same page by page, so a long fax need not be held in memory at
+// once: on_page(page, index, count) for each page in order (count is the
+// number of pages, known before the first is decoded); an error it returns
+// stops the reading and is returned. The result is page one's
+// ImageDescription.
+using TiffPageSink = std::function<Status(TiffPage&& page, int index, int count)>;
+Result<std::string> read_tiff_pages(std::string_view bytes, int max_pages, long long max_pixels,
+                                    const TiffPageSink& on_page);
 
 }  // namespace bh::render

@@ -164,7 +164,12 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
     }
     switch (result.outcome) {
       case Outcome::delivered:
-        if (!result.success_action.empty() && dsn_wanted(r, DsnKind::success))
+        // result.report: the connector reports success always (a fax's
+        // pages and remote station), unless the recipient said NOTIFY=NEVER
+        // (or there is nobody to tell).
+        if (!result.success_action.empty() &&
+            (dsn_wanted(r, DsnKind::success) ||
+             (result.report && !null_sender && !(r.notify & notify_never))))
           succeeded.emplace_back(i, dsn_line(r, result, result.success_action));
         break;
       case Outcome::bounced:

@@ -30,7 +30,7 @@ bool PendingReports::resolve(const std::string& connector, const std::string& re
   bool delivered = result.outcome == connectors::Outcome::delivered;
   store::PendingResolution resolution{
       delivered, result.status.empty() ? (delivered ? "2.0.0" : "5.0.0") : result.status,
-      result.diagnostic, result.remote_mta};
+      result.diagnostic, result.remote_mta, delivered && result.report};
   if (Status stored = store_.resolve(connector, reference, resolution, unix_now()); !stored) {
     log::Line("pending_error")
         .kv("connector", connector)

@@ -345,6 +345,7 @@ RecipientResult Scheduler::pending_result(const Recipient& recipient, Attempt& a
       attempt.applied_reports.emplace_back(recipient.connector, reference);
       RecipientResult final{r.delivered ? Outcome::delivered : Outcome::bounced, r.status,
                             r.diagnostic, r.remote_mta, r.delivered ? "delivered" : ""};
+      final.report = r.report;
       log::Line("pending_resolved")
           .kv("id", attempt.message->envelope.queue_id)
           .kv("to", recipient.address.text())

@@ -10,6 +10,7 @@
 #include "admin/admin_service.hpp"
 #include "directory/directory_cache.hpp"
 #include "directory/directory_store.hpp"
+#include "intake/ingest.hpp"
 #include "mail/queue_id.hpp"
 #include "policy/policy_set.hpp"
 #include "queue/done_log.hpp"
@@ -17,6 +18,7 @@
 #include "queue/recovery.hpp"
 #include "scheduler/pending_reports.hpp"
 #include "scheduler/scheduler.hpp"
+#include "server/fax_ingest_route.hpp"
 #include "server/graceful_stop.hpp"
 #include "smtp/server/listener.hpp"
 #include "store/database.hpp"
@@ -417,6 +419,9 @@ int run_gateway(const Config& config) {
   std::vector<std::unique_ptr<asio::io_context>> ios;
   for (unsigned i = 0; i < threads; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
   GracefulStop graceful(ios, sessions, scheduler, std::chrono::seconds(config.shutdown_grace));
+  // Messages that do not come over SMTP (an incoming fax): the same
+  // pipeline and group commit; answers on the first I/O thread.
+  intake::Ingest ingest(policy, commit, make_queue_id, unix_now, ios.front()->get_executor());
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
   for (const ListenerConfig& listener : config.listeners) {
     smtp::SessionSettings settings;
@@ -460,6 +465,7 @@ int run_gateway(const Config& config) {
     plane.spool = &spool;
     plane.trace = trace_store.get();
     plane.metrics = &metrics::process_registry();
+    plane.ingest_fax = fax_ingest_function(*registry, config.connectors, *directory);
     auto opened_admin = admin::AdminService::open(config.admin, database, std::move(plane));
     if (!opened_admin) return fail(opened_admin.error().message);
     admin_api = std::move(*opened_admin);
@@ -484,6 +490,9 @@ int run_gateway(const Config& config) {
         .write();
   }
 
+  // From here on nothing returns early, so the connectors' ingest threads
+  // (the fax ingest folder) are stopped by stop_all() before `ingest` ends.
+  registry->attach_intake_all({&ingest, directory.get()});
   if (recorder) recorder->start();
   directory->start();  // polls the store every directory.refresh_interval
   scheduler.start();

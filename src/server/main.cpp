@@ -10,6 +10,7 @@
 #include "server/config.hpp"
 #include "server/directory_cli.hpp"
 #include "server/gateway.hpp"
+#include "server/ingest_cli.hpp"
 #include "server/rules_cli.hpp"
 #include "server/token_cli.hpp"
 #include "server/trace_cli.hpp"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   CLI::App* directory = bh::add_directory_command(app);  // the same
   CLI::App* m365 = bh::m365::add_m365_command(app);      // the same: exits 2 on problems
   CLI::App* trace = bh::add_trace_command(app);          // the same: exits 2 on bad arguments
+  CLI::App* ingest = bh::add_ingest_command(app);        // the same: exits 2 on problems
   CLI::App* tokens = bh::add_token_command(app, config_path);
 
   CLI11_PARSE(app, argc, argv);
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
   if (directory->parsed()) return bh::directory_command(*directory, std::cout, std::cerr);
   if (m365->parsed()) return bh::m365::m365_command(*m365, std::cout, std::cerr);
   if (trace->parsed()) return bh::trace_command(*trace, std::cout, std::cerr);
+  if (ingest->parsed()) return bh::ingest_command(*ingest, std::cout, std::cerr);
 
   auto config = config_from(config_path);
   if (!config) {

@@ -35,6 +35,7 @@ struct PendingResolution {
   std::string status;      // enhanced status code
   std::string diagnostic;
   std::string remote_mta;
+  bool report = false;  // RecipientResult::report: a success report without NOTIFY=SUCCESS
 };
 
 struct ResolvedEntry {

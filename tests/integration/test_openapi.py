@@ -15,6 +15,7 @@ import yaml
 from adminhelp import T1, Api, admin_toml
 from bhtest import REPO_ROOT, free_port, wait_until
 from smtpclient import make_message, send_raw
+from test_fax_ingest import fax_connector, make_two_page_tiff
 
 SPEC_PATH = REPO_ROOT / "docs" / "api" / "openapi.yaml"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -117,7 +118,11 @@ def test_running_server_matches_the_document(make_gateway, tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("not a directory\n")  # deliveries fail: messages wait in deferred/
     port = free_port()
-    gw = make_gateway(outdir=afile / "out", extra_toml=admin_toml(port, max_body_bytes=65536))
+    # A fax connector, so that POST /v1/ingest/fax exists (its mail waits in deferred/ too).
+    gw = make_gateway(outdir=afile / "out", extra_toml=admin_toml(port, max_body_bytes=65536),
+                      routes=[{"domains": ["example.test", "contoso.test"], "connector": "files"}],
+                      connectors=[{"name": "files", "type": "file", "directory": afile / "out"},
+                                  fax_connector(tmp_path / "fax-spool")])
     api = CheckedApi(gw, port, checker)
     tenant = {"id": T1, "name": "Contoso", "domains": ["contoso.test"]}
     user = {"address": "alice@contoso.test", "tenant": T1, "display_name": "Alice",
@@ -158,6 +163,19 @@ def test_running_server_matches_the_document(make_gateway, tmp_path):
             "users": [user], "numbers": [number]}
     call(200, "PUT", f"/v1/tenants/{T1}/directory", json=push)
     call(400, "PUT", f"/v1/tenants/{T1}/directory", json={"tenant": {}, "users": [{"address": 1}]})
+
+    # A received fax for alice's number (the push gave it to her).
+    tiff = make_two_page_tiff(tmp_path).read_bytes()
+    as_tiff = {"Content-Type": "image/tiff"}
+    ingest = "/v1/ingest/fax?called=%2B49305550100&caller=%2B4930123456"
+    r = call(201, "POST", ingest, data=tiff, headers=as_tiff)
+    assert r.json()["mailbox"] == "alice@contoso.test", r.text
+    other = api.token("write", tenant="9f8e7d6c-5b4a-4321-8fed-cba987654321")
+    call(403, "POST", ingest, data=tiff, headers=as_tiff, token=other)
+    call(400, "POST", "/v1/ingest/fax?caller=1", data=tiff, headers=as_tiff)
+    call(404, "POST", "/v1/ingest/fax?called=%2B49305550177", data=tiff, headers=as_tiff)
+    call(415, "POST", ingest, data=b"text", headers={"Content-Type": "text/plain"})
+    call(422, "POST", ingest, data=b"II*\0" + b"\1" * 200, headers=as_tiff)
     call(204, "DELETE", f"/v1/tenants/{T1}")
 
     qid = send_raw(gw.port, make_message("spec"), rcpts=("x@example.test",))

@@ -39,6 +39,7 @@ struct Submitted {
 // A job the fax server finished, with what it says about it.
 struct FaxJobReport {
   std::string reference;
+  std::string number;       // E.164 the job called, when the server says (for the diagnostic)
   bool sent = false;        // done (all pages sent) or failed
   std::string status_text;  // HylaFAX's STATUS, or the result file's text
   int status_code = -1;     // HylaFAX's STATUSCODE (faxd/STATUS.txt), -1 unknown

@@ -7,6 +7,7 @@
 // the render helper, the enqueue waits for the group commit.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -53,11 +54,22 @@ class FaxIngest {
   FaxIngest(const FaxSettings& settings, intake::Ingest& ingest,
             const directory::DirectoryView& directory);
   IngestAnswer ingest(const ReceivedFax& fax);
+  // The gateway stops: a wait for the queue ends with `unavailable` (the
+  // executor that would answer it no longer runs), so the caller keeps the
+  // fax for the next start.
+  void stop() { stopping_ = true; }
 
  private:
   const FaxSettings& settings_;
   intake::Ingest& ingest_;
   const directory::DirectoryView& directory_;
+  std::atomic<bool> stopping_{false};
+
+  struct Facts;  // what the log line of each fax names (fax_ingest.cpp)
+  IngestAnswer attempt(const ReceivedFax& fax, Facts& facts);
 };
+
+// Why a status, for logs and the admin API ("queued", "unknown_number", ...).
+const char* ingest_status_name(IngestStatus status);
 
 }  // namespace bh::connectors::fax

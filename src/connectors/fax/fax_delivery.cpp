@@ -1,0 +1,238 @@
+#include "connectors/fax/fax_delivery.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "connectors/fax/fax_address.hpp"
+#include "connectors/fax/render_client.hpp"
+#include "connectors/webhook/mime_decode.hpp"
+#include "directory/phone_number.hpp"
+#include "mail/header_block.hpp"
+#include "util/log.hpp"
+
+namespace bh::connectors::fax {
+namespace fs = std::filesystem;
+
+namespace {
+
+RecipientResult bounce(std::string status, std::string diagnostic) {
+  return {Outcome::bounced, std::move(status), std::move(diagnostic)};
+}
+RecipientResult defer(std::string status, std::string diagnostic) {
+  return {Outcome::deferred, std::move(status), std::move(diagnostic)};
+}
+
+Status write_file(const fs::path& path, std::string_view content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return system_error("create " + path.string(), errno);
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error error = system_error("write " + path.string(), errno);
+      ::close(fd);
+      return error;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return ok_status();
+}
+
+std::string header_text(std::string_view content, std::string_view name) {
+  HeaderBlock block(content);
+  std::vector<const HeaderField*> fields = block.all(name);
+  if (fields.empty()) return {};
+  return webhook::decode_encoded_words(HeaderBlock::unfolded(fields.front()->value));
+}
+
+std::string cover_date(std::int64_t arrival) {
+  std::time_t when = static_cast<std::time_t>(arrival);
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+  return text;
+}
+
+// The files of one request in the work directory, removed when it is done.
+class WorkFiles {
+ public:
+  WorkFiles(const fs::path& directory, const Envelope& envelope)
+      : base_(directory / fmt::format("{}.{}", envelope.queue_id, envelope.generation)) {}
+  ~WorkFiles() {
+    std::error_code ignored;
+    for (const fs::path& file : created_) fs::remove(file, ignored);
+  }
+  fs::path file(const std::string& suffix) {
+    created_.push_back(base_.string() + suffix);
+    return created_.back();
+  }
+
+ private:
+  fs::path base_;
+  std::vector<fs::path> created_;
+};
+
+class RequestDelivery {
+ public:
+  RequestDelivery(const DeliveryContext& context, const DeliveryRequest& request)
+      : c_(context),
+        request_(request),
+        files_(context.settings.work_directory, request.envelope()) {}
+
+  std::vector<RecipientResult> run() {
+    const FaxSettings& s = c_.settings;
+    std::string_view content = request_.content();
+    if (content.size() > s.max_message_bytes)
+      return same_for_all(
+          request_, bounce("5.3.4", fmt::format("message too big for fax: {} bytes, the limit "
+                                                "(max_message_size) is {}",
+                                                content.size(), s.max_message_bytes)));
+    std::vector<RecipientResult> results;
+    for (std::size_t index : request_.recipients) results.push_back(recipient(index));
+    return results;
+  }
+
+ private:
+  RecipientResult recipient(std::size_t index) {
+    const FaxSettings& s = c_.settings;
+    const Envelope& envelope = request_.envelope();
+    const Address& address = envelope.recipients[index].address;
+    FaxAddressParse parsed = parse_fax_address(address, s.domains, s.default_region);
+    if (parsed.kind == FaxAddressParse::Kind::not_ours)
+      return bounce("5.1.2", fmt::format("{} is not in a fax domain of connector {}",
+                                         address.text(), s.name));
+    if (parsed.kind == FaxAddressParse::Kind::invalid)
+      return bounce("5.1.3", "not a fax number: " + parsed.reason);
+    const std::string& number = parsed.address.number;
+    if (auto blocked = c_.destinations.blocked(number))
+      return bounce("5.7.1", "fax destination blocked: " + *blocked);
+
+    // Without a cover page every recipient gets the same pages: render once.
+    bool per_recipient = !c_.cover.empty();
+    FaxRenderOutcome rendered;
+    fs::path tiff;
+    if (per_recipient) {
+      tiff = files_.file(fmt::format(".{}.tif", index));
+      rendered = render(tiff, number);
+    } else {
+      if (!shared_) {
+        shared_tiff_ = files_.file(".tif");
+        shared_ = render(shared_tiff_, number);
+      }
+      rendered = *shared_;
+      if (rendered.ok) {
+        // The backend takes its copy (the spool backend moves the file).
+        tiff = files_.file(fmt::format(".{}.tif", index));
+        std::error_code error;
+        fs::copy_file(shared_tiff_, tiff, fs::copy_options::overwrite_existing, error);
+        if (error) return defer("4.3.0", "copy " + tiff.string() + ": " + error.message());
+      }
+    }
+    if (!rendered.ok) {
+      if (rendered.transient)
+        return defer("4.3.0", "the fax could not be rendered now: " + rendered.failure.text);
+      return bounce(rendered.failure.status.empty() ? "5.6.1" : rendered.failure.status,
+                    "the mail could not be rendered as a fax: " + rendered.failure.text);
+    }
+    FaxSubmission submission{number,
+                             tiff,
+                             rendered.pages,
+                             s.format,
+                             fmt::format("{}.{}", envelope.queue_id, index),
+                             envelope.sender.text()};
+    std::variant<Submitted, SubmitFailure> submitted;
+    {
+      std::lock_guard lock(c_.backend_mutex);
+      submitted = c_.backend.submit(submission);
+    }
+    if (auto* failure = std::get_if<SubmitFailure>(&submitted)) {
+      log::Line("fax_submit_failed")
+          .kv("connector", s.name)
+          .kv("id", envelope.queue_id)
+          .kv("number", number)
+          .kv("permanent", failure->permanent)
+          .kv("reason", failure->text)
+          .write(log::Level::warn);
+      RecipientResult result = failure->permanent ? bounce(failure->status, failure->text)
+                                                  : defer(failure->status, failure->text);
+      result.remote_mta = c_.server;
+      return result;
+    }
+    const std::string& reference = std::get<Submitted>(submitted).reference;
+    log::Line("fax_submitted")
+        .kv("connector", s.name)
+        .kv("id", envelope.queue_id)
+        .kv("number", number)
+        .kv("pages", rendered.pages)
+        .kv("reference", reference)
+        .kv("server", c_.server)
+        .write();
+    RecipientResult result{Outcome::pending, "2.0.0",
+                           fmt::format("fax job {} queued at {}", reference, c_.server)};
+    result.remote_mta = c_.server;
+    result.reference = reference;
+    return result;
+  }
+
+  FaxRenderOutcome render(const fs::path& tiff, const std::string& number) {
+    const FaxSettings& s = c_.settings;
+    const Envelope& envelope = request_.envelope();
+    if (message_file_.empty()) {
+      fs::path file = files_.file(".eml");
+      if (auto written = write_file(file, request_.content()); !written) {
+        FaxRenderOutcome failed;
+        failed.transient = true;
+        failed.failure = {"4.3.0", written.error().message};
+        return failed;
+      }
+      message_file_ = file;
+    }
+    FaxRenderJob job;
+    job.message = message_file_;
+    job.output = tiff;
+    job.options.format = s.format;
+    job.options.max_pages = s.max_pages;
+    job.options.cover_template = c_.cover;
+    if (!c_.cover.empty()) {
+      std::string_view content = request_.content();
+      job.options.cover = {header_text(content, "From"), directory::international_format(number),
+                           header_text(content, "Subject"), cover_date(envelope.arrival)};
+    }
+    FaxRenderOutcome outcome = render_mail_to_fax(s.render, job);
+    log::Line line(outcome.ok ? "fax_rendered" : "fax_render_failed");
+    line.kv("connector", s.name).kv("id", envelope.queue_id);
+    if (outcome.ok)
+      line.kv("pages", outcome.pages).kv("document_pages", outcome.document_pages).write();
+    else
+      line.kv("transient", outcome.transient)
+          .kv("status", outcome.failure.status)
+          .kv("reason", outcome.failure.text)
+          .write(log::Level::warn);
+    return outcome;
+  }
+
+  const DeliveryContext& c_;
+  const DeliveryRequest& request_;
+  WorkFiles files_;
+  fs::path message_file_;
+  fs::path shared_tiff_;
+  std::optional<FaxRenderOutcome> shared_;
+};
+
+}  // namespace
+
+std::vector<RecipientResult> deliver_fax(const DeliveryContext& context,
+                                         const DeliveryRequest& request) {
+  return RequestDelivery(context, request).run();
+}
+
+}  // namespace bh::connectors::fax

@@ -1,0 +1,247 @@
+#include "connectors/fax/fax_ingest.hpp"
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "connectors/fax/fax_mail.hpp"
+#include "directory/directory.hpp"
+#include "directory/phone_number.hpp"
+#include "intake/ingest.hpp"
+#include "mail/queue_id.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+
+namespace bh::connectors::fax {
+namespace fs = std::filesystem;
+namespace {
+
+IngestAnswer answer(IngestStatus status, std::string reason) {
+  IngestAnswer a;
+  a.status = status;
+  a.reason = std::move(reason);
+  return a;
+}
+
+// A private directory for one conversion, removed when it goes out of scope.
+class TempDirectory {
+ public:
+  explicit TempDirectory(const fs::path& parent) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    std::string pattern = (parent / "fax-in-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDirectory() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  TempDirectory(const TempDirectory&) = delete;
+  TempDirectory& operator=(const TempDirectory&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Ingest::submit answers on its executor; this thread waits for it.
+struct Wait {
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::optional<intake::Submitted> result;
+};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+const char* ingest_status_name(IngestStatus status) {
+  switch (status) {
+    case IngestStatus::queued:
+      return "queued";
+    case IngestStatus::unknown_number:
+      return "unknown_number";
+    case IngestStatus::invalid:
+      return "invalid";
+    case IngestStatus::unavailable:
+      return "unavailable";
+    case IngestStatus::refused:
+      return "refused";
+  }
+  return "unknown";
+}
+
+FaxIngest::FaxIngest(const FaxSettings& settings, intake::Ingest& ingest,
+                     const directory::DirectoryView& directory)
+    : settings_(settings), ingest_(ingest), directory_(directory) {}
+
+struct FaxIngest::Facts {
+  std::string called;  // E.164 once normalised, else as given
+  std::string caller;
+  std::string tenant;
+  int pages = 0;
+  std::string log_reason;  // more than the answer's reason tells (a policy refusal's)
+};
+
+// One log line per fax, whatever became of it.
+IngestAnswer FaxIngest::ingest(const ReceivedFax& fax) {
+  Facts facts;
+  facts.called = fax.called;
+  IngestAnswer result = attempt(fax, facts);
+  // The folder tries an unavailable fax again at every look and logs it
+  // once itself (fax_ingest_deferred): its retries are debug lines here.
+  log::Level level = result.status == IngestStatus::queued        ? log::Level::info
+                     : result.status != IngestStatus::unavailable ? log::Level::error
+                     : fax.source == "folder"                     ? log::Level::debug
+                                                                  : log::Level::warn;
+  log::Line("fax_received")
+      .kv("connector", settings_.name)
+      .kv("source", fax.source)
+      .kv("id", result.queue_id.empty() ? "-" : result.queue_id)
+      .kv("called", facts.called)
+      .kv("caller", facts.caller.empty() ? "unknown" : facts.caller)
+      .kv("pages", facts.pages)
+      .kv("mailbox", result.mailbox.empty() ? "-" : result.mailbox)
+      .kv("tenant", facts.tenant.empty() ? "-" : facts.tenant)
+      .kv("result", ingest_status_name(result.status))
+      .kv("reason", facts.log_reason.empty() ? result.reason : facts.log_reason)
+      .write(level);
+  return result;
+}
+
+IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
+  const IngestSettings& in = settings_.ingest;
+  std::error_code ec;
+  std::uintmax_t size = fs::file_size(fax.tiff, ec);
+  if (ec) return answer(IngestStatus::invalid, "cannot read the fax: " + ec.message());
+  if (size > in.max_bytes)
+    return answer(IngestStatus::invalid,
+                  fmt::format("the fax is larger than {} bytes ({})", in.max_bytes, size));
+
+  auto called = directory::to_e164(fax.called, settings_.default_region);
+  if (!called)
+    return answer(IngestStatus::invalid,
+                  "the called number is not valid: " + called.error().message);
+
+  facts.called = *called;
+  // Who owns the number: its mailbox, unless the number is for SMS only.
+  std::string mailbox;
+  std::string tenant;
+  auto owner = directory_.find_number(*called);
+  if (owner.is_unavailable())
+    return answer(IngestStatus::unavailable, "the directory is unavailable: " + owner.reason);
+  if (owner.is_found() && owner->service != "sms") {
+    mailbox = owner->mailbox;
+    tenant = owner->tenant;
+  } else if (!in.catch_all.empty()) {
+    mailbox = in.catch_all;
+    auto user = directory_.find_user(in.catch_all);
+    if (user.is_unavailable())
+      return answer(IngestStatus::unavailable, "the directory is unavailable: " + user.reason);
+    if (user.is_found()) tenant = user->tenant;
+  } else {
+    return answer(IngestStatus::unknown_number,
+                  fmt::format("no mailbox owns {} and there is no catch-all", *called));
+  }
+  auto recipient = parse_path("<" + mailbox + ">", false, true);
+  if (!recipient.address)
+    return answer(IngestStatus::invalid, "the mailbox is not an address: " + mailbox);
+  std::string sender_text = in.sender.empty() ? "postmaster@" + settings_.hostname : in.sender;
+  auto sender = parse_path("<" + sender_text + ">", true, false);
+  if (!sender.address)
+    return answer(IngestStatus::invalid, "[ingest] sender is not an address: " + sender_text);
+
+  // The TIFF is untrusted: the sandboxed helper makes the PDF.
+  fs::path work = settings_.work_directory.empty() ? fs::temp_directory_path()
+                                                   : settings_.work_directory / "ingest";
+  TempDirectory temp(work);
+  if (temp.path().empty())
+    return answer(IngestStatus::unavailable, "cannot create a directory in " + work.string());
+  fs::path pdf_path = temp.path() / "fax.pdf";
+  RenderHelper helper = settings_.render;
+  if (helper.program.empty()) helper.program = default_render_program();
+  FaxPdfOutcome pdf = convert_fax_to_pdf(helper, fax.tiff, pdf_path, in.max_pages);
+  if (!pdf.ok)
+    return answer(pdf.transient ? IngestStatus::unavailable : IngestStatus::invalid,
+                  "not a readable fax: " + pdf.reason);
+  auto pdf_bytes = read_whole_file(pdf_path);
+  if (!pdf_bytes)
+    return answer(IngestStatus::unavailable, "cannot read the PDF: " + pdf_bytes.error().message);
+
+  FaxMailFields fields;
+  fields.mailbox = recipient.address->text();
+  fields.called = *called;
+  if (!fax.caller.empty())
+    if (auto caller = directory::to_e164(fax.caller, settings_.default_region); caller)
+      fields.caller = *caller;
+  fields.caller_raw = fax.caller;
+  fields.caller_name = fax.caller_name;
+  fields.tsi = fax.tsi.empty() ? pdf.tsi : fax.tsi;
+  fields.pages = pdf.pages;
+  fields.received_at = fax.received_at > 0 ? fax.received_at : unix_now();
+  fields.reply_domain = !in.reply_domain.empty()     ? in.reply_domain
+                        : !settings_.domains.empty() ? settings_.domains.front()
+                                                     : settings_.hostname;
+  fields.hostname = settings_.hostname;
+  fields.unique = make_queue_id();
+  fields.pdf = std::move(*pdf_bytes);
+  if (in.attach_tiff) {
+    auto tiff = read_whole_file(fax.tiff);
+    if (!tiff)
+      return answer(IngestStatus::unavailable, "cannot read the fax: " + tiff.error().message);
+    fields.tiff = std::move(*tiff);
+  }
+
+  facts.caller = fields.caller.empty() ? fax.caller : fields.caller;
+  facts.tenant = tenant;
+  facts.pages = fields.pages;
+
+  intake::Submission submission;
+  submission.origin.source = intake::Source::fax;
+  submission.envelope.sender = *sender.address;
+  submission.envelope.recipients.push_back(Recipient{*recipient.address, 0, ""});
+  submission.envelope.tenant = tenant;
+  submission.content = compose_fax_mail(fields);
+
+  auto wait = std::make_shared<Wait>();
+  ingest_.submit(std::move(submission), [wait](intake::Submitted submitted) {
+    std::lock_guard lock(wait->mutex);
+    wait->result = std::move(submitted);
+    wait->answered.notify_all();
+  });
+  std::unique_lock lock(wait->mutex);
+  while (!wait->result) {
+    if (stopping_) return answer(IngestStatus::unavailable, "the gateway is stopping");
+    wait->answered.wait_for(lock, std::chrono::milliseconds(200));
+  }
+  intake::Submitted& submitted = *wait->result;
+
+  IngestAnswer result;
+  result.mailbox = fields.mailbox;
+  if (submitted.accepted) {
+    result.status = IngestStatus::queued;
+    result.queue_id = submitted.queue_id;
+    if (submitted.queue_id.empty()) result.reason = "discarded by a transport rule";
+  } else {
+    // 4xx: the queue could not take it now; 5xx: policy refused it.
+    result.status =
+        submitted.verdict.code < 500 ? IngestStatus::unavailable : IngestStatus::refused;
+    result.reason = fmt::format("{} {} {}", submitted.verdict.code, submitted.verdict.enhanced,
+                                submitted.verdict.reply);
+  }
+  if (!submitted.accepted) facts.log_reason = submitted.verdict.reason;
+  return result;
+}
+
+}  // namespace bh::connectors::fax

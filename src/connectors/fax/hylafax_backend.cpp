@@ -1,0 +1,238 @@
+#include "connectors/fax/hylafax_backend.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "connectors/fax/hylafax_client.hpp"
+#include "util/log.hpp"
+#include "util/secret_file.hpp"
+
+namespace bh::connectors::fax {
+
+namespace {
+
+using hylafax::Client;
+using hylafax::ClientOptions;
+using hylafax::JobState;
+
+// At most this many finished jobs per poll; the rest come with the next
+// poll, once forget() has made room.
+constexpr std::size_t kMaxReportsPerPoll = 200;
+constexpr std::size_t kMaxPasswordBytes = 1024;
+constexpr std::size_t kMaxQueueFileBytes = 64 * 1024;  // a qfile is about 1 KiB
+constexpr std::size_t kMaxCsidLength = 64;             // T.30 allows 20 characters
+
+// JPARM PAGEWIDTH / PAGELENGTH in mm (as sendfax derives them from etc/pagesizes).
+int page_width_mm(render::Paper paper) {
+  return paper == render::Paper::a4 ? 209 : 216;
+}
+int page_length_mm(render::Paper paper) {
+  return paper == render::Paper::a4 ? 297 : 279;
+}
+
+// Retried or bounced. Before the job is created (connect, login) every
+// failure is transient: a wrong hosts.hfaxd is the administrator's to fix,
+// not the sender's. Afterwards a 5xx is the server refusing this job.
+SubmitFailure classify(const Error& error, bool logged_in) {
+  int code = hylafax::reply_code(error);
+  if (code == 0) {
+    if (logged_in && error.code == std::errc::invalid_argument)
+      return SubmitFailure{true, "5.3.0", error.message};  // a value we cannot send
+    return SubmitFailure{false, "4.4.1", error.message};   // network, timeout, garbled reply
+  }
+  if (code >= 500 && logged_in) return SubmitFailure{true, "5.3.0", error.message};
+  return SubmitFailure{false, "4.3.0", error.message};  // 4xx (460: faxq unreachable), login
+}
+
+class HylafaxBackend : public FaxBackend {
+ public:
+  explicit HylafaxBackend(const FaxSettings& settings)
+      : settings_(settings.hylafax),
+        connector_(settings.name),
+        tag_prefix_(job_tag_prefix(settings.name)),
+        notify_address_(!settings.hylafax.notify_address.empty()
+                            ? settings.hylafax.notify_address
+                            : "postmaster@" +
+                                  (settings.hostname.empty() ? "localhost" : settings.hostname)),
+        format_(settings.format) {}
+
+  std::variant<Submitted, SubmitFailure> submit(const FaxSubmission& submission) override {
+    auto client = connect();
+    if (!client) return classify(client.error(), false);
+    auto job = send_job(**client, submission);
+    if (!job) return classify(job.error(), true);
+    (*client)->quit();
+    log::Line("fax_hylafax_submitted")
+        .kv("connector", connector_)
+        .kv("job", *job)
+        .kv("tag", submission.tag)
+        .kv("pages", submission.pages)
+        .write();
+    return Submitted{*job};
+  }
+
+  Result<std::vector<FaxJobReport>> finished() override {
+    auto client = connect();
+    if (!client) return client.error();
+    auto listing = (*client)->list_jobs("doneq");
+    if (!listing) return listing.error();
+    if (listing->skipped > 0)
+      log::Line("fax_hylafax_listing_skipped")
+          .kv("connector", connector_)
+          .kv("lines", static_cast<unsigned long>(listing->skipped))
+          .write(log::Level::debug);
+    std::vector<FaxJobReport> reports;
+    for (const auto& job : listing->jobs) {
+      if (reports.size() >= kMaxReportsPerPoll) break;
+      if (!ours(job)) continue;
+      auto report = describe(**client, job);
+      if (!report) {
+        if (hylafax::reply_code(report.error()) == 500) continue;  // deleted meanwhile
+        return report.error();
+      }
+      reports.push_back(std::move(*report));
+    }
+    (*client)->quit();
+    return reports;
+  }
+
+  Status forget(const std::string& reference) override {
+    if (!hylafax::valid_job_id(reference))
+      return Error{fmt::format("HylaFAX: \"{}\" is not a job id", reference)};
+    auto client = connect();
+    if (!client) return client.error();
+    if (auto selected = (*client)->select_job(reference); !selected) {
+      // 500: the job does not exist (any more); it is forgotten.
+      if (hylafax::reply_code(selected.error()) == 500) return ok_status();
+      return selected.error();
+    }
+    if (auto deleted = (*client)->delete_job(); !deleted) return deleted.error();
+    (*client)->quit();
+    return ok_status();
+  }
+
+ private:
+  Result<std::unique_ptr<Client>> connect() const {
+    ClientOptions options;
+    options.host = settings_.host;
+    options.port = settings_.port;
+    options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeout);
+    options.user = settings_.user;
+    if (!settings_.password_file.empty()) {
+      auto password =
+          read_secret_file(settings_.password_file, "HylaFAX password", kMaxPasswordBytes);
+      if (!password) return password.error();
+      options.password = *password;
+      while (!options.password.empty() &&
+             (options.password.back() == '\n' || options.password.back() == '\r'))
+        options.password.pop_back();
+    }
+    return Client::connect(options);
+  }
+
+  // Upload, JNEW, JPARMs, JSUBM: the job id.
+  Result<std::string> send_job(Client& client, const FaxSubmission& submission) const {
+    auto file = client.upload_tiff(submission.tiff);
+    if (!file) return file.error();
+    auto job = client.create_job();
+    if (!job) return job.error();
+    // The envelope sender is only shown in HylaFAX's logs; the null sender
+    // (or one that cannot be sent) is shown as MAILER-DAEMON.
+    std::string from = submission.sender;
+    if (from.empty() || !hylafax::safe_in_command(from)) from = "MAILER-DAEMON";
+    const std::pair<const char*, std::string> strings[] = {
+        {"FROMUSER", from},
+        {"NOTIFYADDR", notify_address_},
+        {"DIALSTRING", submission.number},
+        {"EXTERNAL", submission.number},
+        {"JOBINFO", tag_prefix_ + submission.tag},
+        {"NOTIFY", "NONE"},  // Bridgehead reports to the sender itself
+        {"MODEM", settings_.modem},
+    };
+    for (const auto& [name, value] : strings)
+      if (auto set = client.set_parameter(name, value); !set) return set.error();
+    const std::pair<const char*, long long> numbers[] = {
+        {"VRES", format_.resolution == render::Resolution::fine ? 196 : 98},
+        {"PAGEWIDTH", page_width_mm(format_.paper)},
+        {"PAGELENGTH", page_length_mm(format_.paper)},
+        {"MAXTRIES", settings_.max_tries},
+        {"MAXDIALS", settings_.max_dials},
+    };
+    for (const auto& [name, value] : numbers)
+      if (auto set = client.set_number(name, value); !set) return set.error();
+    // LASTTIME is a time, not a number: DDHHMM, sent as a bare token.
+    auto lasttime = client.exchange(
+        fmt::format("JPARM LASTTIME {}\r\n", hylafax::lasttime_value(settings_.kill_time)));
+    if (!lasttime) return lasttime.error();
+    if (lasttime->code != 213)
+      return Error{"HylaFAX JPARM LASTTIME: " + lasttime->summary(),
+                   std::error_code(lasttime->code, hylafax::reply_category())};
+    if (auto added = client.add_document(*file); !added) return added.error();
+    if (auto submitted = client.submit_job(); !submitted) return submitted.error();
+    return *job;
+  }
+
+  bool ours(const hylafax::JobListing& job) const {
+    return job.owner == settings_.user && job.tag.rfind(tag_prefix_, 0) == 0 &&
+           (job.state == JobState::done || job.state == JobState::failed);
+  }
+
+  // STATUS and STATUSCODE are not in any JOBFMT letter: asked per job.
+  Result<FaxJobReport> describe(Client& client, const hylafax::JobListing& job) const {
+    if (auto selected = client.select_job(job.id); !selected) return selected.error();
+    auto status = client.query_parameter("STATUS");
+    if (!status) return status.error();
+    auto code_text = client.query_parameter("STATUSCODE");
+    if (!code_text) return code_text.error();
+    FaxJobReport report;
+    report.reference = job.id;
+    report.sent = job.state == JobState::done;
+    report.status_text = *status;
+    int code = -1;
+    auto [end, error] =
+        std::from_chars(code_text->data(), code_text->data() + code_text->size(), code);
+    report.status_code =
+        error == std::errc() && end == code_text->data() + code_text->size() ? code : -1;
+    report.pages_sent = job.pages_sent;
+    report.pages_total = job.pages_total;
+    report.remote_csid = remote_csid(client, job.id);
+    return report;
+  }
+
+  // The receiver's CSID from the job's queue file. Best effort: a server
+  // that does not let us read it (another HylaFAX version, a qfile of mode
+  // 0600) gives a report without one.
+  std::string remote_csid(Client& client, const std::string& id) const {
+    auto qfile = client.retrieve("doneq/q" + id, kMaxQueueFileBytes);
+    if (!qfile) {
+      log::Line("fax_hylafax_no_queue_file")
+          .kv("connector", connector_)
+          .kv("job", id)
+          .kv("reason", qfile.error().message)
+          .write(log::Level::debug);
+      return "";
+    }
+    std::string csid = hylafax::queue_file_value(*qfile, "csi").value_or("");
+    if (csid.size() > kMaxCsidLength || !hylafax::safe_in_command(csid)) return "";
+    return csid;
+  }
+
+  HylafaxSettings settings_;
+  std::string connector_;
+  std::string tag_prefix_;
+  std::string notify_address_;
+  render::PageFormat format_;
+};
+
+}  // namespace
+
+std::string job_tag_prefix(const std::string& connector_name) {
+  return fmt::format("bridgehead/{}/", connector_name);
+}
+
+std::unique_ptr<FaxBackend> make_hylafax_backend(const FaxSettings& settings) {
+  return std::make_unique<HylafaxBackend>(settings);
+}
+
+}  // namespace bh::connectors::fax

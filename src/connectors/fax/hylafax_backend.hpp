@@ -1,0 +1,25 @@
+// FaxBackend on a HylaFAX server (hfaxd, client protocol on port 4559).
+// submit(): one connection per job: upload the TIFF (STOT), JNEW, the
+// JPARMs, JSUBM; the reference is HylaFAX's job id. finished(): one
+// connection, LIST doneq; the jobs that are this connector's (owner = the
+// configured user, JOBINFO starting with job_tag_prefix()) are reported,
+// so it needs no memory of earlier submissions and works after a restart.
+// forget(): JDELE. HylaFAX 6.0.7 does not expose the remote CSID or the
+// call's duration through its protocol (only in its qfile and xferfaxlog),
+// so those stay empty in the reports.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "connectors/fax/fax_backend.hpp"
+#include "connectors/fax/fax_settings.hpp"
+
+namespace bh::connectors::fax {
+
+// JOBINFO of this connector's jobs: the prefix, then FaxSubmission::tag.
+std::string job_tag_prefix(const std::string& connector_name);
+
+std::unique_ptr<FaxBackend> make_hylafax_backend(const FaxSettings& settings);
+
+}  // namespace bh::connectors::fax
