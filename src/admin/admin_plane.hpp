@@ -32,29 +32,31 @@ namespace bh::admin {
 class TokenStore;
 
 // POST /v1/ingest/fax (admin/ingest_api.cpp): a received fax handed to a
-// fax connector's ingest (connectors/fax/fax_ingest.hpp), through a
-// function the gateway provides, so the admin API does not depend on the
-// connectors.
+// fax connector (connectors/fax/fax_ingest.hpp), through a function the
+// gateway provides, so the admin API does not depend on the connectors.
+// The function makes only the cheap checks (the number, its owner, the
+// tenant, the size) and drops the fax into the connector's ingest folder,
+// whose thread renders and queues it: the admin thread never waits for the
+// render helper or the queue.
 struct FaxIngestCall {
-  std::string tiff;  // a file holding the request's body
+  std::string_view body;  // the request's body, the TIFF (valid during the call)
   std::string called, caller, caller_name, tsi;
   std::string connector;  // "": the only fax connector
   std::string tenant;     // the token's tenant: "" any; else the number must be this tenant's
 };
 enum class FaxIngestOutcome {
-  queued,          // 201
+  accepted,        // 202: in the ingest folder; the mail follows
   bad_request,     // 400: no such fax connector, several without `connector`, a bad number
   forbidden,       // 403: the number is not the token's tenant's
   unknown_number,  // 404
-  not_readable,    // 422: not a fax (TIFF) the helper can read, too large or too many pages
-  unavailable,     // 503: directory, helper or queue unavailable: try again
-  refused,         // 422: the intake refused the mail (policy)
+  not_readable,    // 422: not a TIFF, or larger than ingest_max_size
+  unavailable,     // 503: directory unavailable, the folder cannot be written: try again
 };
 struct FaxIngestReply {
   FaxIngestOutcome outcome = FaxIngestOutcome::unavailable;
-  std::string queue_id;
+  std::string id;  // the fax's name in the ingest folder (the log's and the trace's)
   std::string mailbox;
-  std::string message;  // why, when not queued
+  std::string message;  // why, when not accepted
 };
 using FaxIngestFunction = std::function<FaxIngestReply(const FaxIngestCall&)>;
 

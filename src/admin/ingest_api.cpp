@@ -1,14 +1,10 @@
-// POST /v1/ingest/fax: a received fax (the body, a TIFF) into the intake,
-// for fax servers that call an HTTP hook instead of `bridgehead ingest
-// fax`. Needs Scope::write; a token limited to a tenant may ingest only for
-// numbers its tenant owns (checked against the directory before the fax is
-// read). Blocking: the render helper makes the PDF and the enqueue waits
-// for the group commit (the admin thread, never an SMTP I/O thread).
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <filesystem>
-
+// POST /v1/ingest/fax: a received fax (the body, a TIFF) for the fax
+// connector, for fax servers that call an HTTP hook instead of `bridgehead
+// ingest fax`. Needs Scope::write; a token limited to a tenant may ingest
+// only for numbers its tenant owns (checked against the directory now, and
+// again when the fax is queued). 202 Accepted once the fax is durable in
+// the connector's ingest folder: the folder's thread renders and queues it
+// (admin_plane.hpp), so no call waits for the render helper.
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -18,37 +14,6 @@
 namespace bh::admin {
 namespace json = boost::json;
 namespace {
-
-// The body in a file of its own (mode 0600: a fax is personal data),
-// removed when it goes out of scope.
-class BodyFile {
- public:
-  explicit BodyFile(std::string_view body) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "bh-fax-XXXXXX").string();
-    int fd = ::mkstemp(pattern.data());
-    if (fd < 0) return;
-    path_ = pattern;
-    std::size_t written = 0;
-    while (written < body.size()) {
-      ssize_t n = ::write(fd, body.data() + written, body.size() - written);
-      if (n <= 0) break;
-      written += static_cast<std::size_t>(n);
-    }
-    ok_ = written == body.size();
-    ::close(fd);
-  }
-  ~BodyFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  BodyFile(const BodyFile&) = delete;
-  BodyFile& operator=(const BodyFile&) = delete;
-  bool ok() const { return ok_; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  bool ok_ = false;
-};
 
 bool is_tiff_type(std::string_view type) {
   type = type.substr(0, type.find(';'));
@@ -60,9 +25,9 @@ bool is_tiff_type(std::string_view type) {
 
 HttpResponse reply_to(const FaxIngestReply& reply, const std::string& called) {
   switch (reply.outcome) {
-    case FaxIngestOutcome::queued:
-      return json_response(201,
-                           json::object{{"queue_id", reply.queue_id}, {"mailbox", reply.mailbox}});
+    case FaxIngestOutcome::accepted:
+      return json_response(
+          202, json::object{{"id", reply.id}, {"mailbox", reply.mailbox}, {"status", "accepted"}});
     case FaxIngestOutcome::bad_request:
       return error_response(400, "bad_request", reply.message);
     case FaxIngestOutcome::forbidden:
@@ -73,8 +38,6 @@ HttpResponse reply_to(const FaxIngestReply& reply, const std::string& called) {
                             fmt::format("no mailbox owns the number {}", called));
     case FaxIngestOutcome::not_readable:
       return error_response(422, "not_a_fax", reply.message);
-    case FaxIngestOutcome::refused:
-      return error_response(422, "refused", reply.message);
     case FaxIngestOutcome::unavailable:
       break;
   }
@@ -105,13 +68,7 @@ void add_ingest_routes(Router& router, const AdminPlane& plane) {
                call.tsi = query_value(request, "tsi");
                call.connector = query_value(request, "connector");
                call.tenant = caller.tenant;
-               BodyFile body(request.body);
-               if (!body.ok()) {
-                 FaxIngestReply failed;
-                 failed.message = "cannot store the request's body";
-                 return reply_to(failed, call.called);
-               }
-               call.tiff = body.path();
+               call.body = request.body;
                return reply_to(ingest(call), call.called);
              });
 }

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "store/store_error.hpp"
+#include "util/clock.hpp"
 
 namespace bh::admin {
 namespace {
@@ -28,12 +29,6 @@ const std::vector<store::Migration> kMigrations = {
      " last_used BIGINT NOT NULL)",
      {}},
 };
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string hex(const unsigned char* data, std::size_t size) {
   std::string out;

@@ -65,6 +65,10 @@ struct RecipientResult {
   // waiting for the report (unix seconds).
   std::string pending_connector;
   std::int64_t pending_deadline = 0;
+  // The DSN's diagnostic-type for diagnostic (RFC 3464 2.3.6): "smtp" when
+  // it is an SMTP reply (or our own reason: without remote_mta the DSN
+  // writes "x-bridgehead"), an "x-" type for other peers ("x-fax", "x-http").
+  std::string diagnostic_type = "smtp";
 };
 
 // Where a connector reports the final result of a pending recipient when

@@ -41,6 +41,11 @@ struct KindDefinition {
   // Reads the kind's own keys from the connector's table. Errors go to the
   // reader; the returned spec is used only when there were none.
   std::shared_ptr<const ConnectorSpec> (*read)(TableReader& table, const KindEnvironment& env);
+  // The service every recipient this kind delivers to uses ("fax"; empty:
+  // none). However a recipient reaches such a connector (a route, a scoped
+  // route, a transport rule), its sender needs that permission and the
+  // connection's inbound connector must offer it, as for a route's service.
+  std::string_view service = {};
 };
 
 std::span<const KindDefinition> connector_kinds();

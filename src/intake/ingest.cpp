@@ -3,6 +3,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "mail/header_block.hpp"
@@ -35,14 +37,53 @@ std::string content_problem(std::string_view content, const Limits& limits) {
   return "";
 }
 
+namespace {
+
+constexpr std::size_t kTraceFieldBytes = 998;  // of the subject and Message-ID kept
+
+std::string first_field(const HeaderBlock& header, std::string_view name) {
+  auto fields = header.all(name);
+  if (fields.empty()) return {};
+  std::string value = HeaderBlock::unfolded(fields.front()->value);
+  if (value.size() > kTraceFieldBytes) value.resize(kTraceFieldBytes);
+  return value;
+}
+
+// What the trace shows of a message from a source other than SMTP: the
+// envelope, its subject, the source and what it knows.
+trace::TraceEvent received_event(const Submission& submission, std::size_t header_size) {
+  const Envelope& envelope = submission.envelope;
+  trace::TraceEvent event;
+  event.message_id = envelope.queue_id;
+  event.kind = trace::Kind::received;
+  event.stage = "queue";
+  event.code = 250;
+  event.enhanced = "2.0.0";
+  event.detail = "queued as " + envelope.queue_id;
+  event.sender = envelope.sender.text();
+  event.tenant = envelope.tenant;
+  for (const Recipient& r : envelope.recipients) event.recipients.push_back(r.address.text());
+  HeaderBlock header(std::string_view(submission.content).substr(0, header_size));
+  event.subject = first_field(header, "Subject");
+  event.facts.emplace_back("source", std::string(source_name(submission.origin.source)));
+  for (const auto& fact : submission.trace_facts) event.facts.push_back(fact);
+  event.facts.emplace_back("size", std::to_string(submission.content.size()));
+  if (std::string message_id = first_field(header, "Message-ID"); !message_id.empty())
+    event.facts.emplace_back("message_id", message_id);
+  return event;
+}
+
+}  // namespace
+
 Ingest::Ingest(const PolicyHolder& policy, queue::GroupCommit& commit,
                std::function<std::string()> make_queue_id, std::function<std::int64_t()> now,
-               asio::any_io_executor executor)
+               asio::any_io_executor executor, trace::Sink* trace)
     : policy_(policy),
       commit_(commit),
       make_queue_id_(std::move(make_queue_id)),
       now_(std::move(now)),
-      executor_(std::move(executor)) {}
+      executor_(std::move(executor)),
+      trace_(trace) {}
 
 void Ingest::submit(Submission submission, std::function<void(Submitted)> done) {
   Pipeline pipeline(policy_.current());
@@ -81,24 +122,33 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
     return refuse(Verdict::accept("discarded"));
   }
   std::string id = envelope.queue_id;
+  // The received event, made now (before the scheduler's events about the
+  // message) and recorded once the queue has it, as a session does.
+  std::optional<trace::TraceEvent> received;
+  if (trace_ != nullptr) {
+    received = received_event(submission, header_size);
+    received->time_ms = trace_->now_ms();
+  }
   queue::GroupCommit::Message message{
       std::move(envelope), std::move(submission.content), header_size, {}};
   commit_.async_commit(
       std::move(message),
-      asio::bind_executor(executor_, [done = std::move(done), result = std::move(result),
-                                      id](queue::CommitResult committed) mutable {
-        result.accepted = committed.ok();
-        if (committed) {
-          result.queue_id = id;
-        } else if (is_disk_full(committed.error())) {
-          result.verdict = Verdict::refuse(452, "4.3.1", "Error: insufficient system storage",
-                                           committed.error().message);
-        } else {
-          result.verdict = Verdict::refuse(451, "4.3.0", "Error: queue file write error",
-                                           committed.error().message);
-        }
-        done(std::move(result));
-      }));
+      asio::bind_executor(
+          executor_, [done = std::move(done), result = std::move(result), id, trace = trace_,
+                      received = std::move(received)](queue::CommitResult committed) mutable {
+            result.accepted = committed.ok();
+            if (committed) {
+              result.queue_id = id;
+              if (trace != nullptr && received) trace->record(std::move(*received));
+            } else if (is_disk_full(committed.error())) {
+              result.verdict = Verdict::refuse(452, "4.3.1", "Error: insufficient system storage",
+                                               committed.error().message);
+            } else {
+              result.verdict = Verdict::refuse(451, "4.3.0", "Error: queue file write error",
+                                               committed.error().message);
+            }
+            done(std::move(result));
+          }));
 }
 
 }  // namespace bh::intake

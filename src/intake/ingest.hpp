@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include "intake/pipeline.hpp"
 #include "queue/group_commit.hpp"
+#include "trace/event.hpp"
 
 namespace bh::intake {
 
@@ -20,6 +23,9 @@ struct Submission {
   Origin origin;        // source fax, sms or http; no SMTP peer
   Envelope envelope;    // sender and recipients; the queue id and arrival are set here
   std::string content;  // the complete message, header and body, CRLF line endings
+  // What the source knows about it, for the message trace's received event
+  // (a fax: caller, called number, mailbox), after the source itself.
+  std::vector<std::pair<std::string, std::string>> trace_facts;
 };
 
 struct Submitted {
@@ -39,7 +45,7 @@ class Ingest {
  public:
   Ingest(const PolicyHolder& policy, queue::GroupCommit& commit,
          std::function<std::string()> make_queue_id, std::function<std::int64_t()> now,
-         boost::asio::any_io_executor executor);
+         boost::asio::any_io_executor executor, trace::Sink* trace = nullptr);
 
   // done runs on the executor once the message is durable or refused.
   void submit(Submission submission, std::function<void(Submitted)> done);
@@ -50,6 +56,7 @@ class Ingest {
   std::function<std::string()> make_queue_id_;
   std::function<std::int64_t()> now_;
   boost::asio::any_io_executor executor_;
+  trace::Sink* trace_;  // null: no message trace; else a received event per queued message
 };
 
 }  // namespace bh::intake

@@ -16,7 +16,7 @@ namespace {
 struct Routing {
   std::vector<std::string> connectors;             // per recipient; "" when nothing routes it
   std::vector<bool> by_rule;                       // per recipient: a transport rule chose it
-  std::vector<std::string> services_by_recipient;  // its route's service, or ""
+  std::vector<std::string> services_by_recipient;  // its connector's or route's service, or ""
   std::vector<std::size_t> unrouted;
   std::set<std::string> services;
   RuleOutcome rules;
@@ -56,18 +56,19 @@ Routing route(const PolicySet& policy, const Origin& origin, const Envelope& env
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     const std::optional<std::string>* chosen =
         i < routing.rules.routes.size() ? &routing.rules.routes[i] : nullptr;
-    const Route* found = nullptr;
     std::string connector;
+    std::string service;  // a fax connector's recipient uses "fax", whatever routed it there
     routing.by_rule.push_back(chosen && *chosen);
     if (chosen && *chosen) {
       connector = **chosen;
-      found = policy.routes.find_by_connector(connector);  // its service, if a route names it
-    } else if ((found = policy.routes.find(envelope.recipients[i].address, scope))) {
+      service = policy.routes.service_of_connector(connector);
+    } else if (const Route* found = policy.routes.find(envelope.recipients[i].address, scope)) {
       connector = found->connector;
+      service = policy.routes.service_of(*found);
     }
     if (connector.empty()) routing.unrouted.push_back(i);
-    if (found != nullptr && !found->service.empty()) routing.services.insert(found->service);
-    routing.services_by_recipient.push_back(found ? found->service : "");
+    if (!service.empty()) routing.services.insert(service);
+    routing.services_by_recipient.push_back(std::move(service));
     routing.connectors.push_back(std::move(connector));
   }
   return routing;
@@ -205,6 +206,32 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
                         fmt::format("no route for {} from tenant {}", first.text(),
                                     envelope.tenant.empty() ? "(none)" : envelope.tenant)),
         envelope.tenant);
+  }
+  // The gateway's own mail (DSNs, reports) and a received fax skipped the
+  // sender check above: nobody holds a permission for them, so they may not
+  // reach a service. A DSN to a fax address would make every bounce to a
+  // forged sender "+49900...@fax.example.com" a call: it is discarded (a DSN
+  // is never bounced; the scheduler logs it). A received fax is refused.
+  if (origin.source == Source::local || origin.source == Source::fax) {
+    for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+      const std::string& service = routing.services_by_recipient[i];
+      if (service.empty()) continue;
+      const Address& address = envelope.recipients[i].address;
+      std::string why = fmt::format(
+          "{} is routed to connector {} (service {}); {} mail has no sender whose "
+          "permission could be checked",
+          address.text(), routing.connectors[i], service, source_name(origin.source));
+      if (origin.source == Source::fax)
+        return refuse("service",
+                      Verdict::refuse(550, "5.7.1",
+                                      fmt::format("{}: a received fax may not use the {} service",
+                                                  address.path(), service),
+                                      why),
+                      envelope.tenant);
+      decision.discard = true;
+      note("service", Verdict::accept("discarded: " + why), envelope.tenant);
+      return decision;
+    }
   }
   // A tenant's own route may lead to a service RCPT TO could not check yet:
   // the connection's inbound connector must offer it.

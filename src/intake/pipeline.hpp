@@ -34,14 +34,17 @@ struct Origin {
 
 // One decision for the message trace.
 struct TraceEntry {
-  std::string stage;  // "loop", "stamp", "data", "headers_removed", "rules", "route"
+  std::string stage;  // "loop", "stamp", "data", "headers_removed", "rules", "route", "service"
   Verdict verdict;
   std::string tenant;
 };
 
 struct MessageDecision {
-  Verdict verdict;       // refused: the reply the client (or ingest caller) gets
-  bool discard = false;  // accepted, not queued (connector validation probe)
+  Verdict verdict;  // refused: the reply the client (or ingest caller) gets
+  // Accepted, not queued: a connector validation probe, or the gateway's
+  // own mail (Source::local) to a service such as fax (the reason is the
+  // last trace entry).
+  bool discard = false;
   std::vector<TraceEntry> trace;
 };
 

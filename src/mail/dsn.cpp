@@ -1,11 +1,26 @@
 #include "mail/dsn.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
 #include "smtp/server/received_header.hpp"
+#include "util/host_syntax.hpp"
+#include "util/printable.hpp"
 
 namespace bh {
 namespace {
+
+// A success report of faxes only (success_notice = "report"): it reads as
+// the short fax report the sender expects, first line first.
+bool fax_report(const DsnRequest& request) {
+  return request.kind == DsnKind::success && !request.recipients.empty() &&
+         std::all_of(request.recipients.begin(), request.recipients.end(),
+                     [](const DsnRecipient& r) { return r.diagnostic_type == "x-fax"; });
+}
 
 std::string_view subject_of(DsnKind kind) {
   switch (kind) {
@@ -37,6 +52,89 @@ std::string_view explanation_of(DsnKind kind) {
 std::string field_text(std::string_view text) {
   std::string out;
   for (unsigned char c : text) out.push_back(c >= 32 && c < 127 ? static_cast<char>(c) : '?');
+  return out;
+}
+
+// The name after "Remote-MTA: dns;" (RFC 3464 2.3.5): a host name or an
+// address literal; a bare IP address becomes one. Anything else (a
+// description, a URL) is not written.
+std::optional<std::string> remote_mta_name(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  if (hostname_problem(name).empty()) return name;
+  unsigned char address[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, name.c_str(), address) == 1) return "[" + name + "]";
+  if (inet_pton(AF_INET6, name.c_str(), address) == 1) return "[IPv6:" + name + "]";
+  return std::nullopt;
+}
+
+// RFC 3464 2.3.6: "smtp" only for an SMTP peer's reply; our own reasons
+// (no peer) and a type that is not an atom are "x-bridgehead".
+std::string_view diagnostic_type_of(const DsnRecipient& r) {
+  std::string_view type = r.diagnostic_type;
+  bool atom =
+      !type.empty() && type.size() <= 40 && std::all_of(type.begin(), type.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+      });
+  if (!atom || (type == "smtp" && r.remote_mta.empty())) return "x-bridgehead";
+  return type;
+}
+
+// RFC 2045 6.7 quoted-printable of CRLF lines: the lines stay lines, soft
+// breaks keep each under 77 characters, spaces before a line end are encoded.
+std::string quoted_printable(std::string_view text) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  std::size_t column = 0;
+  auto emit = [&](std::string_view piece) {
+    if (column + piece.size() > 75) {
+      out += "=\r\n";
+      column = 0;
+    }
+    out += piece;
+    column += piece.size();
+  };
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    unsigned char c = static_cast<unsigned char>(text[pos]);
+    if (c == '\r' && pos + 1 < text.size() && text[pos + 1] == '\n') {
+      out += "\r\n";
+      column = 0;
+      ++pos;
+      continue;
+    }
+    bool line_end = pos + 1 == text.size() || text[pos + 1] == '\r';
+    if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_end)) {
+      emit(text.substr(pos, 1));
+    } else {
+      const char escaped[] = {'=', kHex[c >> 4], kHex[c & 0x0F]};
+      emit(std::string_view(escaped, 3));
+    }
+  }
+  return out;
+}
+
+// The human-readable part in UTF-8 (before encoding).
+std::string human_text(const DsnRequest& request) {
+  std::string out;
+  auto add = [&out](std::string_view line) {
+    out += line;
+    out += "\r\n";
+  };
+  if (fax_report(request)) {
+    // "Your fax to +49 30 123456 was sent: 3 of 3 pages, remote station ..."
+    for (const DsnRecipient& r : request.recipients)
+      add(fmt::format("Your {}.", printable(r.diagnostic)));
+    add("");
+    add(fmt::format("This report is from the mail system at host {}; the details for",
+                    request.reporting_host));
+    add("programs follow in the next part.");
+    return out;
+  }
+  add(fmt::format("This is the mail system at host {}.", request.reporting_host));
+  add("");
+  add(explanation_of(request.kind));
+  add("");
+  for (const DsnRecipient& r : request.recipients)
+    add(fmt::format("<{}>: {}", printable(r.recipient.address.text()), printable(r.diagnostic)));
   return out;
 }
 
@@ -87,7 +185,8 @@ std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id
 
   add(fmt::format("From: MAILER-DAEMON@{} (Mail Delivery System)", request.reporting_host));
   add(fmt::format("To: <{}>", original.sender.text()));
-  add(fmt::format("Subject: {}", subject_of(request.kind)));
+  add(fmt::format("Subject: {}",
+                  fax_report(request) ? "Your fax was sent" : subject_of(request.kind)));
   add(fmt::format("Date: {}", date));
   add(fmt::format("Message-ID: <{}.dsn@{}>", dsn_queue_id, request.reporting_host));
   add("Auto-Submitted: auto-replied");
@@ -101,14 +200,10 @@ std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id
   add("");
 
   add("--" + boundary);
-  add("Content-Type: text/plain; charset=us-ascii");
+  add("Content-Type: text/plain; charset=utf-8");
+  add("Content-Transfer-Encoding: quoted-printable");
   add("");
-  add(fmt::format("This is the mail system at host {}.", request.reporting_host));
-  add("");
-  add(explanation_of(request.kind));
-  add("");
-  for (const DsnRecipient& r : request.recipients)
-    add(fmt::format("<{}>: {}", field_text(r.recipient.address.text()), field_text(r.diagnostic)));
+  out += quoted_printable(human_text(request));
   add("");
 
   add("--" + boundary);
@@ -130,10 +225,10 @@ std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id
     }
     add(fmt::format("Action: {}", r.action));
     add(fmt::format("Status: {}", r.status));
-    if (!r.remote_mta.empty()) add(fmt::format("Remote-MTA: dns; {}", field_text(r.remote_mta)));
+    if (std::optional<std::string> mta = remote_mta_name(r.remote_mta))
+      add(fmt::format("Remote-MTA: dns; {}", *mta));
     if (!r.diagnostic.empty())
-      add(fmt::format("Diagnostic-Code: {}; {}", r.remote_mta.empty() ? "x-bridgehead" : "smtp",
-                      field_text(r.diagnostic)));
+      add(fmt::format("Diagnostic-Code: {}; {}", diagnostic_type_of(r), field_text(r.diagnostic)));
     add(fmt::format("Last-Attempt-Date: {}", date));
     if (request.kind == DsnKind::delay && request.will_retry_until > 0)
       add(fmt::format("Will-Retry-Until: {}", smtp::rfc5322_date(request.will_retry_until)));

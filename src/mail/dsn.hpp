@@ -1,6 +1,7 @@
 // Delivery status notifications (RFC 3464): multipart/report with a human
-// part, a message/delivery-status part, and the original message (RET=FULL
-// or unspecified, up to a size limit) or its header (RET=HDRS). Pure.
+// part (UTF-8, quoted-printable), a message/delivery-status part (ASCII),
+// and the original message (RET=FULL or unspecified, up to a size limit) or
+// its header (RET=HDRS). Pure.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,12 @@ struct DsnRecipient {
   std::string action;      // "failed", "delayed", "delivered", "relayed", "expanded"
   std::string status;      // "5.1.1"
   std::string remote_mta;  // host name of the peer that answered, may be empty
-  std::string diagnostic;  // the peer's reply, or our own reason
+  std::string diagnostic;  // the peer's reply, or our own reason (UTF-8)
+  // RFC 3464 2.3.6 diagnostic-type of diagnostic: "smtp" for an SMTP reply
+  // (without remote_mta: our own reason, written "x-bridgehead"), else an
+  // "x-" type ("x-fax"). A fax success (x-fax, delivered) reads as a short
+  // fax report in the human-readable part.
+  std::string diagnostic_type = "smtp";
 };
 
 struct DsnRequest {

@@ -20,8 +20,9 @@ struct PolicySet {
   PolicySet(std::vector<Route> route_list, TrustConfig trust_config,
             const directory::DirectoryView* directory,
             std::shared_ptr<const TransportRules> rule_list = {},
-            std::shared_ptr<const StampKeys> stamp_keys = {}, Limits limit_set = {})
-      : routes(std::move(route_list)),
+            std::shared_ptr<const StampKeys> stamp_keys = {}, Limits limit_set = {},
+            RoutingTable::ConnectorServices connector_services = {})
+      : routes(std::move(route_list), std::move(connector_services)),
         trust(std::move(trust_config), routes, directory),
         rules(rule_list ? std::move(rule_list) : std::make_shared<const TransportRules>()),
         stamp(std::move(stamp_keys)),

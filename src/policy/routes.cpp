@@ -79,4 +79,16 @@ const Route* RoutingTable::find_by_connector(std::string_view connector) const {
   return nullptr;
 }
 
+std::string_view RoutingTable::service_of(const Route& route) const {
+  auto kind = connector_services_.find(route.connector);
+  return kind != connector_services_.end() ? std::string_view(kind->second) : route.service;
+}
+
+std::string_view RoutingTable::service_of_connector(std::string_view connector) const {
+  if (auto kind = connector_services_.find(connector); kind != connector_services_.end())
+    return kind->second;
+  const Route* named = find_by_connector(connector);
+  return named ? std::string_view(named->service) : std::string_view();
+}
+
 }  // namespace bh

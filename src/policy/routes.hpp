@@ -5,6 +5,8 @@
 // file. A recipient that matches no route is not accepted (no open relay).
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +19,9 @@ struct Address;
 struct Route {
   std::vector<std::string> domains;  // address spaces, lower case
   std::string connector;
-  std::string service;  // e.g. "fax": senders need this permission (empty: none needed)
+  // e.g. "fax": senders need this permission (empty: none needed). A route to
+  // a connector whose kind has a service gets it when the config is read.
+  std::string service;
   // Local parts with '%', '!' or a quoted '@' (sender-specified routing) are
   // refused unless this is set (Postfix's allow_untrusted_routing).
   bool allow_routed_addresses = false;
@@ -39,8 +43,14 @@ struct RouteScope {
 
 class RoutingTable {
  public:
+  // By connector name, the service its kind's recipients use
+  // (connectors::KindDefinition::service: "fax" for a fax connector);
+  // connectors whose kind has none are not listed.
+  using ConnectorServices = std::map<std::string, std::string, std::less<>>;
+
   RoutingTable() = default;
-  explicit RoutingTable(std::vector<Route> routes) : routes_(std::move(routes)) {}
+  explicit RoutingTable(std::vector<Route> routes, ConnectorServices connector_services = {})
+      : routes_(std::move(routes)), connector_services_(std::move(connector_services)) {}
 
   // The recipient's route: full-address spaces compare the local part
   // without case, as Exchange does.
@@ -55,12 +65,20 @@ class RoutingTable {
   // (Address::domain_key).
   const Route* find(std::string_view domain) const;
 
+  // The service a recipient on this route uses: its connector's kind's
+  // service, else the route's own (empty: none).
+  std::string_view service_of(const Route& route) const;
+  // The service a recipient a transport rule sent to connector uses: the
+  // kind's service, else the service of the first route naming connector.
+  std::string_view service_of_connector(std::string_view connector) const;
+
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
   const Route* best(std::string_view local, std::string_view domain, const RouteScope& scope) const;
 
   std::vector<Route> routes_;
+  ConnectorServices connector_services_;
 };
 
 bool domain_matches(std::string_view pattern, std::string_view domain);

@@ -222,7 +222,9 @@ std::set<std::string> TrustPolicy::services_of(const Envelope& envelope) const {
   std::set<std::string> services;
   for (const Recipient& r : envelope.recipients) {
     const Route* route = routes_.find(r.address);
-    if (route != nullptr && !route->service.empty()) services.insert(route->service);
+    if (route == nullptr) continue;
+    if (std::string_view service = routes_.service_of(*route); !service.empty())
+      services.emplace(service);
   }
   return services;
 }
@@ -254,16 +256,16 @@ Verdict TrustPolicy::on_rcpt(const InboundConnector* c, const PeerFacts& peer,
   // own route's service at the end of DATA (connector_offers).
   const Route* route =
       routes_.find(recipient.address, RouteScope{c ? std::string_view(c->name) : "", "", true});
-  if (route != nullptr && !route->service.empty()) {
+  std::string_view service = route ? routes_.service_of(*route) : std::string_view();
+  if (!service.empty()) {
     if (c == nullptr)
       return refused(fmt::format("{}: this connection may not use the {} service",
-                                 recipient.address.path(), route->service),
+                                 recipient.address.path(), service),
                      "no inbound connector matched the connection");
-    if (!contains(c->services, route->service))
-      return refused(
-          fmt::format("{}: this connection may not use the {} service", recipient.address.path(),
-                      route->service),
-          fmt::format("connector {} does not offer service {}", c->name, route->service));
+    if (!contains(c->services, service))
+      return refused(fmt::format("{}: this connection may not use the {} service",
+                                 recipient.address.path(), service),
+                     fmt::format("connector {} does not offer service {}", c->name, service));
   }
   return Verdict::accept();
 }

@@ -61,7 +61,10 @@ std::string format_done_record(const DoneRecord& r) {
           ? fmt::format("R {} {} {} {} {} {} {} {}", encode_field(r.id), r.generation, r.index,
                         r.result.delivered ? "delivered" : "bounced", encode_field(r.result.status),
                         encode_field(r.result.remote_mta), encode_field(r.result.success_action),
-                        encode_field(r.result.diagnostic))
+                        encode_field(r.result.diagnostic)) +
+                // Only when not "smtp": records stay as older versions wrote them.
+                (r.result.diagnostic_type == "smtp" ? std::string()
+                                                    : " " + encode_field(r.result.diagnostic_type))
           : fmt::format(
                 "N {} {} {} {} {}", encode_field(r.id), r.generation, encode_field(r.dsn_kind),
                 encode_field(r.dsn_id),
@@ -84,11 +87,13 @@ std::optional<DoneRecord> parse_done_record(std::string_view line) {
     if (decoded) out = std::move(*decoded);
     return decoded.has_value();
   };
-  if (f.size() == 9 && f[0] == "R") {
+  if ((f.size() == 9 || f.size() == 10) && f[0] == "R") {
     bool good = text(f[1], r.id) && number(f[2], r.generation) && number(f[3], r.index) &&
                 (f[4] == "delivered" || f[4] == "bounced") && text(f[5], r.result.status) &&
                 text(f[6], r.result.remote_mta) && text(f[7], r.result.success_action) &&
-                text(f[8], r.result.diagnostic);
+                text(f[8], r.result.diagnostic) &&
+                (f.size() == 9 ||
+                 (text(f[9], r.result.diagnostic_type) && !r.result.diagnostic_type.empty()));
     r.result.delivered = f[4] == "delivered";
     return good ? std::optional(r) : std::nullopt;
   }

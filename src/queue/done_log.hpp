@@ -40,6 +40,7 @@ struct FinalResult {
   std::string remote_mta;
   std::string success_action;
   std::string diagnostic;
+  std::string diagnostic_type = "smtp";  // RecipientResult::diagnostic_type
 };
 
 struct DoneRecord {

@@ -6,18 +6,11 @@
 #include <memory>
 
 #include "render/cairo_bitmap.hpp"
+#include "render/gobject_ptr.hpp"
 #include "render/tiff_read.hpp"
 
 namespace bh::render {
 namespace {
-
-struct GObjectUnref {
-  void operator()(void* object) const {
-    if (object) g_object_unref(object);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
 
 constexpr double kAssumedScreenDpi = 96.0;
 constexpr int kMaxTiffPages = 10000;  // read_tiff's own bound; the budget is checked per page

@@ -1,4 +1,5 @@
 #include "render/mime_document.hpp"
+#include "render/gobject_ptr.hpp"
 
 #include <gmime/gmime.h>
 
@@ -10,14 +11,6 @@
 
 namespace bh::render {
 namespace {
-
-struct GObjectUnref {
-  void operator()(void* object) const {
-    if (object) g_object_unref(object);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
 
 void init_gmime_once() {
   static std::once_flag once;

@@ -6,17 +6,10 @@
 #include <memory>
 
 #include "render/cairo_bitmap.hpp"
+#include "render/gobject_ptr.hpp"
 
 namespace bh::render {
 namespace {
-
-struct GObjectUnref {
-  void operator()(void* object) const {
-    if (object) g_object_unref(object);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
 
 RenderFailure unreadable(const std::string& part, const std::string& why) {
   return RenderFailure{"5.6.1", part + " cannot be faxed: " + why};

@@ -5,17 +5,10 @@
 #include <memory>
 
 #include "render/cairo_bitmap.hpp"
+#include "render/gobject_ptr.hpp"
 
 namespace bh::render {
 namespace {
-
-struct GObjectUnref {
-  void operator()(void* object) const {
-    if (object) g_object_unref(object);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
 
 // Line ends normalised to '\n'; C0 controls other than tab, newline and
 // form feed (which Pango would draw as hex boxes) dropped.

@@ -37,7 +37,12 @@ void set_mtime(const std::filesystem::path& path, std::int64_t when) {
 
 DsnRecipient dsn_line(const Recipient& r, const connectors::RecipientResult& result,
                       std::string action) {
-  return DsnRecipient{r, std::move(action), result.status, result.remote_mta, result.diagnostic};
+  return DsnRecipient{r,
+                      std::move(action),
+                      result.status,
+                      result.remote_mta,
+                      result.diagnostic,
+                      result.diagnostic_type};
 }
 
 std::string_view kind_name(DsnKind kind) {
@@ -100,6 +105,16 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
     intake::MessageDecision decision =
         pipeline.message(intake::Origin{intake::Source::local}, envelope, content, header_size,
                          content.size(), request.now);
+    // A DSN to a service (a fax address): never sent, and never bounced.
+    if (decision.discard) {
+      log::Line("dsn_discarded")
+          .kv("id", message.envelope.queue_id)
+          .kv("kind", kind_name(kind))
+          .kv("to", message.envelope.sender.text())
+          .kv("reason", decision.trace.empty() ? "" : decision.trace.back().verdict.reason)
+          .write(log::Level::warn);
+      return true;
+    }
     // Placed all the same: what the scheduler cannot route waits in hold/.
     if (!decision.verdict.accepted)
       log::Line("dsn_intake")

@@ -1,5 +1,6 @@
 #include "scheduler/pending_reports.hpp"
 
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace bh {
@@ -7,12 +8,6 @@ namespace {
 
 // Longer than any pending_timeout (at most 30 days).
 constexpr std::int64_t kUnclaimedDays = 31;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -29,8 +24,12 @@ bool PendingReports::resolve(const std::string& connector, const std::string& re
                              const connectors::RecipientResult& result) {
   bool delivered = result.outcome == connectors::Outcome::delivered;
   store::PendingResolution resolution{
-      delivered, result.status.empty() ? (delivered ? "2.0.0" : "5.0.0") : result.status,
-      result.diagnostic, result.remote_mta, delivered && result.report};
+      delivered,
+      result.status.empty() ? (delivered ? "2.0.0" : "5.0.0") : result.status,
+      result.diagnostic,
+      result.remote_mta,
+      delivered && result.report,
+      result.diagnostic_type};
   if (Status stored = store_.resolve(connector, reference, resolution, unix_now()); !stored) {
     log::Line("pending_error")
         .kv("connector", connector)

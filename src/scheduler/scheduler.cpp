@@ -29,8 +29,10 @@ bool printable_ascii(std::string_view text) {
 using connectors::outcome_name;
 
 RecipientResult from_final(const queue::FinalResult& f) {
-  return {f.delivered ? Outcome::delivered : Outcome::bounced, f.status, f.diagnostic, f.remote_mta,
-          f.success_action};
+  RecipientResult r{f.delivered ? Outcome::delivered : Outcome::bounced, f.status, f.diagnostic,
+                    f.remote_mta, f.success_action};
+  r.diagnostic_type = f.diagnostic_type;
+  return r;
 }
 
 queue::DoneRecord final_record(const Envelope& envelope, std::size_t index,
@@ -39,8 +41,12 @@ queue::DoneRecord final_record(const Envelope& envelope, std::size_t index,
   record.id = envelope.queue_id;
   record.generation = envelope.generation;
   record.index = index;
-  record.result = {r.outcome == Outcome::delivered, r.status, r.remote_mta, r.success_action,
-                   r.diagnostic};
+  record.result = {r.outcome == Outcome::delivered,
+                   r.status,
+                   r.remote_mta,
+                   r.success_action,
+                   r.diagnostic,
+                   r.diagnostic_type};
   return record;
 }
 
@@ -346,6 +352,7 @@ RecipientResult Scheduler::pending_result(const Recipient& recipient, Attempt& a
       RecipientResult final{r.delivered ? Outcome::delivered : Outcome::bounced, r.status,
                             r.diagnostic, r.remote_mta, r.delivered ? "delivered" : ""};
       final.report = r.report;
+      final.diagnostic_type = r.diagnostic_type;
       log::Line("pending_resolved")
           .kv("id", attempt.message->envelope.queue_id)
           .kv("to", recipient.address.text())

@@ -363,19 +363,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
         }
         pattern_seen.try_emplace(domain + scope, PatternSeen{index, r.line("domains")});
       }
-      r.text("connector", route.connector, true);
-      r.text("service", route.service);
-      route.service = to_lower_ascii(route.service);
-      if (r.table().contains("service") && !directory::valid_service_name(route.service))
-        r.error(*r.node("service"), "service",
-                quote_value(route.service) +
-                    " is not a service name (lower-case letters, digits, '-' and '_', 1 to 32)");
+      read_route_target(r, route, config.connectors);
       r.boolean("allow_routed_addresses", route.allow_routed_addresses);
-      bool defined = std::any_of(config.connectors.begin(), config.connectors.end(),
-                                 [&](const auto& c) { return c.name == route.connector; });
-      if (!route.connector.empty() && !defined)
-        r.error(*r.node("connector"), "connector",
-                "connector \"" + route.connector + "\" is not defined");
       config.routes.push_back(std::move(route));
     });
   }

@@ -83,5 +83,9 @@ struct Config {
 Result<Config> parse_config(const std::string& text, const std::string& source);
 Result<Config> load_config_file(const std::string& path);
 Config quickstart_config();
+// The services of the connectors whose kind has one (a fax connector:
+// "fax"), for the routing table.
+RoutingTable::ConnectorServices connector_services(
+    const std::vector<connectors::ConnectorSettings>& connectors);
 
 }  // namespace bh

@@ -17,6 +17,7 @@
 #include "connectors/registry.hpp"
 #include "directory/ldap_settings.hpp"
 #include "dns/resolver_settings.hpp"
+#include "policy/routes.hpp"
 #include "policy/transport_rules.hpp"
 #include "policy/trust_config.hpp"
 #include "server/stamp_keys.hpp"
@@ -33,6 +34,11 @@ using bh::TableReader;
 // (connectors/kind.hpp). [dns] must be read before.
 connectors::ConnectorSettings read_connector(TableReader& r, const std::string& hostname,
                                              const dns::ResolverSettings& dns);
+// A [[route]]'s connector (a [[connector]]: those are read first) and service. A connector whose
+// kind has a service (connectors::KindDefinition::service) gives it to the
+// route when the route names none; another service is an error.
+void read_route_target(TableReader& r, Route& route,
+                       const std::vector<connectors::ConnectorSettings>& connectors);
 void read_dns(TableReader& r, dns::ResolverSettings& dns);
 void read_access(TableReader& r, AccessLists& access);
 InboundConnector read_inbound_connector(TableReader& r, const std::vector<Tenant>& tenants);

@@ -29,6 +29,7 @@
 #include "tls/context.hpp"
 #include "tls/self_signed.hpp"
 #include "trace/recorder.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
 
@@ -126,13 +127,8 @@ Result<std::shared_ptr<const PolicySet>> make_policy(const Config& config,
     stamp = std::make_shared<const StampKeys>(std::move(*keys));
   }
   return std::make_shared<const PolicySet>(config.routes, config.trust, directory, config.rules,
-                                           stamp, config.limits);
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+                                           stamp, config.limits,
+                                           connector_services(config.connectors));
 }
 
 void log_decision(const ClientInfo& client, std::string_view queue_id, std::string_view stage,
@@ -421,7 +417,8 @@ int run_gateway(const Config& config) {
   GracefulStop graceful(ios, sessions, scheduler, std::chrono::seconds(config.shutdown_grace));
   // Messages that do not come over SMTP (an incoming fax): the same
   // pipeline and group commit; answers on the first I/O thread.
-  intake::Ingest ingest(policy, commit, make_queue_id, unix_now, ios.front()->get_executor());
+  intake::Ingest ingest(policy, commit, make_queue_id, unix_now, ios.front()->get_executor(),
+                        recorder.get());
   std::vector<std::unique_ptr<smtp::SessionContext>> contexts;
   for (const ListenerConfig& listener : config.listeners) {
     smtp::SessionSettings settings;
@@ -524,6 +521,9 @@ int run_gateway(const Config& config) {
   ios.front()->run();
   for (auto& worker : workers) worker.join();
 
+  // The I/O threads no longer answer the fax ingest's wait for the queue:
+  // it ends now, and the fax stays in the ingest folder for the next start.
+  stop_fax_ingest(*registry, config.connectors);
   if (admin_api) admin_api->stop();  // first: no API change while the rest stops
   reports.stop();
   commit.stop();                   // finishes the batch being written

@@ -1,20 +1,16 @@
 #include "server/ingest_cli.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "connectors/fax/fax_kind.hpp"
+#include "connectors/fax/ingest_files.hpp"
 #include "connectors/fax/ingest_folder.hpp"
 #include "server/config.hpp"
+#include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/printable.hpp"
 
@@ -28,54 +24,6 @@ struct IngestArgs {
   connectors::fax::ReceivedFax fax;
   std::string file;
 };
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// A name no other drop has: the time (so the folder sorts by arrival), the
-// process and random bits.
-std::string unique_name(std::int64_t now) {
-  std::random_device random;
-  return fmt::format("fax-{}-{}-{:08x}", now, ::getpid(), random());
-}
-
-// Writes bytes to dir/.<name>.tmp, fsyncs it and renames it to dir/name.
-Status write_durably(const fs::path& dir, const std::string& name, std::string_view bytes) {
-  fs::path temp = dir / ("." + name + ".tmp");
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0) return system_error("create " + temp.string(), errno);
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int error = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return system_error("write " + temp.string(), error);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return system_error("fsync " + temp.string(), error);
-  }
-  if (::rename(temp.c_str(), (dir / name).c_str()) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return system_error("rename " + temp.string(), error);
-  }
-  return ok_status();
-}
-
-bool is_tiff(std::string_view bytes) {
-  return bytes.size() >= 8 && (bytes.starts_with(std::string_view("II*\0", 4)) ||
-                               bytes.starts_with(std::string_view("MM\0*", 4)));
-}
 
 }  // namespace
 
@@ -147,7 +95,7 @@ int ingest_command(CLI::App& sub, std::ostream& out, std::ostream& err) {
     err << "ingest: " << tiff.error().message << "\n";
     return 2;
   }
-  if (!is_tiff(*tiff)) {
+  if (!connectors::fax::looks_like_tiff(*tiff)) {
     err << "ingest: " << printable(args.file) << " is not a TIFF file\n";
     return 2;
   }
@@ -164,19 +112,14 @@ int ingest_command(CLI::App& sub, std::ostream& out, std::ostream& err) {
     return 2;
   }
   args.fax.received_at = unix_now();
-  std::string name = unique_name(args.fax.received_at);
-  // The TIFF first, the job file last: a job file means the pair is complete.
-  Status written = write_durably(folder, name + ".tif", *tiff);
-  if (written)
-    written = write_durably(folder, name + ".json", connectors::fax::fax_job_json(args.fax));
-  if (written) written = sync_directory(folder);
-  if (!written) {
-    std::error_code ignored;
-    fs::remove(folder / (name + ".json"), ignored);
-    fs::remove(folder / (name + ".tif"), ignored);
-    err << "ingest: " << written.error().message << "\n";
+  // Created exclusively and renamed without replacing (ingest_files.hpp):
+  // nothing in the folder is followed or overwritten.
+  auto dropped = connectors::fax::drop_fax_into(folder, *tiff, args.fax);
+  if (!dropped) {
+    err << "ingest: " << dropped.error().message << "\n";
     return 2;
   }
+  const std::string& name = *dropped;
   out << (folder / (name + ".tif")).string() << "\n";
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "store/postgres_database.hpp"
 #include "store/sqlite_database.hpp"
 #include "store/store_error.hpp"
+#include "util/clock.hpp"
 
 namespace bh::store {
 
@@ -81,12 +82,6 @@ Status check_order(std::string_view component, const std::vector<Migration>& mig
                                                  std::to_string(migrations[i].version) +
                                                  " at position " + std::to_string(i + 1) + ")");
   return ok_status();
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

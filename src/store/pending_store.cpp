@@ -20,6 +20,8 @@ const std::vector<Migration>& migrations() {
        {}},
       // RecipientResult::report (issue 10: a fax connector's success report).
       {2, "ALTER TABLE pending ADD COLUMN report BIGINT NOT NULL DEFAULT 0;", {}},
+      // RecipientResult::diagnostic_type (a fax report is not an SMTP reply).
+      {3, "ALTER TABLE pending ADD COLUMN diagnostic_type TEXT NOT NULL DEFAULT 'smtp';", {}},
   };
   return steps;
 }
@@ -28,14 +30,14 @@ const std::vector<Migration>& migrations() {
 // stays one string literal).
 #define BH_PENDING_COLUMNS                                                                  \
   "connector, reference, node, queue_id, recipient, since, deadline, resolved, delivered, " \
-  "status, diagnostic, remote_mta, report"
+  "status, diagnostic, remote_mta, report, diagnostic_type"
 
 ResolvedEntry read_row(const Row& row) {
   ResolvedEntry r;
   r.entry = {row.text(0), row.text(1),    row.text(2),   row.text(3),
              row.text(4), row.integer(5), row.integer(6)};
-  r.resolution = {row.integer(8) != 0, row.text(9), row.text(10), row.text(11),
-                  row.integer(12) != 0};
+  r.resolution = {row.integer(8) != 0, row.text(9),          row.text(10),
+                  row.text(11),        row.integer(12) != 0, row.text(13)};
   return r;
 }
 
@@ -69,11 +71,11 @@ Status PendingStore::resolve(const std::string& connector, const std::string& re
   // since: when an early report came (purge_unclaimed forgets it later).
   auto done = database_->execute(
       "INSERT INTO pending (connector, reference, since, resolved, delivered, status, "
-      "diagnostic, remote_mta, report) VALUES ($1, $2, $7, 1, $3, $4, $5, $6, $8) "
-      "ON CONFLICT (connector, reference) DO UPDATE SET resolved = 1, delivered = $3, "
-      "status = $4, diagnostic = $5, remote_mta = $6, report = $8",
+      "diagnostic, remote_mta, report, diagnostic_type) VALUES ($1, $2, $7, 1, $3, $4, $5, $6, "
+      "$8, $9) ON CONFLICT (connector, reference) DO UPDATE SET resolved = 1, delivered = $3, "
+      "status = $4, diagnostic = $5, remote_mta = $6, report = $8, diagnostic_type = $9",
       {connector, reference, std::int64_t{r.delivered ? 1 : 0}, r.status, r.diagnostic,
-       r.remote_mta, now, std::int64_t{r.report ? 1 : 0}});
+       r.remote_mta, now, std::int64_t{r.report ? 1 : 0}, r.diagnostic_type});
   if (!done) return failed(done.error(), "resolve");
   return ok_status();
 }

@@ -36,6 +36,7 @@ struct PendingResolution {
   std::string diagnostic;
   std::string remote_mta;
   bool report = false;  // RecipientResult::report: a success report without NOTIFY=SUCCESS
+  std::string diagnostic_type = "smtp";  // RecipientResult::diagnostic_type
 };
 
 struct ResolvedEntry {

@@ -57,6 +57,22 @@ inline bool valid_utf8(std::string_view text) {
   return true;
 }
 
+// The longest prefix of text of at most max_bytes bytes that does not end
+// inside a well-formed UTF-8 sequence (bytes that are not UTF-8 count as one
+// each): cut text this way before escaping it, so that neither a character
+// nor a \xHH escape is split.
+inline std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = 0;
+  while (end < max_bytes) {
+    std::size_t length = utf8_sequence(text, end);
+    if (length == 0) length = 1;
+    if (end + length > max_bytes) break;
+    end += length;
+  }
+  return text.substr(0, end);
+}
+
 // Code points a terminal or a reader must not get raw: C0 controls, DEL, C1
 // controls, line and paragraph separators, and the bidirectional controls
 // that can make text display in another order than it is stored.

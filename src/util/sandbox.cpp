@@ -1,20 +1,9 @@
 #include "util/sandbox.hpp"
 
-#include "util/seccomp_filter.hpp"
-
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <poll.h>
-#include <pwd.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,44 +14,15 @@
 #include <cstring>
 #include <utility>
 
+#include "util/landlock.hpp"
+#include "util/sandbox_child.hpp"
+#include "util/seccomp_filter.hpp"
+
 namespace bh {
 namespace {
 
-// What the child reports through the status pipe when it cannot exec.
-enum class ChildStage : int {
-  redirect = 1,
-  limits,
-  user,
-  workdir,
-  no_new_privs,
-  seccomp,
-  exec,
-};
-
-struct ChildReport {
-  int stage = 0;
-  int errnum = 0;
-};
-
-const char* stage_name(int stage) {
-  switch (static_cast<ChildStage>(stage)) {
-    case ChildStage::redirect:
-      return "redirecting its stdin/stdout/stderr";
-    case ChildStage::limits:
-      return "setting its resource limits";
-    case ChildStage::user:
-      return "switching to the unprivileged user";
-    case ChildStage::workdir:
-      return "entering its work directory";
-    case ChildStage::no_new_privs:
-      return "setting no_new_privs";
-    case ChildStage::seccomp:
-      return "loading its seccomp filter";
-    case ChildStage::exec:
-      return "executing the program";
-  }
-  return "starting";
-}
+using sandbox_detail::ChildPlan;
+using sandbox_detail::ChildReport;
 
 class Fd {
  public:
@@ -94,121 +54,6 @@ Result<Pipe> make_pipe(const char* what) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return system_error(std::string("pipe for ") + what, errno);
   return Pipe{Fd(fds[0]), Fd(fds[1])};
-}
-
-// Everything the child uses, ready before fork.
-struct ChildPlan {
-  std::vector<std::string> strings;  // owns argv and envp text
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-  std::string program;
-  std::string work_dir;
-  int stdin_fd = -1;
-  int stdout_fd = -1;
-  int stderr_fd = -1;
-  int report_fd = -1;
-  SandboxIdentity identity;
-  const SandboxLimits* limits = nullptr;
-  const SeccompProgram* seccomp = nullptr;  // null: no filter
-  pid_t parent = 0;
-};
-
-[[noreturn]] void child_fail(int report_fd, ChildStage stage) {
-  ChildReport report{static_cast<int>(stage), errno};
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &report, sizeof report);
-  ::_exit(127);
-}
-
-bool set_limit(int resource, rlim_t soft, rlim_t hard) {
-  struct rlimit limit {
-    soft, hard
-  };
-  return ::setrlimit(resource, &limit) == 0;
-}
-
-// Runs in the forked child: async-signal-safe calls only (no allocation,
-// no locks), then exec.
-[[noreturn]] void run_child(const ChildPlan& plan) {
-  // Move the fds out of 0..3 first, so the dup2s below cannot clobber one
-  // another whatever numbers they had.
-  const int in = ::fcntl(plan.stdin_fd, F_DUPFD_CLOEXEC, 10);
-  const int out = ::fcntl(plan.stdout_fd, F_DUPFD_CLOEXEC, 10);
-  const int err = ::fcntl(plan.stderr_fd, F_DUPFD_CLOEXEC, 10);
-  const int report = ::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, 10);
-  if (report < 0) ::_exit(127);
-  if (in < 0 || out < 0 || err < 0) child_fail(report, ChildStage::redirect);
-  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0 ||
-      ::dup3(report, 3, O_CLOEXEC) < 0) {
-    child_fail(report, ChildStage::redirect);
-  }
-  // Every other fd of the gateway (keys, sockets, the spool) is closed.
-  if (::close_range(4, ~0U, 0) != 0) {
-    for (int fd = 4; fd < 65536; ++fd) ::close(fd);
-  }
-  const int report_fd = 3;
-
-  // Its own process group, so a timeout kills whatever it started too.
-  ::setpgid(0, 0);
-  // Dies with the thread that started it (the gateway's worker).
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != plan.parent) ::_exit(127);
-
-  // Signal handling of the gateway (ignored SIGPIPE, blocked signals) is
-  // not the helper's.
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &default_action, nullptr);
-  }
-
-  const SandboxLimits& limits = *plan.limits;
-  const rlim_t cpu = static_cast<rlim_t>(limits.cpu.count());
-  bool limited = set_limit(RLIMIT_CORE, 0, 0) &&
-                 set_limit(RLIMIT_NOFILE, limits.open_files, limits.open_files) &&
-                 (cpu == 0 || set_limit(RLIMIT_CPU, cpu, cpu + 1));
-  if (limited && limits.address_space_bytes != 0) {
-    limited = set_limit(RLIMIT_AS, limits.address_space_bytes, limits.address_space_bytes);
-  }
-  if (limited && limits.file_bytes != 0) {
-    limited = set_limit(RLIMIT_FSIZE, limits.file_bytes, limits.file_bytes);
-  }
-  if (limited && plan.identity.switch_user) {
-    limited = set_limit(RLIMIT_NPROC, limits.processes, limits.processes);
-  }
-  if (!limited) child_fail(report_fd, ChildStage::limits);
-
-  if (plan.identity.switch_user) {
-    // Raw system calls: glibc's wrappers synchronise ids across threads,
-    // which a forked child (one thread) does not need.
-    const gid_t gid = plan.identity.gid;
-    const uid_t uid = plan.identity.uid;
-    if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setresgid, gid, gid, gid) != 0 ||
-        ::syscall(SYS_setresuid, uid, uid, uid) != 0) {
-      child_fail(report_fd, ChildStage::user);
-    }
-    if (::getuid() != uid || ::geteuid() != uid || ::getgid() != gid) {
-      errno = EPERM;
-      child_fail(report_fd, ChildStage::user);
-    }
-  }
-  if (::chdir(plan.work_dir.c_str()) != 0) child_fail(report_fd, ChildStage::workdir);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    child_fail(report_fd, ChildStage::no_new_privs);
-  }
-  if (plan.seccomp != nullptr) {
-    struct sock_fprog program {
-      static_cast<unsigned short>(plan.seccomp->filter.size()),
-          const_cast<sock_filter*>(plan.seccomp->filter.data())
-    };
-    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) != 0) {
-      child_fail(report_fd, ChildStage::seccomp);
-    }
-  }
-  ::execve(plan.program.c_str(), plan.argv.data(), plan.envp.data());
-  child_fail(report_fd, ChildStage::exec);
 }
 
 void build_strings(const SandboxSpec& spec, ChildPlan& plan) {
@@ -246,45 +91,6 @@ void keep_tail(std::string& to, const char* data, std::size_t n, std::size_t max
 
 }  // namespace
 
-Result<SandboxIdentity> sandbox_identity(const std::string& user) {
-  SandboxIdentity identity;
-  if (::geteuid() != 0) {
-    identity.uid = ::geteuid();
-    identity.gid = ::getegid();
-    return identity;
-  }
-  if (user.empty())
-    return Error{"the render helper's user is not configured (the gateway runs as root)"};
-  struct passwd entry {};
-  struct passwd* found = nullptr;
-  std::vector<char> buffer(16384);
-  const int rc = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return system_error("looking up user " + user, rc);
-  if (found == nullptr) {
-    return Error{"user " + user + " does not exist; the render helper will not run as root"};
-  }
-  if (found->pw_uid == 0)
-    return Error{"user " + user + " is root; the render helper will not run as root"};
-  identity.switch_user = true;
-  identity.uid = found->pw_uid;
-  identity.gid = found->pw_gid;
-  return identity;
-}
-
-Status prepare_work_dir(const std::filesystem::path& dir, const SandboxIdentity& identity) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return system_error("mkdir " + dir.string(), errno);
-  }
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return system_error("stat " + dir.string(), errno);
-  if (!S_ISDIR(st.st_mode)) return Error{dir.string() + " is not a directory"};
-  if (identity.switch_user && ::chown(dir.c_str(), identity.uid, identity.gid) != 0) {
-    return system_error("chown " + dir.string(), errno);
-  }
-  if (::chmod(dir.c_str(), 0700) != 0) return system_error("chmod " + dir.string(), errno);
-  return ok_status();
-}
-
 Result<SandboxResult> run_sandboxed(const SandboxSpec& spec) {
   if (!spec.program.is_absolute())
     return Error{"the program path must be absolute: " + spec.program.string()};
@@ -292,9 +98,24 @@ Result<SandboxResult> run_sandboxed(const SandboxSpec& spec) {
   ChildPlan plan;
   plan.limits = &spec.limits;
   plan.parent = ::getpid();
-  auto identity = sandbox_identity(spec.user);
-  if (!identity) return identity.error();
-  plan.identity = identity.value();
+  if (spec.identity) {
+    plan.identity = *spec.identity;
+  } else {
+    auto identity = sandbox_identity(spec.confinement);
+    if (!identity) return identity.error();
+    plan.identity = identity.value();
+  }
+  LandlockRuleset ruleset;
+  if (plan.identity.confinement == FilesystemConfinement::landlock) {
+    LandlockPaths paths{spec.readable, {spec.work_dir}};
+    paths.read_execute.push_back(spec.program);
+    auto made = make_landlock_ruleset(paths);
+    if (!made) return made.error();
+    ruleset = std::move(made.value());
+    plan.landlock_fd = ruleset.fd();
+  } else if (plan.identity.confinement == FilesystemConfinement::refused) {
+    return Error{std::string(confinement_refusal(::geteuid() == 0))};
+  }
   if (spec.deny_network) {
     const SeccompProgram& program = seccomp_program();
     if (!program.error.empty()) return Error{"seccomp filter: " + program.error};
@@ -319,7 +140,7 @@ Result<SandboxResult> run_sandboxed(const SandboxSpec& spec) {
   const auto started = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) return system_error("fork", errno);
-  if (pid == 0) run_child(plan);
+  if (pid == 0) sandbox_detail::run_child(plan);
 
   // Also set here: the kill on timeout must not race the child's setpgid.
   ::setpgid(pid, pid);
@@ -337,9 +158,10 @@ Result<SandboxResult> run_sandboxed(const SandboxSpec& spec) {
   } while (got < 0 && errno == EINTR);
   if (got == static_cast<ssize_t>(sizeof child_report)) {
     ::waitpid(pid, nullptr, 0);
-    Error error = system_error(
-        std::string("sandbox: ") + stage_name(child_report.stage) + " for " + spec.program.string(),
-        child_report.errnum);
+    Error error =
+        system_error(std::string("sandbox: ") + sandbox_detail::stage_name(child_report.stage) +
+                         " for " + spec.program.string(),
+                     child_report.errnum);
     return error;
   }
 

@@ -2,22 +2,33 @@
 // fork and exec without a shell, stdin from a file, stdout and stderr
 // captured through pipes (bounded), resource limits (CPU, address space,
 // file size, open files, no core dumps), a process group of its own that is
-// killed as a whole on timeout, no new privileges, no fds of the parent, an
-// empty environment, a private working directory, and when the caller runs
-// as root, an unprivileged user. A seccomp filter denies network sockets,
-// ptrace and other calls a document renderer never needs.
+// killed as a whole on timeout, no new privileges and no capabilities
+// (ambient and bounding set cleared), no fds of the parent, an empty
+// environment, a private working directory, and:
+//  - filesystem confinement (util/landlock.hpp): the child reads only the
+//    paths a renderer needs and writes only its own work directory, also
+//    when the gateway is not root. Without Landlock in the kernel a root
+//    gateway runs each child under a uid of its own from a configured
+//    range; a gateway that is not root refuses to run it at all unless
+//    confinement is explicitly switched off (tests and development);
+//  - when the caller runs as root, an unprivileged user;
+//  - a seccomp filter (util/seccomp_filter.hpp): no sockets of any family,
+//    no ptrace, no child processes, nothing of the kernel's administration.
 //
 // Thread-safe: everything the child needs (argv, envp, the user's ids, the
-// seccomp program) is prepared before fork; between fork and exec the
-// child makes only async-signal-safe calls. Blocking: call it from a worker
-// thread. Never throws: a failure to start is an Error, whatever happens to
-// the child is in SandboxResult.
+// seccomp program, the Landlock ruleset) is prepared before fork; between
+// fork and exec the child makes only async-signal-safe calls. Blocking:
+// call it from a worker thread. Never throws: a failure to start is an
+// Error, whatever happens to the child is in SandboxResult.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.hpp"
@@ -37,16 +48,69 @@ struct SandboxLimits {
   std::size_t stderr_tail_bytes = 8 << 10;
 };
 
+// How the child is kept out of the rest of the filesystem.
+enum class FilesystemConfinement {
+  landlock,    // only the readable paths and its work directory
+  own_uid,     // root without Landlock: a uid no other run has at the same time
+  unconfined,  // switched off (render_sandbox = "unconfined"): tests and development only
+  refused,     // neither is possible: the child is not run
+};
+
+struct SandboxConfinement {
+  // When the caller runs as root the child runs as this user (and its
+  // primary group, no supplementary groups). A user that does not exist is
+  // an error, never a silent root run. Ignored when not root, and when
+  // each run gets a uid of its own.
+  std::string user = "nobody";
+  // No filesystem confinement even when it would be possible. Never in
+  // production: a subverted child can read what the gateway's user can.
+  bool unconfined = false;
+  // Root without Landlock: each run gets uid (and gid) uid_base + n, n <
+  // uid_count, unique among the runs in progress. 0: no such range (then
+  // root without Landlock refuses too). The range must be reserved for it:
+  // no file on the machine may belong to these ids.
+  unsigned uid_base = 0;
+  unsigned uid_count = 64;
+};
+
+// The decision behind sandbox_identity, for the kernel's Landlock ABI (0:
+// none) and whether the caller is root.
+FilesystemConfinement choose_filesystem_confinement(int landlock_abi, bool root,
+                                                    const SandboxConfinement& confinement);
+// The same for this process and kernel.
+FilesystemConfinement filesystem_confinement(const SandboxConfinement& confinement);
+// Why a refused confinement is refused, and what the administrator can do.
+std::string_view confinement_refusal(bool root);
+
+// The ids the child will run as and how it is confined: the configured
+// user's ids when the caller is root, a leased uid of the range (own_uid),
+// else the caller's own. An error when confinement is refused.
+struct SandboxIdentity {
+  bool switch_user = false;
+  unsigned uid = 0;
+  unsigned gid = 0;
+  FilesystemConfinement confinement = FilesystemConfinement::landlock;
+  std::shared_ptr<const void> uid_lease;  // own_uid: the uid is free again when the last copy goes
+};
+Result<SandboxIdentity> sandbox_identity(const SandboxConfinement& confinement);
+
+// The paths a document renderer reads: shared libraries, the dynamic
+// linker's cache, fonts and their configuration, Poppler's data.
+std::vector<std::filesystem::path> sandbox_readable_paths();
+
 struct SandboxSpec {
   std::filesystem::path program;  // absolute; executed directly, no PATH search, no shell
   std::vector<std::string> args;  // argv[1..]; argv[0] is the program's file name
   std::filesystem::path
       stdin_file;  // opened by the parent (the child need not be able to); empty: /dev/null
   std::filesystem::path work_dir;  // the child's cwd and HOME; must exist (see prepare_work_dir)
-  // When the caller runs as root the child runs as this user (and its
-  // primary group, no supplementary groups). A user that does not exist is
-  // an error, never a silent root run. Ignored when not root.
-  std::string user = "nobody";
+  SandboxConfinement confinement;
+  // The identity the work directory was prepared for (sandbox_identity of
+  // `confinement`); none: decided here.
+  std::optional<SandboxIdentity> identity;
+  // What the child may read and execute under Landlock besides `program`
+  // (which is always added) and its work directory (read and write).
+  std::vector<std::filesystem::path> readable = sandbox_readable_paths();
   bool deny_network = true;  // the seccomp filter
   SandboxLimits limits;
 };
@@ -65,15 +129,6 @@ struct SandboxResult {
 };
 
 Result<SandboxResult> run_sandboxed(const SandboxSpec& spec);
-
-// The ids the child will run as: the given user's when the caller is root,
-// else the caller's own.
-struct SandboxIdentity {
-  bool switch_user = false;
-  unsigned uid = 0;
-  unsigned gid = 0;
-};
-Result<SandboxIdentity> sandbox_identity(const std::string& user);
 
 // Creates `dir` (mode 0700) owned by the identity the child will run as,
 // so the child can write its output there and nobody else can look in.

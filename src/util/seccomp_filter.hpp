@@ -1,4 +1,4 @@
-// The render helper's seccomp filter (util/sandbox.cpp): network sockets,
+// The render helper's seccomp filter (util/sandbox.cpp): sockets (of every family),
 // io_uring, ptrace, other processes' memory, kernel keys and modules,
 // namespaces and child processes are denied; everything else a renderer
 // needs (files, memory, threads) is allowed. Built once with libseccomp in

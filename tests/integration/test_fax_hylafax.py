@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bhtest import REPO_ROOT, free_port, wait_until
+from faxhelp import PERMITTED, import_fax_senders
 from smtpclient import make_message, send_raw
 from smtppeers import FAST_QUEUE, parse_dsn, wait_delivery, wait_state
 
@@ -127,11 +128,14 @@ def fax_gateway(make_gateway, tmp_path, hylafax: HylafaxServer):
            "hylafax_host": "127.0.0.1", "hylafax_port": hylafax.port, "hylafax_timeout": 10,
            "poll_interval": 2, "work_directory": work, "render_helper": RENDER_HELPER,
            "paper": "a4", "resolution": "fine"}
-    return make_gateway(
-        queue=dict(FAST_QUEUE),
+    # The route implies the fax service: the senders may fax (faxhelp).
+    gw = make_gateway(
+        start=False, queue=dict(FAST_QUEUE), **PERMITTED,
         routes=[{"domains": [FAX_DOMAIN], "connector": "fax"},
                 {"domains": ["origin.test"], "connector": "dsn"}],
         connectors=[fax, {"name": "dsn", "type": "file", "directory": tmp_path / "dsn-out"}])
+    import_fax_senders(gw)
+    return gw.start()
 
 
 def tiff_width(path: Path) -> list[int]:

@@ -2,9 +2,11 @@
 mailbox the directory gives the called number, through the intake pipeline (the processed
 stamp), and is delivered by the smtp connector the tenant's domain routes to (an aiosmtpd peer).
 Faxes come in through `bridgehead ingest fax` (what HylaFAX's FaxDispatch calls: it drops the
-fax into the connector's ingest folder) and through POST /v1/ingest/fax. An unknown number goes
-to the catch-all, or is moved to rejected/ with a reason; so is a fax that cannot be read, and
-the gateway carries on. Real gateway, real render helper (bridgehead-render), real Ghostscript
+fax into the connector's ingest folder) and through POST /v1/ingest/fax (202 once the fax is in
+that folder). An unknown number goes to the catch-all, or is moved to rejected/ with a reason; so
+is a fax that cannot be read, and the gateway carries on. The folder's writer cannot make the
+gateway read or write elsewhere: a symlinked or hard-linked TIFF is refused, and rejected/ must be
+the gateway's own directory. Real gateway, real render helper (bridgehead-render), real Ghostscript
 to make the TIFF-F and poppler's pdfinfo to read the PDF."""
 from __future__ import annotations
 
@@ -158,7 +160,14 @@ def pdf_of(message, tmp: Path) -> tuple[str, Path]:
 
 
 def wait_rejected(folder: Path, timeout: float = 30.0) -> tuple[Path, str]:
-    reasons = wait_until(lambda: sorted((folder / "rejected").glob("*.reason")), timeout, 0.1)
+    # The reason is written first, then the fax is moved beside it: wait for both.
+    def complete():
+        reasons = sorted((folder / "rejected").glob("*.reason"))
+        return reasons if reasons and all(
+            (folder / "rejected" / (r.name[:-len(".reason")] + ".json")).exists()
+            for r in reasons) else None
+
+    reasons = wait_until(complete, timeout, 0.1)
     assert reasons, f"nothing in {folder / 'rejected'}: {sorted(folder.rglob('*'))}"
     [reason] = reasons
     name = reason.name[:-len(".reason")]
@@ -336,7 +345,7 @@ def test_admin_api_ingests_for_the_tokens_tenant_only(fax_gateway, two_page_tiff
     r = api.post("/v1/ingest/fax", params={"called": ANNA_FAX}, data=b"hello",
                  headers={"Content-Type": "text/plain"})
     assert r.status_code == 415, r.text
-    r = api.post("/v1/ingest/fax", params={"called": ANNA_FAX}, data=b"II*\0" + b"\1" * 500,
+    r = api.post("/v1/ingest/fax", params={"called": ANNA_FAX}, data=b"%PDF-1.4 " + b"\1" * 500,
                  headers=tiff_type)
     assert r.status_code == 422 and r.json()["error"]["code"] == "not_a_fax", r.text
     r = api.post("/v1/ingest/fax", params={"caller": CALLER}, data=tiff, headers=tiff_type)
@@ -345,16 +354,122 @@ def test_admin_api_ingests_for_the_tokens_tenant_only(fax_gateway, two_page_tiff
     assert r.status_code == 404 and UNKNOWN_NUMBER in r.json()["error"]["message"], r.text
     assert not peer.messages
 
-    # The tenant's own token (and an all-tenant one) may.
+    # The tenant's own token (and an all-tenant one) may: 202, and the mail follows.
     t1_token = api.token("write", tenant=T1)
     r = api.post("/v1/ingest/fax", token=t1_token,
                  params={"called": ANNA_FAX, "caller": CALLER, "tsi": "API FAX"}, data=tiff,
                  headers=tiff_type)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     body = r.json()
-    assert body["mailbox"] == ANNA and body["queue_id"], body
+    assert body["mailbox"] == ANNA and body["status"] == "accepted", body
+    assert re.fullmatch(r"fax-\d+-\d+-[0-9a-f]{8}", body["id"]), body
     mail = wait_mail(gw, peer, ANNA)
     assert b"(2 pages)" in mail.content.split(b"\r\n\r\n", 1)[0]
+    text = email.message_from_bytes(mail.content, policy=email.policy.default)
+    assert "API FAX" in next(p for p in text.walk()
+                             if p.get_content_type() == "text/plain").get_content()
+    received = [e for e in gw.events("fax_received") if e.get("file") == body["id"] + ".tif"]
+    assert received and received[0]["result"] == "queued", gw.events("fax_received")
+    # The message trace shows where the mail came from: the fax, its numbers, its mailbox.
+    qid = received[0]["id"]
+    found = wait_until(lambda: api.get("/v1/messages", params={"recipient": ANNA}).json()
+                       .get("messages"), 10, 0.2)
+    assert found and qid in [m["id"] for m in found], found
+    trace = wait_until(lambda: (lambda r: r.json() if r.status_code == 200 else None)(
+        api.get(f"/v1/messages/{qid}")), 10, 0.2)
+    assert trace, api.get(f"/v1/messages/{qid}").text
+    [event] = [e for e in trace["events"] if e["kind"] == "received"]
+    facts = event["facts"]
+    assert (facts["source"], facts["caller"], facts["called"], facts["mailbox"]) == (
+        "fax", CALLER, ANNA_FAX, ANNA), event
+    assert facts["message_id"] == str(text["Message-ID"]), (facts, text["Message-ID"])
+    assert event["tenant"] == T1 and event["recipients"] == [ANNA], event
     r = api.post("/v1/ingest/fax", params={"called": BOB_FAX}, data=tiff, headers=tiff_type)
-    assert r.status_code == 201 and r.json()["mailbox"] == BOB, r.text
+    assert r.status_code == 202 and r.json()["mailbox"] == BOB, r.text
     wait_mail(gw, peer, BOB)
+
+
+def test_admin_api_accepts_a_corrupt_tiff_that_the_folder_then_rejects(fax_gateway, two_page_tiff):
+    """The API checks only the TIFF magic; the render helper's refusal comes from the folder."""
+    gw, peer, folder, api = fax_gateway(admin=True)
+    r = api.post("/v1/ingest/fax", params={"called": ANNA_FAX}, data=b"II*\0" + b"\1" * 500,
+                 headers={"Content-Type": "image/tiff"})
+    assert r.status_code == 202, r.text
+    reason_file, reason = wait_rejected(folder)
+    assert reason_file.name == r.json()["id"] + ".reason", reason_file
+    assert reason.startswith("invalid: not a readable fax"), reason
+    assert not peer.messages
+
+
+def drop_job(folder: Path, name: str, called: str):
+    """The job file a fax server writes last (its TIFF is already there)."""
+    temp = folder / f".{name}.json.tmp"
+    temp.write_text('{"called": "%s", "caller": "%s"}\n' % (called, CALLER))
+    temp.rename(folder / f"{name}.json")
+
+
+def reason_of(folder: Path, name: str, timeout: float = 30.0) -> str:
+    reason = folder / "rejected" / f"{name}.reason"
+    assert wait_until(reason.exists, timeout, 0.1), sorted(folder.rglob("*"))
+    return reason.read_text()
+
+
+def test_folder_refuses_a_symlinked_or_hard_linked_tiff(fax_gateway, two_page_tiff, tmp_path):
+    gw, peer, folder, _ = fax_gateway()
+    # Another tenant's fax the gateway can read, outside the folder (the same file system).
+    secret = tmp_path / "outgoing-of-bob.tif"
+    secret.write_bytes(two_page_tiff.read_bytes())
+    before = secret.read_bytes()
+    assert wait_until((folder / "rejected").is_dir, 10, 0.1), "rejected/ not made at the start"
+    assert (folder / "rejected").stat().st_mode & 0o777 == 0o700
+    (folder / "via-symlink.tif").symlink_to(secret)
+    drop_job(folder, "via-symlink", ANNA_FAX)
+    assert "symbolic link" in reason_of(folder, "via-symlink")
+    os.link(secret, folder / "via-hardlink.tif")
+    drop_job(folder, "via-hardlink", ANNA_FAX)
+    assert "2 links" in reason_of(folder, "via-hardlink")
+    # A symlinked job file is refused as well.
+    real_job = tmp_path / "job.json"
+    real_job.write_text('{"called": "%s"}' % ANNA_FAX)
+    (folder / "job-link.tif").write_bytes(two_page_tiff.read_bytes())
+    (folder / "job-link.json").symlink_to(real_job)
+    assert "symbolic link" in reason_of(folder, "job-link")
+    # The links were moved, not what they point to; nothing was mailed.
+    assert (folder / "rejected" / "via-symlink.tif").is_symlink()
+    assert secret.read_bytes() == before and os.stat(secret).st_nlink == 2
+    assert real_job.exists()
+    assert len(gw.events("fax_rejected")) == 3, gw.events("fax_rejected")
+    time.sleep(2)  # further scans: nothing more happens
+    assert not peer.messages, [m.rcpt_tos for m in peer.messages]
+
+
+def test_folder_does_not_write_through_a_planted_rejected(fax_gateway, two_page_tiff, tmp_path):
+    gw, peer, folder, _ = fax_gateway()
+    assert wait_until((folder / "rejected").is_dir, 10, 0.1)
+    # A file of the gateway's that a planted symlink in rejected/ points at.
+    victim = tmp_path / "victim.conf"
+    victim.write_text("keep me\n")
+    (folder / "rejected" / "bad.reason").symlink_to(victim)
+    (folder / "bad.tif").write_bytes(two_page_tiff.read_bytes())
+    drop_job(folder, "bad", UNKNOWN_NUMBER)
+    # Created exclusively: the reason goes to a name of its own, the symlink is left alone.
+    assert reason_of(folder, "bad.1").startswith("unknown_number:")
+    assert (folder / "rejected" / "bad.1.tif").exists()
+    assert victim.read_text() == "keep me\n"
+
+    # rejected/ itself replaced by a symlink to a directory elsewhere: nothing is moved there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (folder / "rejected").rename(tmp_path / "rejected-away")
+    (folder / "rejected").symlink_to(elsewhere)
+    (folder / "worse.tif").write_bytes(two_page_tiff.read_bytes())
+    drop_job(folder, "worse", UNKNOWN_NUMBER)
+    refused = wait_until(lambda: [e for e in gw.events("fax_ingest_folder")
+                                  if "not a directory" in e.get("error", "")], 30, 0.1)
+    assert refused and refused[0]["reason"].startswith("unknown_number:"), refused
+    time.sleep(2)  # further scans: still nothing moved, logged once
+    assert not list(elsewhere.iterdir())
+    assert (folder / "worse.tif").exists() and (folder / "worse.json").exists()
+    assert len([e for e in gw.events("fax_ingest_folder")
+                if "not a directory" in e.get("error", "")]) == 1
+    assert not peer.messages and gw.alive()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bhtest import REPO_ROOT, wait_until
+from faxhelp import NO_FAX_SENDER, PERMITTED, import_fax_senders, send_refused
 from smtpclient import make_message, send_raw
 from smtppeers import FAST_QUEUE, parse_dsn, wait_delivery, wait_state
 
@@ -25,22 +26,25 @@ BUILD = Path(os.environ.get("BRIDGEHEAD_BUILD_DIR", REPO_ROOT / "build"))
 RENDER_HELPER = BUILD / "bridgehead-render"
 
 
-def fax_gateway(make_gateway, **connector):
+def fax_gateway(make_gateway, routes=(), connectors=(), extra_toml="", **connector):
     """fax.example.com -> fax connector "fax" (spool backend), origin.test (the senders, so
-    the DSNs) -> a file connector writing gw.outdir."""
+    the DSNs) -> a file connector writing gw.outdir. The route names no service: a fax
+    connector's recipients use the fax service all the same, so sender@origin.test may fax
+    and nofax@origin.test may not (faxhelp)."""
     if not os.access(RENDER_HELPER, os.X_OK):
         pytest.fail(f"render helper not found: {RENDER_HELPER} (build bridgehead-render)",
                     pytrace=False)
-    gw = make_gateway(start=False)
+    gw = make_gateway(start=False, extra_toml=extra_toml, **PERMITTED)
     spool = gw.tmp / "faxspool"
     o = gw.overrides
     o["routes"] = [{"domains": [FAX], "connector": "fax"},
-                   {"domains": ["origin.test"], "connector": "dsn"}]
+                   {"domains": ["origin.test"], "connector": "dsn"}, *routes]
     o["connectors"] = [{"name": "fax", "type": "fax", "backend": "spool", "spool_directory": spool,
                         "domains": [FAX], "poll_interval": 1, "render_helper": RENDER_HELPER,
                         **connector},
-                       {"name": "dsn", "type": "file", "directory": gw.outdir}]
+                       {"name": "dsn", "type": "file", "directory": gw.outdir}, *connectors]
     o["queue"] = dict(FAST_QUEUE)
+    import_fax_senders(gw)
     gw.start()
     gw.fax_spool = spool
     return gw
@@ -141,14 +145,19 @@ def test_text_mail_becomes_a_fax_and_a_sent_result_a_success_dsn(make_gateway):
                      rcpt_params="NOTIFY=SUCCESS,FAILURE")
     job, tiff = wait_job(gw, asked)
     assert job["number"] == "+4930123456"
-    assert job["tag"] == f"{asked}.0" and job["sender"] == "sender@origin.test"
+    # <queue id>.<16 hex digits>: the queue id and a hash of the recipient's address.
+    assert re.fullmatch(re.escape(asked) + r"\.[0-9a-f]{16}", job["tag"]), job["tag"]
+    assert job["sender"] == "sender@origin.test"
     assert (job["paper"], job["resolution"], job["compression"]) == ("a4", "fine", "g4")
     pages = tiff_pages(tiff)
     assert len(pages) == job["pages"] == 1, pages
     assert pages[0]["width"] == 1728 and pages[0]["length"] == 2292, pages
     assert "CCITT Group 4" in pages[0]["compression"], pages
     [pending] = wait_delivery(gw, asked, "pending")
-    assert f"fax job {job['reference']} queued at spool" in pending["detail"], pending["_line"]
+    # The sender's text names no local path, and a spool folder is no Remote-MTA.
+    assert f"fax job {job['reference']} queued at the fax spool folder" in pending["detail"], \
+        pending["_line"]
+    assert pending["remote"] == "", pending["_line"]
     assert asked in gw.queue_list(), "a pending message stays queued"
     assert not list((gw.fax_spool / "work").iterdir()), "nothing is left in the work directory"
 
@@ -164,7 +173,10 @@ def test_text_mail_becomes_a_fax_and_a_sent_result_a_success_dsn(make_gateway):
     [block] = parts["recipients"]
     assert str(block["Action"]).strip() == "delivered"
     assert str(block["Status"]).strip() == "2.0.0"
-    assert "fax sent to +49 30 123456: 1 of 1 pages in 41 s" in parts["text"], parts["text"]
+    assert parts["text"].startswith(
+        'Your fax to +49 30 123456 was sent: 1 of 1 pages in 41 s, remote station "+49 30 999".'
+    ), parts["text"]
+    assert " ".join(str(block["Diagnostic-Code"]).split()).startswith("x-fax; fax to"), block
     assert "+49 30 999" in parts["text"]
     wait_state(gw, asked, None)
     wait_state(gw, silent, None)
@@ -189,6 +201,7 @@ def test_report_mode_always_reports_and_a_failed_result_bounces(make_gateway):
                  code=325, pages=0, pages_total=1)
 
     _, parts = dsn_of(gw, sent, "success")
+    assert parts["text"].startswith("Your fax"), parts["text"]
     assert "1 of 1 pages in 30 s" in parts["text"] and "REMOTE 1" in parts["text"], parts["text"]
     _, (_, parts) = bounced(gw, failed, "5.4.7", pending=True)
     assert "Kill time expired (status 325)" in parts["text"], parts["text"]
@@ -291,3 +304,69 @@ def test_one_render_per_message_and_one_per_recipient_with_a_cover(make_gateway,
     for path in (covered.fax_spool / "outgoing").glob(f"{qid}.*.json"):
         job = json.loads(path.read_text())
         assert job["pages"] == len(tiff_pages(covered.fax_spool / "outgoing" / job["tiff"])) == 2
+
+
+# --------------------------------------------------------------------------- the fax permission
+
+def test_sender_without_the_fax_permission_is_refused(make_gateway):
+    """The route names no service: the fax connector's kind implies it. A sender the directory
+    lists without the permission, and one it does not list, are refused at the end of DATA;
+    nothing is queued and nothing reaches the spool folder."""
+    gw = fax_gateway(make_gateway)
+    number = f"+4930123456@{FAX}"
+    for sender, reason in ((NO_FAX_SENDER, "no fax permission"),
+                           ("stranger@origin.test", "sender not in the directory")):
+        final = send_refused(gw.port, make_message("no permission", sender=sender), number, sender)
+        assert (final.code, final.enhanced) == (550, "5.7.1"), str(final)
+        assert f"Sender <{sender}> is not permitted to use the fax service" in final.text, str(final)
+        assert wait_until(lambda: reason in gw.log_text(), 5), gw.log_text()[-3000:]
+    assert not gw.queue_list(), "a refused message was queued"
+    qid = send_raw(gw.port, text_mail("permitted", "Hallo\n"), rcpts=(number,))
+    job, _ = wait_job(gw, qid)
+    assert job["sender"] == "sender@origin.test"
+    assert [p.name for p in (gw.fax_spool / "outgoing").glob("*.json")] == [f"{job['reference']}.json"]
+
+
+def test_transport_rule_redirect_to_the_fax_connector_needs_the_permission(make_gateway, tmp_path):
+    """fax2.example.com is routed to a file connector; a transport rule sends it to the fax
+    connector instead, which no route for it names: the fax service applies all the same."""
+    (tmp_path / "files2").mkdir()
+    gw = fax_gateway(
+        make_gateway, domains=[FAX, "fax2.example.com"],
+        routes=[{"domains": ["fax2.example.com"], "connector": "files2"}],
+        connectors=[{"name": "files2", "type": "file", "directory": tmp_path / "files2"}],
+        extra_toml='\n[[rule]]\nname = "fax2 to fax"\nif_recipient_domain = ["fax2.example.com"]\n'
+                   'route_to = "fax"\n')
+    number = "+4930123456@fax2.example.com"
+    final = send_refused(gw.port, make_message("redirected", sender=NO_FAX_SENDER), number,
+                         NO_FAX_SENDER)
+    assert (final.code, final.enhanced) == (550, "5.7.1"), str(final)
+    assert f"Sender <{NO_FAX_SENDER}> is not permitted to use the fax service" in final.text, \
+        str(final)
+    assert not gw.queue_list(), "a refused message was queued"
+    qid = send_raw(gw.port, text_mail("redirected, permitted", "Hallo\n"), rcpts=(number,))
+    job, _ = wait_job(gw, qid)
+    assert job["number"] == "+4930123456", job
+
+
+def test_a_bounce_to_a_fax_address_is_discarded_not_faxed(make_gateway, make_peer):
+    """A forged envelope sender at the fax domain: the mail needs no service (it goes to
+    bounce.test, whose next hop refuses it), but its bounce would go to the fax connector.
+    The DSN is discarded with a log line instead; nothing reaches the spool folder."""
+    refuser = make_peer(rcpt_reply=lambda addr, n: "550 5.1.1 no such user")
+    gw = fax_gateway(
+        make_gateway, routes=[{"domains": ["bounce.test"], "connector": "out"}],
+        connectors=[{"name": "out", "type": "smtp", "smarthosts": [f"127.0.0.1:{refuser.port}"],
+                     "tls": "none"}])
+    forged = f"+499001234567@{FAX}"
+    qid = send_raw(gw.port, make_message("bounce me", sender=forged, to="x@bounce.test"),
+                   rcpts=("x@bounce.test",), sender=forged)
+    [bounce] = wait_delivery(gw, qid, "bounced", timeout=30)
+    assert bounce["status"] == "5.1.1", bounce["_line"]
+    discarded = gw.wait_event("dsn_discarded", timeout=15, id=qid)
+    assert discarded["to"] == forged and discarded["kind"] == "failure", discarded
+    assert "routed to connector fax (service fax)" in discarded["reason"], discarded
+    wait_state(gw, qid, None)
+    assert not gw.events("dsn", id=qid), "a DSN was queued"
+    assert not gw.queue_list(), gw.queue_list()
+    assert not list((gw.fax_spool / "outgoing").iterdir()), "the bounce became a fax"

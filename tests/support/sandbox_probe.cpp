@@ -7,12 +7,19 @@
 //   sandbox_probe spin           burns CPU until killed
 //   sandbox_probe sleep <s>      sleeps
 //   sandbox_probe segv           dies of SIGSEGV
-//   sandbox_probe socket         tries a TCP socket: "socket=ok" or "socket=denied errno=<n>"
+//   sandbox_probe socket [unix|inet]  tries a socket (default inet, TCP): "socket=ok" or
+//                                "socket=denied errno=<n>"
+//   sandbox_probe read <path>    tries to read a file: "read=ok <bytes>" or "read=denied errno=<n>"
+//   sandbox_probe replace <path> tries to truncate and rewrite a file: "replace=ok" or
+//                                "replace=denied errno=<n>"
+//   sandbox_probe pidsleep <s>   writes its pid to ./probe.pid, then sleeps
 //   sandbox_probe fork           tries to start a process: "fork=ok" or "fork=denied errno=<n>"
 //   sandbox_probe cat            copies stdin to stdout
 //   sandbox_probe spew <bytes>   writes that many bytes to stdout, and "tail" to stderr
-//   sandbox_probe write <bytes>  writes a file of that size in the cwd: "written" or "write=failed
-//   errno=<n>" sandbox_probe exit <code>    exits with that code
+//   sandbox_probe write <bytes>  writes a file of that size in the cwd: "written" or
+//                                "write=failed errno=<n>"
+//   sandbox_probe exit <code>    exits with that code
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -37,13 +44,11 @@ int main(int argc, char** argv) {
   if (mode == "ids") {
     std::printf("uid=%u gid=%u groups=%d\n", getuid(), getgid(), getgroups(0, nullptr));
   } else if (mode == "fds") {
+    // Asked of each fd rather than listed from /proc/self/fd, which the
+    // sandbox's Landlock ruleset does not let it open.
     std::string list;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-      const std::string name = entry.path().filename().string();
-      // The directory iterator's own fd is open while listing; skip it.
-      std::error_code ec;
-      if (std::filesystem::read_symlink(entry.path(), ec).string().find("/proc/") == 0) continue;
-      list += (list.empty() ? "" : ",") + name;
+    for (int fd = 0; fd < 4096; ++fd) {
+      if (::fcntl(fd, F_GETFD) != -1) list += (list.empty() ? "" : ",") + std::to_string(fd);
     }
     std::printf("fds=%s\n", list.c_str());
   } else if (mode == "env") {
@@ -66,12 +71,36 @@ int main(int argc, char** argv) {
   } else if (mode == "segv") {
     ::raise(SIGSEGV);
   } else if (mode == "socket") {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const bool unix_socket = argc > 2 && std::string(argv[2]) == "unix";
+    const int fd = ::socket(unix_socket ? AF_UNIX : AF_INET, SOCK_STREAM, 0);
     if (fd >= 0) {
       std::printf("socket=ok\n");
     } else {
       std::printf("socket=denied errno=%d\n", errno);
     }
+  } else if (mode == "read" && argc > 2) {
+    const int fd = ::open(argv[2], O_RDONLY);
+    char buffer[4096];
+    const ssize_t n = fd >= 0 ? ::read(fd, buffer, sizeof buffer) : -1;
+    if (n >= 0) {
+      std::printf("read=ok %zd\n", n);
+    } else {
+      std::printf("read=denied errno=%d\n", errno);
+    }
+  } else if (mode == "replace" && argc > 2) {
+    const int fd = ::open(argv[2], O_WRONLY | O_TRUNC);
+    if (fd >= 0 && ::write(fd, "replaced", 8) == 8) {
+      std::printf("replace=ok\n");
+    } else {
+      std::printf("replace=denied errno=%d\n", errno);
+    }
+  } else if (mode == "pidsleep") {
+    std::FILE* file = std::fopen("probe.pid.tmp", "w");
+    if (file == nullptr) return 2;
+    std::fprintf(file, "%d\n", static_cast<int>(::getpid()));
+    std::fclose(file);
+    std::rename("probe.pid.tmp", "probe.pid");
+    ::sleep(static_cast<unsigned>(arg));
   } else if (mode == "fork") {
     const pid_t pid = ::fork();
     if (pid == 0) ::_exit(0);

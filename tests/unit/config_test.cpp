@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "server/config.hpp"
 
 using bh::parse_config;
@@ -365,6 +367,30 @@ TEST(ConfigMistakes, ServiceNames) {
   EXPECT_EQ(error_of(text),
             "gw.toml:14: route[0].service: \"fax machine\" is not a service name (lower-case "
             "letters, digits, '-' and '_', 1 to 32)");
+}
+
+// A fax connector's recipients use the fax service (its kind says so):
+// a route to it needs no `service` (it is implied), and another service
+// contradicts it.
+TEST(ConfigMistakes, RouteToAFaxConnectorUsesTheFaxService) {
+  const std::string fax =
+      "\n[[connector]]\nname = \"fax\"\ntype = \"fax\"\nbackend = \"spool\"\n"
+      "spool_directory = \"/var/spool/fax\"\ndomains = [\"fax.example.com\"]\n"
+      "\n[[route]]\ndomains = [\"fax.example.com\"]\nconnector = \"fax\"\n";
+  auto implied = parse_config(kValid + fax, "gw.toml");
+  ASSERT_TRUE(implied) << implied.error().message;
+  EXPECT_EQ(implied->routes.at(0).service, "");  // the discard connector has none
+  EXPECT_EQ(implied->routes.at(1).service, "fax");
+  EXPECT_EQ(bh::connector_services(implied->connectors),
+            (bh::RoutingTable::ConnectorServices{{"fax", "fax"}}));
+  auto named = parse_config(kValid + fax + "service = \"FAX\"\n", "gw.toml");
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(named->routes.at(1).service, "fax");
+  std::string text = kValid + fax + "service = \"sms\"\n";
+  std::size_t line = std::count(text.begin(), text.end(), '\n');  // the last line
+  EXPECT_EQ(error_of(text), "gw.toml:" + std::to_string(line) +
+                                ": route[1].service: \"sms\" contradicts connector \"fax\": a fax "
+                                "connector's recipients use the fax service");
 }
 
 TEST(ConfigMistakes, WildcardTlsDomainNeedsASecondLevel) {

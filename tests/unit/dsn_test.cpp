@@ -64,3 +64,161 @@ TEST(Dsn, HeadersOnlyWhenAsked) {
   EXPECT_NE(dsn.find("text/rfc822-headers"), std::string::npos);
   EXPECT_EQ(dsn.find("secret body"), std::string::npos);
 }
+
+namespace {
+
+// The request of a one-recipient report.
+struct OneRecipient {
+  Envelope envelope = original();
+  std::string content = "Subject: hello\r\n\r\nbody\r\n";
+  DsnRequest request;
+
+  OneRecipient(DsnKind kind, DsnRecipient recipient) {
+    request.kind = kind;
+    request.original = &envelope;
+    request.original_content = content;
+    request.reporting_host = "gw.example";
+    request.now = 1795000100;
+    recipient.recipient = envelope.recipients[0];
+    request.recipients.push_back(std::move(recipient));
+  }
+  std::string build() const { return build_dsn(request, "0006610BBBBB0001"); }
+};
+
+DsnRecipient line(std::string action, std::string status, std::string remote_mta,
+                  std::string diagnostic, std::string type = "smtp") {
+  return {Recipient{},           std::move(action),     std::move(status),
+          std::move(remote_mta), std::move(diagnostic), std::move(type)};
+}
+
+// The part after the first (human-readable) boundary, up to the next one.
+std::string part(const std::string& dsn, int index) {
+  std::string boundary = "\r\n--0006610BBBBB0001/gw.example\r\n";
+  std::size_t start = 0;
+  for (int i = 0; i <= index; ++i) {
+    start = dsn.find(boundary, start);
+    if (start == std::string::npos) return "";
+    start += boundary.size();
+  }
+  std::size_t end = dsn.find("\r\n--0006610BBBBB0001/gw.example", start);
+  return dsn.substr(start, end - start);
+}
+
+// RFC 2045 6.7 decoding, strict enough for the test: =XX and soft breaks.
+std::string decode_quoted_printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '=') {
+      out.push_back(text[i]);
+    } else if (text.substr(i + 1, 2) == "\r\n") {
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+std::string body_of(const std::string& part) {
+  std::size_t blank = part.find("\r\n\r\n");
+  return blank == std::string::npos ? "" : part.substr(blank + 4);
+}
+
+bool contains(const std::string& text, std::string_view what) {
+  return text.find(what) != std::string::npos;
+}
+
+}  // namespace
+
+TEST(Dsn, DiagnosticTypeIsTheResultsOwn) {
+  std::string fax =
+      OneRecipient(DsnKind::failure, line("failed", "5.4.0", "fax.example.test", "busy", "x-fax"))
+          .build();
+  EXPECT_TRUE(contains(fax, "\r\nDiagnostic-Code: x-fax; busy\r\n")) << fax;
+  std::string smtp =
+      OneRecipient(DsnKind::failure, line("failed", "5.1.1", "mx.example.test", "550 no")).build();
+  EXPECT_TRUE(contains(smtp, "\r\nDiagnostic-Code: smtp; 550 no\r\n")) << smtp;
+  // No peer: our own reason, whatever the type says.
+  std::string own = OneRecipient(DsnKind::failure, line("failed", "5.3.0", "", "no route")).build();
+  EXPECT_TRUE(contains(own, "\r\nDiagnostic-Code: x-bridgehead; no route\r\n")) << own;
+  // A type that is not an atom is not written.
+  std::string bad = OneRecipient(DsnKind::failure, line("failed", "5.4.0", "mx.example.test",
+                                                        "busy", "x fax;\r\nX-Evil: 1"))
+                        .build();
+  EXPECT_TRUE(contains(bad, "\r\nDiagnostic-Code: x-bridgehead; busy\r\n")) << bad;
+  EXPECT_FALSE(contains(bad, "X-Evil")) << bad;
+}
+
+TEST(Dsn, RemoteMtaOnlyWhenItIsAHost) {
+  auto remote_mta_of = [](const std::string& remote_mta) {
+    std::string dsn =
+        OneRecipient(DsnKind::failure, line("failed", "5.4.0", remote_mta, "busy", "x-fax"))
+            .build();
+    std::size_t at = dsn.find("\r\nRemote-MTA: ");
+    if (at == std::string::npos) return std::string("(none)");
+    return dsn.substr(at + 2, dsn.find("\r\n", at + 2) - at - 2);
+  };
+  EXPECT_EQ(remote_mta_of("hylafax.example.test"), "Remote-MTA: dns; hylafax.example.test");
+  EXPECT_EQ(remote_mta_of("192.0.2.7"), "Remote-MTA: dns; [192.0.2.7]");
+  EXPECT_EQ(remote_mta_of("[192.0.2.7]"), "Remote-MTA: dns; [192.0.2.7]");
+  EXPECT_EQ(remote_mta_of("2001:db8::7"), "Remote-MTA: dns; [IPv6:2001:db8::7]");
+  EXPECT_EQ(remote_mta_of("[IPv6:2001:db8::7]"), "Remote-MTA: dns; [IPv6:2001:db8::7]");
+  EXPECT_EQ(remote_mta_of("hylafax 127.0.0.1:4559"), "(none)");
+  EXPECT_EQ(remote_mta_of("spool /var/spool/fax"), "(none)");
+  EXPECT_EQ(remote_mta_of("https://hook.example.test/x"), "(none)");
+  EXPECT_EQ(remote_mta_of(""), "(none)");
+}
+
+TEST(Dsn, HumanPartIsUtf8AndTheStatusPartAscii) {
+  std::string reason = "550 5.7.1 attachment M\xC3\xA4rz.zip refused \xE2\x80\x94 " +
+                       std::string(100, 'x') + " = end  ";
+  OneRecipient report(DsnKind::failure, line("failed", "5.7.1", "mx.example.test", reason));
+  std::string dsn = report.build();
+  std::string human = part(dsn, 0);
+  EXPECT_TRUE(
+      human.starts_with("Content-Type: text/plain; charset=utf-8\r\n"
+                        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"))
+      << human;
+  std::string encoded = body_of(human);
+  for (unsigned char c : encoded) EXPECT_TRUE(c < 0x80) << dsn;
+  std::size_t start = 0;
+  for (std::size_t end; (end = encoded.find("\r\n", start)) != std::string::npos; start = end + 2)
+    EXPECT_LE(end - start, 76u) << encoded.substr(start, end - start);
+  std::string decoded = decode_quoted_printable(encoded);
+  EXPECT_TRUE(contains(decoded, "<bob@example.test>: " + reason + "\r\n")) << decoded;
+  // The machine-readable part stays ASCII (RFC 3464, not RFC 6533).
+  std::string status = part(dsn, 1);
+  EXPECT_TRUE(status.starts_with("Content-Type: message/delivery-status\r\n")) << status;
+  for (unsigned char c : status) EXPECT_TRUE(c < 0x80) << status;
+  EXPECT_TRUE(contains(status, "Diagnostic-Code: smtp; 550 5.7.1 attachment M??rz.zip")) << status;
+  // Controls in a peer's text are escaped in the human part too.
+  std::string evil = decode_quoted_printable(body_of(
+      part(OneRecipient(DsnKind::failure, line("failed", "5.0.0", "mx.example.test", "a\x1b[2Jb"))
+               .build(),
+           0)));
+  EXPECT_TRUE(contains(evil, "a\\x1B[2Jb")) << evil;
+}
+
+TEST(Dsn, FaxSuccessReadsAsAShortReport) {
+  std::string diagnostic =
+      "fax to +49 30 123456 was sent: 3 of 3 pages in 41 s, remote station \"+49 30 999\"";
+  OneRecipient report(DsnKind::success,
+                      line("delivered", "2.0.0", "fax.example.test", diagnostic, "x-fax"));
+  std::string dsn = report.build();
+  EXPECT_TRUE(contains(dsn, "\r\nSubject: Your fax was sent\r\n")) << dsn;
+  std::string human = decode_quoted_printable(body_of(part(dsn, 0)));
+  EXPECT_TRUE(human.starts_with("Your " + diagnostic + ".\r\n")) << human;
+  EXPECT_TRUE(contains(human, "gw.example")) << human;
+  std::string status = part(dsn, 1);
+  EXPECT_TRUE(contains(status, "\r\nAction: delivered\r\nStatus: 2.0.0\r\n")) << status;
+  EXPECT_TRUE(contains(status, "\r\nDiagnostic-Code: x-fax; " + diagnostic + "\r\n")) << status;
+  // A mail success report keeps the general wording.
+  std::string mail =
+      OneRecipient(DsnKind::success, line("delivered", "2.0.0", "mx.example.test", "250 ok"))
+          .build();
+  EXPECT_TRUE(contains(mail, "\r\nSubject: Successful Mail Delivery Report\r\n")) << mail;
+  EXPECT_TRUE(contains(decode_quoted_printable(body_of(part(mail, 0))),
+                       "Your message was delivered to the recipients listed below."))
+      << mail;
+}

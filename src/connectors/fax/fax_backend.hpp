@@ -4,8 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -19,9 +22,21 @@ struct FaxSubmission {
   std::filesystem::path tiff;
   int pages = 0;
   render::PageFormat format;
-  std::string tag;     // Bridgehead's id for the job: "<queue id>.<recipient index>"
-  std::string sender;  // the mail's envelope sender, for the fax server's log
+  // Bridgehead's id for the job, the same for every attempt at this
+  // recipient of this queue file: "<queue id>.<generation>.<recipient
+  // index>" (submission_tag()). A backend hands over at most one job per
+  // tag: submit() first looks for a job with this tag and returns it.
+  std::string tag;
+  std::string sender;      // the mail's envelope sender, for the fax server's log
+  std::string subaddress;  // T.33 sub-address (digits, RFC 3192 T33S), empty: none
 };
+
+// The tag of a recipient of queue file queue_id: the queue id and a hash
+// of the recipient's address. Not its index, nor the queue file's
+// generation: a rewrite of the queue file (another recipient's result, a
+// pending reference, a delay DSN) renumbers the recipients left, and a
+// retry after a lost reply must still find the job it already handed over.
+std::string submission_tag(const std::string& queue_id, std::string_view recipient);
 
 // Why a submission failed: a transient failure (server down, faxq
 // unreachable) is retried; a permanent one (the server refuses the number
@@ -53,7 +68,10 @@ class FaxBackend {
  public:
   virtual ~FaxBackend() = default;
   // Hands the job over; on success the recipient becomes pending with
-  // the reference.
+  // the reference. Idempotent per submission.tag: when a job with that tag
+  // is already at the fax server (an earlier attempt whose result was lost
+  // to a crash, a stop or a lost reply), its reference is returned and no
+  // second job is created, so a retry never sends a second fax.
   virtual std::variant<Submitted, SubmitFailure> submit(const FaxSubmission& submission) = 0;
   // Jobs that have finished since they were submitted (and not yet
   // forgotten). An error: the server could not be asked (logged, asked again).

@@ -84,6 +84,9 @@ FaxConnector::FaxConnector(const FaxSettings& settings, DestinationCheck destina
       destinations_(std::move(destinations)),
       backend_(std::move(backend)),
       server_(std::move(server)),
+      remote_mta_(settings.backend == Backend::hylafax ? settings.hylafax.host : ""),
+      place_(settings.backend == Backend::hylafax ? "HylaFAX server " + settings.hylafax.host
+                                                  : "the fax spool folder"),
       cover_(std::move(cover)) {}
 
 FaxConnector::~FaxConnector() {
@@ -167,7 +170,8 @@ void FaxConnector::work() {
     }
     std::vector<RecipientResult> results;
     try {
-      DeliveryContext context{settings_, destinations_, *backend_, backend_mutex_, server_, cover_};
+      DeliveryContext context{settings_,   destinations_, *backend_, backend_mutex_, server_,
+                              remote_mta_, place_,        cover_,    stopping_};
       results = deliver_fax(context, job.request);
     } catch (const std::exception& error) {
       // Never leave a request without an answer: the message would wait in active/.
@@ -189,7 +193,7 @@ void FaxConnector::poll() {
       std::chrono::seconds interval = settings_.backend == Backend::spool
                                           ? settings_.spool.poll_interval
                                           : settings_.hylafax.poll_interval;
-      if (stopped_.wait_for(lock, interval, [this] { return stopping_; })) return;
+      if (stopped_.wait_for(lock, interval, [this] { return stopping_.load(); })) return;
     }
     try {
       poll_once();
@@ -222,7 +226,8 @@ void FaxConnector::poll_once() {
     return;
   }
   for (const FaxJobReport& report : *reports) {
-    RecipientResult result = result_of_report(report, settings_.success_notice, server_);
+    RecipientResult result = result_of_report(report, settings_.success_notice, place_);
+    result.remote_mta = remote_mta_;  // the host name only; none for the spool folder
     bool recorded = sink->resolve(settings_.name, report.reference, result);
     log::Line("fax_finished")
         .kv("connector", settings_.name)

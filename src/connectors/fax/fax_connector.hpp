@@ -7,6 +7,7 @@
 // threads (max_parallel_renders), never on the caller's.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -29,7 +30,7 @@ namespace bh::connectors::fax {
 class FaxConnector final : public Connector {
  public:
   static Result<std::shared_ptr<FaxConnector>> create(const FaxSettings& settings);
-  // With a backend of the caller's (tests); server names it in results.
+  // With a backend of the caller's (tests); server names it in the log.
   static Result<std::shared_ptr<FaxConnector>> create(const FaxSettings& settings,
                                                       std::unique_ptr<FaxBackend> backend,
                                                       std::string server);
@@ -58,14 +59,18 @@ class FaxConnector final : public Connector {
   const FaxSettings settings_;
   const DestinationCheck destinations_;
   std::unique_ptr<FaxBackend> backend_;
-  std::mutex backend_mutex_;  // one backend call at a time (submit and the poll)
-  const std::string server_;  // "hylafax 127.0.0.1:4559", "spool /var/spool/fax"
-  const std::string cover_;   // the cover template's text; empty: no cover page
+  std::mutex backend_mutex_;      // one backend call at a time (submit and the poll)
+  const std::string server_;      // for the log: "hylafax 127.0.0.1:4559", "spool /var/spool/fax"
+  const std::string remote_mta_;  // for DSNs: the HylaFAX host; empty for the spool folder
+  const std::string place_;       // for diagnostics: "HylaFAX server faxhost", no local path
+  const std::string cover_;       // the cover template's text; empty: no cover page
   std::mutex mutex_;
   std::condition_variable work_ready_;  // workers wait on it for jobs_
   std::condition_variable stopped_;     // the poll thread sleeps on it between polls
   std::deque<Job> jobs_;
-  bool stopping_ = false;
+  // Set under mutex_ (the condition variables' predicates read it there);
+  // atomic because the workers also read it mid-delivery (DeliveryContext).
+  std::atomic<bool> stopping_ = false;
   PendingSink* sink_ = nullptr;
   IntakeServices intake_;
   std::vector<std::thread> workers_;

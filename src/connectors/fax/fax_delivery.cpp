@@ -14,6 +14,8 @@
 #include "connectors/webhook/mime_decode.hpp"
 #include "directory/phone_number.hpp"
 #include "mail/header_block.hpp"
+#include "util/crash_point.hpp"
+#include "util/hmac.hpp"
 #include "util/log.hpp"
 
 namespace bh::connectors::fax {
@@ -104,6 +106,7 @@ class RequestDelivery {
  private:
   RecipientResult recipient(std::size_t index) {
     const FaxSettings& s = c_.settings;
+    if (c_.stopping) return defer("4.3.0", "the gateway is stopping");
     const Envelope& envelope = request_.envelope();
     const Address& address = envelope.recipients[index].address;
     FaxAddressParse parsed = parse_fax_address(address, s.domains, s.default_region);
@@ -134,7 +137,14 @@ class RequestDelivery {
         tiff = files_.file(fmt::format(".{}.tif", index));
         std::error_code error;
         fs::copy_file(shared_tiff_, tiff, fs::copy_options::overwrite_existing, error);
-        if (error) return defer("4.3.0", "copy " + tiff.string() + ": " + error.message());
+        if (error) {
+          log::Line("fax_work_file_failed")
+              .kv("connector", s.name)
+              .kv("id", envelope.queue_id)
+              .kv("reason", "copy " + tiff.string() + ": " + error.message())
+              .write(log::Level::warn);
+          return defer("4.3.0", "the fax could not be prepared now (work directory)");
+        }
       }
     }
     if (!rendered.ok) {
@@ -143,17 +153,25 @@ class RequestDelivery {
       return bounce(rendered.failure.status.empty() ? "5.6.1" : rendered.failure.status,
                     "the mail could not be rendered as a fax: " + rendered.failure.text);
     }
-    FaxSubmission submission{number,
-                             tiff,
-                             rendered.pages,
-                             s.format,
-                             fmt::format("{}.{}", envelope.queue_id, index),
-                             envelope.sender.text()};
+    FaxSubmission submission{
+        number,
+        tiff,
+        rendered.pages,
+        s.format,
+        submission_tag(envelope.queue_id, envelope.recipients[index].address.text()),
+        envelope.sender.text(),
+        parsed.address.subaddress};
     std::variant<Submitted, SubmitFailure> submitted;
     {
       std::lock_guard lock(c_.backend_mutex);
+      // Checked again under the lock: stop() may have come during the
+      // render or while another worker submitted.
+      if (c_.stopping) return defer("4.3.0", "the gateway is stopping");
       submitted = c_.backend.submit(submission);
     }
+    // The job is at the fax server, its reference not yet durable: a crash
+    // here is what the tag's lookup in submit() repairs.
+    crash_point("fax.submitted");
     if (auto* failure = std::get_if<SubmitFailure>(&submitted)) {
       log::Line("fax_submit_failed")
           .kv("connector", s.name)
@@ -164,7 +182,7 @@ class RequestDelivery {
           .write(log::Level::warn);
       RecipientResult result = failure->permanent ? bounce(failure->status, failure->text)
                                                   : defer(failure->status, failure->text);
-      result.remote_mta = c_.server;
+      result.remote_mta = c_.remote_mta;
       return result;
     }
     const std::string& reference = std::get<Submitted>(submitted).reference;
@@ -177,8 +195,8 @@ class RequestDelivery {
         .kv("server", c_.server)
         .write();
     RecipientResult result{Outcome::pending, "2.0.0",
-                           fmt::format("fax job {} queued at {}", reference, c_.server)};
-    result.remote_mta = c_.server;
+                           fmt::format("fax job {} queued at {}", reference, c_.place)};
+    result.remote_mta = c_.remote_mta;
     result.reference = reference;
     return result;
   }
@@ -189,9 +207,14 @@ class RequestDelivery {
     if (message_file_.empty()) {
       fs::path file = files_.file(".eml");
       if (auto written = write_file(file, request_.content()); !written) {
+        log::Line("fax_work_file_failed")
+            .kv("connector", s.name)
+            .kv("id", envelope.queue_id)
+            .kv("reason", written.error().message)
+            .write(log::Level::warn);
         FaxRenderOutcome failed;
         failed.transient = true;
-        failed.failure = {"4.3.0", written.error().message};
+        failed.failure = {"4.3.0", "the work directory cannot take the mail"};
         return failed;
       }
       message_file_ = file;
@@ -229,6 +252,19 @@ class RequestDelivery {
 };
 
 }  // namespace
+
+std::string submission_tag(const std::string& queue_id, std::string_view recipient) {
+  // A hash of the address keeps the tag a safe file name and JOBINFO value
+  // whatever the local part holds; 64 bits tell a message's recipients apart.
+  std::string lower(recipient);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  std::string digest = hmac_sha256("bridgehead fax submission tag", lower);
+  std::string hex;
+  for (std::size_t i = 0; i < 8 && i < digest.size(); ++i)
+    hex += fmt::format("{:02x}", static_cast<unsigned char>(digest[i]));
+  return queue_id + "." + hex;
+}
 
 std::vector<RecipientResult> deliver_fax(const DeliveryContext& context,
                                          const DeliveryRequest& request) {

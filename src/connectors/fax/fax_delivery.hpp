@@ -2,9 +2,11 @@
 // limit (5.3.4), then per recipient the number (5.1.3), the destination
 // rules (5.7.1), the render (once per message, or per recipient with a
 // cover page, which names the recipient), and the submission to the
-// backend (pending with its job id). Blocking.
+// backend (pending with its job id; the job's tag makes a repeated
+// attempt find the earlier job instead of sending a second fax). Blocking.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,8 +23,16 @@ struct DeliveryContext {
   const DestinationCheck& destinations;
   FaxBackend& backend;
   std::mutex& backend_mutex;  // held around each backend call
-  const std::string& server;  // for remote_mta and the diagnostic
-  const std::string& cover;   // the cover template's text; empty: none
+  const std::string& server;  // for the log: "hylafax 127.0.0.1:4559", "spool /var/spool/fax"
+  // What reaches the sender (DSNs), so no local path: the Remote-MTA (the
+  // HylaFAX host name; empty for the spool folder) and the place named in
+  // diagnostics ("HylaFAX server faxhost", "the fax spool folder").
+  const std::string& remote_mta;
+  const std::string& place;
+  const std::string& cover;  // the cover template's text; empty: none
+  // Set when the gateway stops: a recipient not yet submitted is deferred
+  // (a render in progress finishes; no submission starts).
+  const std::atomic<bool>& stopping;
 };
 
 // One result per request.recipients entry, in order.

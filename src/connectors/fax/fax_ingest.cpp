@@ -1,6 +1,9 @@
 #include "connectors/fax/fax_ingest.hpp"
 
+#include <fcntl.h>
 #include <stdlib.h>
+
+#include <openssl/evp.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -12,10 +15,11 @@
 #include <fmt/format.h>
 
 #include "connectors/fax/fax_mail.hpp"
+#include "connectors/fax/ingest_files.hpp"
 #include "directory/directory.hpp"
 #include "directory/phone_number.hpp"
 #include "intake/ingest.hpp"
-#include "mail/queue_id.hpp"
+#include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
 
@@ -58,13 +62,59 @@ struct Wait {
   std::optional<intake::Submitted> result;
 };
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+}  // namespace
+
+MailboxChoice choose_mailbox(const directory::DirectoryView& directory, const std::string& called,
+                             const IngestSettings& settings, const std::string& expected_tenant) {
+  MailboxChoice choice;
+  auto refuse = [&choice](IngestStatus status, std::string reason) {
+    choice.status = status;
+    choice.mailbox.clear();
+    choice.tenant.clear();
+    choice.reason = std::move(reason);
+    return choice;
+  };
+  auto owner = directory.find_number(called);
+  if (owner.is_unavailable())
+    return refuse(IngestStatus::unavailable, "the directory is unavailable: " + owner.reason);
+  if (owner.is_found() && owner->service != "sms") {
+    choice.mailbox = owner->mailbox;
+    choice.tenant = owner->tenant;
+  } else if (!expected_tenant.empty()) {
+    // A tenant's fax goes to the tenant's own numbers, never the catch-all.
+    return refuse(IngestStatus::refused, "the number " + called + " is not the tenant's");
+  } else if (!settings.catch_all.empty()) {
+    choice.mailbox = settings.catch_all;
+    auto user = directory.find_user(settings.catch_all);
+    if (user.is_unavailable())
+      return refuse(IngestStatus::unavailable, "the directory is unavailable: " + user.reason);
+    if (user.is_found()) choice.tenant = user->tenant;
+  } else {
+    return refuse(IngestStatus::unknown_number,
+                  fmt::format("no mailbox owns {} and there is no catch-all", called));
+  }
+  if (!expected_tenant.empty() && choice.tenant != expected_tenant)
+    return refuse(IngestStatus::refused, "the number " + called + " is not the tenant's");
+  return choice;
 }
 
-}  // namespace
+std::string fax_message_id_left(std::string_view tiff, std::string_view called,
+                                std::int64_t received_at) {
+  std::string suffix = fmt::format("\n{}\n{}", called, received_at);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  bool ok = context != nullptr && EVP_DigestInit_ex(context, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(context, tiff.data(), tiff.size()) == 1 &&
+            EVP_DigestUpdate(context, suffix.data(), suffix.size()) == 1 &&
+            EVP_DigestFinal_ex(context, digest, &length) == 1;
+  EVP_MD_CTX_free(context);
+  if (!ok) return {};
+  std::string hex;
+  for (unsigned int i = 0; i < length && hex.size() < 32; ++i)
+    hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
 
 const char* ingest_status_name(IngestStatus status) {
   switch (status) {
@@ -108,6 +158,7 @@ IngestAnswer FaxIngest::ingest(const ReceivedFax& fax) {
   log::Line("fax_received")
       .kv("connector", settings_.name)
       .kv("source", fax.source)
+      .kv("file", fax.tiff.filename().string())
       .kv("id", result.queue_id.empty() ? "-" : result.queue_id)
       .kv("called", facts.called)
       .kv("caller", facts.caller.empty() ? "unknown" : facts.caller)
@@ -121,13 +172,16 @@ IngestAnswer FaxIngest::ingest(const ReceivedFax& fax) {
 }
 
 IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
+  if (stopping_) return answer(IngestStatus::unavailable, "the gateway is stopping");
   const IngestSettings& in = settings_.ingest;
-  std::error_code ec;
-  std::uintmax_t size = fs::file_size(fax.tiff, ec);
-  if (ec) return answer(IngestStatus::invalid, "cannot read the fax: " + ec.message());
-  if (size > in.max_bytes)
-    return answer(IngestStatus::invalid,
-                  fmt::format("the fax is larger than {} bytes ({})", in.max_bytes, size));
+  // Read through one descriptor, never through a link (ingest_files.hpp);
+  // the helper converts a copy in the gateway's own directory.
+  auto tiff = read_untrusted_file(AT_FDCWD, fax.tiff.string(), in.max_bytes);
+  if (!tiff) {
+    bool transient = tiff.error().code && tiff.error().code != std::errc::no_such_file_or_directory;
+    return answer(transient ? IngestStatus::unavailable : IngestStatus::invalid,
+                  "cannot read the fax: " + tiff.error().message);
+  }
 
   auto called = directory::to_e164(fax.called, settings_.default_region);
   if (!called)
@@ -135,25 +189,11 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
                   "the called number is not valid: " + called.error().message);
 
   facts.called = *called;
-  // Who owns the number: its mailbox, unless the number is for SMS only.
-  std::string mailbox;
-  std::string tenant;
-  auto owner = directory_.find_number(*called);
-  if (owner.is_unavailable())
-    return answer(IngestStatus::unavailable, "the directory is unavailable: " + owner.reason);
-  if (owner.is_found() && owner->service != "sms") {
-    mailbox = owner->mailbox;
-    tenant = owner->tenant;
-  } else if (!in.catch_all.empty()) {
-    mailbox = in.catch_all;
-    auto user = directory_.find_user(in.catch_all);
-    if (user.is_unavailable())
-      return answer(IngestStatus::unavailable, "the directory is unavailable: " + user.reason);
-    if (user.is_found()) tenant = user->tenant;
-  } else {
-    return answer(IngestStatus::unknown_number,
-                  fmt::format("no mailbox owns {} and there is no catch-all", *called));
-  }
+  // One lookup chooses the mailbox and checks the expected tenant.
+  MailboxChoice choice = choose_mailbox(directory_, *called, in, fax.expected_tenant);
+  if (choice.status != IngestStatus::queued) return answer(choice.status, choice.reason);
+  const std::string& mailbox = choice.mailbox;
+  const std::string& tenant = choice.tenant;
   auto recipient = parse_path("<" + mailbox + ">", false, true);
   if (!recipient.address)
     return answer(IngestStatus::invalid, "the mailbox is not an address: " + mailbox);
@@ -168,10 +208,16 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
   TempDirectory temp(work);
   if (temp.path().empty())
     return answer(IngestStatus::unavailable, "cannot create a directory in " + work.string());
+  UniqueFd temp_dir(::open(temp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Status copied = temp_dir.valid()
+                      ? create_file_exclusively(temp_dir.get(), "fax.tif", tiff->bytes, 0600)
+                      : Status(system_error("open " + temp.path().string(), errno));
+  if (!copied)
+    return answer(IngestStatus::unavailable, "cannot copy the fax: " + copied.error().message);
   fs::path pdf_path = temp.path() / "fax.pdf";
   RenderHelper helper = settings_.render;
   if (helper.program.empty()) helper.program = default_render_program();
-  FaxPdfOutcome pdf = convert_fax_to_pdf(helper, fax.tiff, pdf_path, in.max_pages);
+  FaxPdfOutcome pdf = convert_fax_to_pdf(helper, temp.path() / "fax.tif", pdf_path, in.max_pages);
   if (!pdf.ok)
     return answer(pdf.transient ? IngestStatus::unavailable : IngestStatus::invalid,
                   "not a readable fax: " + pdf.reason);
@@ -189,19 +235,19 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
   fields.caller_name = fax.caller_name;
   fields.tsi = fax.tsi.empty() ? pdf.tsi : fax.tsi;
   fields.pages = pdf.pages;
-  fields.received_at = fax.received_at > 0 ? fax.received_at : unix_now();
+  // A job without a time: the TIFF's, which stays the same when the fax is
+  // tried again (and so does the Message-ID).
+  fields.received_at = fax.received_at > 0     ? fax.received_at
+                       : tiff->modified_at > 0 ? tiff->modified_at
+                                               : unix_now();
   fields.reply_domain = !in.reply_domain.empty()     ? in.reply_domain
                         : !settings_.domains.empty() ? settings_.domains.front()
                                                      : settings_.hostname;
   fields.hostname = settings_.hostname;
-  fields.unique = make_queue_id();
+  fields.unique = fax_message_id_left(tiff->bytes, *called, fields.received_at);
+  if (fields.unique.empty()) return answer(IngestStatus::unavailable, "SHA-256 failed");
   fields.pdf = std::move(*pdf_bytes);
-  if (in.attach_tiff) {
-    auto tiff = read_whole_file(fax.tiff);
-    if (!tiff)
-      return answer(IngestStatus::unavailable, "cannot read the fax: " + tiff.error().message);
-    fields.tiff = std::move(*tiff);
-  }
+  if (in.attach_tiff) fields.tiff = std::move(tiff->bytes);
 
   facts.caller = fields.caller.empty() ? fax.caller : fields.caller;
   facts.tenant = tenant;
@@ -213,6 +259,10 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
   submission.envelope.recipients.push_back(Recipient{*recipient.address, 0, ""});
   submission.envelope.tenant = tenant;
   submission.content = compose_fax_mail(fields);
+  submission.trace_facts = {{"caller", facts.caller.empty() ? "unknown" : facts.caller},
+                            {"called", fields.called},
+                            {"mailbox", fields.mailbox},
+                            {"pages", std::to_string(fields.pages)}};
 
   auto wait = std::make_shared<Wait>();
   ingest_.submit(std::move(submission), [wait](intake::Submitted submitted) {
@@ -220,9 +270,15 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
     wait->result = std::move(submitted);
     wait->answered.notify_all();
   });
+  // Bounded: an answer that does not come (the gateway stops, the executor
+  // is stuck) leaves the fax in the folder. Should the commit still write
+  // the mail, the next try mails it again with the same Message-ID.
+  auto give_up_at = std::chrono::steady_clock::now() + kCommitWait;
   std::unique_lock lock(wait->mutex);
   while (!wait->result) {
     if (stopping_) return answer(IngestStatus::unavailable, "the gateway is stopping");
+    if (std::chrono::steady_clock::now() >= give_up_at)
+      return answer(IngestStatus::unavailable, "the queue did not answer in time");
     wait->answered.wait_for(lock, std::chrono::milliseconds(200));
   }
   intake::Submitted& submitted = *wait->result;

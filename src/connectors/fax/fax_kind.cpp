@@ -8,6 +8,7 @@
 
 #include "connectors/fax/destination_rules.hpp"
 #include "connectors/fax/fax_connector.hpp"
+#include "connectors/registry.hpp"
 #include "directory/phone_number.hpp"
 #include "util/host_syntax.hpp"
 #include "util/printable.hpp"
@@ -113,6 +114,17 @@ void read_render(TableReader& r, fax::RenderHelper& render) {
   seconds(r, "render_timeout", render.limits.wall, 1, 7200);
   r.number("render_memory", render.limits.memory_bytes, std::int64_t{64} << 20,
            std::int64_t{16} << 30);
+  // "confined" (the default) or "unconfined" (tests and development only:
+  // util/sandbox.hpp).
+  choice(
+      r, "render_sandbox", render.limits.unconfined,
+      [](const std::string& text) -> std::optional<bool> {
+        if (text == "confined") return false;
+        if (text == "unconfined") return true;
+        return std::nullopt;
+      },
+      "\"confined\", \"unconfined\"");
+  r.number("render_uid_base", render.limits.uid_base, 0, std::int64_t{4294967295} - 64);
 }
 
 void read_ingest(TableReader& r, FaxSettings& s) {
@@ -181,6 +193,20 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
   r.path("work_directory", work);
   s.work_directory = work;
   read_hylafax(r, s.hylafax);
+  // The core reads pending_timeout (server/config_connectors.cpp): a wait
+  // that ends before HylaFAX's kill time bounces faxes it may still send.
+  if (s.backend == fax::Backend::hylafax) {
+    const toml::node* timeout = r.table().get("pending_timeout");
+    std::int64_t pending = ConnectorSettings{}.pending_timeout.count();
+    if (auto value = timeout ? timeout->value<std::int64_t>() : std::nullopt) pending = *value;
+    const toml::node* kill_time = r.table().get("kill_time");
+    const toml::node& at = timeout ? *timeout : kill_time ? *kill_time : r.table();
+    if (pending <= s.hylafax.kill_time.count())
+      r.error(at, "pending_timeout",
+              fmt::format("{} s must be longer than kill_time ({} s): the gateway would bounce a "
+                          "fax HylaFAX may still send",
+                          pending, s.hylafax.kill_time.count()));
+  }
   std::string spool;
   r.path("spool_directory", spool, s.backend == fax::Backend::spool);
   s.spool.directory = spool;
@@ -225,7 +251,7 @@ const fax::FaxSettings* fax_settings(const ConnectorSpec* spec) {
 }
 
 KindDefinition fax_kind() {
-  return {"fax", read};
+  return {"fax", read, "fax"};  // every fax costs: its senders need the fax permission
 }
 
 namespace fax {
@@ -240,6 +266,9 @@ std::vector<std::string> check_fax_resources(const FaxSettings& settings) {
   if (getpwnam(settings.render.limits.user.c_str()) == nullptr)
     problems.push_back(
         fmt::format("render_user \"{}\": no such user", printable(settings.render.limits.user)));
+  if (filesystem_confinement(render_confinement(settings.render.limits)) ==
+      FilesystemConfinement::refused)
+    problems.push_back("render helper: " + std::string(confinement_refusal(geteuid() == 0)));
   if (!settings.cover_template.empty() && access(settings.cover_template.c_str(), R_OK) != 0)
     problems.push_back(
         fmt::format("cover_template {}: cannot be read", settings.cover_template.string()));

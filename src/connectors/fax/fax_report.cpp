@@ -8,13 +8,17 @@
 namespace bh::connectors::fax {
 namespace {
 
-// Text from the fax server (status, CSID) goes into the DSN and the log:
-// printable, without the quotes the diagnostic puts around it.
+// Text from the fax server (status, CSID) at most this long goes into the
+// DSN, the log, the trace and the pending store.
+constexpr std::size_t kMaxServerText = 200;
+
+// That text printable, without the quotes the diagnostic puts around it. It
+// is cut first, at a character boundary, so that neither a UTF-8 character
+// nor a \xHH escape is split.
 std::string cleaned(std::string_view text) {
-  std::string out = printable(text);
+  std::string out = printable(utf8_prefix(text, kMaxServerText));
   for (char& c : out)
     if (c == '"') c = '\'';
-  if (out.size() > 200) out.resize(200);
   return out;
 }
 
@@ -36,14 +40,18 @@ RecipientResult result_of_report(const FaxJobReport& report, SuccessNotice notic
                                  const std::string& server) {
   RecipientResult result;
   result.remote_mta = server;
+  result.diagnostic_type = "x-fax";  // the fax server's words, not an SMTP reply
   std::string pages = fmt::format("{} of {} pages", report.pages_sent, report.pages_total);
   if (report.sent) {
     result.outcome = Outcome::delivered;
     result.status = "2.0.0";
     result.success_action = "delivered";
     result.report = notice == SuccessNotice::report;
-    result.diagnostic =
-        fmt::format("fax sent{}: {} in {} s", destination(report), pages, report.duration.count());
+    // The sender reads "Your " + this as the report's first line (mail/dsn.cpp).
+    result.diagnostic = fmt::format("fax{} was sent: {}", destination(report), pages);
+    // HylaFAX does not tell how long the call took: 0 is "unknown".
+    if (report.duration.count() > 0)
+      result.diagnostic += fmt::format(" in {} s", report.duration.count());
     if (!report.remote_csid.empty())
       result.diagnostic += fmt::format(", remote station \"{}\"", cleaned(report.remote_csid));
     return result;

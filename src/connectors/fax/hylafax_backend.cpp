@@ -1,6 +1,10 @@
 #include "connectors/fax/hylafax_backend.hpp"
 
 #include <charconv>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -22,6 +26,9 @@ constexpr std::size_t kMaxReportsPerPoll = 200;
 constexpr std::size_t kMaxPasswordBytes = 1024;
 constexpr std::size_t kMaxQueueFileBytes = 64 * 1024;  // a qfile is about 1 KiB
 constexpr std::size_t kMaxCsidLength = 64;             // T.30 allows 20 characters
+// Jobs watched for vanishing (check_watched); beyond this many pending
+// jobs the newest are not watched (their results still arrive).
+constexpr std::size_t kMaxWatchedJobs = 100000;
 
 // JPARM PAGEWIDTH / PAGELENGTH in mm (as sendfax derives them from etc/pagesizes).
 int page_width_mm(render::Paper paper) {
@@ -58,10 +65,28 @@ class HylafaxBackend : public FaxBackend {
         format_(settings.format) {}
 
   std::variant<Submitted, SubmitFailure> submit(const FaxSubmission& submission) override {
+    auto failed = [&](const Error& error, bool logged_in) {
+      return sender_safe(classify(error, logged_in), submission);
+    };
     auto client = connect();
-    if (!client) return classify(client.error(), false);
+    if (!client) return failed(client.error(), false);
+    // An earlier attempt may have handed this job over already (its result
+    // was lost to a crash, a stop or a lost JSUBM reply): that job is the
+    // delivery, a second one would be a second fax.
+    auto existing = find_job(**client, tag_prefix_ + submission.tag);
+    if (!existing) return failed(existing.error(), false);
+    if (*existing) {
+      (*client)->quit();
+      log::Line("fax_hylafax_job_found")
+          .kv("connector", connector_)
+          .kv("job", **existing)
+          .kv("tag", submission.tag)
+          .write();
+      watch(**existing, submission.tag);
+      return Submitted{**existing};
+    }
     auto job = send_job(**client, submission);
-    if (!job) return classify(job.error(), true);
+    if (!job) return failed(job.error(), true);
     (*client)->quit();
     log::Line("fax_hylafax_submitted")
         .kv("connector", connector_)
@@ -69,19 +94,25 @@ class HylafaxBackend : public FaxBackend {
         .kv("tag", submission.tag)
         .kv("pages", submission.pages)
         .write();
+    watch(*job, submission.tag);
     return Submitted{*job};
   }
 
   Result<std::vector<FaxJobReport>> finished() override {
     auto client = connect();
     if (!client) return client.error();
+    // sendq before doneq: a job that finishes between the two listings is
+    // then seen in doneq, never in neither.
+    auto waiting = (*client)->list_jobs("sendq");
+    if (!waiting) return waiting.error();
     auto listing = (*client)->list_jobs("doneq");
     if (!listing) return listing.error();
-    if (listing->skipped > 0)
+    if (listing->skipped + waiting->skipped > 0)
       log::Line("fax_hylafax_listing_skipped")
           .kv("connector", connector_)
-          .kv("lines", static_cast<unsigned long>(listing->skipped))
+          .kv("lines", static_cast<unsigned long>(listing->skipped + waiting->skipped))
           .write(log::Level::debug);
+    check_watched(*waiting, *listing);
     std::vector<FaxJobReport> reports;
     for (const auto& job : listing->jobs) {
       if (reports.size() >= kMaxReportsPerPoll) break;
@@ -109,6 +140,8 @@ class HylafaxBackend : public FaxBackend {
     }
     if (auto deleted = (*client)->delete_job(); !deleted) return deleted.error();
     (*client)->quit();
+    std::lock_guard lock(watched_mutex_);
+    watched_.erase(reference);
     return ok_status();
   }
 
@@ -129,6 +162,78 @@ class HylafaxBackend : public FaxBackend {
         options.password.pop_back();
     }
     return Client::connect(options);
+  }
+
+  // A failure's text reaches the sender (a DSN): the local files it may
+  // name (the rendered TIFF, the password file) are replaced by what they
+  // are; the log line fax_submit_failed has the same text.
+  SubmitFailure sender_safe(SubmitFailure failure, const FaxSubmission& submission) const {
+    auto replace = [&](const std::string& path, std::string_view what) {
+      if (path.empty()) return;
+      for (std::size_t at; (at = failure.text.find(path)) != std::string::npos;)
+        failure.text.replace(at, path.size(), what);
+    };
+    std::string detail = failure.text;
+    replace(submission.tiff.string(), "the fax document");
+    replace(settings_.password_file, "the HylaFAX password file");
+    if (failure.text != detail)
+      log::Line("fax_hylafax_submit_error")
+          .kv("connector", connector_)
+          .kv("tag", submission.tag)
+          .kv("reason", detail)
+          .write(log::Level::warn);
+    return failure;
+  }
+
+  // The id of this user's job with JOBINFO info in sendq or doneq, if any.
+  Result<std::optional<std::string>> find_job(Client& client, const std::string& info) const {
+    for (const char* queue : {"sendq", "doneq"}) {
+      auto listing = client.list_jobs(queue);
+      if (!listing) return listing.error();
+      for (const auto& job : listing->jobs)
+        if (job.owner == settings_.user && job.tag == info) return std::optional(job.id);
+    }
+    return std::optional<std::string>();
+  }
+
+  // A job this process knows to be at the server, until forget().
+  void watch(const std::string& id, const std::string& tag) {
+    std::lock_guard lock(watched_mutex_);
+    if (watched_.size() < kMaxWatchedJobs) watched_[id] = tag;
+  }
+
+  // A watched job in neither queue was removed behind our back (faxqclean
+  // expired it from doneq before a poll saw it, an operator's faxrm): its
+  // result is lost and the recipient waits until pending_timeout. Logged
+  // as an error naming it. This connector's jobs in sendq are watched too,
+  // so jobs submitted before a restart are covered.
+  void check_watched(const hylafax::JobList& sendq, const hylafax::JobList& doneq) {
+    std::set<std::string> seen;
+    std::lock_guard lock(watched_mutex_);
+    for (const auto& job : sendq.jobs) {
+      if (!owned(job)) continue;
+      seen.insert(job.id);
+      if (watched_.size() < kMaxWatchedJobs && !watched_.count(job.id))
+        watched_[job.id] = job.tag.substr(tag_prefix_.size());
+    }
+    for (const auto& job : doneq.jobs)
+      if (owned(job)) seen.insert(job.id);
+    for (auto it = watched_.begin(); it != watched_.end();) {
+      if (seen.count(it->first)) {
+        ++it;
+        continue;
+      }
+      log::Line("fax_hylafax_job_vanished")
+          .kv("connector", connector_)
+          .kv("job", it->first)
+          .kv("tag", it->second)
+          .kv("detail",
+              "the job is in neither sendq nor doneq: its result is lost, the "
+              "recipient stays pending until pending_timeout (faxqclean's -j "
+              "threshold shorter than poll_interval?)")
+          .write(log::Level::error);
+      it = watched_.erase(it);
+    }
   }
 
   // Upload, JNEW, JPARMs, JSUBM: the job id.
@@ -152,6 +257,10 @@ class HylafaxBackend : public FaxBackend {
     };
     for (const auto& [name, value] : strings)
       if (auto set = client.set_parameter(name, value); !set) return set.error();
+    // The T.33 sub-address the receiver routes on (sendfax's -S).
+    if (!submission.subaddress.empty())
+      if (auto set = client.set_parameter("SUBADDR", submission.subaddress); !set)
+        return set.error();
     const std::pair<const char*, long long> numbers[] = {
         {"VRES", format_.resolution == render::Resolution::fine ? 196 : 98},
         {"PAGEWIDTH", page_width_mm(format_.paper)},
@@ -173,9 +282,11 @@ class HylafaxBackend : public FaxBackend {
     return *job;
   }
 
+  bool owned(const hylafax::JobListing& job) const {
+    return job.owner == settings_.user && job.tag.rfind(tag_prefix_, 0) == 0;
+  }
   bool ours(const hylafax::JobListing& job) const {
-    return job.owner == settings_.user && job.tag.rfind(tag_prefix_, 0) == 0 &&
-           (job.state == JobState::done || job.state == JobState::failed);
+    return owned(job) && (job.state == JobState::done || job.state == JobState::failed);
   }
 
   // STATUS and STATUSCODE are not in any JOBFMT letter: asked per job.
@@ -223,6 +334,8 @@ class HylafaxBackend : public FaxBackend {
   std::string tag_prefix_;
   std::string notify_address_;
   render::PageFormat format_;
+  std::mutex watched_mutex_;
+  std::map<std::string, std::string> watched_;  // job id -> tag
 };
 
 }  // namespace

@@ -1,10 +1,15 @@
 // FaxBackend on a HylaFAX server (hfaxd, client protocol on port 4559).
-// submit(): one connection per job: upload the TIFF (STOT), JNEW, the
-// JPARMs, JSUBM; the reference is HylaFAX's job id. finished(): one
-// connection, LIST doneq; the jobs that are this connector's (owner = the
-// configured user, JOBINFO starting with job_tag_prefix()) are reported,
-// so it needs no memory of earlier submissions and works after a restart.
-// forget(): JDELE. HylaFAX 6.0.7 does not expose the remote CSID or the
+// submit(): one connection per job: LIST sendq and doneq for a job of
+// the configured user whose JOBINFO is job_tag_prefix() + the tag (an
+// earlier attempt's: then its id is the reference and nothing is sent);
+// else upload the TIFF (STOT), JNEW, the JPARMs, JSUBM; the reference is
+// HylaFAX's job id. finished(): one connection, LIST sendq and doneq; the
+// finished jobs that are this connector's (owner = the configured user,
+// JOBINFO starting with job_tag_prefix()) are reported, so it needs no
+// memory of earlier submissions and works after a restart. A job this
+// process saw (submitted, found, or listed in sendq) that is in neither
+// queue any more is logged as an error (fax_hylafax_job_vanished): its
+// result is lost. forget(): JDELE. HylaFAX 6.0.7 does not expose the remote CSID or the
 // call's duration through its protocol (only in its qfile and xferfaxlog),
 // so those stay empty in the reports.
 #pragma once

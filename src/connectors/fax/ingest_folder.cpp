@@ -1,14 +1,18 @@
 #include "connectors/fax/ingest_folder.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
-#include <fstream>
 #include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "connectors/fax/ingest_files.hpp"
 #include "util/files.hpp"
 #include "util/json_string.hpp"
 #include "util/log.hpp"
@@ -52,11 +56,12 @@ Result<ReceivedFax> parse_fax_job(std::string_view text) {
   for (const auto& entry : value.as_object()) {
     std::string_view key(entry.key().data(), entry.key().size());
     const json::value& item = entry.value();
-    std::string* target = key == "called"        ? &fax.called
-                          : key == "caller"      ? &fax.caller
-                          : key == "caller_name" ? &fax.caller_name
-                          : key == "tsi"         ? &fax.tsi
-                                                 : nullptr;
+    std::string* target = key == "called"            ? &fax.called
+                          : key == "caller"          ? &fax.caller
+                          : key == "caller_name"     ? &fax.caller_name
+                          : key == "tsi"             ? &fax.tsi
+                          : key == "expected_tenant" ? &fax.expected_tenant
+                                                     : nullptr;
     if (target != nullptr) {
       if (!item.is_string()) return job_error(fmt::format("\"{}\" must be a string", key));
       if (item.as_string().size() > kMaxValueBytes)
@@ -90,24 +95,40 @@ std::string fax_job_json(const ReceivedFax& fax) {
   optional("caller", fax.caller);
   optional("caller_name", fax.caller_name);
   optional("tsi", fax.tsi);
+  optional("expected_tenant", fax.expected_tenant);
   if (fax.received_at > 0) out += fmt::format(", \"received_at\": {}", fax.received_at);
   return out + "}\n";
 }
 
 IngestFolder::IngestFolder(fs::path directory, std::chrono::seconds poll, FaxIngest& ingest)
-    : directory_(std::move(directory)), poll_(poll), ingest_(ingest) {}
+    : IngestFolder(std::move(directory), poll,
+                   [&ingest](const ReceivedFax& fax) { return ingest.ingest(fax); }) {}
+
+IngestFolder::IngestFolder(fs::path directory, std::chrono::seconds poll, IngestFunction ingest)
+    : directory_(std::move(directory)), poll_(poll), ingest_(std::move(ingest)) {}
 
 IngestFolder::~IngestFolder() {
   stop();
 }
 
 void IngestFolder::start() {
-  std::error_code ec;
-  fs::create_directories(directory_ / "rejected", ec);
-  if (ec)
+  // rejected/ is made (mode 0700) and checked now, so that a bad one is
+  // reported at the start rather than at the first rejected fax.
+  UniqueFd dir(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string problem;
+  if (!dir.valid()) {
+    std::error_code ec;
+    fs::create_directories(directory_, ec);
+    dir = UniqueFd(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) problem = ec ? ec.message() : system_error("open", errno).message;
+  }
+  if (dir.valid())
+    if (auto rejected = open_own_directory(dir.get(), "rejected"); !rejected)
+      problem = rejected.error().message;
+  if (!problem.empty())
     log::Line("fax_ingest_folder")
         .kv("directory", directory_.string())
-        .kv("error", ec.message())
+        .kv("error", problem)
         .write(log::Level::error);
   thread_ = std::thread([this] { run(); });
 }
@@ -122,19 +143,30 @@ void IngestFolder::stop() {
 }
 
 void IngestFolder::run() {
-  try {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
+  // A failed scan is logged and the thread goes on, waiting longer after
+  // each failure in a row (up to ten poll intervals).
+  int failures = 0;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    try {
       scan_once();
-      lock.lock();
-      wake_.wait_for(lock, poll_, [this] { return stopping_; });
+      failures = 0;
+    } catch (const std::exception& e) {
+      ++failures;
+      log::Line("fax_ingest_folder_failed")
+          .kv("directory", directory_.string())
+          .kv("error", e.what())
+          .write(log::Level::error);
+    } catch (...) {
+      ++failures;
+      log::Line("fax_ingest_folder_failed")
+          .kv("directory", directory_.string())
+          .kv("error", "unknown exception")
+          .write(log::Level::error);
     }
-  } catch (const std::exception& e) {
-    log::Line("fax_ingest_folder_failed")
-        .kv("directory", directory_.string())
-        .kv("error", e.what())
-        .write(log::Level::error);
+    lock.lock();
+    wake_.wait_for(lock, poll_ * std::min(1 + failures, 10), [this] { return stopping_; });
   }
 }
 
@@ -143,8 +175,10 @@ void IngestFolder::scan_once() {
   std::error_code ec;
   for (fs::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
     std::string file = it->path().filename().string();
-    // Hidden names are files still being written (".<name>.json.tmp").
-    if (file.starts_with(".") || !file.ends_with(".json") || !it->is_regular_file(ec)) continue;
+    // Hidden names are files still being written (".<name>.json.tmp"). A
+    // symlink named .json is seen (and refused by handle()).
+    std::error_code type_ec;
+    if (file.starts_with(".") || !file.ends_with(".json") || it->is_directory(type_ec)) continue;
     names.push_back(file.substr(0, file.size() - 5));
   }
   if (ec) {
@@ -165,37 +199,52 @@ void IngestFolder::scan_once() {
 }
 
 void IngestFolder::handle(const std::string& name) {
-  fs::path job_path = directory_ / (name + ".json");
-  fs::path tiff_path = directory_ / (name + ".tif");
-  auto job_text = read_whole_file(job_path);
-  if (!job_text) {  // gone meanwhile (nothing to say), or unreadable: tried again
-    std::error_code gone;
-    if (fs::exists(job_path, gone) && deferred_.insert(name).second)
+  UniqueFd dir(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return;  // scan_once saw it; the next scan reports a folder gone
+  auto job_text = read_untrusted_file(dir.get(), name + ".json", kMaxJobBytes);
+  if (!job_text) {
+    const std::error_code& code = job_text.error().code;
+    if (code == std::errc::no_such_file_or_directory) {  // gone meanwhile: nothing to say
+      unreadable_.erase(name);
+      return;
+    }
+    // Not a regular file of its own (a link, a FIFO, too large): never readable.
+    if (!code) return reject(name, job_text.error().message);
+    // Unreadable now (permissions, I/O): tried again, but not forever.
+    int scans = ++unreadable_[name];
+    if (scans >= kUnreadableScans)
+      return reject(name, fmt::format("the job file could not be read in {} scans: {}", scans,
+                                      job_text.error().message));
+    if (scans == 1)
       log::Line("fax_ingest_deferred")
-          .kv("file", job_path.string())
+          .kv("file", (directory_ / (name + ".json")).string())
           .kv("reason", job_text.error().message)
           .write(log::Level::warn);
     return;
   }
-  auto job = parse_fax_job(*job_text);
+  unreadable_.erase(name);
+  auto job = parse_fax_job(job_text->bytes);
   if (!job) return reject(name, job.error().message);
-  std::error_code ec;
-  if (!fs::is_regular_file(tiff_path, ec)) return reject(name, name + ".tif is missing");
-  job->tiff = tiff_path;
+  struct stat st {};
+  if (::fstatat(dir.get(), (name + ".tif").c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return reject(name, name + ".tif is missing");
+  // FaxIngest opens it without following a link and checks it (one link, a
+  // regular file) on the descriptor it reads from.
+  job->tiff = directory_ / (name + ".tif");
   job->source = "folder";
-  IngestAnswer answer = ingest_.ingest(*job);
+  IngestAnswer answer = ingest_(*job);
   switch (answer.status) {
     case IngestStatus::queued:
       // The mail is durable in the queue: the fax is no longer needed.
-      fs::remove(tiff_path, ec);
-      fs::remove(job_path, ec);
-      (void)sync_directory(directory_);
+      ::unlinkat(dir.get(), (name + ".tif").c_str(), 0);
+      ::unlinkat(dir.get(), (name + ".json").c_str(), 0);
+      ::fsync(dir.get());
       deferred_.erase(name);
       return;
     case IngestStatus::unavailable:
       if (deferred_.insert(name).second)
         log::Line("fax_ingest_deferred")
-            .kv("file", tiff_path.string())
+            .kv("file", job->tiff.string())
             .kv("reason", answer.reason)
             .write(log::Level::warn);
       return;
@@ -208,23 +257,48 @@ void IngestFolder::handle(const std::string& name) {
 
 void IngestFolder::reject(const std::string& name, const std::string& reason) {
   deferred_.erase(name);
-  fs::path rejected = directory_ / "rejected";
-  std::error_code ec;
-  fs::create_directories(rejected, ec);
-  {
-    std::ofstream out(rejected / (name + ".reason"), std::ios::trunc);
-    out << one_line(reason) << "\n";
+  unreadable_.erase(name);
+  fs::path rejected_path = directory_ / "rejected";
+  UniqueFd dir(::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Result<UniqueFd> rejected =
+      dir.valid() ? open_own_directory(dir.get(), "rejected")
+                  : Result<UniqueFd>(system_error("open " + directory_.string(), errno));
+  if (!rejected) {
+    // Nothing is moved into a directory that is not the gateway's: the fax
+    // stays (and is seen again at the next scan); the error is logged once.
+    if (!rejected_refused_logged_)
+      log::Line("fax_ingest_folder")
+          .kv("directory", rejected_path.string())
+          .kv("error", rejected.error().message)
+          .kv("file", (directory_ / (name + ".tif")).string())
+          .kv("reason", one_line(reason))
+          .write(log::Level::error);
+    rejected_refused_logged_ = true;
+    return;
   }
+  // The reason file is created exclusively; a name taken in rejected/ (the
+  // same name rejected before) gets a suffix.
+  std::string stem;
+  Status reason_written = Error{"no free name"};
+  for (int n = 0; n < 100 && !reason_written; ++n) {
+    stem = n == 0 ? name : fmt::format("{}.{}", name, n);
+    reason_written =
+        create_file_exclusively(rejected->get(), stem + ".reason", one_line(reason) + "\n", 0600);
+    if (!reason_written && reason_written.error().code != std::errc::file_exists) break;
+  }
+  std::string problem = reason_written ? "" : reason_written.error().message;
   for (const char* extension : {".tif", ".json"}) {
-    fs::path from = directory_ / (name + extension);
-    if (fs::exists(from, ec)) fs::rename(from, rejected / (name + extension), ec);
+    std::string file = name + extension;
+    Status moved = move_without_replacing(dir.get(), file, rejected->get(), stem + extension);
+    if (!moved && moved.error().code != std::errc::no_such_file_or_directory && problem.empty())
+      problem = moved.error().message;
   }
-  (void)sync_directory(rejected);
-  (void)sync_directory(directory_);
-  log::Line("fax_rejected")
-      .kv("file", (rejected / (name + ".tif")).string())
-      .kv("reason", one_line(reason))
-      .write(log::Level::error);
+  ::fsync(rejected->get());
+  ::fsync(dir.get());
+  log::Line line("fax_rejected");
+  line.kv("file", (rejected_path / (stem + ".tif")).string()).kv("reason", one_line(reason));
+  if (!problem.empty()) line.kv("error", problem);
+  line.write(log::Level::error);
 }
 
 }  // namespace bh::connectors::fax

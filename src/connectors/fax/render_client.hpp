@@ -4,7 +4,9 @@
 // without the gateway's open files, with CPU, memory, file size and wall
 // time limits (util/sandbox.hpp). A helper that crashes, runs out of
 // memory or time is a failed render, not a failed gateway. Blocking: call
-// it from a connector's worker thread.
+// it from a connector's worker thread. The helper's filesystem is confined
+// (Landlock) and the gateway counts the pages of the TIFF it wrote itself
+// (tiff_pages.hpp) rather than trusting its report.
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include "render/mail_render.hpp"
 #include "render/page_format.hpp"
 #include "render/render_failure.hpp"
+#include "util/sandbox.hpp"
 
 namespace bh::connectors::fax {
 
@@ -23,12 +26,21 @@ struct RenderLimits {
   std::uint64_t memory_bytes = 512ull << 20;  // address space
   std::uint64_t file_bytes = 256ull << 20;    // the largest file it may write
   std::string user = "nobody";                // switched to when the gateway runs as root
+  // render_sandbox = "unconfined": no filesystem confinement (tests and
+  // development only; util/sandbox.hpp).
+  bool unconfined = false;
+  // render_uid_base: root without Landlock runs each render under a uid of
+  // its own from here (64 uids); 0: none.
+  unsigned uid_base = 0;
 };
 
 struct RenderHelper {
   std::filesystem::path program;  // bridgehead-render; default: next to the gateway's binary
   RenderLimits limits;
 };
+
+// How the helper's sandbox is confined under these settings (util/sandbox.hpp).
+SandboxConfinement render_confinement(const RenderLimits& limits);
 
 // The helper next to the running gateway binary (/proc/self/exe).
 std::filesystem::path default_render_program();

@@ -6,10 +6,10 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
-#include <random>
 
 #include <fmt/format.h>
 
+#include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/json_string.hpp"
 #include "util/log.hpp"
@@ -25,12 +25,6 @@ namespace {
 constexpr std::uintmax_t kMaxResultBytes = 64 * 1024;
 // results/ is read in batches, so one poll stays short even after an outage.
 constexpr std::size_t kMaxResultsPerPoll = 1000;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 SubmitFailure transient(const std::string& text) {
   return SubmitFailure{false, "4.3.0", text};
@@ -97,6 +91,8 @@ std::string job_json(const std::string& reference, const FaxSubmission& s) {
   append_json_string(out, s.tag, NotUtf8::replacement);
   out += ", \"sender\": ";
   append_json_string(out, s.sender, NotUtf8::replacement);
+  out += ", \"subaddress\": ";
+  append_json_string(out, s.subaddress, NotUtf8::replacement);
   out += fmt::format(", \"submitted_at\": {}}}\n", unix_now());
   return out;
 }
@@ -112,8 +108,7 @@ std::string spool_reference(std::string_view tag) {
   }
   if (name.size() > 150) name.resize(150);
   if (name.empty() || name.front() == '.') name.insert(name.begin(), 'j');
-  std::random_device random;
-  return fmt::format("{}-{:08x}", name, static_cast<std::uint32_t>(random()));
+  return name;
 }
 
 Result<FaxJobReport> parse_spool_result(std::string_view text, const std::string& reference) {
@@ -168,12 +163,14 @@ SpoolBackend::SpoolBackend(const SpoolSettings& settings, std::string connector_
     : outgoing_(settings.directory / "outgoing"),
       results_(settings.directory / "results"),
       bad_(settings.directory / "results" / "bad"),
+      taken_(settings.directory / "taken"),
       connector_name_(std::move(connector_name)) {}
 
 Result<std::unique_ptr<SpoolBackend>> SpoolBackend::open(const SpoolSettings& settings,
                                                          std::string connector_name) {
   std::unique_ptr<SpoolBackend> backend(new SpoolBackend(settings, std::move(connector_name)));
-  for (const fs::path& folder : {backend->outgoing_, backend->results_, backend->bad_}) {
+  for (const fs::path& folder :
+       {backend->outgoing_, backend->results_, backend->bad_, backend->taken_}) {
     std::error_code error;
     fs::create_directories(folder, error);
     if (error) return Error{"spool folder " + folder.string() + ": " + error.message(), error};
@@ -183,15 +180,50 @@ Result<std::unique_ptr<SpoolBackend>> SpoolBackend::open(const SpoolSettings& se
 
 std::variant<Submitted, SubmitFailure> SpoolBackend::submit(const FaxSubmission& submission) {
   std::string reference = spool_reference(submission.tag);
+  auto existing = handed_over(reference);
+  if (!existing) return failed(reference, existing.error());
+  if (*existing) {
+    // An earlier attempt's job (its result was lost to a crash or a stop):
+    // that job is the delivery, a second one would be a second fax.
+    log::Line("fax_spool_job_found")
+        .kv("connector", connector_name_)
+        .kv("reference", reference)
+        .write();
+    return Submitted{reference};
+  }
+  // outgoing/<ref>.tif without its JSON is a crashed attempt's: the picker
+  // never took it (it waits for the JSON), so it is replaced.
   fs::path tiff = outgoing_ / (reference + ".tif");
   if (auto placed = place_tiff(submission.tiff, tiff); !placed)
-    return transient(placed.error().message);
+    return failed(reference, placed.error());
   if (auto written = write_job(reference, submission); !written) {
     std::error_code ignored;
     fs::remove(tiff, ignored);
-    return transient(written.error().message);
+    return failed(reference, written.error());
   }
   return Submitted{reference};
+}
+
+Result<bool> SpoolBackend::handed_over(const std::string& reference) const {
+  const fs::path files[] = {outgoing_ / (reference + ".json"), taken_ / (reference + ".json"),
+                            results_ / (reference + ".json"), bad_ / (reference + ".json")};
+  for (const fs::path& file : files) {
+    std::error_code error;
+    bool exists = fs::exists(file, error);
+    if (error) return Error{"look for " + file.string() + ": " + error.message(), error};
+    if (exists) return true;
+  }
+  return false;
+}
+
+// The detail (paths) goes to the log; the sender's text names no local path.
+SubmitFailure SpoolBackend::failed(const std::string& reference, const Error& error) const {
+  log::Line("fax_spool_write_failed")
+      .kv("connector", connector_name_)
+      .kv("reference", reference)
+      .kv("reason", error.message)
+      .write(log::Level::warn);
+  return transient("the fax spool folder cannot take the job now");
 }
 
 Status SpoolBackend::write_job(const std::string& reference, const FaxSubmission& submission) {

@@ -61,6 +61,7 @@ RecipientResult classify_answer(const HttpAnswer& answer, bool pending_possible,
                                 std::string_view host) {
   RecipientResult r;
   r.remote_mta = std::string(host);
+  r.diagnostic_type = "x-http";  // an HTTP answer, not an SMTP reply (RFC 3464 2.3.6)
   unsigned s = answer.status;
   if (s >= 200 && s <= 299) {
     if (s == 202 && pending_possible) {

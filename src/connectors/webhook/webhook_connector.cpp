@@ -13,6 +13,7 @@
 #include "connectors/webhook/response.hpp"
 #include "connectors/webhook/signature.hpp"
 #include "tls/openssl_error.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace bh::connectors::webhook {
@@ -23,12 +24,6 @@ namespace {
 // How long stop() waits for cancelled posts to wind down before it stops
 // the event loop under them.
 constexpr auto kStopGrace = std::chrono::seconds(5);
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The server's certificate chain is checked against ca_file (or the
 // system's store) and its name against the URL's host, during the handshake.
@@ -199,6 +194,7 @@ asio::awaitable<RecipientResult> WebhookConnector::attempt(const DeliveryRequest
   if (auto* failure = std::get_if<PostFailure>(&outcome)) {
     RecipientResult deferred{Outcome::deferred, failure->status, failure->reason};
     deferred.remote_mta = settings_.url.host;
+    deferred.diagnostic_type = "x-http";
     co_return deferred;
   }
   const auto& answer = std::get<PostAnswer>(outcome);

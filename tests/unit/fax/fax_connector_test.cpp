@@ -165,6 +165,10 @@ TEST(FaxConnector, PollResolvesAndForgetsOnlyRecordedReports) {
     EXPECT_EQ(sink.calls[0].reference, "job-1");
     EXPECT_EQ(sink.calls[0].result.outcome, Outcome::delivered);
     EXPECT_TRUE(sink.calls[0].result.report);
+    // A spool folder is no MTA, and its path is not the sender's business.
+    EXPECT_EQ(sink.calls[0].result.remote_mta, "");
+    EXPECT_EQ(sink.calls[0].result.diagnostic.find("/"), std::string::npos)
+        << sink.calls[0].result.diagnostic;
   }
   auto forgotten = [&] {
     std::lock_guard lock(fake->mutex);
@@ -174,4 +178,40 @@ TEST(FaxConnector, PollResolvesAndForgetsOnlyRecordedReports) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   (*connector)->stop();
   EXPECT_EQ(fake->forgotten, std::vector<std::string>{"job-1"});
+}
+
+TEST(FaxConnector, ARecipientIsNotSubmittedOnceStopping) {
+  fax::FaxSettings s = settings();
+  auto destinations = fax::DestinationCheck::compile(s.destinations);
+  ASSERT_TRUE(destinations) << destinations.error().message;
+  FakeBackend backend;
+  std::mutex backend_mutex;
+  std::string server = "spool /var/spool/fax", remote_mta, place = "the fax spool folder", cover;
+  std::atomic<bool> stopping = true;
+  fax::DeliveryContext context{s,          *destinations, backend, backend_mutex, server,
+                               remote_mta, place,         cover,   stopping};
+  auto message = std::make_shared<bh::queue::QueuedMessage>();
+  message->envelope.queue_id = "AAAA0002";
+  message->envelope.recipients = {{bh::Address{"+4930123456", "fax.example.com"}},
+                                  {bh::Address{"+4930123457", "fax.example.com"}}};
+  message->content = "Subject: x\r\n\r\nhello\r\n";
+  auto results = fax::deliver_fax(context, {message, {0, 1}});
+  ASSERT_EQ(results.size(), 2u);
+  for (const RecipientResult& r : results) {
+    EXPECT_EQ(r.outcome, Outcome::deferred);
+    EXPECT_EQ(r.diagnostic, "the gateway is stopping");
+  }
+  EXPECT_EQ(backend.submitted, 0);
+}
+
+TEST(FaxConnector, TheTagNamesQueueFileAndRecipientAddress) {
+  std::string tag = fax::submission_tag("00065A", "+4930123456@fax.example.com");
+  ASSERT_EQ(tag.size(), 6 + 1 + 16);
+  EXPECT_EQ(tag.substr(0, 7), "00065A.");
+  EXPECT_EQ(tag.find_first_not_of("0123456789abcdef", 7), std::string::npos);
+  // The same recipient, however the address is cased, keeps its tag (a
+  // rewrite of the queue file must not change it); another recipient not.
+  EXPECT_EQ(tag, fax::submission_tag("00065A", "+4930123456@FAX.example.com"));
+  EXPECT_NE(tag, fax::submission_tag("00065A", "+4930123457@fax.example.com"));
+  EXPECT_NE(tag, fax::submission_tag("00065B", "+4930123456@fax.example.com"));
 }

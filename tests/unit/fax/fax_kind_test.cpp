@@ -189,3 +189,20 @@ TEST(FaxKind, CheckResourcesNamesEachProblem) {
   for (const std::string& problem : fax::check_fax_resources(s)) all += problem + "\n";
   EXPECT_NE(all.find("hylafax_password_file"), std::string::npos) << all;
 }
+
+// HylaFAX gives up after kill_time; the gateway must wait longer than that
+// (the core key pending_timeout) or it bounces faxes HylaFAX still sends.
+TEST(FaxKind, PendingTimeoutMustOutlastKillTime) {
+  const std::string hylafax =
+      "domains = [\"fax.example.com\"]\nwork_directory = \"/var/lib/bh/fax\"\n";
+  EXPECT_EQ(error_of(hylafax), "(no error)");  // 86400 against 10800
+  EXPECT_EQ(error_of(hylafax + "pending_timeout = 10800\n"),
+            "gw.toml:17: connector[0].pending_timeout: 10800 s must be longer than kill_time "
+            "(10800 s): the gateway would bounce a fax HylaFAX may still send");
+  EXPECT_EQ(error_of(hylafax + "kill_time = 172800\n"),
+            "gw.toml:17: connector[0].pending_timeout: 86400 s must be longer than kill_time "
+            "(172800 s): the gateway would bounce a fax HylaFAX may still send");
+  EXPECT_EQ(error_of(hylafax + "kill_time = 172800\npending_timeout = 172801\n"), "(no error)");
+  // The spool backend has no kill time of its own.
+  EXPECT_EQ(error_of(kMinimal + "pending_timeout = 60\n"), "(no error)");
+}

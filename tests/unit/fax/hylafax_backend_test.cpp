@@ -22,7 +22,9 @@ namespace {
 struct Step {
   std::string expect;  // prefix of the command line
   std::string reply;   // lines without CRLF, joined by "\n"; "{pasv}" is the data address
-  enum class Data { none, upload, listing, drop } data = Data::none;
+  // drop: the data connection and the control connection close; hang_up:
+  // the control connection closes instead of the reply (a reply lost).
+  enum class Data { none, upload, listing, drop, hang_up } data = Data::none;
   std::string final_reply;  // after the data connection (upload, listing)
   std::string listing;      // bytes sent on the data connection
   std::string pasv_address = "127,0,0,1";
@@ -43,9 +45,15 @@ int listen_loopback(std::uint16_t& port) {
 
 class FakeHfaxd {
  public:
-  explicit FakeHfaxd(std::vector<Step> script) : script_(std::move(script)) {
+  explicit FakeHfaxd(std::vector<Step> script)
+      : FakeHfaxd(std::vector<std::vector<Step>>{std::move(script)}) {}
+  // One script per connection, in turn (a backend connects once per call).
+  explicit FakeHfaxd(std::vector<std::vector<Step>> sessions) : sessions_(std::move(sessions)) {
     listener_ = listen_loopback(port_);
-    thread_ = std::thread([this] { serve(); });
+    thread_ = std::thread([this] {
+      for (const auto& script : sessions_)
+        if (!serve(script)) break;
+    });
   }
   ~FakeHfaxd() {
     finish();
@@ -83,12 +91,13 @@ class FakeHfaxd {
     }
     return false;
   }
-  void serve() {
+  // False when the session ended early (the next one is not served).
+  bool serve(const std::vector<Step>& script) {
     int control = ::accept(listener_, nullptr, nullptr);
     send_lines(control, "220 fake server (HylaFAX (tm) Version 6.0.7) ready.");
     int data_listener = -1;
     std::string line;
-    for (const Step& step : script_) {
+    for (const Step& step : script) {
       if (!read_line(control, line)) {
         failure = "connection closed before " + step.expect;
         break;
@@ -98,6 +107,11 @@ class FakeHfaxd {
         failure = "expected " + step.expect + ", got " + line;
         send_lines(control, "500 unexpected");
         break;
+      }
+      if (step.data == Step::Data::hang_up) {
+        ::close(control);
+        if (data_listener >= 0) ::close(data_listener);
+        return true;
       }
       std::string reply = step.reply;
       if (auto at = reply.find("{pasv}"); at != std::string::npos) {
@@ -115,7 +129,7 @@ class FakeHfaxd {
         ::close(data);
         ::close(data_listener);
         ::close(control);  // and the control connection with it
-        return;
+        return false;
       }
       if (step.data == Step::Data::upload) {
         char buffer[4096];
@@ -136,9 +150,10 @@ class FakeHfaxd {
       send_lines(control, "221 Goodbye.");
     }
     ::close(control);
+    return failure.empty();
   }
 
-  std::vector<Step> script_;
+  std::vector<std::vector<Step>> sessions_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::thread thread_;
@@ -161,12 +176,33 @@ std::vector<Step> upload() {
           stot};
 }
 
-std::vector<Step> jparms() {
+std::vector<Step> jparms(bool subaddress = false) {
   std::vector<Step> steps;
-  for (const char* name :
-       {"FROMUSER", "NOTIFYADDR", "DIALSTRING", "EXTERNAL", "JOBINFO", "NOTIFY", "MODEM", "VRES",
-        "PAGEWIDTH", "PAGELENGTH", "MAXTRIES", "MAXDIALS", "LASTTIME"})
+  std::vector<const char*> names = {"FROMUSER", "NOTIFYADDR", "DIALSTRING", "EXTERNAL",
+                                    "JOBINFO",  "NOTIFY",     "MODEM"};
+  if (subaddress) names.push_back("SUBADDR");
+  names.insert(names.end(),
+               {"VRES", "PAGEWIDTH", "PAGELENGTH", "MAXTRIES", "MAXDIALS", "LASTTIME"});
+  for (const char* name : names)
     steps.push_back({std::string("JPARM ") + name, std::string("213 ") + name + " set."});
+  return steps;
+}
+
+// JOBFMT, then LIST of queue answering listing.
+std::vector<Step> list(const std::string& queue, const std::string& listing) {
+  Step step{"LIST " + queue, "150 Opening new data connection for \"" + queue + "\".",
+            Step::Data::listing, "226 Transfer complete."};
+  step.listing = listing;
+  return {{"JOBFMT \"%j %a %o %p %y %J\"", "200 JOBFMT command successful."},
+          {"PASV", "227 Entering passive mode ({pasv})"},
+          step};
+}
+
+// submit()'s look for an earlier attempt's job: sendq, then doneq.
+std::vector<Step> lookup(const std::string& sendq = "", const std::string& doneq = "") {
+  auto steps = list("sendq", sendq);
+  auto done = list("doneq", doneq);
+  steps.insert(steps.end(), done.begin(), done.end());
   return steps;
 }
 
@@ -219,12 +255,15 @@ std::string find_command(const std::vector<std::string>& commands, const std::st
 
 TEST_F(FaxHylafaxBackend, SubmitsAJob) {
   FakeHfaxd server(concat({login(),
+                           lookup(),
                            upload(),
                            {{"JNEW", "200 New job created: jobid: 7 groupid: 7."}},
-                           jparms(),
+                           jparms(true),
                            {{"JPARM DOCUMENT /tmp/doc7.tif", "200 Added document."},
                             {"JSUBM", "200 Job 7 submitted."}}}));
-  auto result = backend(server.port())->submit(submission());
+  FaxSubmission job = submission();
+  job.subaddress = "1387";
+  auto result = backend(server.port())->submit(job);
   server.finish();
   EXPECT_EQ(server.failure, "");
   ASSERT_TRUE(std::holds_alternative<Submitted>(result)) << std::get<SubmitFailure>(result).text;
@@ -239,11 +278,96 @@ TEST_F(FaxHylafaxBackend, SubmitsAJob) {
   EXPECT_EQ(find_command(sent, "JPARM NOTIFY "), "JPARM NOTIFY \"NONE\"");
   EXPECT_EQ(find_command(sent, "JPARM VRES"), "JPARM VRES 196");
   EXPECT_EQ(find_command(sent, "JPARM LASTTIME"), "JPARM LASTTIME 000300");
+  EXPECT_EQ(find_command(sent, "JPARM SUBADDR"), "JPARM SUBADDR \"1387\"");
   EXPECT_EQ(sent.back(), "QUIT");
+}
+
+TEST_F(FaxHylafaxBackend, ARetryAfterALostSubmitReplyFindsTheJobInsteadOfSendingAgain) {
+  Step lost{"JSUBM", "", Step::Data::hang_up};  // submitted, but the reply never arrives
+  auto first = concat({login(),
+                       lookup(),
+                       upload(),
+                       {{"JNEW", "200 New job created: jobid: 7 groupid: 7."}},
+                       jparms(),
+                       {{"JPARM DOCUMENT /tmp/doc7.tif", "200 Added document."}, lost}});
+  // The retry: job 7 is in sendq now, tagged with the same tag (job 6 has the
+  // tag too but is another user's, job 8 is another recipient's).
+  // Found in sendq, so doneq is not asked.
+  auto second = concat({login(), list("sendq",
+                                      "6 P other 0 1 bridgehead/fax/Q1.0\r\n"
+                                      "8 P bridgehead 0 1 bridgehead/fax/Q1.1\r\n"
+                                      "7 S bridgehead 0 1 bridgehead/fax/Q1.0\r\n")});
+  FakeHfaxd server(std::vector<std::vector<Step>>{first, second});
+  auto fax = backend(server.port());
+  auto lost_reply = fax->submit(submission());
+  ASSERT_TRUE(std::holds_alternative<SubmitFailure>(lost_reply));
+  EXPECT_FALSE(std::get<SubmitFailure>(lost_reply).permanent);
+  EXPECT_EQ(std::get<SubmitFailure>(lost_reply).status, "4.4.1");
+  std::size_t first_commands = server.commands().size();
+
+  auto retried = fax->submit(submission());
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(std::holds_alternative<Submitted>(retried)) << std::get<SubmitFailure>(retried).text;
+  EXPECT_EQ(std::get<Submitted>(retried).reference, "7");
+  std::vector<std::string> retry(server.commands().begin() + first_commands,
+                                 server.commands().end());
+  EXPECT_EQ(find_command(retry, "JNEW"), "") << "no second job";
+  EXPECT_EQ(find_command(retry, "STOT"), "") << "no second upload";
+  EXPECT_EQ(find_command(retry, "JSUBM"), "");
+  EXPECT_EQ(retry.back(), "QUIT");
+}
+
+TEST_F(FaxHylafaxBackend, AFinishedJobOfAnEarlierAttemptIsFoundInDoneq) {
+  FakeHfaxd server(concat({login(), lookup("", "7 D bridgehead 1 1 bridgehead/fax/Q1.0\r\n")}));
+  auto result = backend(server.port())->submit(submission());
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(std::holds_alternative<Submitted>(result)) << std::get<SubmitFailure>(result).text;
+  EXPECT_EQ(std::get<Submitted>(result).reference, "7");
+  EXPECT_EQ(find_command(server.commands(), "JNEW"), "");
+}
+
+TEST_F(FaxHylafaxBackend, AJobInNeitherQueueIsLoggedAsVanished) {
+  auto submit = concat({login(),
+                        lookup(),
+                        upload(),
+                        {{"JNEW", "200 New job created: jobid: 7 groupid: 7."}},
+                        jparms(),
+                        {{"JPARM DOCUMENT /tmp/doc7.tif", "200 Added document."},
+                         {"JSUBM", "200 Job 7 submitted."}}});
+  // First poll: job 7 still waits in sendq. Second poll: gone from both
+  // queues (faxqclean expired it before a poll saw it in doneq).
+  auto waiting = lookup("7 S bridgehead 0 1 bridgehead/fax/Q1.0\r\n");
+  auto gone = lookup();
+  FakeHfaxd server(
+      std::vector<std::vector<Step>>{submit, concat({login(), waiting}), concat({login(), gone})});
+  auto fax = backend(server.port());
+  ASSERT_TRUE(std::holds_alternative<Submitted>(fax->submit(submission())));
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  auto first = fax->finished();
+  std::string first_log = testing::internal::GetCapturedStdout();
+  first_log += testing::internal::GetCapturedStderr();
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  auto second = fax->finished();
+  std::string second_log = testing::internal::GetCapturedStdout();
+  second_log += testing::internal::GetCapturedStderr();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_TRUE(first->empty());
+  EXPECT_TRUE(second->empty());
+  EXPECT_EQ(first_log.find("fax_hylafax_job_vanished"), std::string::npos) << first_log;
+  EXPECT_NE(second_log.find("fax_hylafax_job_vanished"), std::string::npos) << second_log;
+  EXPECT_NE(second_log.find("Q1.0"), std::string::npos) << second_log;
 }
 
 TEST_F(FaxHylafaxBackend, FaxqUnreachableIsTransient) {
   FakeHfaxd server(concat({login(),
+                           lookup(),
                            upload(),
                            {{"JNEW", "200 New job created: jobid: 8 groupid: 8."}},
                            jparms(),
@@ -260,6 +384,7 @@ TEST_F(FaxHylafaxBackend, FaxqUnreachableIsTransient) {
 
 TEST_F(FaxHylafaxBackend, ARefusedParameterIsPermanentWithTheServersText) {
   auto script = concat({login(),
+                        lookup(),
                         upload(),
                         {{"JNEW", "200 New job created: jobid: 9 groupid: 9."}},
                         {{"JPARM FROMUSER", "213 FROMUSER set."},
@@ -278,6 +403,7 @@ TEST_F(FaxHylafaxBackend, ARefusedParameterIsPermanentWithTheServersText) {
 TEST_F(FaxHylafaxBackend, AConnectionDroppedMidUploadIsTransient) {
   auto script = concat(
       {login(),
+       lookup(),
        {{"FORM TIFF", "200 Format set to TIFF."},
         {"PASV", "227 Entering passive mode ({pasv})"},
         {"STOT", "150 FILE: /tmp/doc7.tif (Opening new data connection).", Step::Data::drop}}});
@@ -292,7 +418,8 @@ TEST_F(FaxHylafaxBackend, AConnectionDroppedMidUploadIsTransient) {
 TEST_F(FaxHylafaxBackend, APasvToAnotherHostIsRefused) {
   Step pasv{"PASV", "227 Entering passive mode ({pasv})"};
   pasv.pasv_address = "192,0,2,1";
-  FakeHfaxd server(concat({login(), {{"FORM TIFF", "200 Format set to TIFF."}, pasv}}));
+  FakeHfaxd server(concat(
+      {login(), {{"JOBFMT \"%j %a %o %p %y %J\"", "200 JOBFMT command successful."}, pasv}}));
   auto result = backend(server.port())->submit(submission());
   server.finish();
   ASSERT_TRUE(std::holds_alternative<SubmitFailure>(result));
@@ -319,9 +446,9 @@ TEST_F(FaxHylafaxBackend, ALoginRefusalAndARefusedConnectionAreTransient) {
 }
 
 TEST_F(FaxHylafaxBackend, ReportsOnlyItsOwnFinishedJobs) {
-  Step list{"LIST doneq", "150 Opening new data connection for \"doneq\".", Step::Data::listing,
-            "226 Transfer complete."};
-  list.listing =
+  Step done_list{"LIST doneq", "150 Opening new data connection for \"doneq\".",
+                 Step::Data::listing, "226 Transfer complete."};
+  done_list.listing =
       "3 F bridgehead 1 2 bridgehead/fax/Q1.0\r\n"
       "4 D bridgehead 2 2 bridgehead/fax/Q2.0\r\n"
       "5 D bridgehead 1 1 somebody else's tag\r\n"
@@ -331,9 +458,10 @@ TEST_F(FaxHylafaxBackend, ReportsOnlyItsOwnFinishedJobs) {
              Step::Data::listing, "226 Transfer complete."};
   qfile.listing = "state:8\nnpages:1\ncsi:+49 30 123456\nstatus:No carrier detected\n";
   FakeHfaxd server(concat({login(),
+                           list("sendq", "9 S bridgehead 0 1 bridgehead/fax/Q5.0\r\n"),
                            {{"JOBFMT \"%j %a %o %p %y %J\"", "200 JOBFMT command successful."},
                             {"PASV", "227 Entering passive mode ({pasv})"},
-                            list,
+                            done_list,
                             {"JOB 3", "200 Current job: jobid: 3 groupid: 3."},
                             {"JPARM STATUS", "213 No carrier detected"},
                             {"JPARM STATUSCODE", "213 002"},
@@ -415,4 +543,17 @@ TEST_F(FaxHylafaxBackend, SendsThePasswordWhenTheServerAsksForOne) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("none is configured"), std::string::npos)
       << refused.error().message;
+}
+
+TEST_F(FaxHylafaxBackend, AFailureTextNamesNoLocalPath) {
+  FakeHfaxd server(concat({login(), lookup()}));
+  FaxSubmission job = submission();
+  job.tiff = directory_ / "missing.tif";  // the upload cannot open it
+  auto result = backend(server.port())->submit(job);
+  server.finish();
+  ASSERT_TRUE(std::holds_alternative<SubmitFailure>(result));
+  const auto& failure = std::get<SubmitFailure>(result);
+  EXPECT_FALSE(failure.permanent);
+  EXPECT_EQ(failure.text.find(directory_.string()), std::string::npos) << failure.text;
+  EXPECT_NE(failure.text.find("the fax document"), std::string::npos) << failure.text;
 }

@@ -11,11 +11,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cstdio>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/unit/fax/tiff_test_files.hpp"
 
 namespace bh::connectors::fax {
 namespace {
@@ -272,6 +276,9 @@ TEST_F(FaxRenderClient, ASpinningHelperIsStoppedAtItsCpuLimit) {
 
 TEST_F(FaxRenderClient, AHelperCannotHandBackALinkToAnotherFile) {
   // "$3" is the --output path: a subverted helper puts a symlink there.
+  // Landlock would not let it make one in its work directory: unconfined,
+  // this tests the gateway's own check when taking the file over.
+  helper_.limits.unconfined = true;
   helper_.program = stand_in(
       "printf 'result=ok\\npages=1\\ndocument_pages=1\\n'; exec /bin/ln -s /etc/passwd \"$3\"");
   FaxRenderOutcome outcome = render(kPlainMail);
@@ -287,8 +294,68 @@ TEST_F(FaxRenderClient, AFailureStatusFromTheHelperIsCheckedAndItsTextMadePrinta
       stand_in("printf 'result=failed\\nstatus=2.0.0\\ntext=line%%0Abreak\\n'; exit 1");
   FaxRenderOutcome outcome = render(kPlainMail);
   EXPECT_FALSE(outcome.ok);
-  EXPECT_EQ(outcome.failure.status, "5.6.1");  // never a success code from a helper
-  EXPECT_EQ(outcome.failure.text, "line break");
+  EXPECT_EQ(outcome.failure.status, "5.6.1");         // never a success code from a helper
+  EXPECT_EQ(outcome.failure.text, "line\\x0Abreak");  // bh::printable
+}
+
+TEST_F(FaxRenderClient, TheHelpersTextIsCutBetweenCodePoints) {
+  // 250 two-byte characters and a 501st byte: the cut falls inside none.
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "\\303\\274";  // u-umlaut, octal for printf
+  helper_.program =
+      stand_in("printf 'result=failed\\nstatus=5.6.1\\ntext=x" + text + "\\n'; exit 1");
+  FaxRenderOutcome outcome = render(kPlainMail);
+  ASSERT_FALSE(outcome.ok);
+  std::string expected = "x";
+  for (int i = 0; i < 249; ++i) expected += "\xc3\xbc";
+  EXPECT_EQ(outcome.failure.text, expected + "...");
+}
+
+// A stand-in helper that reports `reported` pages and writes `tiff` as its output.
+std::string lying_helper(const std::string& tiff, int reported) {
+  std::string octal;
+  for (unsigned char c : tiff) {
+    char escaped[8];
+    std::snprintf(escaped, sizeof escaped, "\\%03o", c);
+    octal += escaped;
+  }
+  return "printf 'result=ok\\npages=" + std::to_string(reported) +
+         "\\ndocument_pages=" + std::to_string(reported) + "\\n'; printf '" + octal + "' > \"$3\"";
+}
+
+TEST_F(FaxRenderClient, TheGatewayCountsThePagesItself) {
+  helper_.program = stand_in(lying_helper(test::make_tiff({false, {1728, 1728, 1728}}), 1));
+  FaxRenderOutcome outcome = render(kPlainMail);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_FALSE(outcome.transient);
+  EXPECT_EQ(outcome.failure.status, "5.6.1");
+  EXPECT_EQ(outcome.failure.text, "the render helper reported 1 pages, its TIFF has 3");
+  EXPECT_FALSE(fs::exists(job_.output));
+  // The counter-check: the same TIFF, truthfully reported, is taken.
+  helper_.program = stand_in(lying_helper(test::make_tiff({false, {1728, 1728, 1728}}), 3));
+  outcome = render(kPlainMail);
+  EXPECT_TRUE(outcome.ok) << outcome.failure.text;
+  EXPECT_EQ(outcome.pages, 3);
+}
+
+TEST_F(FaxRenderClient, AHelperIgnoringThePageLimitIsStoppedByTheGateway) {
+  job_.options.max_pages = 2;
+  helper_.program = stand_in(lying_helper(test::make_tiff({false, {1728, 1728, 1728}}), 3));
+  FaxRenderOutcome outcome = render(kPlainMail);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.failure.status, "5.3.4");
+  EXPECT_NE(outcome.failure.text.find("more than 2 pages"), std::string::npos)
+      << outcome.failure.text;
+  EXPECT_FALSE(fs::exists(job_.output));
+}
+
+TEST_F(FaxRenderClient, AMalformedTiffFromTheHelperIsAFailedRender) {
+  helper_.program = stand_in(lying_helper(test::make_tiff({false, {1728, 1728}, 8}), 2));
+  FaxRenderOutcome outcome = render(kPlainMail);
+  EXPECT_FALSE(outcome.ok);
+  EXPECT_EQ(outcome.failure.status, "5.6.1");
+  EXPECT_EQ(outcome.failure.text,
+            "the render helper's TIFF is not a fax: the TIFF's directories form a loop");
 }
 
 TEST_F(FaxRenderClient, AMissingHelperIsTransient) {

@@ -29,7 +29,7 @@ class FaxSandbox : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     base_ = pattern;
     ::chmod(base_.c_str(), 0755);
-    auto identity = sandbox_identity("nobody");
+    auto identity = sandbox_identity(SandboxConfinement{});
     ASSERT_TRUE(identity.ok()) << identity.error().message;
     identity_ = identity.value();
     work_ = base_ / "work";
@@ -93,7 +93,7 @@ TEST_F(FaxSandbox, RunsAsNobodyWhenTheCallerIsRoot) {
 
 TEST_F(FaxSandbox, AnUnknownUserIsAnErrorNotARootRun) {
   SandboxSpec spec = probe({"ids"});
-  spec.user = "bh-no-such-user";
+  spec.confinement.user = "bh-no-such-user";
   auto result = run_sandboxed(spec);
   if (::geteuid() == 0) {
     ASSERT_FALSE(result.ok());
@@ -124,16 +124,19 @@ TEST_F(FaxSandbox, GetsAnEmptyEnvironmentAndItsWorkDirectory) {
   EXPECT_NE(result.stdout_text.find("cwd=" + work_.string() + "\n"), std::string::npos);
 }
 
-TEST_F(FaxSandbox, NetworkSocketsAreDenied) {
-  SandboxResult result = run(probe({"socket"}));
-  EXPECT_EQ(result.stdout_text, "socket=denied errno=" + std::to_string(EACCES) + "\n");
+TEST_F(FaxSandbox, SocketsOfEveryFamilyAreDenied) {
+  const std::string denied = "socket=denied errno=" + std::to_string(EACCES) + "\n";
+  EXPECT_EQ(run(probe({"socket", "inet"})).stdout_text, denied);
+  EXPECT_EQ(run(probe({"socket", "unix"})).stdout_text, denied);
 }
 
 TEST_F(FaxSandbox, WithoutTheFilterSocketsWork) {
   // The counter-check: the denial above is the filter's doing.
-  SandboxSpec spec = probe({"socket"});
-  spec.deny_network = false;
-  EXPECT_EQ(run(spec).stdout_text, "socket=ok\n");
+  for (const char* family : {"inet", "unix"}) {
+    SandboxSpec spec = probe({"socket", family});
+    spec.deny_network = false;
+    EXPECT_EQ(run(spec).stdout_text, "socket=ok\n") << family;
+  }
 }
 
 TEST_F(FaxSandbox, ChildProcessesAreDenied) {

@@ -46,11 +46,12 @@ TEST_F(FaxSpoolBackend, SubmitWritesTiffThenJobFile) {
   ASSERT_TRUE(backend) << backend.error().message;
   fs::path tiff = root_ / "work" / "q.0.tif";
   write(tiff, "II*\0fake tiff");
-  fax::FaxSubmission submission{"+4930123456", tiff, 3, {}, "00065A.0", "ann@example.com"};
+  fax::FaxSubmission submission{"+4930123456",     tiff,  3, {}, "00065A.2.0",
+                                "ann@example.com", "1387"};
   auto submitted = (*backend)->submit(submission);
   ASSERT_TRUE(std::holds_alternative<fax::Submitted>(submitted));
   std::string reference = std::get<fax::Submitted>(submitted).reference;
-  EXPECT_EQ(reference.rfind("00065A.0-", 0), 0u) << reference;
+  EXPECT_EQ(reference, "00065A.2.0") << "the job's name is its tag";
   EXPECT_FALSE(fs::exists(tiff));  // moved, not copied
   EXPECT_EQ(read(settings_.directory / "outgoing" / (reference + ".tif")), "II*\0fake tiff");
   boost::json::value job =
@@ -61,18 +62,73 @@ TEST_F(FaxSpoolBackend, SubmitWritesTiffThenJobFile) {
   EXPECT_EQ(job.at("paper").as_string(), "a4");
   EXPECT_EQ(job.at("resolution").as_string(), "fine");
   EXPECT_EQ(job.at("compression").as_string(), "g4");
-  EXPECT_EQ(job.at("tag").as_string(), "00065A.0");
+  EXPECT_EQ(job.at("tag").as_string(), "00065A.2.0");
   EXPECT_EQ(job.at("sender").as_string(), "ann@example.com");
+  EXPECT_EQ(job.at("subaddress").as_string(), "1387");
   EXPECT_GT(job.at("submitted_at").as_int64(), 0);
   // No temporary files are left behind.
   for (const auto& entry : fs::directory_iterator(settings_.directory / "outgoing"))
     EXPECT_NE(entry.path().filename().string().front(), '.') << entry.path();
 
-  // Two submissions of the same tag get different references.
+  // Another recipient (another tag) is another job.
   write(tiff, "x");
+  submission.tag = "00065A.2.1";
+  auto other = (*backend)->submit(submission);
+  ASSERT_TRUE(std::holds_alternative<fax::Submitted>(other));
+  EXPECT_EQ(std::get<fax::Submitted>(other).reference, "00065A.2.1");
+}
+
+TEST_F(FaxSpoolBackend, TheSameTagIsOneJobWhereverThePickerHasIt) {
+  auto backend = fax::SpoolBackend::open(settings_, "fax");
+  ASSERT_TRUE(backend) << backend.error().message;
+  fs::path tiff = root_ / "work" / "q.0.tif";
+  fs::path outgoing = settings_.directory / "outgoing";
+  fax::FaxSubmission submission{"+4930123456", tiff, 1, {}, "00065A.2.0", "ann@example.com"};
+  write(tiff, "first");
+  auto first = (*backend)->submit(submission);
+  ASSERT_TRUE(std::holds_alternative<fax::Submitted>(first));
+  std::string reference = std::get<fax::Submitted>(first).reference;
+  std::string job = read(outgoing / (reference + ".json"));
+
+  // A retry (the first result was lost): the job waiting in outgoing/ is it.
+  write(tiff, "second");
   auto again = (*backend)->submit(submission);
   ASSERT_TRUE(std::holds_alternative<fax::Submitted>(again));
-  EXPECT_NE(std::get<fax::Submitted>(again).reference, reference);
+  EXPECT_EQ(std::get<fax::Submitted>(again).reference, reference);
+  EXPECT_EQ(read(outgoing / (reference + ".tif")), "first") << "nothing is written again";
+  EXPECT_EQ(read(outgoing / (reference + ".json")), job);
+  EXPECT_EQ(read(tiff), "second") << "the retry's TIFF is left to the caller's work files";
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(outgoing)) files += entry.is_regular_file();
+  EXPECT_EQ(files, 2u);
+
+  // The picker has moved it to taken/, then written the result: still found.
+  for (const char* from_to : {"taken", "results"}) {
+    fs::path folder = settings_.directory / from_to;
+    for (const auto& entry : fs::directory_iterator(outgoing))
+      if (entry.is_regular_file()) fs::rename(entry.path(), folder / entry.path().filename());
+    auto found = (*backend)->submit(submission);
+    ASSERT_TRUE(std::holds_alternative<fax::Submitted>(found)) << from_to;
+    EXPECT_EQ(std::get<fax::Submitted>(found).reference, reference) << from_to;
+    EXPECT_TRUE(fs::is_empty(outgoing)) << from_to << ": no second job";
+    if (std::string(from_to) == "taken")
+      for (const auto& entry : fs::directory_iterator(folder))
+        fs::rename(entry.path(), outgoing / entry.path().filename());
+  }
+}
+
+TEST_F(FaxSpoolBackend, AHalfWrittenJobOfACrashedAttemptIsReplaced) {
+  auto backend = fax::SpoolBackend::open(settings_, "fax");
+  ASSERT_TRUE(backend) << backend.error().message;
+  fs::path outgoing = settings_.directory / "outgoing";
+  write(outgoing / "00065A.2.0.tif", "partial");  // the crash came before the JSON
+  fs::path tiff = root_ / "work" / "q.0.tif";
+  write(tiff, "complete");
+  fax::FaxSubmission submission{"+4930123456", tiff, 1, {}, "00065A.2.0", "ann@example.com"};
+  auto submitted = (*backend)->submit(submission);
+  ASSERT_TRUE(std::holds_alternative<fax::Submitted>(submitted));
+  EXPECT_EQ(read(outgoing / "00065A.2.0.tif"), "complete");
+  EXPECT_TRUE(fs::exists(outgoing / "00065A.2.0.json"));
 }
 
 TEST_F(FaxSpoolBackend, ResultsAreReportedUntilForgotten) {
@@ -128,6 +184,7 @@ TEST(FaxSpoolResult, RefusesWhatIsNotAResult) {
     EXPECT_FALSE(fax::parse_spool_result(text, "r")) << text;
   EXPECT_EQ(fax::spool_reference("../x/y").find('/'), std::string::npos);
   EXPECT_NE(fax::spool_reference("../x").front(), '.');
+  EXPECT_EQ(fax::spool_reference("00065A.2.0"), fax::spool_reference("00065A.2.0"));
 }
 
 TEST(FaxReport, FinishedJobsBecomeFinalResults) {
@@ -142,7 +199,7 @@ TEST(FaxReport, FinishedJobsBecomeFinalResults) {
   EXPECT_EQ(result.outcome, bh::connectors::Outcome::delivered);
   EXPECT_EQ(result.status, "2.0.0");
   EXPECT_EQ(result.diagnostic,
-            "fax sent to +49 30 123456: 3 of 3 pages in 41 s, remote station \"+49 30 999\"");
+            "fax to +49 30 123456 was sent: 3 of 3 pages in 41 s, remote station \"+49 30 999\"");
   EXPECT_EQ(result.success_action, "delivered");
   EXPECT_FALSE(result.report);
   EXPECT_TRUE(fax::result_of_report(sent, fax::SuccessNotice::report, "s").report);
