@@ -255,3 +255,57 @@ TEST_F(FaxSandboxConfinement, DiesWithItsParentAfterTheUserSwitch) {
 
 }  // namespace
 }  // namespace bh
+
+namespace bh {
+namespace {
+
+// The fallback for kernels without Landlock (as root): each run gets a uid
+// of its own from render_uid_base. Forced here by giving the sandbox that
+// identity, so the path runs even on machines that have Landlock.
+TEST(FaxSandboxOwnUid, ARunWithItsOwnUidReachesNeitherTheCallersNorAnotherRunsFiles) {
+  ASSERT_EQ(::geteuid(), 0u) << "a uid of its own needs a root caller (the tests run as root)";
+  std::string pattern = (fs::temp_directory_path() / "bh-own-uid-test-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const fs::path base = pattern;
+  ::chmod(base.c_str(), 0755);
+  constexpr unsigned kUid = 61000, kOtherUid = 61001;
+  SandboxIdentity mine;
+  mine.switch_user = true;
+  mine.uid = mine.gid = kUid;
+  mine.confinement = FilesystemConfinement::own_uid;
+  SandboxIdentity other = mine;
+  other.uid = other.gid = kOtherUid;
+  const fs::path work = base / "work", other_work = base / "other-work";
+  ASSERT_TRUE(prepare_work_dir(work, mine).ok());
+  ASSERT_TRUE(prepare_work_dir(other_work, other).ok());
+  const fs::path other_fax = other_work / "fax.tif", secret = base / "secret.key";
+  std::ofstream(other_fax) << "tenant B's fax";
+  ASSERT_EQ(::chown(other_fax.c_str(), kOtherUid, kOtherUid), 0);
+  ::chmod(other_fax.c_str(), 0600);
+  std::ofstream(secret) << "private key";
+  ::chmod(secret.c_str(), 0600);
+
+  auto run = [&](std::vector<std::string> args) {
+    SandboxSpec spec;
+    spec.program = BH_SANDBOX_PROBE;
+    spec.args = std::move(args);
+    spec.work_dir = work;
+    spec.identity = mine;
+    spec.limits.wall = std::chrono::seconds(30);
+    auto result = run_sandboxed(spec);
+    return result.ok() ? result->stdout_text : "error: " + result.error().message;
+  };
+  EXPECT_EQ(run({"ids"}), "uid=61000 gid=61000 groups=0\n");
+  EXPECT_EQ(run({"read", secret.string()}), "read=" + kDenied);
+  EXPECT_EQ(run({"read", other_fax.string()}), "read=" + kDenied);
+  EXPECT_EQ(run({"replace", other_fax.string()}), "replace=" + kDenied);
+  EXPECT_EQ(slurp(other_fax), "tenant B's fax");
+  // Its own work directory is its to write.
+  EXPECT_EQ(run({"write", "4096"}), "written\n");
+  EXPECT_EQ(fs::file_size(work / "probe.out"), 4096u);
+  std::error_code ignored;
+  fs::remove_all(base, ignored);
+}
+
+}  // namespace
+}  // namespace bh
