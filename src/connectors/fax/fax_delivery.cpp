@@ -14,6 +14,7 @@
 #include "connectors/webhook/mime_decode.hpp"
 #include "directory/phone_number.hpp"
 #include "mail/header_block.hpp"
+#include "util/clock.hpp"
 #include "util/crash_point.hpp"
 #include "util/hmac.hpp"
 #include "util/log.hpp"
@@ -56,12 +57,7 @@ std::string header_text(std::string_view content, std::string_view name) {
 }
 
 std::string cover_date(std::int64_t arrival) {
-  std::time_t when = static_cast<std::time_t>(arrival);
-  std::tm tm{};
-  gmtime_r(&when, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
+  return utc_format(arrival, "%Y-%m-%d %H:%M UTC");
 }
 
 // The files of one request in the work directory, removed when it is done.

@@ -7,6 +7,7 @@
 #include "connectors/webhook/mime_decode.hpp"
 #include "directory/phone_number.hpp"
 #include "smtp/server/received_header.hpp"
+#include "util/clock.hpp"
 
 namespace bh::connectors::fax {
 namespace {
@@ -83,21 +84,11 @@ std::string quoted_string(std::string_view text) {
 }
 
 std::string utc_text(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buffer;
+  return utc_format(unix_seconds, "%Y-%m-%d %H:%M:%S UTC");
 }
 
 std::string file_stamp(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[40];
-  std::strftime(buffer, sizeof buffer, "%Y%m%d-%H%M%S", &tm);
-  return buffer;
+  return utc_format(unix_seconds, "%Y%m%d-%H%M%S");
 }
 
 // Only what is safe in a file name on every mail client's system.

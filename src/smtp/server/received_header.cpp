@@ -1,4 +1,5 @@
 #include "smtp/server/received_header.hpp"
+#include "util/clock.hpp"
 
 #include <ctime>
 
@@ -7,12 +8,7 @@
 namespace bh::smtp {
 
 std::string rfc5322_date(std::int64_t unix_seconds) {
-  std::time_t time = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &utc);
-  return buffer;
+  return utc_format(unix_seconds, "%a, %d %b %Y %H:%M:%S +0000");
 }
 
 std::string received_header(const Envelope& envelope, const std::string& hostname, bool extended) {

@@ -14,34 +14,20 @@
 
 #include "render/thumbnail.hpp"
 #include "render/tiff_write.hpp"
+#include "tests/unit/render/render_test_support.hpp"
 
 namespace bh::render {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+using test::slurp;
+
+// A temporary directory for this file's tests.
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "bh-faxpdf-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
+  TempDir() : test::TempDir("bh-faxpdf-test") {}
 };
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Black in the top left quarter of the page, white elsewhere.
 Bitmap quarter_page(int height) {

@@ -13,34 +13,20 @@
 
 #include "render/tiff_read.hpp"
 #include "render/tiff_write.hpp"
+#include "tests/unit/render/render_test_support.hpp"
 
 namespace bh::render {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+using test::slurp;
+
+// A temporary directory for this file's tests.
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "bh-tiff-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
+  TempDir() : test::TempDir("bh-tiff-test") {}
 };
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // A page with a black box whose place depends on the page number, so a
 // page mix-up or an offset shows.
@@ -227,7 +213,9 @@ TEST(FaxTiffRead, CorruptFilesAreRefused) {
   // Every prefix fails cleanly or reads (never crashes): a cheap fuzz.
   for (std::size_t n = 0; n < whole.size(); n += 97) {
     auto prefix = read_tiff(whole.substr(0, n), 10, 10'000'000);
-    if (prefix.ok()) EXPECT_FALSE(prefix->pages.empty());
+    if (prefix.ok()) {
+      EXPECT_FALSE(prefix->pages.empty());
+    }
   }
 }
 
