@@ -30,38 +30,6 @@ SubmitFailure transient(const std::string& text) {
   return SubmitFailure{false, "4.3.0", text};
 }
 
-// Writes content to path's temporary sibling, syncs it, renames it to path.
-Status write_durably(const fs::path& path, const std::string& content) {
-  fs::path temporary = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return system_error("create " + temporary.string(), errno);
-  std::size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Error error = system_error("write " + temporary.string(), errno);
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return error;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Error error = system_error("fsync " + temporary.string(), errno);
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  ::close(fd);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    Error error = system_error("rename " + temporary.string(), errno);
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  return ok_status();
-}
-
 // Moves the rendered TIFF into outgoing/ (a rename when it is on the same
 // file system, else a copy under a temporary name), synced.
 Status place_tiff(const fs::path& from, const fs::path& to) {
@@ -70,7 +38,7 @@ Status place_tiff(const fs::path& from, const fs::path& to) {
   if (errno != EXDEV) return system_error("rename " + from.string() + " to " + to.string(), errno);
   auto content = read_whole_file(from);
   if (!content) return content.error();
-  if (auto written = write_durably(to, *content); !written) return written.error();
+  if (auto written = write_file_durably(to, *content); !written) return written.error();
   std::error_code ignored;
   fs::remove(from, ignored);
   return ok_status();
@@ -228,7 +196,7 @@ SubmitFailure SpoolBackend::failed(const std::string& reference, const Error& er
 
 Status SpoolBackend::write_job(const std::string& reference, const FaxSubmission& submission) {
   if (auto written =
-          write_durably(outgoing_ / (reference + ".json"), job_json(reference, submission));
+          write_file_durably(outgoing_ / (reference + ".json"), job_json(reference, submission));
       !written)
     return written.error();
   return sync_directory(outgoing_);

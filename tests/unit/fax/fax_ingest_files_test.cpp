@@ -15,26 +15,16 @@
 #include "connectors/fax/fax_ingest.hpp"
 #include "connectors/fax/ingest_files.hpp"
 #include "connectors/fax/ingest_folder.hpp"
+#include "tests/unit/temp_dir.hpp"
 #include "util/files.hpp"
 
 namespace bh::connectors::fax {
 namespace {
 namespace fs = std::filesystem;
 
-class TempDir {
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "bh-fax-files-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : test::TempDir("bh-fax-files") {}
 };
 
 void write(const fs::path& path, const std::string& text) {

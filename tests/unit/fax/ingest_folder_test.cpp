@@ -11,26 +11,16 @@
 #include <vector>
 
 #include "connectors/fax/ingest_folder.hpp"
+#include "tests/unit/temp_dir.hpp"
 #include "util/files.hpp"
 
 namespace bh::connectors::fax {
 namespace {
 namespace fs = std::filesystem;
 
-class TempDir {
+class TempDir : public test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "bh-fax-folder-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : test::TempDir("bh-fax-folder") {}
 };
 
 void drop(const fs::path& folder, const std::string& name, const std::string& job) {

@@ -19,6 +19,7 @@
 
 #include "render/bitmap.hpp"
 #include "render/cairo_bitmap.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace bh::render::test {
 
@@ -154,24 +155,7 @@ inline std::string make_png(int width, int height) {
   return png;
 }
 
-// A temporary directory, removed with what is in it.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix = "bh-render-test") {
-    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using bh::test::TempDir;
 
 inline std::string slurp(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
