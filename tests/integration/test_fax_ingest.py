@@ -438,6 +438,8 @@ def test_folder_refuses_a_symlinked_or_hard_linked_tiff(fax_gateway, two_page_ti
     assert (folder / "rejected" / "via-symlink.tif").is_symlink()
     assert secret.read_bytes() == before and os.stat(secret).st_nlink == 2
     assert real_job.exists()
+    # The log line follows the reason file, so wait for it rather than read at once.
+    assert wait_until(lambda: len(gw.events("fax_rejected")) >= 3, 10, 0.1)
     assert len(gw.events("fax_rejected")) == 3, gw.events("fax_rejected")
     time.sleep(2)  # further scans: nothing more happens
     assert not peer.messages, [m.rcpt_tos for m in peer.messages]
