@@ -25,7 +25,8 @@ bench: build
 	bench/accept-vs-postfix
 
 # Real fuzzing with clang's libFuzzer (ASan + UBSan); new inputs land in build/fuzz-corpus-*.
-# FUZZ_TARGET=session (the SMTP server session) or parsers (queue files, replies, headers, CSV).
+# FUZZ_TARGET=session (the SMTP server session), parsers (queue files, replies, headers, CSV)
+# or smpp (the SMPP codec and session machine).
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= session
 # The pure core, as CMakeLists.txt lists it for bh_core (one list, no drift).
@@ -34,6 +35,8 @@ FUZZ_EXTRA_session :=
 FUZZ_EXTRA_parsers := src/queue/spool_format.cpp src/queue/checksum.cpp src/directory/users_csv.cpp \
   src/directory/csv.cpp src/directory/validate.cpp src/directory/phone_number.cpp \
   -I.deps/phonenumber/usr/include -lphonenumber -lprotobuf
+FUZZ_EXTRA_smpp := src/connectors/sms/smpp_pdu.cpp src/connectors/sms/smpp_pdu_fields.cpp \
+  src/connectors/sms/smpp_session.cpp
 fuzz:
 	scripts/install-deps --fuzz
 	mkdir -p $(BUILD_DIR)/fuzz-corpus-$(FUZZ_TARGET)

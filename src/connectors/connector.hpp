@@ -19,6 +19,9 @@ class DirectoryView;
 namespace bh::intake {
 class Ingest;
 }
+namespace bh::store {
+class Database;
+}
 
 namespace bh::connectors {
 
@@ -105,10 +108,13 @@ class Connector {
   virtual void attach(PendingSink* sink) {}
   // Before the first delivery, for connectors that also bring messages in
   // (an incoming fax or SMS): the intake to submit them to and the
-  // directory to find their mailbox in. Both outlive the connector.
+  // directory to find their mailbox in. Both outlive the connector. store:
+  // the store the nodes share, for a connector's own tables (an SMS
+  // connector's message ids, conversations and incoming parts).
   struct IntakeServices {
     intake::Ingest* ingest = nullptr;
     const directory::DirectoryView* directory = nullptr;
+    std::shared_ptr<store::Database> store;
   };
   virtual void attach_intake(const IntakeServices& services) {}
   // Called once the final results of a delivery of this message are durable

@@ -10,7 +10,8 @@
   KIND(discard)                  \
   KIND(smtp)                     \
   KIND(webhook)                  \
-  KIND(fax)
+  KIND(fax)                      \
+  KIND(sms)
 
 namespace bh::connectors {
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "directory/model.hpp"
 
@@ -88,6 +89,12 @@ class DirectoryView {
   virtual Lookup<NumberOwner> find_number(std::string_view e164) const = 0;
   // A tenant pushed into the directory, by id (case-insensitive).
   virtual Lookup<Tenant> tenant(std::string_view id) const = 0;
+  // The service numbers whose mailbox is this primary address (compared
+  // case-insensitively), sorted by number: the numbers an SMS from the
+  // mailbox may come from. Absent when it owns none.
+  virtual Lookup<std::vector<NumberOwner>> service_numbers_of(std::string_view mailbox) const {
+    return Lookup<std::vector<NumberOwner>>::absent();
+  }
 };
 
 }  // namespace bh::directory

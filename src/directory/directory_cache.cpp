@@ -1,5 +1,7 @@
 #include "directory/directory_cache.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "mail/address.hpp"
@@ -50,6 +52,11 @@ std::shared_ptr<const DirectoryCache::Snapshot> DirectoryCache::build(DirectoryD
     auto [it, fresh] = snapshot->number_owner.try_emplace(number.number, owner);
     if (!fresh && it->second.tenant == number.tenant) it->second = std::move(owner);
   }
+  for (const auto& [number, owner] : snapshot->number_owner)
+    if (owner.service_number) snapshot->service_numbers_by_mailbox[owner.mailbox].push_back(owner);
+  for (auto& [mailbox, numbers] : snapshot->service_numbers_by_mailbox)
+    std::sort(numbers.begin(), numbers.end(),
+              [](const NumberOwner& a, const NumberOwner& b) { return a.number < b.number; });
   return snapshot;
 }
 
@@ -168,6 +175,17 @@ Lookup<Tenant> DirectoryCache::tenant(std::string_view id) const {
   auto it = snapshot->tenant_by_id.find(to_lower_ascii(id));
   if (it == snapshot->tenant_by_id.end()) return Lookup<Tenant>::absent();
   return Lookup<Tenant>::found(it->second);
+}
+
+Lookup<std::vector<NumberOwner>> DirectoryCache::service_numbers_of(
+    std::string_view mailbox) const {
+  std::string why;
+  auto snapshot = usable(why);
+  if (!snapshot) return Lookup<std::vector<NumberOwner>>::unavailable(why);
+  auto it = snapshot->service_numbers_by_mailbox.find(to_lower_ascii(mailbox));
+  if (it == snapshot->service_numbers_by_mailbox.end())
+    return Lookup<std::vector<NumberOwner>>::absent();
+  return Lookup<std::vector<NumberOwner>>::found(it->second);
 }
 
 std::int64_t DirectoryCache::version() const {

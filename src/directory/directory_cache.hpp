@@ -51,6 +51,7 @@ class DirectoryCache final : public DirectoryView {
   Lookup<User> find_user(std::string_view address) const override;
   Lookup<NumberOwner> find_number(std::string_view e164) const override;
   Lookup<Tenant> tenant(std::string_view id) const override;
+  Lookup<std::vector<NumberOwner>> service_numbers_of(std::string_view mailbox) const override;
 
   // The version of the loaded snapshot (-1: none).
   std::int64_t version() const;
@@ -62,6 +63,8 @@ class DirectoryCache final : public DirectoryView {
     std::unordered_map<std::string, std::size_t> user_by_address;  // primary or alias -> users[i]
     std::unordered_map<std::string, NumberOwner> number_owner;
     std::unordered_map<std::string, Tenant> tenant_by_id;
+    // mailbox (primary address) -> its service numbers, sorted by number
+    std::unordered_map<std::string, std::vector<NumberOwner>> service_numbers_by_mailbox;
   };
   static std::shared_ptr<const Snapshot> build(DirectoryData data);
   // The snapshot when it may be used, else why not.

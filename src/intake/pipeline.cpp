@@ -74,6 +74,12 @@ Routing route(const PolicySet& policy, const Origin& origin, const Envelope& env
   return routing;
 }
 
+// A fax or SMS that came in: composed by the gateway from what a foreign
+// system handed over, with the tenant the directory gave its number.
+bool received_from_foreign_system(Source source) {
+  return source == Source::fax || source == Source::sms;
+}
+
 }  // namespace
 
 std::string_view source_name(Source source) {
@@ -163,13 +169,14 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
     return routing.services;
   };
   // The gateway's own notices keep the tenant of the message they report on.
-  // So does an incoming fax: its source is authenticated by its own channel
-  // (the fax server's folder, the admin API's token), not by an inbound
-  // connector, its tenant is the one the directory gave the called number,
-  // and its content was composed by the gateway (connectors/fax/fax_mail).
+  // So does an incoming fax or SMS: its source is authenticated by its own
+  // channel (the fax server's folder, the admin API's token, the SMPP
+  // bind), not by an inbound connector, its tenant is the one the directory
+  // gave the called number, and its content was composed by the gateway
+  // (connectors/fax/fax_mail, connectors/sms/sms_mail).
   DataDecision data;
   data.tenant = envelope.tenant;
-  if (origin.source != Source::local && origin.source != Source::fax) {
+  if (origin.source != Source::local && !received_from_foreign_system(origin.source)) {
     std::size_t before = content.size();
     data = policy.trust.on_data(origin.connector, origin.peer, envelope, content, route_for);
     header_size -= before - content.size();  // only header fields are removed
@@ -207,12 +214,13 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
                                     envelope.tenant.empty() ? "(none)" : envelope.tenant)),
         envelope.tenant);
   }
-  // The gateway's own mail (DSNs, reports) and a received fax skipped the
-  // sender check above: nobody holds a permission for them, so they may not
-  // reach a service. A DSN to a fax address would make every bounce to a
-  // forged sender "+49900...@fax.example.com" a call: it is discarded (a DSN
-  // is never bounced; the scheduler logs it). A received fax is refused.
-  if (origin.source == Source::local || origin.source == Source::fax) {
+  // The gateway's own mail (DSNs, reports) and a received fax or SMS
+  // skipped the sender check above: nobody holds a permission for them, so
+  // they may not reach a service. A DSN to a fax address would make every
+  // bounce to a forged sender "+49900...@fax.example.com" a call: it is
+  // discarded (a DSN is never bounced; the scheduler logs it). A received
+  // fax or SMS is refused.
+  if (origin.source == Source::local || received_from_foreign_system(origin.source)) {
     for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
       const std::string& service = routing.services_by_recipient[i];
       if (service.empty()) continue;
@@ -221,11 +229,12 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
           "{} is routed to connector {} (service {}); {} mail has no sender whose "
           "permission could be checked",
           address.text(), routing.connectors[i], service, source_name(origin.source));
-      if (origin.source == Source::fax)
+      if (received_from_foreign_system(origin.source))
         return refuse("service",
                       Verdict::refuse(550, "5.7.1",
-                                      fmt::format("{}: a received fax may not use the {} service",
-                                                  address.path(), service),
+                                      fmt::format("{}: a received {} may not use the {} service",
+                                                  address.path(), source_name(origin.source),
+                                                  service),
                                       why),
                       envelope.tenant);
       decision.discard = true;

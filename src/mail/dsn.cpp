@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 
+#include "mail/compose.hpp"
 #include "smtp/server/received_header.hpp"
 #include "util/host_syntax.hpp"
 #include "util/printable.hpp"
@@ -77,39 +78,6 @@ std::string_view diagnostic_type_of(const DsnRecipient& r) {
       });
   if (!atom || (type == "smtp" && r.remote_mta.empty())) return "x-bridgehead";
   return type;
-}
-
-// RFC 2045 6.7 quoted-printable of CRLF lines: the lines stay lines, soft
-// breaks keep each under 77 characters, spaces before a line end are encoded.
-std::string quoted_printable(std::string_view text) {
-  constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  std::size_t column = 0;
-  auto emit = [&](std::string_view piece) {
-    if (column + piece.size() > 75) {
-      out += "=\r\n";
-      column = 0;
-    }
-    out += piece;
-    column += piece.size();
-  };
-  for (std::size_t pos = 0; pos < text.size(); ++pos) {
-    unsigned char c = static_cast<unsigned char>(text[pos]);
-    if (c == '\r' && pos + 1 < text.size() && text[pos + 1] == '\n') {
-      out += "\r\n";
-      column = 0;
-      ++pos;
-      continue;
-    }
-    bool line_end = pos + 1 == text.size() || text[pos + 1] == '\r';
-    if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_end)) {
-      emit(text.substr(pos, 1));
-    } else {
-      const char escaped[] = {'=', kHex[c >> 4], kHex[c & 0x0F]};
-      emit(std::string_view(escaped, 3));
-    }
-  }
-  return out;
 }
 
 // The human-readable part in UTF-8 (before encoding).

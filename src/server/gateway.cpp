@@ -489,7 +489,7 @@ int run_gateway(const Config& config) {
 
   // From here on nothing returns early, so the connectors' ingest threads
   // (the fax ingest folder) are stopped by stop_all() before `ingest` ends.
-  registry->attach_intake_all({&ingest, directory.get()});
+  registry->attach_intake_all({&ingest, directory.get(), database});
   if (recorder) recorder->start();
   directory->start();  // polls the store every directory.refresh_interval
   scheduler.start();

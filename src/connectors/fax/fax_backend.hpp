@@ -23,20 +23,14 @@ struct FaxSubmission {
   int pages = 0;
   render::PageFormat format;
   // Bridgehead's id for the job, the same for every attempt at this
-  // recipient of this queue file: "<queue id>.<generation>.<recipient
-  // index>" (submission_tag()). A backend hands over at most one job per
-  // tag: submit() first looks for a job with this tag and returns it.
+  // recipient of this queue file (connectors/delivery_tag.hpp). A backend
+  // hands over at most one job per tag: submit() first looks for a job
+  // with this tag and returns it.
   std::string tag;
   std::string sender;      // the mail's envelope sender, for the fax server's log
   std::string subaddress;  // T.33 sub-address (digits, RFC 3192 T33S), empty: none
 };
 
-// The tag of a recipient of queue file queue_id: the queue id and a hash
-// of the recipient's address. Not its index, nor the queue file's
-// generation: a rewrite of the queue file (another recipient's result, a
-// pending reference, a delay DSN) renumbers the recipients left, and a
-// retry after a lost reply must still find the job it already handed over.
-std::string submission_tag(const std::string& queue_id, std::string_view recipient);
 
 // Why a submission failed: a transient failure (server down, faxq
 // unreachable) is retried; a permanent one (the server refuses the number

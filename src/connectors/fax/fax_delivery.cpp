@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/delivery_tag.hpp"
 #include "connectors/fax/fax_address.hpp"
 #include "connectors/fax/render_client.hpp"
 #include "connectors/webhook/mime_decode.hpp"
@@ -16,7 +17,6 @@
 #include "mail/header_block.hpp"
 #include "util/clock.hpp"
 #include "util/crash_point.hpp"
-#include "util/hmac.hpp"
 #include "util/log.hpp"
 
 namespace bh::connectors::fax {
@@ -154,7 +154,7 @@ class RequestDelivery {
         tiff,
         rendered.pages,
         s.format,
-        submission_tag(envelope.queue_id, envelope.recipients[index].address.text()),
+        delivery_tag(envelope.queue_id, envelope.recipients[index].address.text()),
         envelope.sender.text(),
         parsed.address.subaddress};
     std::variant<Submitted, SubmitFailure> submitted;
@@ -248,19 +248,6 @@ class RequestDelivery {
 };
 
 }  // namespace
-
-std::string submission_tag(const std::string& queue_id, std::string_view recipient) {
-  // A hash of the address keeps the tag a safe file name and JOBINFO value
-  // whatever the local part holds; 64 bits tell a message's recipients apart.
-  std::string lower(recipient);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  std::string digest = hmac_sha256("bridgehead fax submission tag", lower);
-  std::string hex;
-  for (std::size_t i = 0; i < 8 && i < digest.size(); ++i)
-    hex += fmt::format("{:02x}", static_cast<unsigned char>(digest[i]));
-  return queue_id + "." + hex;
-}
 
 std::vector<RecipientResult> deliver_fax(const DeliveryContext& context,
                                          const DeliveryRequest& request) {

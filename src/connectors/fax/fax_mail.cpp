@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "connectors/webhook/mime_decode.hpp"
 #include "directory/phone_number.hpp"
 #include "smtp/server/received_header.hpp"
 #include "util/clock.hpp"
@@ -12,76 +11,10 @@
 namespace bh::connectors::fax {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-// Bytes of UTF-8 per encoded word: 39 bytes are 52 base64 characters, so a
-// word "=?UTF-8?B?...?=" is at most 64 (RFC 2047: 75), and a line with a
-// field name stays within RFC 5322's 78.
-constexpr std::size_t kWordBytes = 39;
 // Cuts of the untrusted values (T.30 allows 20 characters of TSI).
 constexpr std::size_t kMaxNameChars = 64;
 constexpr std::size_t kMaxTsiChars = 20;
 constexpr std::size_t kMaxCallerChars = 32;
-
-// The length of the UTF-8 sequence at text[i], or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char lead = byte(i);
-  std::size_t length = lead < 0x80                    ? 1
-                       : lead >= 0xC2 && lead <= 0xDF ? 2
-                       : lead >= 0xE0 && lead <= 0xEF ? 3
-                       : lead >= 0xF0 && lead <= 0xF4 ? 4
-                                                      : 0;
-  if (length == 0 || i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  if (length == 3) {  // no overlong forms, no surrogates
-    if (lead == 0xE0 && byte(i + 1) < 0xA0) return 0;
-    if (lead == 0xED && byte(i + 1) > 0x9F) return 0;
-  }
-  if (length == 4) {
-    if (lead == 0xF0 && byte(i + 1) < 0x90) return 0;
-    if (lead == 0xF4 && byte(i + 1) > 0x8F) return 0;
-  }
-  return length;
-}
-
-bool printable_ascii(std::string_view text) {
-  for (char c : text)
-    if (c < 0x20 || c > 0x7E) return false;
-  return true;
-}
-
-// Words of at most 64 characters, one per line: the first follows the
-// field name ("Subject: "), so no line passes 78.
-std::string encoded_words(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t end = i;
-    while (end < text.size()) {
-      std::size_t length = utf8_sequence(text, end);
-      if (length == 0) length = 1;  // sanitised text has none; never loop forever
-      if (end + length - i > kWordBytes) break;
-      end += length;
-    }
-    std::string word = "=?UTF-8?B?";
-    webhook::append_base64(word, text.substr(i, end - i));
-    word += "?=";
-    if (!out.empty()) out += "\r\n ";
-    out += word;
-    i = end;
-  }
-  return out;
-}
-
-std::string quoted_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string utc_text(std::int64_t unix_seconds) {
   return utc_format(unix_seconds, "%Y-%m-%d %H:%M:%S UTC");
@@ -149,65 +82,6 @@ void add_part(std::string& out, const std::string& boundary, std::string_view co
 }
 
 }  // namespace
-
-std::string sanitise_untrusted(std::string_view text, std::size_t max_chars) {
-  std::string out;
-  std::size_t chars = 0;
-  std::size_t i = 0;
-  while (i < text.size() && chars < max_chars) {
-    std::size_t length = utf8_sequence(text, i);
-    if (length == 0) {
-      out += kReplacement;
-      i += 1;
-    } else {
-      unsigned char lead = static_cast<unsigned char>(text[i]);
-      bool c1 = length == 2 && lead == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
-      if ((length == 1 && (lead < 0x20 || lead == 0x7F)) || c1)
-        out += ' ';
-      else
-        out.append(text.substr(i, length));
-      i += length;
-    }
-    ++chars;
-  }
-  // Surrounding space says nothing and would be lost in a header anyway.
-  std::size_t first = out.find_first_not_of(' ');
-  if (first == std::string::npos) return "";
-  return out.substr(first, out.find_last_not_of(' ') - first + 1);
-}
-
-std::string encode_header_text(std::string_view text, std::size_t start) {
-  // Printable ASCII that cannot be mistaken for an encoded word, and fits
-  // on its line (the values here are short: cut above).
-  if (printable_ascii(text) && text.find("=?") == std::string_view::npos &&
-      start + text.size() < 900)
-    return std::string(text);
-  return encoded_words(text);
-}
-
-std::string mailbox_header(std::string_view display_name, std::string_view address) {
-  std::string phrase =
-      printable_ascii(display_name) && display_name.find("=?") == std::string_view::npos
-          ? quoted_string(display_name)
-          : encoded_words(display_name);
-  // The address goes on a line of its own when "From: phrase <address>"
-  // would pass 78 characters (an encoded phrase fills its line).
-  bool fold = phrase.starts_with("=?") || 6 + phrase.size() + 3 + address.size() > 78;
-  return fmt::format("{}{}<{}>", phrase, fold ? "\r\n " : " ", address);
-}
-
-std::string base64_lines(std::string_view bytes) {
-  std::string encoded;
-  encoded.reserve(bytes.size() / 3 * 4 + 4);
-  webhook::append_base64(encoded, bytes);
-  std::string out;
-  out.reserve(encoded.size() + encoded.size() / 76 * 2 + 2);
-  for (std::size_t i = 0; i < encoded.size(); i += 76) {
-    out.append(encoded, i, 76);
-    out += "\r\n";
-  }
-  return out;
-}
 
 std::string compose_fax_mail(const FaxMailFields& fields) {
   std::string name = sanitise_untrusted(fields.caller_name, kMaxNameChars);

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "mail/compose.hpp"
+
 namespace bh::connectors::fax {
 
 struct FaxMailFields {
@@ -38,19 +40,11 @@ inline constexpr std::string_view kUnknownCallerLocalPart = "unknown";
 // The message: header, empty line, body.
 std::string compose_fax_mail(const FaxMailFields& fields);
 
-// Helpers, exposed for the tests.
-// UTF-8 text with control characters (C0, DEL, C1) replaced by a space and
-// invalid UTF-8 by U+FFFD, cut to at most max_chars code points.
-std::string sanitise_untrusted(std::string_view text, std::size_t max_chars);
-// A header value: as it is when printable ASCII, else RFC 2047 "B"
-// encoded words (UTF-8, at most 75 characters each, split between code
-// points), folded with CRLF SP. `start` is the length of the field name
-// and colon already on the line (a long ASCII value is encoded as well).
-std::string encode_header_text(std::string_view text, std::size_t start);
-// A display name and address: "Name" <a@b> (quoted-string) when ASCII,
-// else an encoded word phrase.
-std::string mailbox_header(std::string_view display_name, std::string_view address);
-// Base64 in lines of 76 characters, each ending with CRLF.
-std::string base64_lines(std::string_view bytes);
+// The helpers it is written with (mail/compose.hpp), under the names the
+// fax code and its tests know.
+using bh::base64_lines;
+using bh::encode_header_text;
+using bh::mailbox_header;
+using bh::sanitise_untrusted;
 
 }  // namespace bh::connectors::fax

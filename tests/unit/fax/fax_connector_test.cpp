@@ -1,6 +1,7 @@
 // The connector's own logic around the render helper: what bounces before
 // anything is rendered, and the poll that resolves pending recipients
 // (forgetting a job only once its report is recorded).
+#include "connectors/delivery_tag.hpp"
 #include "connectors/fax/fax_connector.hpp"
 
 #include <gtest/gtest.h>
@@ -205,13 +206,13 @@ TEST(FaxConnector, ARecipientIsNotSubmittedOnceStopping) {
 }
 
 TEST(FaxConnector, TheTagNamesQueueFileAndRecipientAddress) {
-  std::string tag = fax::submission_tag("00065A", "+4930123456@fax.example.com");
+  std::string tag = bh::connectors::delivery_tag("00065A", "+4930123456@fax.example.com");
   ASSERT_EQ(tag.size(), 6 + 1 + 16);
   EXPECT_EQ(tag.substr(0, 7), "00065A.");
   EXPECT_EQ(tag.find_first_not_of("0123456789abcdef", 7), std::string::npos);
   // The same recipient, however the address is cased, keeps its tag (a
   // rewrite of the queue file must not change it); another recipient not.
-  EXPECT_EQ(tag, fax::submission_tag("00065A", "+4930123456@FAX.example.com"));
-  EXPECT_NE(tag, fax::submission_tag("00065A", "+4930123457@fax.example.com"));
-  EXPECT_NE(tag, fax::submission_tag("00065B", "+4930123456@fax.example.com"));
+  EXPECT_EQ(tag, bh::connectors::delivery_tag("00065A", "+4930123456@FAX.example.com"));
+  EXPECT_NE(tag, bh::connectors::delivery_tag("00065A", "+4930123457@fax.example.com"));
+  EXPECT_NE(tag, bh::connectors::delivery_tag("00065B", "+4930123456@fax.example.com"));
 }
