@@ -7,11 +7,15 @@ test_sms_receipts.py, SMS -> mail in test_sms_inbound.py."""
 from __future__ import annotations
 
 from bhtest import wait_until
-from smshelp import (ALICE, ALICE_NUMBERS, BOB, HANDSET, SMS_DOMAIN, SYSTEM_ID, gsm_encode,
-                     reassemble, sms_mail, sms_rig)  # noqa: F401 (fixture)
+from smshelp import (ALICE, ALICE_NUMBERS, BOB, HANDSET, SMS_DOMAIN, SYSTEM_ID, gsm_decode,
+                     gsm_encode, reassemble, sms_mail, sms_rig)  # noqa: F401 (fixture)
 from smtppeers import parse_dsn, wait_delivery, wait_state
 
 NUMBER = HANDSET.lstrip("+")
+
+
+def gsm_decode_hex(sm: str) -> str:
+    return gsm_decode(bytes.fromhex(sm))
 
 
 def failure_dsn(rig, status: str):
@@ -109,6 +113,44 @@ def test_long_text_goes_in_concatenated_parts(sms_rig):
     # Three receipts, one outcome.
     wait_state(rig.gw, qid, None, timeout=30)
     assert len(rig.gw.events("pending_resolved", id=qid)) == 1
+
+
+def test_long_text_with_sar_tlvs_or_message_payload(sms_rig):
+    """long_messages = "sar": parts without a UDH, the sar_* TLVs carrying reference, total
+    and sequence; "message_payload": one submit_sm, sm_length 0, the whole text in the TLV."""
+    text = " ".join(f"Wort{n:03d}" for n in range(50))  # 399 characters
+    sar = sms_rig(long_messages="sar", validity_period="000001000000000R")
+    sar.smsc.wait_bound(gw=sar.gw)
+    sar.submit(sms_mail(text))
+    parts = sar.smsc.wait_submits(3, gw=sar.gw)
+    refs = set()
+    for n, p in enumerate(parts, 1):
+        assert p["udh"] is None and not p["esm_class"] & 0x40, p
+        tlvs = p["tlvs"]
+        refs.add(tlvs["0x020c"])
+        assert (int(tlvs["0x020e"], 16), int(tlvs["0x020f"], 16)) == (3, n), tlvs
+        assert p["validity_period"] == "000001000000000R", p["validity_period"]
+    assert len(refs) == 1 and len(next(iter(refs))) == 4, f"one 16-bit reference: {refs}"
+    assert "".join(gsm_decode_hex(p["short_message"]) for p in parts) == text
+
+    payload = sms_rig(long_messages="message_payload")
+    payload.smsc.wait_bound(gw=payload.gw)
+    payload.submit(sms_mail(text))
+    [one] = payload.smsc.wait_submits(gw=payload.gw)
+    assert one["sm_length"] == 0 and one["short_message"] == "", one
+    assert bytes.fromhex(one["tlvs"]["0x0424"]) == gsm_encode(text)
+
+
+def test_a_submit_refused_by_the_smsc_bounces(sms_rig):
+    """ESME_RINVDSTADR from the SMSC: 5.1.1, the DSN naming the SMPP status."""
+    rig = sms_rig(smsc={"reject": f"{NUMBER}=11"})
+    rig.smsc.wait_bound(gw=rig.gw)
+    qid = rig.submit(sms_mail("to a number the SMSC refuses"))
+    [bounce] = wait_delivery(rig.gw, qid, "bounced", timeout=30)
+    assert bounce["status"] == "5.1.1", bounce["_line"]
+    parts, block = failure_dsn(rig, "5.1.1")
+    assert "ESME_RINVDSTADR" in str(block["Diagnostic-Code"]), block
+    assert [r["status"] for r in rig.smsc.records("submit_sm")] == [0x0B], "not retried"
 
 
 # --------------------------------------------------------------------------- refused

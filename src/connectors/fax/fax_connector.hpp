@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
-#include "connectors/fax/destination_rules.hpp"
+#include "connectors/destination_rules.hpp"
 #include "connectors/fax/fax_backend.hpp"
 #include "connectors/fax/fax_delivery.hpp"
 #include "connectors/fax/fax_ingest.hpp"

@@ -113,7 +113,7 @@ class RequestDelivery {
       return bounce("5.1.3", "not a fax number: " + parsed.reason);
     const std::string& number = parsed.address.number;
     if (auto blocked = c_.destinations.blocked(number))
-      return bounce("5.7.1", "fax destination blocked: " + *blocked);
+      return bounce("5.7.1", fmt::format("fax to {} is not permitted: {}", number, *blocked));
 
     // Without a cover page every recipient gets the same pages: render once.
     bool per_recipient = !c_.cover.empty();

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
-#include "connectors/fax/destination_rules.hpp"
+#include "connectors/destination_rules.hpp"
 #include "connectors/fax/fax_backend.hpp"
 #include "connectors/fax/fax_settings.hpp"
 

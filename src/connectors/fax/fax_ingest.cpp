@@ -6,9 +6,7 @@
 #include <openssl/evp.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
-#include <mutex>
 #include <optional>
 #include <system_error>
 
@@ -19,6 +17,7 @@
 #include "directory/directory.hpp"
 #include "directory/phone_number.hpp"
 #include "intake/ingest.hpp"
+#include "intake/submit_wait.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -53,13 +52,6 @@ class TempDirectory {
 
  private:
   fs::path path_;
-};
-
-// Ingest::submit answers on its executor; this thread waits for it.
-struct Wait {
-  std::mutex mutex;
-  std::condition_variable answered;
-  std::optional<intake::Submitted> result;
 };
 
 }  // namespace
@@ -264,24 +256,14 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
                             {"mailbox", fields.mailbox},
                             {"pages", std::to_string(fields.pages)}};
 
-  auto wait = std::make_shared<Wait>();
-  ingest_.submit(std::move(submission), [wait](intake::Submitted submitted) {
-    std::lock_guard lock(wait->mutex);
-    wait->result = std::move(submitted);
-    wait->answered.notify_all();
-  });
   // Bounded: an answer that does not come (the gateway stops, the executor
   // is stuck) leaves the fax in the folder. Should the commit still write
   // the mail, the next try mails it again with the same Message-ID.
-  auto give_up_at = std::chrono::steady_clock::now() + kCommitWait;
-  std::unique_lock lock(wait->mutex);
-  while (!wait->result) {
-    if (stopping_) return answer(IngestStatus::unavailable, "the gateway is stopping");
-    if (std::chrono::steady_clock::now() >= give_up_at)
-      return answer(IngestStatus::unavailable, "the queue did not answer in time");
-    wait->answered.wait_for(lock, std::chrono::milliseconds(200));
-  }
-  intake::Submitted& submitted = *wait->result;
+  auto answered = intake::submit_and_wait(ingest_, std::move(submission), kCommitWait, stopping_);
+  if (!answered)
+    return answer(IngestStatus::unavailable, stopping_ ? "the gateway is stopping"
+                                                       : "the queue did not answer in time");
+  intake::Submitted& submitted = *answered;
 
   IngestAnswer result;
   result.mailbox = fields.mailbox;

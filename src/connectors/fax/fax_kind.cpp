@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "connectors/fax/destination_rules.hpp"
+#include "connectors/destination_rules.hpp"
 #include "connectors/fax/fax_connector.hpp"
 #include "connectors/registry.hpp"
 #include "directory/phone_number.hpp"
@@ -57,29 +57,6 @@ void choice(TableReader& r, const std::string& key, Value& out, From from,
     else
       r.error(*node, key, fmt::format("\"{}\" is not one of {}", printable(text), allowed));
   }
-}
-
-void prefixes(TableReader& r, const std::string& key, std::vector<std::string>& out) {
-  r.strings(key, out, false);
-  const toml::node* node = r.node(key);
-  if (!node || !node->is_array()) return;
-  const toml::array& items = *node->as_array();
-  for (std::size_t i = 0; i < items.size() && i < out.size(); ++i)
-    if (std::string problem = fax::destination_prefix_problem(out[i]); !problem.empty())
-      r.error(*items.get(i), key, problem);
-}
-
-void read_destinations(TableReader& r, fax::DestinationRules& d) {
-  prefixes(r, "blocked_prefixes", d.blocked_prefixes);
-  prefixes(r, "allowed_prefixes", d.allowed_prefixes);
-  r.strings("blocked_patterns", d.blocked_patterns, false);
-  if (const toml::node* node = r.node("blocked_patterns"); node && node->is_array()) {
-    const toml::array& items = *node->as_array();
-    for (std::size_t i = 0; i < items.size() && i < d.blocked_patterns.size(); ++i)
-      if (auto regex = fax::compile_destination_pattern(d.blocked_patterns[i]); !regex)
-        r.error(*items.get(i), "blocked_patterns", regex.error().message);
-  }
-  r.boolean("block_premium_rate", d.block_premium_rate);
 }
 
 void read_hylafax(TableReader& r, fax::HylafaxSettings& h) {
@@ -170,7 +147,7 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
             "\"" + printable(s.default_region) +
                 "\" is not a region libphonenumber knows (ISO 3166 code in upper case, e.g. "
                 "\"DE\")");
-  read_destinations(r, s.destinations);
+  read_destination_rules(r, s.destinations);
   choice(r, "paper", s.format.paper, render::paper_from, "\"a4\", \"letter\"");
   choice(r, "resolution", s.format.resolution, render::resolution_from, "\"fine\", \"normal\"");
   choice(r, "compression", s.format.compression, render::compression_from, "\"g3\", \"g4\"");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/destination_rules.hpp"  // DestinationRules: destinations
 #include "connectors/fax/render_client.hpp"
 #include "render/page_format.hpp"
 
@@ -19,19 +20,6 @@ enum class Backend { hylafax, spool };
 enum class SuccessNotice {
   dsn,     // a success DSN only when the recipient asked for it (NOTIFY=SUCCESS)
   report,  // always a short report (pages, duration, remote CSID) unless NOTIFY=NEVER
-};
-
-// Calls this connector refuses before rendering (5.7.1): premium rate and
-// other destinations an administrator blocks.
-struct DestinationRules {
-  // E.164 prefixes ("+49900", "+44909"): a number that starts with one is blocked.
-  std::vector<std::string> blocked_prefixes;
-  // RE2 patterns matched against the whole E.164 number.
-  std::vector<std::string> blocked_patterns;
-  // Number types libphonenumber classifies as premium rate (and shared cost) are blocked.
-  bool block_premium_rate = true;
-  // When not empty, only numbers with one of these prefixes may be called.
-  std::vector<std::string> allowed_prefixes;
 };
 
 struct HylafaxSettings {
@@ -78,7 +66,7 @@ struct FaxSettings {
   // and RFC 3192's FAX=+49-30-123456@fax.example.com. A route sends them here.
   std::vector<std::string> domains;
   std::string default_region = "DE";  // for national numbers (030 123456)
-  DestinationRules destinations;
+  DestinationRules destinations;  // refused before rendering (5.7.1)
   render::PageFormat format;
   int max_pages = 50;  // of the document, without the cover
   std::uint64_t max_message_bytes = 20ull

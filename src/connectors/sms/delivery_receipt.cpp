@@ -160,10 +160,16 @@ std::optional<std::string> error_of_tlv(const smpp::Tlv* tlv) {
   return fmt::format("{}:{}", octet(0), (octet(1) << 8) | octet(2));
 }
 
+// The longest id converted: a message_id is at most 64 characters (65
+// with receipted_message_id's NUL). A longer one (from a receipt's text,
+// bounded only by the PDU, or a submit_sm_resp read leniently) is left as
+// it is: the conversion below is quadratic in the length.
+constexpr std::size_t kMaxConvertedId = 65;
+
 // Arbitrary-length base conversion of a digit string (ids can be longer
-// than 64 bits). nullopt: not a number in `from`.
+// than 64 bits). nullopt: not a number in `from`, or too long to convert.
 std::optional<std::string> convert(std::string_view id, unsigned from, unsigned to) {
-  if (id.empty()) return std::nullopt;
+  if (id.empty() || id.size() > kMaxConvertedId) return std::nullopt;
   std::vector<unsigned> digits;
   digits.reserve(id.size());
   for (char c : id) {

@@ -50,8 +50,9 @@ Result<Receipt> parse_receipt(const smpp::ShortMessage& message);
 // Message ids normalised so that submit_sm_resp's and the receipt's match
 // (ReceiptIds): for_submit() is applied to submit_sm_resp's id, for_receipt()
 // to the receipt's. Hex is lower case without leading zeros; decimal
-// without leading zeros; an id that does not parse as the expected base
-// is returned unchanged. ReceiptIds::same: both unchanged.
+// without leading zeros; an id that does not parse as the expected base,
+// or is longer than 65 characters (no SMSC's id), is returned unchanged.
+// ReceiptIds::same: both unchanged.
 std::string normalise_submit_id(std::string_view id, ReceiptIds mode);
 std::string normalise_receipt_id(std::string_view id, ReceiptIds mode);
 

@@ -90,7 +90,7 @@ Bind read_bind(Reader& r) {
   return b;
 }
 
-ShortMessage read_short_message(Reader& r) {
+ShortMessage read_short_message(Reader& r, TlvRead tlv_read) {
   ShortMessage m;
   m.service_type = r.cstring("service_type", kServiceType, status::invalid_service_type);
   m.source = r.address("source_addr", kAddress, status::invalid_source_address);
@@ -118,15 +118,23 @@ ShortMessage read_short_message(Reader& r) {
     return m;
   }
   m.short_message = r.octets(sm_length);
-  m.tlvs = r.tlvs();
+  m.tlvs = r.tlvs(tlv_read);
   if (!r.failed())
     if (auto p = check_message_fields(m)) r.fail(p->status, p->text);
   return m;
 }
 
-Body read_body(Reader& r, Layout layout, std::uint32_t command_status) {
-  // An error response may come without a body (spec 4.1.2, 4.4.2).
-  bool bare_error = command_status != status::ok && r.left() == 0;
+// Whether a response's body is missing: allowed for an error (spec 4.1.2,
+// 4.4.2), noted for status 0 (decoded with empty fields all the same).
+bool bare_response(Reader& r, std::uint32_t command_status) {
+  if (r.left() != 0) return false;
+  if (command_status == status::ok) r.note("no body with status 0");
+  return true;
+}
+
+// Responses are read leniently (smpp_pdu.hpp, decode()): nothing in their
+// bodies fails; what is odd is noted.
+Body read_body(Reader& r, Layout layout, const Pdu& header) {
   switch (layout) {
     case Layout::empty:
     case Layout::unread:
@@ -135,20 +143,25 @@ Body read_body(Reader& r, Layout layout, std::uint32_t command_status) {
       return read_bind(r);
     case Layout::bind_resp: {
       BindResponse b;
-      if (bare_error) return b;
-      b.system_id = r.cstring("system_id", kSystemId, status::invalid_system_id);
-      b.tlvs = r.tlvs();
+      if (bare_response(r, header.command_status)) return b;
+      b.system_id = r.loose_cstring("system_id", kSystemId);
+      b.tlvs = r.tlvs(TlvRead::loose);
       return b;
     }
     case Layout::short_message:
-      return read_short_message(r);
+      // An SMSC's deliver_sm may carry a known TLV of an odd size: kept
+      // raw, as refusing it would lose a receipt. (A submit_sm comes from
+      // an ESME, never to us: strict.)
+      return read_short_message(r, header.command_id == command::deliver_sm
+                                       ? TlvRead::keep_wrong_sizes
+                                       : TlvRead::strict);
     case Layout::message_id:
     case Layout::deliver_resp: {
       MessageIdResponse m;
-      if (bare_error) return m;
+      if (bare_response(r, header.command_status)) return m;
       bool deliver = layout == Layout::deliver_resp;
-      m.message_id = r.cstring(deliver ? "message_id (deliver_sm_resp: empty)" : "message_id",
-                               deliver ? 0 : kMessageId, status::invalid_message_id);
+      m.message_id = r.loose_cstring(deliver ? "message_id (deliver_sm_resp: empty)" : "message_id",
+                                     deliver ? 0 : kMessageId);
       return m;
     }
   }
@@ -323,11 +336,16 @@ std::variant<Pdu, DecodeError> decode(std::span<const std::uint8_t> frame) {
   if (is_request(pdu.command_id) && !valid_sequence(pdu.sequence))
     return error(status::invalid_command_length,
                  fmt::format("sequence_number {} outside 1 .. 0x7fffffff", pdu.sequence));
-  pdu.body = read_body(r, *layout, pdu.command_status);
-  if (!r.failed() && *layout != Layout::unread && r.left() != 0)
-    r.fail(status::invalid_command_length,
-           fmt::format("{} octets left over after the body", r.left()));
+  pdu.body = read_body(r, *layout, pdu);
+  if (!r.failed() && *layout != Layout::unread && r.left() != 0) {
+    std::string text = fmt::format("{} octets left over after the body", r.left());
+    if (is_request(pdu.command_id))
+      r.fail(status::invalid_command_length, std::move(text));
+    else
+      r.note(std::move(text) + ": ignored");
+  }
   if (r.failed()) return error(r.problem()->status, r.problem()->text);
+  pdu.irregularity = r.irregularity();
   return pdu;
 }
 

@@ -3,8 +3,11 @@
 // command_status, sequence_number) and a body of C-octet strings,
 // integers and, for some PDUs, TLVs. The decoder is the one place that
 // reads SMSC bytes: it checks every length against the spec's maxima and
-// the frame, and refuses what the spec does not allow instead of passing
-// it through. Fuzzed (fuzz/smpp_fuzz.cpp).
+// the frame, and refuses what the spec does not allow in a request instead
+// of passing it through. Responses, and the TLV sizes of a deliver_sm, are
+// read leniently (see decode()): refusing an odd answer to a submit_sm
+// would lose the answer and send the SMS twice. What we encode is always
+// strict. Fuzzed (fuzz/smpp_fuzz.cpp).
 #pragma once
 
 #include <cstdint>
@@ -144,7 +147,9 @@ struct ShortMessage {
 
 // submit_sm_resp and deliver_sm_resp: message_id (at most 64 characters,
 // empty in deliver_sm_resp). An error response may have no body at all
-// (spec 4.4.2): decoded as an empty id. (data_sm_resp decodes as Empty.)
+// (spec 4.4.2): decoded as an empty id. Decoded, a status 0 response may
+// have an empty id too (no body, or one too long to keep: see decode()).
+// (data_sm_resp decodes as Empty.)
 struct MessageIdResponse {
   std::string message_id;
   bool operator==(const MessageIdResponse&) const = default;
@@ -166,6 +171,10 @@ struct Pdu {
   std::uint32_t command_status = 0;
   std::uint32_t sequence = 0;  // 1 .. 0x7FFFFFFF (spec 3.2)
   Body body;
+  // Decoded only: what the spec does not allow but decode() took anyway
+  // (the first such thing, for the log; counts and field names, no SMSC
+  // octets). Empty for a PDU as the spec has it; encode() ignores it.
+  std::string irregularity;
   bool operator==(const Pdu&) const = default;
 };
 
@@ -179,14 +188,16 @@ Result<std::optional<std::size_t>> frame_length(std::span<const std::uint8_t> bu
 
 // Why a complete frame could not be decoded, with what to answer: a
 // request gets a generic_nack (or its own _resp) with `status`; a response
-// is dropped and logged. command_id and sequence are the header's (0 when
+// (only one with an unknown command id or a short header gets here) is
+// dropped and logged. command_id and sequence are the header's (0 when
 // the header itself is short). status: ESME_RINVCMDLEN for a frame that is
 // short or has octets left over (and for a request's sequence_number 0 or
 // above 0x7FFFFFFF: the spec has no status for it, so it is answered as the
 // bad header it is); the field's own status for one over its maximum
 // (ESME_RINVSYSID, ESME_RINVSRCADR, ESME_RINVMSGLEN for sm_length > 254,
 // ...); ESME_RINVOPTPARSTREAM for a TLV that does not fit the frame;
-// ESME_RINVPARLEN for a known TLV of the wrong size.
+// ESME_RINVPARLEN for a known TLV of the wrong size (in a submit_sm; a
+// deliver_sm keeps it, see decode()).
 struct DecodeError {
   std::uint32_t command_id = 0;
   std::uint32_t sequence = 0;
@@ -204,6 +215,21 @@ struct DecodeError {
 // (query_sm, replace_sm, cancel_sm, outbind, submit_multi, data_sm,
 // alert_notification and their responses) decode as Empty with the
 // header kept; an unknown command id is an error with ESME_RINVCMDID.
+//
+// Leniency, each case noted in Pdu::irregularity instead of refused:
+// - A response of a known command (bind_*_resp, submit_sm_resp,
+//   deliver_sm_resp, generic_nack, enquire_link_resp, unbind_resp, ...)
+//   always decodes once its header is whole: a missing body (also with
+//   status 0) gives empty fields; a C-octet string is read up to its NUL
+//   or the end of the frame, kept over its maximum up to
+//   fields::kLooseString octets and emptied beyond; bind_resp's TLVs are
+//   kept as far as they fit; octets left over are ignored. The status is
+//   the header's. (A response with an unknown command id stays an error.)
+// - In a deliver_sm, a known TLV of a size the spec does not give
+//   (message_state of 2 octets, say) is kept as raw octets: its reader
+//   checks the size and falls back (delivery_receipt.cpp).
+// encode() refuses what the lenient cases let in (over-long strings,
+// wrong TLV sizes), so a leniently decoded PDU need not encode again.
 std::variant<Pdu, DecodeError> decode(std::span<const std::uint8_t> frame);
 
 // The PDU's octets, command_length filled in. Fields over their maxima are

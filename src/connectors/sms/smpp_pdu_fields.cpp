@@ -102,6 +102,25 @@ std::string Reader::cstring(std::string_view field, std::size_t max, std::uint32
   return {};
 }
 
+std::string Reader::loose_cstring(std::string_view field, std::size_t max) {
+  if (failed()) return {};
+  std::size_t n = 0;
+  while (n < left() && bytes_[pos_ + n] != 0) ++n;
+  const bool terminated = n < left();
+  std::string value = octets(n);
+  if (terminated)
+    ++pos_;
+  else
+    note(fmt::format("{}: no NUL before the end of the PDU", field));
+  if (value.size() > kLooseString) {
+    note(fmt::format("{}: {} octets, over {}: dropped", field, value.size(), kLooseString));
+    value.clear();
+  } else if (value.size() > max) {
+    note(fmt::format("{}: {} characters, over the spec's {}: kept", field, value.size(), max));
+  }
+  return value;
+}
+
 SmeAddress Reader::address(std::string_view field, std::size_t max, std::uint32_t too_long) {
   SmeAddress a;
   a.ton = u8(field);
@@ -117,27 +136,34 @@ std::string Reader::time(std::string_view field, std::uint32_t bad) {
   return value;
 }
 
-std::vector<Tlv> Reader::tlvs() {
+std::vector<Tlv> Reader::tlvs(TlvRead mode) {
   std::vector<Tlv> out;
+  // A TLV that does not fit: a failure, or (loose) the end of the list.
+  auto misfit = [&](std::string text) {
+    if (mode != TlvRead::loose) return fail(status::invalid_optional_parameter, std::move(text));
+    note(text + ": the rest ignored");
+    pos_ = bytes_.size();
+  };
   while (!failed() && left() > 0) {
     if (left() < 4) {
-      fail(status::invalid_optional_parameter,
-           fmt::format("TLV: {} octets left, shorter than a TLV header", left()));
+      misfit(fmt::format("TLV: {} octets left, shorter than a TLV header", left()));
       break;
     }
     Tlv t;
     t.tag = u16("TLV tag");
     std::uint16_t length = u16("TLV length");
     if (length > left()) {
-      fail(status::invalid_optional_parameter,
-           fmt::format("TLV 0x{:04x}: length {} beyond the end of the PDU ({} left)", t.tag, length,
-                       left()));
+      misfit(fmt::format("TLV 0x{:04x}: length {} beyond the end of the PDU ({} left)", t.tag,
+                         length, left()));
       break;
     }
     t.value = octets(length);
     if (auto p = check_tlv(t)) {
-      fail(p->status, p->text);
-      break;
+      if (mode == TlvRead::strict) {
+        fail(p->status, p->text);
+        break;
+      }
+      note(p->text + ": kept raw");
     }
     out.push_back(std::move(t));
   }

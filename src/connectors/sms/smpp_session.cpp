@@ -163,6 +163,11 @@ void SessionMachine::consume(std::span<const std::uint8_t> frame, Clock::time_po
     return;
   }
   const Pdu& pdu = std::get<Pdu>(decoded);
+  // Taken despite a flaw (a response is never refused once it can be
+  // matched: a lost submit answer would send the SMS again): logged.
+  if (!pdu.irregularity.empty())
+    problem(fmt::format("{} seq={} taken as it is: {}", command_name(pdu.command_id), pdu.sequence,
+                        pdu.irregularity));
   if ((pdu.command_id & command::response_bit) != 0)
     handle_response(pdu, now);
   else

@@ -16,7 +16,13 @@
 // SubmitLost (the session goes on); a bind, enquire_link or unbind without
 // one closes the session (a dead link). A response that matches no request
 // of ours, has the wrong command id for its sequence, or cannot be decoded
-// is a ProtocolProblem and otherwise ignored.
+// (an unknown command id) is a ProtocolProblem and otherwise ignored. A
+// known response with a flawed body (missing, an over-long or unterminated
+// message_id, left-over octets: the codec decodes responses leniently) is
+// still an answer, with a ProtocolProblem naming the flaw before it: a
+// submit answer dropped would time out as SubmitLost, and the retry would
+// send the SMS twice. Likewise a deliver_sm with a known TLV of an odd
+// size is Delivered with the TLV raw, after a ProtocolProblem.
 //
 // Requests from the SMSC: unbind is answered, then Closed (in any state);
 // alert_notification and outbind (which have no response) are ignored.
@@ -80,10 +86,15 @@ struct BindFailed {
   std::string text;  // "ESME_RBINDFAIL (0x0000000d)" or what else ended the bind
 };
 // token: the caller's id for the submit (submit()'s argument).
+// status 0 with an empty message_id: accepted, but without an id (the
+// SMSC sent no body, or an id too long to keep). The SMSC has the SMS:
+// the owner must treat it as submitted and not send it again, but no
+// receipt can ever be matched to it, so it is not tracked for one (a
+// receipt with an empty id must not match it either).
 struct SubmitAnswered {
   std::uint64_t token = 0;
   std::uint32_t status = 0;
-  std::string message_id;  // with status 0
+  std::string message_id;  // with status 0; may be empty (see above), at most 255 octets
 };
 // No answer: the session closed (or the response timed out) while the
 // submit was outstanding. The SMSC may have taken it.

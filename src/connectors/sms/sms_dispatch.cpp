@@ -37,6 +37,14 @@ RecipientResult deferred(std::string status, std::string diagnostic, const SmsSe
   return result;
 }
 
+// An SMSC's message id as it may appear in a DSN's diagnostic: printable
+// ASCII (the codec bounds its length to 64).
+std::string printable(const std::string& id) {
+  std::string out;
+  for (char c : id) out += (c >= 0x21 && c <= 0x7e) ? c : '?';
+  return out;
+}
+
 }  // namespace
 
 void log_sms_delivery(const SmsSettings& settings, const std::string& queue_id,
@@ -263,7 +271,8 @@ void SmsDispatch::settle_if_complete(const std::shared_ptr<SmsRequest>& request,
   if (request->answered || request->final[work.slot]) return;
   if (request->recorded[w] < static_cast<int>(work.to_send.size())) return;
   std::string ids;
-  for (const std::string& id : request->message_ids[w]) ids += (ids.empty() ? "" : ", ") + id;
+  for (const std::string& id : request->message_ids[w])
+    ids += (ids.empty() ? "" : ", ") + printable(id);
   RecipientResult result{
       Outcome::pending, "2.0.0",
       work.to_send.empty()

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "connectors/destination_rules.hpp"
+
 namespace bh::connectors::sms {
 
 // One SMPP bind: a TCP (or TLS) connection with its own credentials. Several
@@ -84,6 +86,9 @@ struct SmsSettings {
   // The domains whose local part is a number: +491701234567@sms.example.com.
   std::vector<std::string> domains;
   std::string default_region = "DE";  // for national numbers (0170 1234567)
+  // Numbers no SMS goes to (5.7.1): premium rate by default, and what the
+  // administrator blocks (connectors/destination_rules.hpp).
+  DestinationRules destinations;
 
   // Mail -> SMS.
   TextSource text_source = TextSource::body;

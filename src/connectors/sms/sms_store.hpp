@@ -10,11 +10,15 @@
 //   came before its part was recorded (a receipt within milliseconds).
 //   settle() joins the two: a reference is settled when any part failed
 //   (the first failure reports) or every part was delivered.
-// - sms_conversations: who texted whom, for replies: a mail from the
-//   mailbox to the remote number is sent from the number the last SMS
-//   came in on.
-// - sms_inbound_parts: parts of a concatenated incoming SMS until the rest
-//   arrive (or reassembly_timeout passes).
+// - sms_conversations: who texted whom, per connector, for replies: a mail
+//   from the mailbox to the remote number is sent from the number the last
+//   SMS came in on (sms_outbound.hpp choose_source). Kept kConversationSeconds.
+// - sms_inbound_parts: parts of a concatenated incoming SMS until their
+//   mail is queued (sms_inbound.hpp: when the last part arrives, or by the
+//   sweep after reassembly_timeout).
+// - sms_inbound_seen: what identifies each incoming SMS (and part) whose
+//   mail or part is durable, for kSeenSeconds: an SMSC that sends it again
+//   (our answer came too late for it) is answered ok without a second mail.
 //
 // Every call blocks (a transaction): call it from the connector's store
 // thread, never from an I/O thread.
@@ -31,6 +35,14 @@
 #include "util/result.hpp"
 
 namespace bh::connectors::sms {
+
+// How long an incoming SMS is recognised when the SMSC sends it again: SMSCs
+// retry an unanswered deliver_sm for hours (validity periods of a day are
+// common). An identical SMS (same sender, number, coding and text) within
+// this time is taken for such a copy.
+inline constexpr std::int64_t kSeenSeconds = 24 * 3600;
+// How long a conversation chooses the reply's number after its last SMS.
+inline constexpr std::int64_t kConversationSeconds = 90 * 24 * 3600;
 
 struct PartRecord {
   std::string message_id;  // normalised
@@ -57,13 +69,19 @@ struct Settlement {
 // A part of an incoming concatenated SMS. key: what identifies the
 // message: SMSC-side source and destination number and the reference.
 struct InboundPart {
-  std::string source;       // E.164 or as the SMSC gave it
+  std::string source;       // E.164 when sender_is_number, else as the SMSC gave it
   std::string destination;  // E.164
   int reference = 0;
   int total = 1;
   int sequence = 1;
   std::string text;  // UTF-8, decoded
   std::int64_t received_at = 0;
+  // The source is a number one can text back (not an alphanumeric sender
+  // such as "MyBank", which may look like "+4917..." too).
+  bool sender_is_number = false;
+  // What identifies the deliver_sm that carried the part (sms_mail.hpp
+  // sms_identity): marked seen when the message's mail is queued.
+  std::string seen_key;
 };
 
 struct InboundMessage {
@@ -73,6 +91,22 @@ struct InboundMessage {
   int total = 1;
   std::vector<InboundPart> parts;  // by sequence, those that arrived
   std::int64_t first_received_at = 0;
+  bool sender_is_number = false;  // every part's source was a number
+};
+
+// What add_inbound_part did with a part.
+enum class InboundAdd {
+  kept,      // durable (or was already: the same text again); the message is not whole yet
+  complete,  // durable, and the message is whole: `message`, to mail
+  // Not kept: an older message with the same key holds another text at this
+  // part's place (the sender's phone reused the reference). `message` is
+  // that older message: mail it with what came, remove_inbound() it, then
+  // add the part again.
+  displaced,
+};
+struct InboundAdded {
+  InboundAdd outcome = InboundAdd::kept;
+  InboundMessage message;  // complete, displaced
 };
 
 class SmsStore {
@@ -103,25 +137,46 @@ class SmsStore {
   // After the settlement is durable in the pending store: parts and their
   // receipts go.
   Status forget(const std::string& connector, const std::string& reference);
-  // Rows older than `before` (unix seconds): receipts that never found a
-  // part, parts of references never settled (their pending timeout passed).
+  // Rows past their time: receipts that never found a part, parts of
+  // references never settled (their pending timeout passed) and incoming
+  // parts that could not be mailed, all older than `before` (unix
+  // seconds); seen rows older than kSeenSeconds and conversations older
+  // than kConversationSeconds before `now`. The one-argument form takes
+  // now from the clock.
+  Result<std::size_t> purge(std::int64_t before, std::int64_t now);
   Result<std::size_t> purge(std::int64_t before);
 
-  // Conversations, by mailbox (lower case) and remote number (E.164).
-  Status remember_conversation(const std::string& mailbox, const std::string& remote,
-                               const std::string& local, std::int64_t now);
-  Result<std::optional<std::string>> conversation_number(const std::string& mailbox,
+  // Conversations of a connector, by mailbox (the primary address, any
+  // case) and remote number (E.164): the local number the last SMS from
+  // remote to the mailbox came in on.
+  Status remember_conversation(const std::string& connector, const std::string& mailbox,
+                               const std::string& remote, const std::string& local,
+                               std::int64_t now);
+  Result<std::optional<std::string>> conversation_number(const std::string& connector,
+                                                         const std::string& mailbox,
                                                          const std::string& remote);
 
-  // Incoming parts. add_inbound_part is idempotent per (key, sequence) and
-  // returns the message when it is now complete.
-  Result<std::optional<InboundMessage>> add_inbound_part(const std::string& connector,
-                                                         const InboundPart& part);
-  // Incomplete messages whose first part came before `before`.
+  // Incoming parts, idempotent per (key, sequence) with the same text.
+  Result<InboundAdded> add_inbound_part(const std::string& connector, const InboundPart& part);
+  // Messages, complete or not, whose first part came before `before`: an
+  // incomplete one timed out, a complete one could not be queued when its
+  // last part came. The sweep mails them.
   Result<std::vector<InboundMessage>> expired_inbound(const std::string& connector,
                                                       std::int64_t before);
-  // After its mail is queued.
-  Status remove_inbound(const std::string& connector, const InboundMessage& message);
+  // After its mail is queued (or refused for good): the parts go, and their
+  // seen keys are marked at `now` in the same transaction, so that a part
+  // the SMSC sends again later is no new message.
+  Status remove_inbound(const std::string& connector, const InboundMessage& message,
+                        std::int64_t now);
+
+  // Incoming SMS already taken: whether `key` was marked at or after `since`.
+  // (Parts waiting in sms_inbound_parts are not marked yet: a part sent
+  // again then is a duplicate there.)
+  Result<bool> inbound_seen(const std::string& connector, const std::string& key,
+                            std::int64_t since);
+  // Once the SMS's mail (or part) is durable; idempotent (the first time counts).
+  Status mark_inbound_seen(const std::string& connector, const std::string& key,
+                           std::int64_t now);
 
  private:
   explicit SmsStore(std::shared_ptr<store::Database> database) : database_(std::move(database)) {}

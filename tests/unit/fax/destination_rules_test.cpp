@@ -1,15 +1,15 @@
-#include "connectors/fax/destination_rules.hpp"
+#include "connectors/destination_rules.hpp"
 
 #include <gtest/gtest.h>
 
 #include "directory/phone_number.hpp"
 
-namespace fax = bh::connectors::fax;
+namespace connectors = bh::connectors;
 
 namespace {
 
-std::string blocked(const fax::DestinationRules& rules, const std::string& number) {
-  auto check = fax::DestinationCheck::compile(rules);
+std::string blocked(const connectors::DestinationRules& rules, const std::string& number) {
+  auto check = connectors::DestinationCheck::compile(rules);
   EXPECT_TRUE(check) << check.error().message;
   auto reason = check->blocked(number);
   return reason ? *reason : "";
@@ -17,7 +17,7 @@ std::string blocked(const fax::DestinationRules& rules, const std::string& numbe
 
 }  // namespace
 
-TEST(FaxDestinationRules, PremiumRateNumbersByRegion) {
+TEST(DestinationRules, PremiumRateNumbersByRegion) {
   EXPECT_TRUE(bh::directory::is_premium_rate("+499001234567"));  // DE 0900
   EXPECT_TRUE(bh::directory::is_premium_rate("+449098790000"));  // GB 0909
   EXPECT_FALSE(bh::directory::is_premium_rate("+4930123456"));
@@ -25,8 +25,8 @@ TEST(FaxDestinationRules, PremiumRateNumbersByRegion) {
   EXPECT_FALSE(bh::directory::is_premium_rate("not a number"));
 }
 
-TEST(FaxDestinationRules, EachRuleNamesItself) {
-  fax::DestinationRules rules;  // block_premium_rate is on by default
+TEST(DestinationRules, EachRuleNamesItself) {
+  connectors::DestinationRules rules;  // block_premium_rate is on by default
   EXPECT_EQ(blocked(rules, "+4930123456"), "");
   EXPECT_NE(blocked(rules, "+499001234567").find("premium rate"), std::string::npos);
   rules.block_premium_rate = false;
@@ -51,17 +51,17 @@ TEST(FaxDestinationRules, EachRuleNamesItself) {
   EXPECT_NE(blocked(rules, "+442079460123").find("not in allowed_prefixes"), std::string::npos);
 }
 
-TEST(FaxDestinationRules, PrefixesAndPatternsAreValidated) {
-  EXPECT_EQ(fax::destination_prefix_problem("+49900"), "");
-  EXPECT_NE(fax::destination_prefix_problem("49900"), "");
-  EXPECT_NE(fax::destination_prefix_problem("+"), "");
-  EXPECT_NE(fax::destination_prefix_problem("+49 900"), "");
-  EXPECT_NE(fax::destination_prefix_problem("+1234567890123456"), "");
-  EXPECT_TRUE(fax::compile_destination_pattern(R"(\+49900\d+)"));
-  auto bad = fax::compile_destination_pattern("(+49");
+TEST(DestinationRules, PrefixesAndPatternsAreValidated) {
+  EXPECT_EQ(connectors::destination_prefix_problem("+49900"), "");
+  EXPECT_NE(connectors::destination_prefix_problem("49900"), "");
+  EXPECT_NE(connectors::destination_prefix_problem("+"), "");
+  EXPECT_NE(connectors::destination_prefix_problem("+49 900"), "");
+  EXPECT_NE(connectors::destination_prefix_problem("+1234567890123456"), "");
+  EXPECT_TRUE(connectors::compile_destination_pattern(R"(\+49900\d+)"));
+  auto bad = connectors::compile_destination_pattern("(+49");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("not a valid RE2 pattern"), std::string::npos);
-  fax::DestinationRules rules;
+  connectors::DestinationRules rules;
   rules.blocked_patterns = {"[9"};
-  EXPECT_FALSE(fax::DestinationCheck::compile(rules));
+  EXPECT_FALSE(connectors::DestinationCheck::compile(rules));
 }

@@ -183,7 +183,7 @@ TEST(FaxConnector, PollResolvesAndForgetsOnlyRecordedReports) {
 
 TEST(FaxConnector, ARecipientIsNotSubmittedOnceStopping) {
   fax::FaxSettings s = settings();
-  auto destinations = fax::DestinationCheck::compile(s.destinations);
+  auto destinations = bh::connectors::DestinationCheck::compile(s.destinations);
   ASSERT_TRUE(destinations) << destinations.error().message;
   FakeBackend backend;
   std::mutex backend_mutex;

@@ -109,27 +109,32 @@ TEST_F(SmppBindTest, AnAnswerForAnEarlierSessionIsDropped) {
 TEST_F(SmppBindTest, ThrottlingPausesWithADoublingBackoff) {
   start();
   ASSERT_TRUE(eventually([&] { return recorder.get(&Recorder::bound_count) == 1; }));
-  auto before = smpp::Clock::now();
-  on_io([&] { bind->throttled(); });
+  // How long throttled() pauses the bind, measured on the io thread.
+  auto pause = [&] {
+    return on_io([&] {
+      auto now = smpp::Clock::now();
+      bind->throttled();
+      return std::chrono::duration_cast<std::chrono::milliseconds>(bind->throttled_until() - now);
+    });
+  };
+  auto first = pause();
   EXPECT_FALSE(ready());
-  auto first = on_io([&] { return bind->throttled_until(); });
-  EXPECT_GE(first - before, 100ms);
-  EXPECT_LT(first - before, 200ms);
+  EXPECT_GE(first, 100ms);
+  EXPECT_LT(first, 150ms);
   ASSERT_TRUE(eventually([&] { return ready(); }, 2s));
-  before = smpp::Clock::now();
-  on_io([&] { bind->throttled(); });
-  auto second = on_io([&] { return bind->throttled_until(); });
-  EXPECT_GE(second - before, 200ms);  // doubled
-  on_io([&] { bind->throttled(); });
-  auto third = on_io([&] { return bind->throttled_until(); });
-  EXPECT_LT(third - before, 400ms);  // capped at throttle_backoff_max (300 ms)
+  auto second = pause();
+  EXPECT_GE(second, 200ms);  // doubled
+  EXPECT_LT(second, 250ms);
+  auto third = pause();
+  EXPECT_GE(third, 300ms);  // capped at throttle_backoff_max
+  EXPECT_LT(third, 350ms);
   // A status 0 resets the backoff to throttle_backoff.
   ASSERT_TRUE(eventually([&] { return ready(); }, 2s));
   submit(1);
   ASSERT_TRUE(eventually([&] { return recorder.get(&Recorder::answers).size() == 1; }));
-  before = smpp::Clock::now();
-  on_io([&] { bind->throttled(); });
-  EXPECT_LT(on_io([&] { return bind->throttled_until(); }) - before, 200ms);
+  auto after_ok = pause();
+  EXPECT_GE(after_ok, 100ms);
+  EXPECT_LT(after_ok, 150ms);
 }
 
 TEST_F(SmppBindTest, StopUnbindsAndDoesNotReconnect) {

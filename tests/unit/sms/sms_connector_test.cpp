@@ -121,14 +121,15 @@ struct SmsConnectorTest : ::testing::Test {
     if (connector) connector->stop();
   }
 
-  void start() {
+  // with_store false: attach_intake gets no store (the gateway's store is down).
+  void start(bool with_store = true) {
     auto made = SmsConnector::create(settings);
     ASSERT_TRUE(made) << made.error().message;
     connector = *made;
     connector->attach(&sink);
     Connector::IntakeServices services;
     services.directory = &directory;
-    services.store = database;
+    if (with_store) services.store = database;
     connector->attach_intake(services);
     auto view = SmsStore::open(database);
     ASSERT_TRUE(view) << view.error().message;
@@ -328,6 +329,60 @@ TEST_F(SmsConnectorTest, TheReceiptIsAnsweredOnlyOnceItIsDurable) {
   EXPECT_TRUE(answered.get());
   EXPECT_EQ(smsc.deliver_answers().at(0).status, 0u);
   smsc.on_deliver_answer(nullptr);
+}
+
+TEST_F(SmsConnectorTest, TheSweepResolvesWhatTheSinkCouldNotRecord) {
+  sink.accept = false;
+  start();
+  auto results = wait(send({kTo}, mail("hello")));
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_EQ(results[0].outcome, Outcome::pending);
+  smsc.send_deliver(receipt(smsc.message_ids().at(0)));
+  ASSERT_TRUE(eventually([&] { return sink.get().size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return smsc.deliver_answers().size() == 1; }));
+  EXPECT_EQ(smsc.deliver_answers().front().status, 0u);  // the receipt itself is durable
+  {
+    std::lock_guard lock(sink.mutex);
+    sink.accept = true;
+  }
+  // The sweep (every 10 s) settles it again, then forgets it.
+  ASSERT_TRUE(eventually([&] { return sink.get().size() == 2; }, 15s));
+  EXPECT_EQ(sink.get().back().reference, results[0].reference);
+  EXPECT_EQ(sink.get().back().result.outcome, Outcome::delivered);
+  ASSERT_TRUE(eventually([&] {
+    auto parts = store->parts_of("sms-test", results[0].reference);
+    return parts && parts->empty();
+  }));
+}
+
+TEST_F(SmsConnectorTest, WithoutAStoreEverythingWaits) {
+  start(false);
+  auto results = wait(send({kTo}, mail("hello")));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcome, Outcome::deferred);
+  EXPECT_EQ(results[0].status, "4.3.0");
+  // The binds still come up; what the SMSC delivers is asked again later.
+  ASSERT_TRUE(eventually([&] { return smsc.binds() == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    smsc.send_deliver(receipt("m9"));
+    return eventually([&] { return !smsc.deliver_answers().empty(); }, 500ms);
+  }));
+  EXPECT_EQ(smsc.deliver_answers().front().status, smpp::status::temporary_app_error);
+  EXPECT_TRUE(smsc.submits().empty());
+}
+
+TEST_F(SmsConnectorTest, AnIncomingSmsWithoutAnIntakeIsAskedForAgain) {
+  start();  // attach_intake without ingest: no SMS -> mail
+  ASSERT_TRUE(eventually([&] { return smsc.binds() == 1; }));
+  smpp::ShortMessage sms;
+  sms.source = {1, 1, "491701234567"};
+  sms.destination = {1, 1, "4930123456"};
+  sms.short_message = "hello";
+  ASSERT_TRUE(eventually([&] {
+    smsc.send_deliver(sms);
+    return eventually([&] { return !smsc.deliver_answers().empty(); }, 500ms);
+  }));
+  EXPECT_EQ(smsc.deliver_answers().front().status, smpp::status::temporary_app_error);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "connectors/fax/destination_rules.hpp"
+#include "connectors/destination_rules.hpp"
 
 #include <re2/re2.h>
 
@@ -6,12 +6,23 @@
 
 #include "directory/phone_number.hpp"
 #include "util/printable.hpp"
+#include "util/table_reader.hpp"
 
-namespace bh::connectors::fax {
+namespace bh::connectors {
 namespace {
 
 // E.164: at most 15 digits after the '+'.
 constexpr std::size_t kMaxE164Digits = 15;
+
+void prefixes(TableReader& r, const std::string& key, std::vector<std::string>& out) {
+  r.strings(key, out, false);
+  const toml::node* node = r.node(key);
+  if (!node || !node->is_array()) return;
+  const toml::array& items = *node->as_array();
+  for (std::size_t i = 0; i < items.size() && i < out.size(); ++i)
+    if (std::string problem = destination_prefix_problem(out[i]); !problem.empty())
+      r.error(*items.get(i), key, problem);
+}
 
 }  // namespace
 
@@ -40,6 +51,19 @@ Result<std::shared_ptr<const re2::RE2>> compile_destination_pattern(std::string_
   return std::shared_ptr<const re2::RE2>(std::move(regex));
 }
 
+void read_destination_rules(TableReader& r, DestinationRules& rules) {
+  prefixes(r, "blocked_prefixes", rules.blocked_prefixes);
+  prefixes(r, "allowed_prefixes", rules.allowed_prefixes);
+  r.strings("blocked_patterns", rules.blocked_patterns, false);
+  if (const toml::node* node = r.node("blocked_patterns"); node && node->is_array()) {
+    const toml::array& items = *node->as_array();
+    for (std::size_t i = 0; i < items.size() && i < rules.blocked_patterns.size(); ++i)
+      if (auto regex = compile_destination_pattern(rules.blocked_patterns[i]); !regex)
+        r.error(*items.get(i), "blocked_patterns", regex.error().message);
+  }
+  r.boolean("block_premium_rate", rules.block_premium_rate);
+}
+
 Result<DestinationCheck> DestinationCheck::compile(const DestinationRules& rules) {
   DestinationCheck check;
   check.rules_ = rules;
@@ -56,22 +80,16 @@ std::optional<std::string> DestinationCheck::blocked(const std::string& number) 
     bool allowed = false;
     for (const std::string& prefix : rules_.allowed_prefixes)
       if (number.starts_with(prefix)) allowed = true;
-    if (!allowed)
-      return fmt::format("{} is not in allowed_prefixes: this connector does not call it", number);
+    if (!allowed) return std::string("not in allowed_prefixes");
   }
   for (const std::string& prefix : rules_.blocked_prefixes)
-    if (number.starts_with(prefix))
-      return fmt::format("{} is blocked by blocked_prefixes entry \"{}\"", number, prefix);
+    if (number.starts_with(prefix)) return fmt::format("blocked_prefixes entry \"{}\"", prefix);
   for (std::size_t i = 0; i < patterns_.size(); ++i)
     if (RE2::FullMatch(number, *patterns_[i]))
-      return fmt::format("{} is blocked by blocked_patterns entry \"{}\"", number,
-                         printable(rules_.blocked_patterns[i]));
+      return fmt::format("blocked_patterns entry \"{}\"", printable(rules_.blocked_patterns[i]));
   if (rules_.block_premium_rate && directory::is_premium_rate(number))
-    return fmt::format(
-        "{} is a premium rate or shared cost number (block_premium_rate): this connector does not "
-        "call it",
-        number);
+    return std::string("premium rate or shared cost number (block_premium_rate)");
   return std::nullopt;
 }
 
-}  // namespace bh::connectors::fax
+}  // namespace bh::connectors
