@@ -1,5 +1,6 @@
 #include "intake/submit_wait.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -34,8 +35,8 @@ std::optional<Submitted> submit_and_wait(Ingest& ingest, Submission submission,
     if (stopping) return std::nullopt;
     auto now = std::chrono::steady_clock::now();
     if (now >= give_up_at) return std::nullopt;
-    wait->answered.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
-                                      kStopCheck, give_up_at - now));
+    wait->answered.wait_for(
+        lock, std::min<std::chrono::steady_clock::duration>(kStopCheck, give_up_at - now));
   }
   return std::move(wait->result);
 }

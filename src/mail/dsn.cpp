@@ -15,12 +15,25 @@
 namespace bh {
 namespace {
 
-// A success report of faxes only (success_notice = "report"): it reads as
-// the short fax report the sender expects, first line first.
-bool fax_report(const DsnRequest& request) {
+// A short success report: the connector asked for one (RecipientResult
+// report, success_notice = "report"), or a fax success, which has always
+// read so. Every recipient must be one; a mixed DSN keeps the general form.
+bool short_report(const DsnRequest& request) {
   return request.kind == DsnKind::success && !request.recipients.empty() &&
-         std::all_of(request.recipients.begin(), request.recipients.end(),
-                     [](const DsnRecipient& r) { return r.diagnostic_type == "x-fax"; });
+         std::all_of(
+             request.recipients.begin(), request.recipients.end(),
+             [](const DsnRecipient& r) { return r.report || r.diagnostic_type == "x-fax"; });
+}
+
+// The subject of a short report, by what the recipients are.
+std::string_view report_subject(const DsnRequest& request) {
+  auto all = [&](std::string_view type) {
+    return std::all_of(request.recipients.begin(), request.recipients.end(),
+                       [&](const DsnRecipient& r) { return r.diagnostic_type == type; });
+  };
+  if (all("x-fax")) return "Your fax was sent";
+  if (all("x-smpp")) return "Your SMS was delivered";
+  return "Your message was delivered";
 }
 
 std::string_view subject_of(DsnKind kind) {
@@ -87,10 +100,15 @@ std::string human_text(const DsnRequest& request) {
     out += line;
     out += "\r\n";
   };
-  if (fax_report(request)) {
-    // "Your fax to +49 30 123456 was sent: 3 of 3 pages, remote station ..."
+  if (short_report(request)) {
+    // "Your fax to +49 30 123456 was sent: 3 of 3 pages, remote station ...",
+    // "Your SMS to +49 170 1234567 was delivered (2 parts)."
     for (const DsnRecipient& r : request.recipients)
-      add(fmt::format("Your {}.", printable(r.diagnostic)));
+      if (r.diagnostic.empty())
+        add(fmt::format("Your message to {} was delivered.",
+                        printable(r.recipient.address.text())));
+      else
+        add(fmt::format("Your {}.", printable(r.diagnostic)));
     add("");
     add(fmt::format("This report is from the mail system at host {}; the details for",
                     request.reporting_host));
@@ -154,7 +172,7 @@ std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id
   add(fmt::format("From: MAILER-DAEMON@{} (Mail Delivery System)", request.reporting_host));
   add(fmt::format("To: <{}>", original.sender.text()));
   add(fmt::format("Subject: {}",
-                  fax_report(request) ? "Your fax was sent" : subject_of(request.kind)));
+                  short_report(request) ? report_subject(request) : subject_of(request.kind)));
   add(fmt::format("Date: {}", date));
   add(fmt::format("Message-ID: <{}.dsn@{}>", dsn_queue_id, request.reporting_host));
   add("Auto-Submitted: auto-replied");

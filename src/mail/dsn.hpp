@@ -23,9 +23,13 @@ struct DsnRecipient {
   std::string diagnostic;  // the peer's reply, or our own reason (UTF-8)
   // RFC 3464 2.3.6 diagnostic-type of diagnostic: "smtp" for an SMTP reply
   // (without remote_mta: our own reason, written "x-bridgehead"), else an
-  // "x-" type ("x-fax"). A fax success (x-fax, delivered) reads as a short
-  // fax report in the human-readable part.
+  // "x-" type ("x-fax", "x-smpp").
   std::string diagnostic_type = "smtp";
+  // RecipientResult::report (a connector's success_notice = "report"): a
+  // success DSN of such recipients reads as a short report, "Your " and
+  // the diagnostic first ("Your SMS to +49 170 1234567 was delivered."). A
+  // fax success (x-fax) always reads so.
+  bool report = false;
 };
 
 struct DsnRequest {

@@ -1,4 +1,5 @@
 #include "render/mime_document.hpp"
+#include "render/gmime_part.hpp"
 #include "render/gobject_ptr.hpp"
 
 #include <gmime/gmime.h>
@@ -12,11 +13,6 @@
 namespace bh::render {
 namespace {
 
-void init_gmime_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
 std::string to_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
     return static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
@@ -24,35 +20,8 @@ std::string to_lower(std::string s) {
   return s;
 }
 
-std::string mime_type_of(GMimeObject* object) {
-  GMimeContentType* type = g_mime_object_get_content_type(object);
-  if (!type) return "text/plain";
-  char* text = g_mime_content_type_get_mime_type(type);
-  std::string result = text ? to_lower(text) : "application/octet-stream";
-  g_free(text);
-  return result;
-}
-
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// The decoded content of a leaf part (transfer encoding undone), through
-// `filter` when given (a charset conversion).
-std::string decoded_bytes(GMimePart* part, GMimeFilter* filter) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (!content) return {};
-  GPtr<GMimeStream> memory(g_mime_stream_mem_new());
-  if (filter) {
-    GPtr<GMimeStream> filtered(g_mime_stream_filter_new(memory.get()));
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered.get()), filter);
-    g_mime_data_wrapper_write_to_stream(content, filtered.get());
-    g_mime_stream_flush(filtered.get());
-  } else {
-    g_mime_data_wrapper_write_to_stream(content, memory.get());
-  }
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(memory.get()));
-  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
 }
 
 std::string valid_utf8(const std::string& text) {
@@ -88,7 +57,7 @@ std::string decoded_text(GMimePart* part, bool html) {
   const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
   std::string declared;
   if (!charset) {
-    std::string raw = decoded_bytes(part, nullptr);
+    std::string raw = decoded_part_bytes(part, nullptr);
     if (html) declared = html_meta_charset(raw);
     if (declared.empty()) {
       if (g_utf8_validate(raw.data(), static_cast<gssize>(raw.size()), nullptr)) return raw;
@@ -99,7 +68,7 @@ std::string decoded_text(GMimePart* part, bool html) {
   const char* iconv_name = g_mime_charset_iconv_name(charset);
   GPtr<GMimeFilter> filter(g_mime_filter_charset_new(iconv_name, "UTF-8"));
   if (!filter) filter.reset(g_mime_filter_charset_new("iso-8859-1", "UTF-8"));
-  return valid_utf8(decoded_bytes(part, filter.get()));
+  return valid_utf8(decoded_part_bytes(part, filter.get()));
 }
 
 bool has_magic(std::string_view data, PartKind kind) {
@@ -274,14 +243,14 @@ class Walker {
       // Mail clients label many attachments octet-stream: the file name
       // and the content must agree on what it is.
       if (auto by_name = kind_of_filename(filename)) {
-        data = decoded_bytes(part, nullptr);
+        data = decoded_part_bytes(part, nullptr);
         if (has_magic(data, *by_name)) kind = by_name;
       }
     }
     if (!kind)
       return fail("5.6.1", describe_part(number, type, filename) +
                                " cannot be faxed: only text, HTML, PDF, TIFF, PNG and JPEG can");
-    if (data.empty()) data = decoded_bytes(part, nullptr);
+    if (data.empty()) data = decoded_part_bytes(part, nullptr);
     parts_.push_back(DocumentPart{number, type, filename, *kind, false, std::move(data)});
     return std::nullopt;
   }

@@ -42,7 +42,8 @@ DsnRecipient dsn_line(const Recipient& r, const connectors::RecipientResult& res
                       result.status,
                       result.remote_mta,
                       result.diagnostic,
-                      result.diagnostic_type};
+                      result.diagnostic_type,
+                      result.report};
 }
 
 std::string_view kind_name(DsnKind kind) {

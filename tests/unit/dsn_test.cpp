@@ -222,3 +222,39 @@ TEST(Dsn, FaxSuccessReadsAsAShortReport) {
                        "Your message was delivered to the recipients listed below."))
       << mail;
 }
+
+// RecipientResult::report of any connector (an SMS connector's
+// success_notice = "report"): the short report, worded by the connector's
+// diagnostic type; without the flag an SMS success is the general DSN.
+TEST(Dsn, ReportedSmsSuccessReadsAsAShortReport) {
+  std::string diagnostic = "SMS to +49 170 1234567 was delivered (2 parts)";
+  DsnRecipient sms = line("delivered", "2.0.0", "smsc.example.test", diagnostic, "x-smpp");
+  sms.report = true;
+  std::string dsn = OneRecipient(DsnKind::success, sms).build();
+  EXPECT_TRUE(contains(dsn, "\r\nSubject: Your SMS was delivered\r\n")) << dsn;
+  std::string human = decode_quoted_printable(body_of(part(dsn, 0)));
+  EXPECT_TRUE(human.starts_with("Your " + diagnostic + ".\r\n")) << human;
+  EXPECT_FALSE(contains(human, "listed below")) << human;
+  EXPECT_TRUE(contains(part(dsn, 1), "\r\nDiagnostic-Code: x-smpp; " + diagnostic + "\r\n")) << dsn;
+
+  sms.report = false;  // NOTIFY=SUCCESS with success_notice = "dsn"
+  std::string plain = OneRecipient(DsnKind::success, sms).build();
+  EXPECT_TRUE(contains(plain, "\r\nSubject: Successful Mail Delivery Report\r\n")) << plain;
+  EXPECT_TRUE(contains(decode_quoted_printable(body_of(part(plain, 0))),
+                       "Your message was delivered to the recipients listed below."))
+      << plain;
+
+  // Another connector's report without a text of its own names the recipient.
+  DsnRecipient other = line("delivered", "2.0.0", "hook.example.test", "", "x-hook");
+  other.report = true;
+  std::string hook = OneRecipient(DsnKind::success, other).build();
+  EXPECT_TRUE(contains(hook, "\r\nSubject: Your message was delivered\r\n")) << hook;
+  EXPECT_TRUE(decode_quoted_printable(body_of(part(hook, 0)))
+                  .starts_with("Your message to bob@example.test was delivered.\r\n"))
+      << hook;
+  // A failure is never a short report, whatever the flag.
+  DsnRecipient failed = line("failed", "5.4.0", "smsc.example.test", "stat:UNDELIV", "x-smpp");
+  failed.report = true;
+  EXPECT_TRUE(contains(OneRecipient(DsnKind::failure, failed).build(),
+                       "\r\nSubject: Undelivered Mail Returned to Sender\r\n"));
+}

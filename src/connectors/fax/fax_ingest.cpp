@@ -261,8 +261,8 @@ IngestAnswer FaxIngest::attempt(const ReceivedFax& fax, Facts& facts) {
   // the mail, the next try mails it again with the same Message-ID.
   auto answered = intake::submit_and_wait(ingest_, std::move(submission), kCommitWait, stopping_);
   if (!answered)
-    return answer(IngestStatus::unavailable, stopping_ ? "the gateway is stopping"
-                                                       : "the queue did not answer in time");
+    return answer(IngestStatus::unavailable,
+                  stopping_ ? "the gateway is stopping" : "the queue did not answer in time");
   intake::Submitted& submitted = *answered;
 
   IngestAnswer result;

@@ -66,7 +66,7 @@ struct FaxSettings {
   // and RFC 3192's FAX=+49-30-123456@fax.example.com. A route sends them here.
   std::vector<std::string> domains;
   std::string default_region = "DE";  // for national numbers (030 123456)
-  DestinationRules destinations;  // refused before rendering (5.7.1)
+  DestinationRules destinations;      // refused before rendering (5.7.1)
   render::PageFormat format;
   int max_pages = 50;  // of the document, without the cover
   std::uint64_t max_message_bytes = 20ull

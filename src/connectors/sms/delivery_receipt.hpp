@@ -11,21 +11,21 @@
 #include <string>
 #include <string_view>
 
-#include "connectors/sms/sms_settings.hpp"
 #include "connectors/sms/smpp_pdu.hpp"
+#include "connectors/sms/sms_settings.hpp"
 
 namespace bh::connectors::sms {
 
 // message_state values (spec 5.3.2.35); stat texts as Appendix B names them.
 enum class ReceiptState {
   enroute = 1,
-  delivered = 2,  // DELIVRD
-  expired = 3,    // EXPIRED
-  deleted = 4,    // DELETED
+  delivered = 2,      // DELIVRD
+  expired = 3,        // EXPIRED
+  deleted = 4,        // DELETED
   undeliverable = 5,  // UNDELIV
-  accepted = 6,   // ACCEPTD (intermediate: the SMSC took it)
-  unknown = 7,    // UNKNOWN
-  rejected = 8,   // REJECTD
+  accepted = 6,       // ACCEPTD (intermediate: the SMSC took it)
+  unknown = 7,        // UNKNOWN
+  rejected = 8,       // REJECTD
 };
 
 // Whether the message is done: delivered, or failed for good.
@@ -36,9 +36,9 @@ std::string_view state_text(ReceiptState state);
 struct Receipt {
   std::string message_id;  // as the receipt gives it (TLV, else the text's id:)
   ReceiptState state = ReceiptState::unknown;
-  std::string error;       // err: (three digits), or network_error_code as "<type>:<code>"
-  std::string done_date;   // as given, YYMMDDhhmm[ss]
-  std::string text;        // the receipt's short_message, printable, for the diagnostic
+  std::string error;      // err: (three digits), or network_error_code as "<type>:<code>"
+  std::string done_date;  // as given, YYMMDDhhmm[ss]
+  std::string text;       // the receipt's short_message, printable, for the diagnostic
 };
 
 // Whether the deliver_sm is a receipt (esm_class message type bits).

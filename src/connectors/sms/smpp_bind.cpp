@@ -5,9 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "connectors/sms/smpp_connect.hpp"
 #include "smtp/transport.hpp"
-#include "tls/client_policy.hpp"
-#include "tls/identity.hpp"
 #include "util/log.hpp"
 
 // Note: g++ 12 miscompiles co_await inside conditions and call arguments;
@@ -15,7 +14,6 @@
 
 namespace bh::connectors::sms {
 namespace asio = boost::asio;
-using asio::ip::tcp;
 using smpp::Clock;
 
 namespace {
@@ -207,50 +205,15 @@ asio::awaitable<void> ticker(StatePtr state, std::shared_ptr<Link> link) {
   }
 }
 
-// Connects (TCP, then TLS when configured); an error text or empty.
-asio::awaitable<std::string> connect(StatePtr state, std::shared_ptr<Link> link) {
-  const BindSettings& bind = state->bind;
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] =
-      co_await resolver.async_resolve(bind.host, std::to_string(bind.port), use_tuple);
-  if (rec) co_return "resolve " + bind.host + ": " + rec.message();
-  if (link->closed) co_return "stopped";
-  std::string last = "no address";
-  for (const auto& entry : endpoints) {
-    tcp::socket socket(executor);
-    link->transport = smtp::Transport::create(
-        std::move(socket), Clock::now() + state->connector.timing.connect_timeout);
-    auto [ec] = co_await link->transport->lowest().async_connect(entry.endpoint(), use_tuple);
-    if (link->closed) co_return "stopped";
-    if (!ec) break;
-    last = fmt::format("connect to {}: {}", entry.endpoint().address().to_string(),
-                       link->transport->timed_out() ? "timed out" : ec.message());
-    link->transport->close();
-    link->transport.reset();
-  }
-  if (!link->transport) co_return last;
-  boost::system::error_code ignored;
-  link->transport->lowest().set_option(tcp::no_delay(true), ignored);
-  if (bind.tls) {
-    if (!state->tls) co_return "TLS: " + state->tls_problem;
-    std::string expected = bind.tls_server_name.empty() ? bind.host : bind.tls_server_name;
-    auto ec = co_await link->transport->handshake(*state->tls, asio::ssl::stream_base::client,
-                                                  tls::sni_name(bind.tls_server_name, bind.host));
-    if (ec)
-      co_return fmt::format("TLS handshake: {}",
-                            link->transport->timed_out() ? "timed out" : ec.message());
-    tls::SessionTlsInfo info = tls::describe_session(link->transport->ssl_handle());
-    if (auto violation = tls::policy_violation(tls::ClientPolicy::domain, info.peer, expected))
-      co_return "TLS: " + *violation;
-  }
-  link->transport->set_deadline(Clock::now() + kFar);
-  co_return std::string();
-}
-
 // One connection from connect to close. Returns the reason it ended.
 asio::awaitable<void> session(StatePtr state, std::shared_ptr<Link> link) {
-  std::string failure = co_await connect(state, link);
+  SmscTarget target{state->bind, state->connector.timing.connect_timeout, state->tls,
+                    state->tls_problem};
+  auto attach = [link](std::shared_ptr<smtp::Transport> transport) {
+    link->transport = std::move(transport);
+  };
+  auto stopped = [link] { return link->closed; };
+  std::string failure = co_await connect_smsc(std::move(target), attach, stopped);
   if (!failure.empty()) {
     state->close_link(*link, failure);
     co_return;
@@ -334,12 +297,7 @@ SmppBind::SmppBind(asio::io_context& io, const BindSettings& settings, const Sms
   state_->name = name_;
   state_->next_throttle = connector.timing.throttle_backoff;
   if (settings.tls) {
-    tls::ClientTlsSettings tls_settings;
-    tls_settings.policy = tls::ClientPolicy::domain;
-    tls_settings.ca_file = settings.tls_ca_file;
-    tls_settings.client_certificate = settings.tls_certificate;
-    tls_settings.client_key = settings.tls_key;
-    auto context = tls::make_client_context(tls_settings);
+    auto context = bind_tls_context(settings);
     if (context)
       state_->tls = *context;
     else

@@ -45,6 +45,23 @@ std::string printable(const std::string& id) {
   return out;
 }
 
+// The diagnostic of a recipient delivered at submit_sm_resp: receipts were
+// not requested, or the SMSC gave no message id for some part (then no
+// receipt could complete the reference, whatever the other parts report).
+std::string accepted_without_receipt(int parts, bool before, const std::string& ids,
+                                     const std::vector<int>& without_id, bool requested) {
+  std::string accepted =
+      before        ? fmt::format("all {} part(s) were submitted to the SMSC before", parts)
+      : ids.empty() ? std::string("SMSC accepted the SMS without a message id")
+                    : fmt::format("SMSC accepted the SMS (message id {})", ids);
+  if (!requested) return accepted + "; no delivery receipt was requested";
+  std::string which;
+  for (int part : without_id) which += (which.empty() ? "" : ", ") + std::to_string(part);
+  if (ids.empty()) return accepted + "; no delivery receipt can be matched";
+  return fmt::format("{}; it gave no message id for part {}, so no delivery receipt can be matched",
+                     accepted, which);
+}
+
 }  // namespace
 
 void log_sms_delivery(const SmsSettings& settings, const std::string& queue_id,
@@ -61,11 +78,12 @@ void log_sms_delivery(const SmsSettings& settings, const std::string& queue_id,
 }
 
 SmsDispatch::SmsDispatch(boost::asio::io_context& io, const SmsSettings& settings, Record record,
-                         Forget forget)
+                         Forget forget, Release release)
     : io_(io),
       settings_(settings),
       record_(std::move(record)),
       forget_(std::move(forget)),
+      release_(std::move(release)),
       timer_(std::make_unique<Timer>(io)) {}
 
 SmsDispatch::~SmsDispatch() = default;
@@ -79,6 +97,7 @@ void SmsDispatch::add(std::shared_ptr<SmsRequest> request) {
   request->recorded.assign(n, 0);
   request->submitted.assign(n, 0);
   request->message_ids.assign(n, {});
+  request->without_id.assign(n, {});
   timer_->live.insert(request);
   auto now = Clock::now();
   for (std::size_t w = 0; w < n; ++w) {
@@ -195,6 +214,12 @@ void SmsDispatch::answered(SmppBind& bind, const smpp::SubmitAnswered& answer) {
         .write();
     const RecipientResult& result = request->results[work.slot];
     if (request->final[work.slot] && result.outcome == Outcome::bounced) return pump();
+    if (id.empty()) {
+      // Accepted without an id: no row can name it, no receipt match it.
+      request->without_id[w].push_back(flight.part.part);
+      settle_if_complete(request, w);
+      return pump();
+    }
     // Recorded even when the recipient was deferred meanwhile: the retry
     // then skips this part instead of sending it twice.
     record_(work.tag, flight.part.part, work.parts, id,
@@ -269,18 +294,32 @@ void SmsDispatch::finish(SmsRequest& request, std::size_t w, RecipientResult res
 void SmsDispatch::settle_if_complete(const std::shared_ptr<SmsRequest>& request, std::size_t w) {
   const RecipientWork& work = request->work[w];
   if (request->answered || request->final[work.slot]) return;
-  if (request->recorded[w] < static_cast<int>(work.to_send.size())) return;
+  const std::vector<int>& without_id = request->without_id[w];
+  int accepted = request->recorded[w] + static_cast<int>(without_id.size());
+  if (accepted < static_cast<int>(work.to_send.size())) return;
   std::string ids;
   for (const std::string& id : request->message_ids[w])
     ids += (ids.empty() ? "" : ", ") + printable(id);
-  RecipientResult result{
-      Outcome::pending, "2.0.0",
-      work.to_send.empty()
-          ? fmt::format("all {} part(s) were submitted to the SMSC before", work.parts)
-          : fmt::format("submitted to the SMSC as {} part(s), message id {}", work.parts, ids)};
+  RecipientResult result;
   result.remote_mta = smsc_of(settings_);
-  result.reference = work.tag;
   result.diagnostic_type = "x-smpp";
+  result.status = "2.0.0";
+  if (settings_.request_receipts && without_id.empty()) {
+    // A receipt for every part settles the reference (sms_connector.hpp).
+    result.outcome = Outcome::pending;
+    result.reference = work.tag;
+    result.diagnostic =
+        work.to_send.empty()
+            ? fmt::format("all {} part(s) were submitted to the SMSC before", work.parts)
+            : fmt::format("submitted to the SMSC as {} part(s), message id {}", work.parts, ids);
+    return finish(*request, w, std::move(result));
+  }
+  // No receipt can settle it: delivered to the SMSC, which does not report.
+  result.outcome = Outcome::delivered;
+  result.success_action = "relayed";
+  result.diagnostic = accepted_without_receipt(work.parts, work.to_send.empty(), ids, without_id,
+                                               settings_.request_receipts);
+  if (request->recorded[w] > 0 || work.already_recorded > 0) release_(work.tag);
   finish(*request, w, std::move(result));
 }
 

@@ -49,6 +49,9 @@ struct SmsRequest {
   std::vector<int> recorded;
   std::vector<int> submitted;
   std::vector<std::vector<std::string>> message_ids;
+  // Parts the SMSC accepted without a message id (SubmitAnswered status 0,
+  // message_id ""): submitted, but nothing can be recorded or matched.
+  std::vector<std::vector<int>> without_id;
 };
 
 class SmsDispatch {
@@ -60,9 +63,12 @@ class SmsDispatch {
                          std::function<void(bool ok, std::string error)> answer)>;
   // forget(reference): the recipient bounced, its recorded parts go.
   using Forget = std::function<void(const std::string& tag)>;
+  // release(reference): the recipient is delivered without a receipt to
+  // wait for; its recorded parts go once that result is durable.
+  using Release = std::function<void(const std::string& tag)>;
 
   SmsDispatch(boost::asio::io_context& io, const SmsSettings& settings, Record record,
-              Forget forget);
+              Forget forget, Release release);
   ~SmsDispatch();
 
   void set_binds(std::vector<SmppBind*> binds);
@@ -103,6 +109,7 @@ class SmsDispatch {
   const SmsSettings& settings_;
   Record record_;
   Forget forget_;
+  Release release_;
   std::vector<SmppBind*> binds_;
   std::size_t next_bind_ = 0;
   std::deque<Part> queue_;

@@ -3,13 +3,13 @@
 #include <array>
 
 #include "util/printable.hpp"
+#include "util/utf8.hpp"
 
 namespace bh::connectors::sms {
 
 namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
-constexpr std::uint8_t kEscape = 0x1B;
 
 // The GSM 7-bit default alphabet (3GPP TS 23.038 6.2.1), by septet. 0x1B is
 // the escape to the extension table (0 here: it has no character of its own).
@@ -63,7 +63,7 @@ constexpr std::array<std::uint16_t, kReverseSize> make_reverse() {
   std::array<std::uint16_t, kReverseSize> reverse{};
   for (auto& entry : reverse) entry = kNoSeptet;
   for (std::size_t septet = 0; septet < kBasic.size(); ++septet)
-    if (septet != kEscape) reverse[kBasic[septet]] = static_cast<std::uint16_t>(septet);
+    if (septet != kGsmEscape) reverse[kBasic[septet]] = static_cast<std::uint16_t>(septet);
   for (const Extension& extension : kExtension)
     if (extension.character < kReverseSize)
       reverse[extension.character] = kExtended | extension.septet;
@@ -94,24 +94,6 @@ char32_t next_code_point(std::string_view text, std::size_t& pos) {
   }
   pos += length;
   return c;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
 }
 
 void append_unit(std::string& out, std::uint16_t unit) {
@@ -146,7 +128,7 @@ std::optional<EncodedText> encode_gsm7(std::string_view utf8) {
   for (std::size_t pos = 0; pos < utf8.size();) {
     std::uint16_t septet = gsm_of(next_code_point(utf8, pos));
     if (septet == kNoSeptet) return std::nullopt;
-    if (septet & kExtended) encoded.octets.push_back(static_cast<char>(kEscape));
+    if (septet & kExtended) encoded.octets.push_back(static_cast<char>(kGsmEscape));
     encoded.octets.push_back(static_cast<char>(septet & 0x7F));
     ++encoded.characters;
   }
@@ -176,7 +158,7 @@ std::string decode_gsm7(std::string_view septets) {
     auto septet = static_cast<std::uint8_t>(septets[i]);
     if (septet >= 0x80) {
       append_utf8(out, kReplacement);
-    } else if (septet != kEscape) {
+    } else if (septet != kGsmEscape) {
       append_utf8(out, kBasic[septet]);
     } else if (i + 1 == septets.size()) {
       append_utf8(out, kReplacement);  // an ESC without its character
@@ -184,7 +166,7 @@ std::string decode_gsm7(std::string_view septets) {
       auto next = static_cast<std::uint8_t>(septets[++i]);
       if (next >= 0x80) {
         append_utf8(out, kReplacement);
-      } else if (next == kEscape) {
+      } else if (next == kGsmEscape) {
         // ESC ESC announces a further table that does not exist yet; TS
         // 23.038 says to show a space.
         out.push_back(' ');

@@ -20,6 +20,11 @@ inline constexpr std::uint8_t kDataCodingAscii = 0x01;    // IA5
 inline constexpr std::uint8_t kDataCodingLatin1 = 0x03;
 inline constexpr std::uint8_t kDataCodingUcs2 = 0x08;
 
+// The GSM 7-bit escape to the extension table (TS 23.038 6.2.1.1): an
+// extension character is this septet and its own, and a part of a long
+// SMS never ends between them.
+inline constexpr std::uint8_t kGsmEscape = 0x1B;
+
 // Text, encoded for the wire: units are septets (gsm7, one per octet,
 // unpacked, as SMPP carries them with data_coding 0) or UTF-16 code units
 // (ucs2, two octets each). split_text (sms_segments.hpp) finds the unit
@@ -30,8 +35,8 @@ inline constexpr std::uint8_t kDataCodingUcs2 = 0x08;
 struct EncodedText {
   Alphabet alphabet = Alphabet::gsm7;
   std::uint8_t data_coding = kDataCodingDefault;
-  std::string octets;        // as short_message / message_payload carries them
-  std::size_t units = 0;     // septets (an extension character counts 2) or UTF-16 units
+  std::string octets;          // as short_message / message_payload carries them
+  std::size_t units = 0;       // septets (an extension character counts 2) or UTF-16 units
   std::size_t characters = 0;  // code points of the text
 };
 

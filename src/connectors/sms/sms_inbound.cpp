@@ -2,20 +2,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <variant>
 
 #include <fmt/format.h>
 
+#include "connectors/sms/sms_addressing.hpp"  // kTonAlphanumeric, kTonInternational
 #include "connectors/sms/sms_encoding.hpp"
 #include "connectors/sms/sms_mail.hpp"
 #include "connectors/sms/sms_segments.hpp"
 #include "directory/phone_number.hpp"
 #include "intake/ingest.hpp"
+#include "intake/submit_wait.hpp"
 #include "mail/address.hpp"
 #include "util/log.hpp"
 
@@ -23,15 +22,11 @@ namespace bh::connectors::sms {
 namespace {
 
 // How long a receive waits for the group commit's answer (which comes
-// within a batch interval): after it the SMSC is asked to send the SMS
-// again. Should the commit still write the mail, the copy that follows
-// has the same Message-ID when its text and time are the same.
-constexpr std::chrono::seconds kCommitWait{60};
-constexpr std::chrono::milliseconds kStopCheck{200};
-
-// TON of an alphanumeric source_addr ("MyBank"): nobody can text it back.
-constexpr std::uint8_t kTonAlphanumeric = 5;
-constexpr std::uint8_t kTonInternational = 1;
+// within a batch interval). SMSCs commonly give up on a deliver_sm_resp
+// after about 10 seconds and deliver the SMS again: our ESME_RX_T_APPN must
+// come before that, or it is wasted. Should the commit still write the mail
+// after we gave up, the copy the SMSC sends has the same Message-ID.
+constexpr std::chrono::seconds kCommitWait{8};
 
 InboundAnswer answer(InboundStatus status, std::uint32_t smpp_status, std::string reason) {
   InboundAnswer a;
@@ -47,13 +42,6 @@ InboundAnswer refused(std::string reason,
                       std::uint32_t smpp_status = smpp::status::permanent_app_error) {
   return answer(InboundStatus::refused, smpp_status, std::move(reason));
 }
-
-// Ingest::submit answers on its executor; the store thread waits for it.
-struct Wait {
-  std::mutex mutex;
-  std::condition_variable answered;
-  std::optional<intake::Submitted> result;
-};
 
 // An SMSC address as E.164: international digits get their '+', anything
 // else is read as a national number of the region.
@@ -76,6 +64,9 @@ struct Parties {
 struct Destination {
   std::string mailbox;
   std::string tenant;
+  // The catch-all: the number is nobody's, so no conversation is kept
+  // (a reply takes the mailbox's own number, sms_outbound.hpp).
+  bool catch_all = false;
 };
 
 // What the one log line of each SMS names.
@@ -94,21 +85,28 @@ struct MailInput {
   std::vector<int> missing_parts;
   int total_parts = 1;
   std::int64_t received_at = 0;
+  std::string unique;  // the Message-ID's left side
 };
 
-// The mailbox for an E.164 number: its owner (unless the number is for fax
-// only), else the catch-all, else refused as an unknown number.
+// The mailbox for an E.164 number: the owner of a number the directory
+// knows (refused when it is for fax only: a number of one tenant never
+// reaches the catch-all, which may be another tenant's); only a number the
+// directory does not know goes to the catch-all, else it is refused.
 std::variant<Destination, InboundAnswer> find_destination(const directory::DirectoryView& directory,
                                                           const std::string& number,
                                                           const InboundSettings& settings) {
   auto owner = directory.find_number(number);
   if (owner.is_unavailable()) return unavailable("the directory is unavailable: " + owner.reason);
-  if (owner.is_found() && owner->service != "fax")
-    return Destination{owner->mailbox, owner->tenant};
+  if (owner.is_found()) {
+    if (owner->service == "fax")
+      return refused(fmt::format("{} is a number for fax only", number),
+                     smpp::status::invalid_dest_address);
+    return Destination{owner->mailbox, owner->tenant, false};
+  }
   if (settings.catch_all.empty())
     return refused(fmt::format("no mailbox owns {} and there is no catch-all", number),
                    smpp::status::invalid_dest_address);
-  Destination destination{settings.catch_all, ""};
+  Destination destination{settings.catch_all, "", true};
   auto user = directory.find_user(settings.catch_all);
   if (user.is_unavailable()) return unavailable("the directory is unavailable: " + user.reason);
   if (user.is_found()) destination.tenant = user->tenant;
@@ -137,15 +135,17 @@ MailInput mail_of(const InboundMessage& message, Parties parties, Destination de
     if (present.insert(part->sequence).second) input.text += part->text;
   for (int sequence = 1; sequence <= message.total; ++sequence)
     if (!present.contains(sequence)) input.missing_parts.push_back(sequence);
+  input.unique = reassembled_key(message.source, message.destination, message.reference,
+                                 message.total, input.text);
   return input;
 }
 
-// The parties of a stored message: its source is E.164 when the sender was
-// a number (sms_store.hpp).
+// The parties of a stored message: its source is E.164 when the parts say
+// the sender was a number (the TON said so when they came).
 Parties parties_of(const InboundMessage& message, std::string_view region) {
   Parties parties;
   parties.sender_raw = message.source;
-  if (message.source.starts_with('+'))
+  if (message.sender_is_number)
     if (auto number = directory::to_e164(message.source, region); number) parties.sender = *number;
   parties.recipient = message.destination;
   return parties;
@@ -163,6 +163,8 @@ const char* inbound_status_name(InboundStatus status) {
       return "refused";
     case InboundStatus::unavailable:
       return "unavailable";
+    case InboundStatus::duplicate:
+      return "duplicate";
   }
   return "unknown";
 }
@@ -198,8 +200,7 @@ InboundAnswer queue_mail(const SmsSettings& settings, intake::Ingest& ingest, Sm
                         : !settings.domains.empty() ? settings.domains.front()
                                                     : settings.hostname;
   fields.hostname = settings.hostname;
-  fields.unique = sms_message_id_left(input.parties.sender_key(), input.parties.recipient,
-                                      input.text, input.received_at);
+  fields.unique = input.unique;
 
   intake::Submission submission;
   submission.origin.source = intake::Source::sms;
@@ -213,44 +214,32 @@ InboundAnswer queue_mail(const SmsSettings& settings, intake::Ingest& ingest, Sm
       {"mailbox", fields.mailbox},
       {"parts", std::to_string(input.total_parts)}};
 
-  auto wait = std::make_shared<Wait>();
-  ingest.submit(std::move(submission), [wait](intake::Submitted submitted) {
-    std::lock_guard lock(wait->mutex);
-    wait->result = std::move(submitted);
-    wait->answered.notify_all();
-  });
   // Bounded: an answer that does not come (the gateway stops, the executor
   // is stuck) asks the SMSC to send the SMS again.
-  auto give_up_at = std::chrono::steady_clock::now() + kCommitWait;
-  std::unique_lock lock(wait->mutex);
-  while (!wait->result) {
-    if (stopping) return unavailable("the gateway is stopping");
-    if (std::chrono::steady_clock::now() >= give_up_at)
-      return unavailable("the queue did not answer in time");
-    wait->answered.wait_for(lock, kStopCheck);
-  }
-  intake::Submitted& submitted = *wait->result;
+  auto submitted = intake::submit_and_wait(ingest, std::move(submission), kCommitWait, stopping);
+  if (!submitted)
+    return unavailable(stopping ? "the gateway is stopping" : "the queue did not answer in time");
 
   InboundAnswer result;
   result.mailbox = fields.mailbox;
-  if (!submitted.accepted) {
+  if (!submitted->accepted) {
     // 4xx: the queue could not take it now; 5xx: policy refused it.
-    bool transient = submitted.verdict.code < 500;
+    bool transient = submitted->verdict.code < 500;
     result.status = transient ? InboundStatus::unavailable : InboundStatus::refused;
     result.smpp_status =
         transient ? smpp::status::temporary_app_error : smpp::status::permanent_app_error;
-    result.reason = fmt::format("{} {} {}", submitted.verdict.code, submitted.verdict.enhanced,
-                                submitted.verdict.reply);
+    result.reason = fmt::format("{} {} {}", submitted->verdict.code, submitted->verdict.enhanced,
+                                submitted->verdict.reply);
     return result;
   }
   result.status = InboundStatus::queued;
   result.smpp_status = smpp::status::ok;
-  result.queue_id = submitted.queue_id;
-  if (submitted.queue_id.empty()) result.reason = "discarded by a transport rule";
+  result.queue_id = submitted->queue_id;
+  if (submitted->queue_id.empty()) result.reason = "discarded by a transport rule";
   // The mail is durable: a store problem now costs only the reply's number.
-  if (!input.parties.sender.empty()) {
+  if (!input.parties.sender.empty() && !input.destination.catch_all) {
     Status remembered =
-        store.remember_conversation(to_lower_ascii(fields.mailbox), input.parties.sender,
+        store.remember_conversation(settings.name, fields.mailbox, input.parties.sender,
                                     input.parties.recipient, input.received_at);
     if (!remembered)
       log::Line("sms_conversation_not_kept")
@@ -263,10 +252,8 @@ InboundAnswer queue_mail(const SmsSettings& settings, intake::Ingest& ingest, Sm
 }
 
 void log_received(const SmsSettings& settings, const Facts& facts, const InboundAnswer& result) {
-  log::Level level =
-      result.status == InboundStatus::queued || result.status == InboundStatus::part_kept
-          ? log::Level::info
-          : log::Level::warn;
+  bool fine = result.status == InboundStatus::queued || result.status == InboundStatus::part_kept ||
+              result.status == InboundStatus::duplicate;
   log::Line line("sms_received");
   line.kv("connector", settings.name)
       .kv("sender", facts.sender.empty() ? "-" : facts.sender)
@@ -277,15 +264,16 @@ void log_received(const SmsSettings& settings, const Facts& facts, const Inbound
   line.kv("result", inbound_status_name(result.status))
       .kv("reason", result.reason.empty() ? "-" : result.reason)
       .kv("id", result.queue_id.empty() ? "-" : result.queue_id)
-      .write(level);
+      .write(fine ? log::Level::info : log::Level::warn);
 }
 
 // After its mail is queued (or refused for good), a reassembled message
-// leaves the store. A failure here is logged: the parts stay until the
-// store purges them, and a part the SMSC sends again mails them again
+// leaves the store and its parts count as seen. A failure here is logged:
+// the parts stay, and the sweep mails them again after reassembly_timeout
 // (with the same Message-ID), which is better than losing them.
-void forget_message(const SmsSettings& settings, SmsStore& store, const InboundMessage& message) {
-  Status removed = store.remove_inbound(settings.name, message);
+void forget_message(const SmsSettings& settings, SmsStore& store, const InboundMessage& message,
+                    std::int64_t now) {
+  Status removed = store.remove_inbound(settings.name, message, now);
   if (!removed)
     log::Line("sms_parts_not_removed")
         .kv("connector", settings.name)
@@ -296,6 +284,27 @@ void forget_message(const SmsSettings& settings, SmsStore& store, const InboundM
 }
 
 }  // namespace
+
+InboundAnswer SmsInbound::mail_stored(const InboundMessage& message, std::int64_t now) {
+  Parties parties = parties_of(message, settings_.default_region);
+  Facts facts;
+  facts.sender = parties.sender_key();
+  facts.recipient = parties.recipient;
+  facts.parts = std::to_string(message.total);
+  InboundAnswer result;
+  auto found = find_destination(directory_, parties.recipient, settings_.inbound);
+  if (auto* problem = std::get_if<InboundAnswer>(&found)) {
+    result = *problem;
+  } else {
+    MailInput input = mail_of(message, std::move(parties), std::get<Destination>(found));
+    facts.missing = joined(input.missing_parts);
+    result = queue_mail(settings_, ingest_, store_, stopping_, input);
+  }
+  // Unavailable: tried again (the next sweep, the SMSC); anything else is final.
+  if (result.status != InboundStatus::unavailable) forget_message(settings_, store_, message, now);
+  log_received(settings_, facts, result);
+  return result;
+}
 
 InboundAnswer SmsInbound::receive(const smpp::ShortMessage& message, std::int64_t now) {
   Facts facts;
@@ -322,42 +331,75 @@ InboundAnswer SmsInbound::receive(const smpp::ShortMessage& message, std::int64_
     if (!text)
       return refused(
           fmt::format("binary data (data_coding 0x{:02x}) is not text", message.data_coding));
+    const bool single = !part->part || part->part->total <= 1;
+    if (!single) facts.parts = fmt::format("{}/{}", part->part->sequence, part->part->total);
+    std::string concatenation = single ? std::string()
+                                       : fmt::format("{}/{}/{}", part->part->reference,
+                                                     part->part->total, part->part->sequence);
+    std::string key = sms_key(parties.sender_key(), parties.recipient, message.data_coding,
+                              part->user_data, concatenation);
+    // Taken before: the SMSC did not hear our ok in time and sent it again.
+    auto seen = store_.inbound_seen(settings_.name, key, now - kSeenSeconds);
+    if (!seen) return unavailable("the SMS store is unavailable: " + seen.error().message);
+    if (*seen)
+      return answer(InboundStatus::duplicate, smpp::status::ok,
+                    "taken before: the SMSC sent it again");
     // Before a part is kept: an SMS nobody would get is refused at once.
     auto found = find_destination(directory_, parties.recipient, settings_.inbound);
     if (auto* problem = std::get_if<InboundAnswer>(&found)) return *problem;
     Destination destination = std::get<Destination>(found);
 
-    if (!part->part || part->part->total <= 1) {
+    if (single) {
       MailInput input;
       input.parties = std::move(parties);
       input.destination = std::move(destination);
       input.text = std::move(*text);
       input.received_at = now;
-      return queue_mail(settings_, ingest_, store_, stopping_, input);
+      input.unique = key;
+      InboundAnswer result = queue_mail(settings_, ingest_, store_, stopping_, input);
+      // Seen only once the mail is durable; a failure costs only the
+      // recognition of a copy (which then has the same Message-ID).
+      if (result.status == InboundStatus::queued)
+        if (Status marked = store_.mark_inbound_seen(settings_.name, key, now); !marked)
+          log::Line("sms_seen_not_kept")
+              .kv("connector", settings_.name)
+              .kv("reason", marked.error().message)
+              .write(log::Level::warn);
+      return result;
     }
-    const PartInfo& info = *part->part;
-    facts.parts = fmt::format("{}/{}", info.sequence, info.total);
     InboundPart kept;
     kept.source = parties.sender_key();
     kept.destination = parties.recipient;
-    kept.reference = info.reference;
-    kept.total = info.total;
-    kept.sequence = info.sequence;
+    kept.reference = part->part->reference;
+    kept.total = part->part->total;
+    kept.sequence = part->part->sequence;
     kept.text = std::move(*text);
     kept.received_at = now;
-    auto complete = store_.add_inbound_part(settings_.name, kept);
-    if (!complete) return unavailable("the SMS store is unavailable: " + complete.error().message);
-    if (!complete->has_value()) {
+    kept.sender_is_number = !parties.sender.empty();
+    kept.seen_key = key;
+    auto added = store_.add_inbound_part(settings_.name, kept);
+    if (added && added->outcome == InboundAdd::displaced) {
+      // The phone reused the reference while an older message with it was
+      // incomplete: the older one goes out now with what came.
+      InboundAnswer older = mail_stored(added->message, now);
+      if (older.status == InboundStatus::unavailable) return older;
+      added = store_.add_inbound_part(settings_.name, kept);
+      if (added && added->outcome == InboundAdd::displaced)
+        return unavailable("the parts of an older message are still in the store");
+    }
+    if (!added) return unavailable("the SMS store is unavailable: " + added.error().message);
+    if (added->outcome == InboundAdd::kept) {
       InboundAnswer a = answer(InboundStatus::part_kept, smpp::status::ok, "");
       a.mailbox = destination.mailbox;
       return a;
     }
-    const InboundMessage& whole = **complete;
+    const InboundMessage& whole = added->message;
     facts.parts = std::to_string(whole.total);
     MailInput input = mail_of(whole, std::move(parties), std::move(destination));
     InboundAnswer result = queue_mail(settings_, ingest_, store_, stopping_, input);
-    // A transient failure keeps the parts: the SMSC sends this one again.
-    if (result.status != InboundStatus::unavailable) forget_message(settings_, store_, whole);
+    // A transient failure keeps the parts: the SMSC sends this one again,
+    // or the sweep mails them after reassembly_timeout.
+    if (result.status != InboundStatus::unavailable) forget_message(settings_, store_, whole, now);
     return result;
   };
   InboundAnswer result = attempt();
@@ -379,23 +421,7 @@ void SmsInbound::flush_expired(std::int64_t now) {
   }
   for (const InboundMessage& message : *expired) {
     if (stopping_) return;
-    Parties parties = parties_of(message, settings_.default_region);
-    Facts facts;
-    facts.sender = parties.sender_key();
-    facts.recipient = parties.recipient;
-    facts.parts = std::to_string(message.total);
-    InboundAnswer result;
-    auto found = find_destination(directory_, parties.recipient, settings_.inbound);
-    if (auto* problem = std::get_if<InboundAnswer>(&found)) {
-      result = *problem;
-    } else {
-      MailInput input = mail_of(message, std::move(parties), std::get<Destination>(found));
-      facts.missing = joined(input.missing_parts);
-      result = queue_mail(settings_, ingest_, store_, stopping_, input);
-    }
-    // Unavailable: the next sweep tries again; anything else is final.
-    if (result.status != InboundStatus::unavailable) forget_message(settings_, store_, message);
-    log_received(settings_, facts, result);
+    mail_stored(message, now);
   }
 }
 

@@ -1,25 +1,29 @@
 // SMS -> mail: what becomes of a deliver_sm that is not a receipt. The
 // text is decoded (sms_encoding), a part of a concatenated SMS is kept in
 // the shared store until the rest arrive (sms_store), the number it was
-// sent to is looked up in the directory (a user's mobile number or a
-// service number; an unknown number goes to catch_all or is refused), the
-// conversation is remembered for replies, and the mail (sms_mail) goes
-// through the intake like every message. Blocking (the store and the
-// group commit): runs on the connector's store thread.
+// sent to is looked up in the directory (a number the directory knows goes
+// to its owner, or is refused when it is for fax only; only a number the
+// directory does not know goes to catch_all, else it is refused), the
+// conversation is remembered for replies (not for the catch-all), and the
+// mail (sms_mail) goes through the intake like every message. Blocking
+// (the store and the group commit): runs on the connector's store thread.
 //
 // The answer says how to reply to the SMSC: ok only once the SMS (or its
 // part) is durable, so nothing acknowledged is lost; a transient problem
 // (store or directory unavailable, the queue full) asks the SMSC to try
-// again; a permanent one refuses the SMS.
+// again; a permanent one refuses the SMS. What identifies each SMS taken
+// (sms_key: sender, number, coding, user data with its part number) is
+// kept kSeenSeconds: the SMSC sending it again (our ok came after its
+// timeout) is answered ok without a second mail.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "connectors/sms/smpp_pdu.hpp"
 #include "connectors/sms/sms_settings.hpp"
 #include "connectors/sms/sms_store.hpp"
-#include "connectors/sms/smpp_pdu.hpp"
 #include "directory/directory.hpp"
 
 namespace bh::intake {
@@ -33,6 +37,7 @@ enum class InboundStatus {
   part_kept,    // a part is durable in the store; the mail goes when the rest arrive
   refused,      // permanent: unknown number without catch-all, not text, policy refused
   unavailable,  // transient: the SMSC should send it again
+  duplicate,    // taken before (the SMSC sent it again): ok, no second mail
 };
 
 struct InboundAnswer {
@@ -52,13 +57,19 @@ class SmsInbound {
 
   // One deliver_sm (not a receipt). now: unix seconds. Logs one line.
   InboundAnswer receive(const smpp::ShortMessage& message, std::int64_t now);
-  // Concatenated SMS whose parts did not all arrive within
-  // reassembly_timeout: mailed with what came. Called by the connector's sweep.
+  // Concatenated SMS older than reassembly_timeout: mailed with what came
+  // (naming the missing parts), or whole when the last part came but its
+  // mail could not be queued then. Called by the connector's sweep.
   void flush_expired(std::int64_t now);
   // The gateway stops: waits for the queue end with `unavailable`.
   void stop() { stopping_ = true; }
 
  private:
+  // A message from the store (expired, or displaced by a reused reference)
+  // mailed with what came; its parts go unless the answer is unavailable.
+  // Logs one line.
+  InboundAnswer mail_stored(const InboundMessage& message, std::int64_t now);
+
   const SmsSettings& settings_;
   intake::Ingest& ingest_;
   const directory::DirectoryView& directory_;

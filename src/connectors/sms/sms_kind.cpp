@@ -8,9 +8,12 @@
 
 #include <fmt/format.h>
 
+#include "connectors/destination_rules.hpp"
+#include "connectors/sms/smpp_pdu_fields.hpp"
 #include "connectors/sms/sms_connector.hpp"
-#include "connectors/sms/sms_encoding.hpp"
+#include "connectors/sms/sms_outbound.hpp"
 #include "directory/phone_number.hpp"
+#include "mail/address.hpp"
 #include "util/host_syntax.hpp"
 #include "util/printable.hpp"
 #include "util/secret_file.hpp"
@@ -21,12 +24,9 @@ namespace {
 using sms::BindSettings;
 using sms::SmsSettings;
 
-// SMPP 3.4 5.2.1-5.2.3: C-Octet strings of at most 16, 9 and 13 octets
-// with their NUL; an alphanumeric source_addr is 11 characters by GSM.
-constexpr std::size_t kMaxSystemId = 15;
-constexpr std::size_t kMaxPassword = 8;
-constexpr std::size_t kMaxSystemType = 12;
-constexpr std::size_t kMaxSenderId = 11;
+// The field limits (system_id, password, system_type) are the codec's:
+// smpp_pdu_fields.hpp.
+namespace fields = sms::smpp::fields;
 constexpr int kMaxBindCount = 16;
 // A password file is read whole; more than this is not a password file
 // (the 8-character check comes after the line end is dropped).
@@ -40,9 +40,9 @@ Result<std::string> read_password(const BindSettings& bind) {
   std::string password = *bytes;
   if (std::size_t end = password.find_first_of("\r\n"); end != std::string::npos)
     password.resize(end);
-  if (password.size() > kMaxPassword)
+  if (password.size() > fields::kPassword)
     return Error{fmt::format("password_file {}: the password has {} characters; SMPP allows {}",
-                             bind.password_file, password.size(), kMaxPassword)};
+                             bind.password_file, password.size(), fields::kPassword)};
   if (password.find('\0') != std::string::npos)
     return Error{
         fmt::format("password_file {}: the password contains a NUL byte", bind.password_file)};
@@ -134,9 +134,9 @@ void read_binds(TableReader& parent, SmsSettings& s) {
     BindSettings b;
     host(r, "host", b.host);
     r.number("port", b.port, 1, 65535);
-    ascii_text(r, "system_id", b.system_id, 1, kMaxSystemId, true);
+    ascii_text(r, "system_id", b.system_id, 1, fields::kSystemId, true);
     r.path("password_file", b.password_file);
-    ascii_text(r, "system_type", b.system_type, 0, kMaxSystemType, false);
+    ascii_text(r, "system_type", b.system_type, 0, fields::kSystemType, false);
     r.boolean("tls", b.tls);
     r.path("tls_ca_file", b.tls_ca_file);
     r.text("tls_server_name", b.tls_server_name);
@@ -195,7 +195,8 @@ void read_text_rules(TableReader& r, SmsSettings& s) {
 }
 
 // An E.164 number (any form to_e164 reads, kept as E.164) or an
-// alphanumeric sender id: GSM 7-bit, at most 11 characters, with a letter.
+// alphanumeric sender id, checked by the same function that makes the
+// source_addr at delivery (sms_outbound.hpp source_address_of).
 void read_source_address(TableReader& r, SmsSettings& s) {
   r.text("source_address", s.source_address);
   const toml::node* node = r.node("source_address");
@@ -207,23 +208,15 @@ void read_source_address(TableReader& r, SmsSettings& s) {
   if (given.front() == '+' || !letters) {
     auto number = directory::to_e164(given, s.default_region);
     if (!number)
-      r.error(*node, "source_address",
-              fmt::format("\"{}\" is not a phone number ({}) nor an alphanumeric sender id",
-                          printable(given), number.error().message));
-    else
-      s.source_address = *number;
-    return;
+      return r.error(*node, "source_address",
+                     fmt::format("\"{}\" is not a phone number ({}) nor an alphanumeric sender id",
+                                 printable(given), number.error().message));
+    s.source_address = *number;
   }
-  std::size_t characters = 0;
-  for (std::size_t i = 0; i < given.size(); ++characters) {
-    std::size_t length = utf8_sequence(given, i);
-    i += length ? length : 1;
-  }
-  if (characters > kMaxSenderId || !sms::fits_gsm7(given))
+  if (auto source = sms::source_address_of(s.source_address); !source)
     r.error(*node, "source_address",
-            fmt::format("\"{}\" is not an alphanumeric sender id (at most {} characters of the "
-                        "GSM 7-bit alphabet) nor a phone number",
-                        printable(given), kMaxSenderId));
+            fmt::format("\"{}\" is not a sender an SMS can carry: {}", printable(given),
+                        source.error().message));
 }
 
 // "YYMMDDhhmmsstnnp" (SMPP 3.4 7.1.1): 15 digits, then R (relative) or
@@ -292,14 +285,34 @@ void read_timing(TableReader& r, sms::SmppTiming& t) {
           t.throttle_backoff_max);
 }
 
+// A mailbox of the inbound side, checked as the mail path reads it
+// (sms_inbound.cpp, mail/address.hpp parse_path): catch_all is a recipient
+// (UTF-8 allowed), inbound_sender the envelope sender (ASCII). Whether the
+// directory knows catch_all is seen only at run time (sms_inbound.cpp).
+void mailbox(TableReader& r, const char* key, std::string& out, bool allow_utf8) {
+  r.text(key, out);
+  const toml::node* node = r.node(key);
+  if (!node || !node->is_string() || out.empty()) return;
+  PathParse parsed = parse_path("<" + out + ">", false, allow_utf8);
+  if (parsed.address && !parsed.postmaster && parsed.rest.empty()) return;
+  std::string why = "it is not local@domain";
+  if (parsed.postmaster)
+    why = "it has no domain";
+  else if (!parsed.address && parsed.error == PathError::too_long)
+    why = "it is too long";
+  else if (!parsed.address && parsed.error == PathError::non_ascii)
+    why = "the envelope sender must be ASCII";
+  r.error(*node, key, fmt::format("\"{}\" is not a mail address: {}", printable(out), why));
+}
+
 void read_inbound(TableReader& r, SmsSettings& s) {
   sms::InboundSettings& in = s.inbound;
   r.text("reply_domain", in.reply_domain);
   if (const toml::node* node = r.node("reply_domain"); node && node->is_string())
     if (std::string problem = hostname_problem(in.reply_domain); !problem.empty())
       r.error(*node, "reply_domain", "\"" + printable(in.reply_domain) + "\" " + problem);
-  r.text("catch_all", in.catch_all);
-  r.text("inbound_sender", in.sender);
+  mailbox(r, "catch_all", in.catch_all, true);
+  mailbox(r, "inbound_sender", in.sender, false);
   duration(r, "reassembly_timeout", in.reassembly_timeout, 10, 86400);
   if (in.reply_domain.empty() && !s.domains.empty()) in.reply_domain = s.domains.front();
   if (in.sender.empty()) in.sender = "postmaster@" + s.hostname;
@@ -311,6 +324,7 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
   s.name = env.connector_name;
   s.hostname = env.hostname;
   read_domains(r, s);
+  read_destination_rules(r, s.destinations);
   read_text_rules(r, s);
   read_submission(r, s);
   read_timing(r, s.timing);

@@ -1,6 +1,7 @@
 // type = "sms": the settings of README.md in this folder. The reader
 // checks syntax with file and line (hosts, ports, lengths of system_id and
-// password, the sender id, RE2 cut patterns, domains, the region); the
+// password, the sender id, RE2 cut patterns, domains, the region, the
+// destination rules, catch_all and inbound_sender); the
 // password files are read by build() and checked by check_resources().
 #pragma once
 

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <initializer_list>
+
 #include <fmt/format.h>
 
 #include "directory/phone_number.hpp"
@@ -57,6 +59,28 @@ std::string body_of(const SmsMailFields& fields) {
   return body;
 }
 
+// The first kMessageIdHexDigits hex digits of SHA-256 over the values,
+// each with its length in front: no two different lists hash the same
+// bytes ("a"+"bc" is not "ab"+"c"). The first value names the kind of key.
+std::string framed_digest(std::initializer_list<std::string_view> values) {
+  std::string input;
+  for (std::string_view value : values) {
+    input += std::to_string(value.size());
+    input += ':';
+    input.append(value);
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < length && hex.size() < kMessageIdHexDigits; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0x0F];
+  }
+  return hex;
+}
+
 }  // namespace
 
 std::string compose_sms_mail(const SmsMailFields& fields) {
@@ -92,27 +116,16 @@ std::string compose_sms_mail(const SmsMailFields& fields) {
   return out;
 }
 
-std::string sms_message_id_left(std::string_view sender, std::string_view recipient,
-                                std::string_view text, std::int64_t received_at) {
-  // Each value with its length in front: no two different SMS hash the
-  // same bytes ("a"+"bc" is not "ab"+"c").
-  std::string time = std::to_string(received_at);
-  std::string input;
-  for (std::string_view value : {sender, recipient, text, std::string_view(time)}) {
-    input += std::to_string(value.size());
-    input += ':';
-    input.append(value);
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < length && hex.size() < kMessageIdHexDigits; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0x0F];
-  }
-  return hex;
+std::string sms_key(std::string_view sender, std::string_view recipient, std::uint8_t data_coding,
+                    std::string_view user_data, std::string_view concatenation) {
+  std::string coding = std::to_string(data_coding);
+  return framed_digest({"sms", sender, recipient, coding, user_data, concatenation});
+}
+
+std::string reassembled_key(std::string_view sender, std::string_view recipient, int reference,
+                            int total, std::string_view text) {
+  std::string parts = std::to_string(reference) + "/" + std::to_string(total);
+  return framed_digest({"reassembled", sender, recipient, parts, text});
 }
 
 }  // namespace bh::connectors::sms

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/sms/sms_addressing.hpp"
 #include "connectors/sms/sms_encoding.hpp"
 #include "connectors/sms/sms_text.hpp"
 #include "directory/phone_number.hpp"
@@ -11,9 +12,6 @@
 namespace bh::connectors::sms {
 namespace {
 
-// An alphanumeric sender id is at most 11 characters (TS 23.040 9.1.2.5:
-// 11 GSM septets in the TP-OA); SMPP's source_addr holds at most 20.
-constexpr std::size_t kMaxSenderId = 11;
 // E.164: at most 15 digits after the '+'.
 constexpr std::size_t kMaxE164Digits = 15;
 // Text from the SMSC (a receipt's err:) at most this long goes into a DSN.
@@ -145,41 +143,59 @@ Result<std::string> number_of_address(std::string_view address,
   return std::move(*e164);
 }
 
+std::variant<std::string, RecipientResult> recipient_number(std::string_view address,
+                                                            const SmsSettings& settings,
+                                                            const DestinationCheck& check) {
+  auto number = number_of_address(address, settings.domains, settings.default_region);
+  if (!number) return bounce("5.1.3", number.error().message);
+  if (auto blocked = check.blocked(*number))
+    return bounce("5.7.1", fmt::format("SMS to {} is not permitted: {}", *number, *blocked));
+  return std::move(*number);
+}
+
 Result<smpp::SmeAddress> source_address_of(std::string_view sender) {
   smpp::SmeAddress address;
-  if (sender.empty()) return address;  // TON 0 / NPI 0: the SMSC fills it in
+  address.ton = kTonUnknown;
+  address.npi = kNpiUnknown;
+  if (sender.empty()) return address;  // the SMSC fills it in
   if (sender.front() == '+') {
     if (!is_e164(sender))
-      return Error{fmt::format("the sender '{}' is not an E.164 number (+ and up to {} digits)",
-                               printable(sender), kMaxE164Digits)};
-    address.ton = 1;
-    address.npi = 1;
+      return Error{fmt::format("an E.164 number is '+' and up to {} digits, the first not 0",
+                               kMaxE164Digits)};
+    address.ton = kTonInternational;
+    address.npi = kNpiIsdn;
     address.address = std::string(sender.substr(1));
     return address;
   }
-  // An alphanumeric id goes as its ASCII characters; one that is not
-  // printable ASCII would reach the handset as something else.
-  bool ascii = true;
+  // source_addr is a C-octet string that the SMSC reads in its default
+  // alphabet, whichever that is: only printable ASCII that is also one
+  // GSM 7-bit septet (not ` nor the extension table's ^ { } [ ] ~ | \)
+  // reaches the handset as written, and 11 of them fill the TP-OA.
+  bool usable = sender.size() <= kMaxSenderId;
   bool letter = false;
   for (char c : sender) {
-    if (c < 0x20 || c > 0x7E) ascii = false;
+    if (c < 0x20 || c > 0x7E) usable = false;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) letter = true;
   }
-  if (!ascii || !fits_gsm7(sender) || sender.size() > kMaxSenderId || !letter)
+  if (usable) {
+    EncodedText septets = encode_text(sender, DefaultAlphabet::gsm7);
+    usable = septets.alphabet == Alphabet::gsm7 && septets.units == sender.size();
+  }
+  if (!usable || !letter)
     return Error{fmt::format(
-        "the sender '{}' is neither an E.164 number (+491701234567) nor a sender id (1 to {} "
-        "GSM 7-bit characters with a letter)",
-        printable(sender), kMaxSenderId)};
-  address.ton = 5;
-  address.npi = 0;
+        "a sender id is 1 to {} ASCII letters, digits, spaces or GSM 7-bit punctuation, with at "
+        "least one letter; a number is E.164 (+491701234567)",
+        kMaxSenderId)};
+  address.ton = kTonAlphanumeric;
+  address.npi = kNpiUnknown;
   address.address = std::string(sender);
   return address;
 }
 
 smpp::SmeAddress destination_address_of(const std::string& e164) {
   smpp::SmeAddress address;
-  address.ton = 1;
-  address.npi = 1;
+  address.ton = kTonInternational;
+  address.npi = kNpiIsdn;
   address.address = e164.starts_with('+') ? e164.substr(1) : e164;
   return address;
 }
@@ -287,12 +303,24 @@ RecipientResult receipt_result(const Settlement& settlement, const SmsSettings& 
 Result<std::string> choose_source(SmsStore& store, const directory::DirectoryView& directory,
                                   const std::string& mailbox, const std::string& destination,
                                   const SmsSettings& settings) {
-  std::string key = to_lower_ascii(mailbox);
-  auto conversation = store.conversation_number(key, destination);
+  // An alias sends as its mailbox: conversations and numbers are the
+  // primary address's.
+  auto user = directory.find_user(mailbox);
+  if (user.is_unavailable()) return Error{"the directory is unavailable: " + user.reason};
+  std::string key = to_lower_ascii(user.is_found() ? user->address : mailbox);
+  auto conversation = store.conversation_number(settings.name, key, destination);
   if (!conversation)
     return Error{"the SMS store is unavailable: " + conversation.error().message,
                  conversation.error().code};
-  if (conversation->has_value()) return **conversation;
+  if (conversation->has_value()) {
+    // Only while the number is still this mailbox's for SMS: a number that
+    // moved to another mailbox (or tenant) is never a sender of this one.
+    auto owner = directory.find_number(**conversation);
+    if (owner.is_unavailable()) return Error{"the directory is unavailable: " + owner.reason};
+    if (owner.is_found() && to_lower_ascii(owner->mailbox) == key &&
+        (owner->service == "sms" || owner->service.empty()))
+      return **conversation;
+  }
   auto numbers = directory.service_numbers_of(key);
   if (numbers.is_unavailable()) return Error{"the directory is unavailable: " + numbers.reason};
   if (numbers.is_found())

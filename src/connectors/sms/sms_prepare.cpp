@@ -48,6 +48,8 @@ std::shared_ptr<SmsRequest> prepare_request(const PrepareContext& context,
     all(defer("4.3.0", "the gateway is stopping"));
   } else if (context.store == nullptr || context.directory == nullptr) {
     all(defer("4.3.0", context.unavailable));
+  } else if (context.destinations == nullptr) {
+    all(defer("4.3.5", "the SMS connector has no destination rules"));
   } else if (request.content().size() > settings.max_message_bytes) {
     all(bounce("5.3.4", fmt::format("the mail is larger than the {} bytes an SMS connector takes",
                                     settings.max_message_bytes)));
@@ -55,11 +57,12 @@ std::shared_ptr<SmsRequest> prepare_request(const PrepareContext& context,
     std::optional<std::variant<PreparedText, RecipientResult>> text;
     for (std::size_t slot = 0; slot < request.recipients.size(); ++slot) {
       std::string address = envelope.recipients[request.recipients[slot]].address.text();
-      auto number = number_of_address(address, settings.domains, settings.default_region);
-      if (!number) {
-        settle(slot, bounce("5.1.3", number.error().message), address);
+      auto checked = recipient_number(address, settings, *context.destinations);
+      if (auto* refused = std::get_if<RecipientResult>(&checked)) {
+        settle(slot, std::move(*refused), address);
         continue;
       }
+      const std::string* number = &std::get<std::string>(checked);
       if (!text)
         text = prepare_text(request.content(), settings, concat_reference(envelope.queue_id));
       if (auto* failed = std::get_if<RecipientResult>(&*text)) {

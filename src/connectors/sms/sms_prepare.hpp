@@ -10,6 +10,7 @@
 #include <string>
 
 #include "connectors/connector.hpp"
+#include "connectors/destination_rules.hpp"
 #include "connectors/sms/sms_dispatch.hpp"
 #include "connectors/sms/sms_settings.hpp"
 #include "connectors/sms/sms_store.hpp"
@@ -23,6 +24,8 @@ struct PrepareContext {
   const directory::DirectoryView* directory = nullptr;
   const std::string& unavailable;
   bool stopping = false;
+  // settings.destinations, compiled once; null: every recipient defers.
+  const DestinationCheck* destinations = nullptr;
 };
 
 // The request with the results known so far (a bounce, a deferral) and the

@@ -19,7 +19,6 @@ constexpr int kMaxConcatenatedParts = 255;
 // The message_payload TLV's length field is 16 bits.
 constexpr std::uint32_t kMaxPayloadOctets = 0xFFFF;
 
-constexpr std::uint8_t kEscape = 0x1B;
 constexpr std::uint8_t kEsmUdhi = 0x40;
 constexpr std::uint8_t kIeiConcat8 = 0x00;
 constexpr std::uint8_t kIeiConcat16 = 0x08;
@@ -57,7 +56,7 @@ std::size_t payload_limit(Alphabet alphabet, std::uint32_t max_payload_bytes) {
 std::size_t character_octets(const EncodedText& text, std::size_t at) {
   const std::string& octets = text.octets;
   if (text.alphabet == Alphabet::gsm7) {
-    bool escape = static_cast<std::uint8_t>(octets[at]) == kEscape && at + 1 < octets.size();
+    bool escape = static_cast<std::uint8_t>(octets[at]) == kGsmEscape && at + 1 < octets.size();
     return escape ? 2 : 1;
   }
   if (at + 1 >= octets.size()) return octets.size() - at;  // an odd octet: kept whole

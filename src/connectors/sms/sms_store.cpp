@@ -1,10 +1,16 @@
 #include "connectors/sms/sms_store.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include "util/clock.hpp"
 
 namespace bh::connectors::sms {
 namespace {
 
+// (v1 is not released: the connector column of sms_conversations, the
+// number and seen_key columns and sms_inbound_seen are in it, not in a v2.)
+//
 // sms_inbound_parts keeps a head row (sequence 0, no text) per message
 // besides its parts: every add_inbound_part upserts it first, which locks
 // it until commit, so two nodes that receive the last two parts at once
@@ -24,20 +30,23 @@ const std::vector<store::Migration>& migrations() {
        "  error TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '',"
        "  received BIGINT NOT NULL, PRIMARY KEY (connector, message_id));"
        "CREATE TABLE sms_conversations ("
-       "  mailbox TEXT NOT NULL, remote TEXT NOT NULL, local TEXT NOT NULL,"
-       "  updated BIGINT NOT NULL, PRIMARY KEY (mailbox, remote));"
+       "  connector TEXT NOT NULL, mailbox TEXT NOT NULL, remote TEXT NOT NULL,"
+       "  local TEXT NOT NULL, updated BIGINT NOT NULL,"
+       "  PRIMARY KEY (connector, mailbox, remote));"
+       "CREATE INDEX sms_conversations_updated ON sms_conversations (updated);"
        "CREATE TABLE sms_inbound_parts ("
        "  connector TEXT NOT NULL, source TEXT NOT NULL, destination TEXT NOT NULL,"
        "  reference BIGINT NOT NULL, total BIGINT NOT NULL, sequence BIGINT NOT NULL,"
        "  text TEXT NOT NULL DEFAULT '', received BIGINT NOT NULL,"
-       "  PRIMARY KEY (connector, source, destination, reference, total, sequence));",
+       "  number BIGINT NOT NULL DEFAULT 0, seen_key TEXT NOT NULL DEFAULT '',"
+       "  PRIMARY KEY (connector, source, destination, reference, total, sequence));"
+       "CREATE TABLE sms_inbound_seen ("
+       "  connector TEXT NOT NULL, sms_key TEXT NOT NULL, created BIGINT NOT NULL,"
+       "  PRIMARY KEY (connector, sms_key));"
+       "CREATE INDEX sms_inbound_seen_created ON sms_inbound_seen (created);",
        {}},
   };
   return steps;
-}
-
-Error failed(const Error& error, const std::string& what) {
-  return Error{"sms store: " + what + ": " + error.message, error.code};
 }
 
 constexpr std::int64_t kDelivered = static_cast<std::int64_t>(ReceiptState::delivered);
@@ -61,16 +70,11 @@ std::string lower_ascii(std::string text) {
   "FROM sms_parts p LEFT JOIN sms_receipts r ON r.connector = p.connector AND r.message_id " \
   "= p.message_id"
 
-InboundMessage key_of(const InboundPart& part) {
-  InboundMessage message;
-  message.source = part.source;
-  message.destination = part.destination;
-  message.reference = part.reference;
-  message.total = part.total;
-  return message;
-}
-
 }  // namespace
+
+Error SmsStore::failed(const Error& error, const std::string& what) {
+  return Error{"sms store: " + what + ": " + error.message, error.code};
+}
 
 Result<std::unique_ptr<SmsStore>> SmsStore::open(std::shared_ptr<store::Database> database) {
   if (Status migrated = database->migrate("sms", migrations()); !migrated)
@@ -194,134 +198,54 @@ Status SmsStore::forget(const std::string& connector, const std::string& referen
 }
 
 Result<std::size_t> SmsStore::purge(std::int64_t before) {
+  return purge(before, unix_now());
+}
+
+Result<std::size_t> SmsStore::purge(std::int64_t before, std::int64_t now) {
   std::int64_t removed = 0;
   Status done = database_->transaction([&](store::Connection& c) -> Status {
-    auto receipts = c.execute("DELETE FROM sms_receipts WHERE received < $1", {before});
-    if (!receipts) return receipts.error();
-    auto parts = c.execute("DELETE FROM sms_parts WHERE created < $1", {before});
-    if (!parts) return parts.error();
-    removed = *receipts + *parts;
+    const std::pair<const char*, std::int64_t> steps[] = {
+        {"DELETE FROM sms_receipts WHERE received < $1", before},
+        {"DELETE FROM sms_parts WHERE created < $1", before},
+        // Parts whose mail could never be queued (the sweep tried every
+        // time); the head rows go with them.
+        {"DELETE FROM sms_inbound_parts WHERE received < $1", before},
+        {"DELETE FROM sms_inbound_seen WHERE created < $1", now - kSeenSeconds},
+        {"DELETE FROM sms_conversations WHERE updated < $1", now - kConversationSeconds},
+    };
+    for (const auto& [sql, bound] : steps) {
+      auto deleted = c.execute(sql, {bound});
+      if (!deleted) return deleted.error();
+      removed += *deleted;
+    }
     return ok_status();
   });
   if (!done) return failed(done.error(), "purge");
   return static_cast<std::size_t>(removed);
 }
 
-Status SmsStore::remember_conversation(const std::string& mailbox, const std::string& remote,
-                                       const std::string& local, std::int64_t now) {
+Status SmsStore::remember_conversation(const std::string& connector, const std::string& mailbox,
+                                       const std::string& remote, const std::string& local,
+                                       std::int64_t now) {
   // Two nodes remembering at once: the later SMS wins.
   auto done = database_->execute(
-      "INSERT INTO sms_conversations (mailbox, remote, local, updated) VALUES ($1, $2, $3, $4) "
-      "ON CONFLICT (mailbox, remote) DO UPDATE SET local = $3, updated = $4 WHERE "
-      "sms_conversations.updated <= $4",
-      {lower_ascii(mailbox), remote, local, now});
+      "INSERT INTO sms_conversations (connector, mailbox, remote, local, updated) VALUES ($1, "
+      "$2, $3, $4, $5) ON CONFLICT (connector, mailbox, remote) DO UPDATE SET local = $4, "
+      "updated = $5 WHERE sms_conversations.updated <= $5",
+      {connector, lower_ascii(mailbox), remote, local, now});
   if (!done) return failed(done.error(), "remember conversation");
   return ok_status();
 }
 
-Result<std::optional<std::string>> SmsStore::conversation_number(const std::string& mailbox,
+Result<std::optional<std::string>> SmsStore::conversation_number(const std::string& connector,
+                                                                 const std::string& mailbox,
                                                                  const std::string& remote) {
-  auto rows =
-      database_->query("SELECT local FROM sms_conversations WHERE mailbox = $1 AND remote = $2",
-                       {lower_ascii(mailbox), remote});
+  auto rows = database_->query(
+      "SELECT local FROM sms_conversations WHERE connector = $1 AND mailbox = $2 AND remote = $3",
+      {connector, lower_ascii(mailbox), remote});
   if (!rows) return failed(rows.error(), "conversation");
   if (rows->empty()) return std::optional<std::string>();
   return std::optional<std::string>(rows->front().text(0));
-}
-
-Result<std::optional<InboundMessage>> SmsStore::add_inbound_part(const std::string& connector,
-                                                                 const InboundPart& part) {
-  if (part.total < 1 || part.sequence < 1 || part.sequence > part.total)
-    return Error{"sms store: add inbound part: part " + std::to_string(part.sequence) + " of " +
-                 std::to_string(part.total) + " is not a part"};
-  std::optional<InboundMessage> complete;
-  Status done = database_->transaction([&](store::Connection& c) -> Status {
-    const store::Params key = {connector, part.source, part.destination,
-                               std::int64_t{part.reference}, std::int64_t{part.total}};
-    store::Params head = key;
-    head.push_back(part.received_at);
-    auto locked = c.execute(
-        "INSERT INTO sms_inbound_parts (connector, source, destination, reference, total, "
-        "sequence, received) VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT (connector, source, "
-        "destination, reference, total, sequence) DO UPDATE SET received = "
-        "sms_inbound_parts.received",
-        head);
-    if (!locked) return locked.error();
-    store::Params row = key;
-    row.insert(row.end(), {std::int64_t{part.sequence}, part.text, part.received_at});
-    // A part that came before keeps its text (the SMSC sent it again).
-    auto added = c.execute(
-        "INSERT INTO sms_inbound_parts (connector, source, destination, reference, total, "
-        "sequence, text, received) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT "
-        "(connector, source, destination, reference, total, sequence) DO NOTHING",
-        row);
-    if (!added) return added.error();
-    auto rows = c.query(
-        "SELECT sequence, text, received FROM sms_inbound_parts WHERE connector = $1 AND source "
-        "= $2 AND destination = $3 AND reference = $4 AND total = $5 AND sequence > 0 ORDER BY "
-        "sequence",
-        key);
-    if (!rows) return rows.error();
-    if (static_cast<std::int64_t>(rows->size()) < part.total) return ok_status();
-    InboundMessage message = key_of(part);
-    message.first_received_at = rows->front().integer(2);
-    for (const store::Row& r : *rows) {
-      InboundPart p = part;
-      p.sequence = static_cast<int>(r.integer(0));
-      p.text = r.text(1);
-      p.received_at = r.integer(2);
-      message.first_received_at = std::min(message.first_received_at, p.received_at);
-      message.parts.push_back(std::move(p));
-    }
-    complete = std::move(message);
-    return ok_status();
-  });
-  if (!done) return failed(done.error(), "add inbound part");
-  return complete;
-}
-
-Result<std::vector<InboundMessage>> SmsStore::expired_inbound(const std::string& connector,
-                                                              std::int64_t before) {
-  auto rows = database_->query(
-      "SELECT p.source, p.destination, p.reference, p.total, p.sequence, p.text, p.received "
-      "FROM sms_inbound_parts p JOIN (SELECT source, destination, reference, total FROM "
-      "sms_inbound_parts WHERE connector = $1 AND sequence > 0 GROUP BY source, destination, "
-      "reference, total HAVING MIN(received) < $2 AND COUNT(*) < total) e ON e.source = "
-      "p.source AND e.destination = p.destination AND e.reference = p.reference AND e.total = "
-      "p.total WHERE p.connector = $1 AND p.sequence > 0 ORDER BY p.source, p.destination, "
-      "p.reference, p.total, p.sequence",
-      {connector, before});
-  if (!rows) return failed(rows.error(), "expired inbound");
-  std::vector<InboundMessage> messages;
-  for (const store::Row& row : *rows) {
-    InboundPart part{row.text(0),
-                     row.text(1),
-                     static_cast<int>(row.integer(2)),
-                     static_cast<int>(row.integer(3)),
-                     static_cast<int>(row.integer(4)),
-                     row.text(5),
-                     row.integer(6)};
-    if (messages.empty() || messages.back().source != part.source ||
-        messages.back().destination != part.destination ||
-        messages.back().reference != part.reference || messages.back().total != part.total) {
-      messages.push_back(key_of(part));
-      messages.back().first_received_at = part.received_at;
-    }
-    InboundMessage& message = messages.back();
-    message.first_received_at = std::min(message.first_received_at, part.received_at);
-    message.parts.push_back(std::move(part));
-  }
-  return messages;
-}
-
-Status SmsStore::remove_inbound(const std::string& connector, const InboundMessage& message) {
-  auto done = database_->execute(
-      "DELETE FROM sms_inbound_parts WHERE connector = $1 AND source = $2 AND destination = $3 "
-      "AND reference = $4 AND total = $5",
-      {connector, message.source, message.destination, std::int64_t{message.reference},
-       std::int64_t{message.total}});
-  if (!done) return failed(done.error(), "remove inbound");
-  return ok_status();
 }
 
 #undef BH_SMS_FAILED_ROWS

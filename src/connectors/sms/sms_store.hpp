@@ -16,9 +16,10 @@
 // - sms_inbound_parts: parts of a concatenated incoming SMS until their
 //   mail is queued (sms_inbound.hpp: when the last part arrives, or by the
 //   sweep after reassembly_timeout).
-// - sms_inbound_seen: what identifies each incoming SMS (and part) whose
-//   mail or part is durable, for kSeenSeconds: an SMSC that sends it again
-//   (our answer came too late for it) is answered ok without a second mail.
+// - sms_inbound_seen: what identifies each incoming SMS whose mail is
+//   queued (a part: once its message's mail is), for kSeenSeconds: an SMSC
+//   that sends it again (our answer came too late for it) is answered ok
+//   without a second mail.
 //
 // Every call blocks (a transaction): call it from the connector's store
 // thread, never from an I/O thread.
@@ -62,8 +63,8 @@ struct Settlement {
   std::string reference;
   bool delivered = false;
   int parts = 1;
-  int failed_part = 0;     // with !delivered: which part failed (1-based)
-  ReceiptRecord failure;   // with !delivered: that part's receipt
+  int failed_part = 0;    // with !delivered: which part failed (1-based)
+  ReceiptRecord failure;  // with !delivered: that part's receipt
 };
 
 // A part of an incoming concatenated SMS. key: what identifies the
@@ -175,11 +176,12 @@ class SmsStore {
   Result<bool> inbound_seen(const std::string& connector, const std::string& key,
                             std::int64_t since);
   // Once the SMS's mail (or part) is durable; idempotent (the first time counts).
-  Status mark_inbound_seen(const std::string& connector, const std::string& key,
-                           std::int64_t now);
+  Status mark_inbound_seen(const std::string& connector, const std::string& key, std::int64_t now);
 
  private:
   explicit SmsStore(std::shared_ptr<store::Database> database) : database_(std::move(database)) {}
+  // An error of the store, saying what failed.
+  static Error failed(const Error& error, const std::string& what);
   std::shared_ptr<store::Database> database_;
 };
 

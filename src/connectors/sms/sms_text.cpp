@@ -4,17 +4,20 @@
 #include <re2/re2.h>
 
 #include <memory>
-#include <mutex>
 
 #include "mail/header_block.hpp"
+#include "render/gmime_part.hpp"
 #include "render/gobject_ptr.hpp"
 #include "render/html_text.hpp"
 #include "util/printable.hpp"
+#include "util/utf8.hpp"
 
 namespace bh::connectors::sms {
 namespace {
 
+using render::decoded_part_bytes;
 using render::GPtr;
+using render::mime_type_of;
 
 // A mail's MIME tree is walked this deep and this far, no further: the
 // body of a real mail is near the top, a hostile one may nest thousands.
@@ -31,15 +34,6 @@ constexpr std::size_t kOutlookBlockLines = 4;
 constexpr std::size_t kMaxAttributionBytes = 300;
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-void init_gmime_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 std::string_view strip(std::string_view line) {
   std::size_t first = line.find_first_not_of(' ');
@@ -183,46 +177,27 @@ namespace {
 
 // ---- The mail -------------------------------------------------------------
 
-std::string mime_type_of(GMimeObject* object) {
-  GMimeContentType* type = g_mime_object_get_content_type(object);
-  if (!type) return "text/plain";
-  char* text = g_mime_content_type_get_mime_type(type);
-  std::string result = text ? text : "application/octet-stream";
-  g_free(text);
-  for (char& c : result) c = ascii_lower(c);
-  return result;
-}
-
-// The content of a leaf part with its transfer encoding undone, through
-// `filter` when given (a charset conversion), at most kMaxPartBytes.
-std::string decoded_bytes(GMimePart* part, GMimeFilter* filter) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (!content) return {};
-  GPtr<GMimeStream> memory(g_mime_stream_mem_new());
-  if (filter) {
-    GPtr<GMimeStream> filtered(g_mime_stream_filter_new(memory.get()));
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered.get()), filter);
-    g_mime_data_wrapper_write_to_stream(content, filtered.get());
-    g_mime_stream_flush(filtered.get());
-  } else {
-    g_mime_data_wrapper_write_to_stream(content, memory.get());
+// The first kMaxPartBytes of a part (render/gmime_part.hpp stops reading
+// there). A cut that split a UTF-8 sequence drops what it kept of it, so
+// that the text is still valid UTF-8 (and is not taken for Latin-1).
+std::string part_bytes(GMimePart* part, GMimeFilter* filter) {
+  std::string bytes = decoded_part_bytes(part, filter, kMaxPartBytes);
+  if (bytes.size() < kMaxPartBytes) return bytes;
+  for (std::size_t back = 1; back <= 3 && back <= bytes.size(); ++back) {
+    auto c = static_cast<unsigned char>(bytes[bytes.size() - back]);
+    if (c < 0x80) break;
+    if (c < 0xC0) continue;  // a continuation byte: look further back
+    std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (back < length) bytes.resize(bytes.size() - back);
+    break;
   }
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(memory.get()));
-  std::size_t size = std::min<std::size_t>(bytes->len, kMaxPartBytes);
-  return std::string(reinterpret_cast<const char*>(bytes->data), size);
+  return bytes;
 }
 
 std::string latin1_to_utf8(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
+  for (unsigned char c : bytes) append_utf8(out, c);
   return out;
 }
 
@@ -234,14 +209,13 @@ std::string latin1_to_utf8(std::string_view bytes) {
 std::string text_of_part(GMimePart* part) {
   const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
   std::string_view name = charset ? charset : "";
-  if (iequals_ascii(name, "utf-8") || iequals_ascii(name, "utf8"))
-    return decoded_bytes(part, nullptr);
+  if (iequals_ascii(name, "utf-8") || iequals_ascii(name, "utf8")) return part_bytes(part, nullptr);
   if (!name.empty() && !iequals_ascii(name, "us-ascii")) {
     GPtr<GMimeFilter> filter(
         g_mime_filter_charset_new(g_mime_charset_iconv_name(charset), "UTF-8"));
-    if (filter) return decoded_bytes(part, filter.get());
+    if (filter) return part_bytes(part, filter.get());
   }
-  std::string raw = decoded_bytes(part, nullptr);
+  std::string raw = part_bytes(part, nullptr);
   return valid_utf8(raw) ? raw : latin1_to_utf8(raw);
 }
 
@@ -298,7 +272,7 @@ std::string body_text(GMimeMessage* message) {
 }  // namespace
 
 Result<std::string> sms_text_of_mail(std::string_view message, const TextRules& rules) {
-  init_gmime_once();
+  render::init_gmime_once();
   GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
   GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   GPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), nullptr));

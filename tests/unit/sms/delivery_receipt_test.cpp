@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
+#include <variant>
 
 #include "connectors/sms/delivery_receipt.hpp"
+#include "connectors/sms/smpp_pdu.hpp"
 
 using namespace bh::connectors::sms;
 namespace tlv = bh::connectors::sms::smpp::tlv;
@@ -211,4 +214,60 @@ TEST(DeliveryReceipt, ArbitraryTextsAreParsedOrRefused) {
     EXPECT_EQ(result->text.find('\x01'), std::string::npos) << text;
   }
   EXPECT_GT(accepted, 50);
+}
+
+TEST(DeliveryReceipt, OddTlvSizesFromTheSmscFallBackToTheText) {
+  // The SMSC's deliver_sm with a message_state of 2 octets and a
+  // network_error_code of 2 (the spec says 1 and 3): the codec keeps them
+  // raw (it used to answer ESME_RINVPARLEN, and the SMSC dropped the
+  // receipt), and the receipt is read from the text.
+  namespace smpp = bh::connectors::sms::smpp;
+  smpp::Pdu pdu{smpp::command::deliver_sm, 0, 3,
+                receipt_pdu("id:5A sub:001 dlvrd:001 stat:DELIVRD err:000 text:")};
+  auto encoded = smpp::encode(pdu);
+  ASSERT_TRUE(encoded) << encoded.error().message;
+  std::string frame = *encoded + std::string("\x04\x27\x00\x02\x02\x00", 6) +
+                      std::string("\x04\x23\x00\x02\x00\x01", 6);
+  for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>(frame.size() >> (24 - 8 * i));
+  auto decoded =
+      smpp::decode(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()));
+  ASSERT_TRUE(std::holds_alternative<smpp::Pdu>(decoded))
+      << std::get<smpp::DecodeError>(decoded).text;
+  const auto& message = std::get<smpp::ShortMessage>(std::get<smpp::Pdu>(decoded).body);
+  ASSERT_EQ(message.tlvs.size(), 2u);
+  Receipt receipt = parsed(message);
+  EXPECT_EQ(receipt.message_id, "5A");
+  EXPECT_EQ(receipt.state, ReceiptState::delivered);
+  EXPECT_EQ(receipt.error, "000");
+
+  // The same for a receipted_message_id that is no C-octet string, and the
+  // TLV winning when it is usable.
+  auto odd_id = receipt_pdu("id:7 stat:UNDELIV");
+  odd_id.tlvs = {{tlv::receipted_message_id, std::string(70, '9')}, {tlv::message_state, "\x02"}};
+  Receipt long_id = parsed(odd_id);
+  EXPECT_EQ(long_id.message_id, std::string(70, '9'));
+  EXPECT_EQ(long_id.state, ReceiptState::delivered);
+}
+
+TEST(DeliveryReceipt, IdsTooLongForAnSmscAreNotConverted) {
+  // Up to 65 characters converted; a longer one (a receipt text's id can
+  // be as long as a 64 KiB message_payload) is left as it is, unread:
+  // the conversion is quadratic in the length.
+  const std::string zeros65 = std::string(64, '0') + "1";
+  EXPECT_EQ(normalise_receipt_id(zeros65, ReceiptIds::decimal_to_hex), "1");
+  EXPECT_EQ(normalise_submit_id(zeros65, ReceiptIds::hex_to_decimal), "1");
+  const std::string zeros66 = "0" + zeros65;
+  EXPECT_EQ(normalise_receipt_id(zeros66, ReceiptIds::decimal_to_hex), zeros66);
+  EXPECT_EQ(normalise_receipt_id(zeros66, ReceiptIds::hex_to_decimal), zeros66);
+  EXPECT_EQ(normalise_submit_id(zeros66, ReceiptIds::hex_to_decimal), zeros66);
+  EXPECT_EQ(normalise_submit_id(zeros66, ReceiptIds::decimal_to_hex), zeros66);
+
+  // A receipt whose text id fills a message_payload: parsed, and its id
+  // normalised unchanged (without the bound this took seconds).
+  auto message = receipt_pdu("");
+  std::string id = "0" + std::string(65000, '7');
+  message.tlvs = {{tlv::message_payload, "id:" + id + " stat:DELIVRD"}};
+  Receipt receipt = parsed(message);
+  EXPECT_EQ(receipt.message_id.size(), id.size());
+  EXPECT_EQ(normalise_receipt_id(receipt.message_id, ReceiptIds::hex_to_decimal), id);
 }

@@ -80,6 +80,12 @@ class FakeSmsc {
     for (auto s : statuses) submit_script_.push_back(s);
   }
   // Submits are recorded but not answered.
+  // The message ids of the next accepted submits, in order, instead of
+  // "m1", "m2", ...; "" answers status 0 without an id.
+  void script_message_ids(std::vector<std::string> ids) {
+    std::lock_guard lock(mutex_);
+    id_script_.assign(ids.begin(), ids.end());
+  }
   void hold_submits(bool hold) {
     std::lock_guard lock(mutex_);
     hold_submits_ = hold;
@@ -224,6 +230,10 @@ class FakeSmsc {
         smpp::Body body = smpp::Empty{};
         if (status == 0) {
           std::string id = "m" + std::to_string(++next_message_id_);
+          if (!id_script_.empty()) {
+            id = id_script_.front();
+            id_script_.pop_front();
+          }
           message_ids_.push_back(id);
           body = smpp::MessageIdResponse{id};
         }
@@ -268,6 +278,7 @@ class FakeSmsc {
   mutable std::mutex mutex_;
   std::uint32_t bind_status_ = 0;
   std::deque<std::uint32_t> submit_script_;
+  std::deque<std::string> id_script_;
   bool hold_submits_ = false;
   std::function<void(const DeliverAnswer&)> deliver_hook_;
   std::vector<Clock::time_point> bind_times_;

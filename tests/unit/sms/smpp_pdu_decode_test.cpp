@@ -1,6 +1,7 @@
 // The SMPP decoder against frames the spec does not allow: framing,
 // every truncation of the golden PDUs, each field over its maximum, TLVs
-// that do not fit, and the status each refusal answers with.
+// that do not fit, and the status each refusal answers with; and what is
+// taken leniently instead (responses, a deliver_sm's TLV sizes), noted.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,9 +10,12 @@
 #include "tests/unit/sms/smpp_pdu_samples.hpp"
 
 namespace smpp = bh::connectors::sms::smpp;
+using bh::test::smpp_samples::framed;
 using bh::test::smpp_samples::hex;
+using bh::test::smpp_samples::message_id_of;
 using bh::test::smpp_samples::octets;
 using bh::test::smpp_samples::samples;
+using bh::test::smpp_samples::taken;
 
 namespace {
 
@@ -20,14 +24,6 @@ smpp::DecodeError refusal(const std::string& bytes) {
   if (auto* error = std::get_if<smpp::DecodeError>(&result)) return *error;
   ADD_FAILURE() << "decoded a frame that should be refused";
   return {};
-}
-
-// The frame with command_length set to its size.
-std::string framed(std::string bytes) {
-  auto n = static_cast<std::uint32_t>(bytes.size());
-  for (int i = 0; i < 4 && i < static_cast<int>(bytes.size()); ++i)
-    bytes[i] = static_cast<char>(n >> (24 - 8 * i));
-  return bytes;
 }
 
 // A submit_sm header and the body octets after it, command_length filled in.
@@ -98,12 +94,19 @@ TEST(SmppPduTruncation, EveryCutOfEveryGoldenPduFailsCleanly) {
       auto as_received = smpp::decode(octets(prefix));
       EXPECT_TRUE(std::holds_alternative<smpp::DecodeError>(as_received));
       // With command_length patched to the cut, the body itself is short:
-      // refused, except where the cut falls between whole TLVs.
+      // refused, except where the cut falls between whole TLVs. A response
+      // with a whole header is taken, its flaw noted.
       if (cut < 4) continue;
       auto patched = smpp::decode(octets(framed(prefix)));
       bool valid = std::find(sample.valid_cuts.begin(), sample.valid_cuts.end(), cut) !=
                    sample.valid_cuts.end();
-      EXPECT_EQ(std::holds_alternative<smpp::Pdu>(patched), valid);
+      bool lenient = sample.response && cut >= smpp::kHeaderSize;
+      EXPECT_EQ(std::holds_alternative<smpp::Pdu>(patched), valid || lenient);
+      if (auto* pdu = std::get_if<smpp::Pdu>(&patched)) {
+        EXPECT_EQ(pdu->irregularity.empty(), valid) << pdu->irregularity;
+        EXPECT_EQ(pdu->command_status, sample.pdu.command_status);
+        EXPECT_EQ(pdu->body.index(), sample.pdu.body.index());
+      }
       if (auto* error = std::get_if<smpp::DecodeError>(&patched); error && cut >= 16) {
         EXPECT_EQ(error->command_id, sample.pdu.command_id);
         EXPECT_EQ(error->sequence, sample.pdu.sequence);
@@ -156,16 +159,22 @@ TEST(SmppPduDecode, SequenceNumbers) {
 }
 
 TEST(SmppPduDecode, LeftOverOctets) {
+  // In a request: refused.
   auto enquire = refusal(hex("00000011 00000015 00000000 00000001 00"));
   EXPECT_EQ(enquire.status, smpp::status::invalid_command_length);
   EXPECT_NE(enquire.text.find("left over"), std::string::npos);
-  auto resp = refusal(hex("00000018 80000004 00000000 00000001 31 00 32 00 33 00 34 00"));
-  EXPECT_EQ(resp.status, smpp::status::invalid_command_length);
-  EXPECT_EQ(refusal(hex("00000012 80000005 00000000 00000001 00 00")).status,
-            smpp::status::invalid_command_length);
   // bind has no TLVs in 3.4.
   EXPECT_EQ(refusal(framed(samples()[0].bytes + hex("0210 0001 34"))).status,
             smpp::status::invalid_command_length);
+  // In a response: ignored, noted.
+  auto resp = taken(hex("00000018 80000004 00000000 00000001 31 00 32 00 33 00 34 00"));
+  EXPECT_EQ(message_id_of(resp), "1");
+  EXPECT_NE(resp.irregularity.find("6 octets left over"), std::string::npos) << resp.irregularity;
+  EXPECT_EQ(message_id_of(taken(hex("00000012 80000005 00000000 00000001 00 00"))), "");
+  auto enquire_resp = taken(hex("00000011 80000015 00000000 00000001 00"));
+  EXPECT_EQ(enquire_resp.body, smpp::Body(smpp::Empty{}));
+  auto nack = taken(hex("00000012 80000000 00000003 00000001 ff ff"));
+  EXPECT_EQ(nack.command_status, smpp::status::invalid_command_id);
 }
 
 TEST(SmppPduDecode, StringsOverTheirMaxima) {
@@ -199,12 +208,14 @@ TEST(SmppPduDecode, StringsOverTheirMaxima) {
       refusal(submit_sm(hex("00 01 01 31 00 01 01") + std::string(21, '2') + hex("00") + tail))
           .status,
       smpp::status::invalid_dest_address);
-  auto message_id = refusal(
-      framed(hex("00000000 80000004 00000000 00000001") + std::string(65, 'f') + hex("00")));
-  EXPECT_EQ(message_id.status, smpp::status::invalid_message_id);
-  // deliver_sm_resp's message_id is unused: one NUL octet.
-  EXPECT_EQ(refusal(hex("00000012 80000005 00000000 00000001 31 00")).status,
-            smpp::status::invalid_message_id);
+  // A response's strings over their maxima are kept (see SmppPduLenient).
+  auto message_id =
+      taken(framed(hex("00000000 80000004 00000000 00000001") + std::string(65, 'f') + hex("00")));
+  EXPECT_EQ(message_id_of(message_id), std::string(65, 'f'));
+  EXPECT_NE(message_id.irregularity.find("65 characters, over the spec's 64"), std::string::npos)
+      << message_id.irregularity;
+  // deliver_sm_resp's message_id is unused: one NUL octet; another is noted.
+  EXPECT_EQ(message_id_of(taken(hex("00000012 80000005 00000000 00000001 31 00"))), "1");
 }
 
 TEST(SmppPduDecode, StringsWithoutTheirNul) {
@@ -212,8 +223,10 @@ TEST(SmppPduDecode, StringsWithoutTheirNul) {
   auto error = refusal(hex("00000014 00000009 00000000 00000001 74 65 73 74"));
   EXPECT_EQ(error.status, smpp::status::invalid_command_length);
   EXPECT_NE(error.text.find("system_id"), std::string::npos);
-  EXPECT_EQ(refusal(hex("00000013 80000004 00000000 00000001 31 32 33")).status,
-            smpp::status::invalid_command_length);
+  // A response's: read to the end of the frame, noted.
+  auto resp = taken(hex("00000013 80000004 00000000 00000001 31 32 33"));
+  EXPECT_EQ(message_id_of(resp), "123");
+  EXPECT_NE(resp.irregularity.find("no NUL"), std::string::npos) << resp.irregularity;
 }
 
 TEST(SmppPduDecode, TimesAreEmptyOrSixteen) {
@@ -258,11 +271,20 @@ TEST(SmppPduDecode, TlvsThatDoNotFit) {
   auto beyond = refusal(submit_sm(head + hex("0424 0005 41 42")));
   EXPECT_EQ(beyond.status, smpp::status::invalid_optional_parameter);
   EXPECT_NE(beyond.text.find("0x0424"), std::string::npos);
-  // The same after a first good TLV, and in a bind_resp.
+  // The same after a first good TLV, and in a deliver_sm.
   EXPECT_EQ(refusal(submit_sm(head + hex("0427 0001 02 | 001e 0009 41"))).status,
             smpp::status::invalid_optional_parameter);
-  EXPECT_EQ(refusal(framed(hex("00000000 80000009 00000000 00000001 53 00 0210 00"))).status,
+  EXPECT_EQ(refusal(framed(hex("00000000 00000005 00000000 00000001") + head + hex("0427 0002 02")))
+                .status,
             smpp::status::invalid_optional_parameter);
+  // A bind_resp keeps the TLVs that fit and ignores the rest.
+  auto bind_resp =
+      taken(framed(hex("00000000 80000009 00000000 00000001 53 00 0210 0001 34 0210 00")));
+  const auto* body = std::get_if<smpp::BindResponse>(&bind_resp.body);
+  ASSERT_NE(body, nullptr);
+  EXPECT_EQ(body->system_id, "S");
+  EXPECT_EQ(body->tlvs, (std::vector<smpp::Tlv>{{smpp::tlv::sc_interface_version, hex("34")}}));
+  EXPECT_NE(bind_resp.irregularity.find("the rest ignored"), std::string::npos);
 }
 
 TEST(SmppPduDecode, TlvLengthsTheSpecFixes) {
@@ -272,8 +294,24 @@ TEST(SmppPduDecode, TlvLengthsTheSpecFixes) {
     EXPECT_EQ(refusal(submit_sm(head + hex(tlv))).status, smpp::status::invalid_parameter_length)
         << tlv;
   }
-  EXPECT_EQ(refusal(framed(hex("00000000 80000009 00000000 00000001 53 00 0210 0002 3400"))).status,
-            smpp::status::invalid_parameter_length);
+  // In a bind_resp (lenient) and a deliver_sm (the SMSC's receipts) the
+  // same TLVs are kept raw, noted.
+  auto bind_resp = taken(framed(hex("00000000 80000009 00000000 00000001 53 00 0210 0002 3400")));
+  ASSERT_TRUE(std::holds_alternative<smpp::BindResponse>(bind_resp.body));
+  EXPECT_EQ(std::get<smpp::BindResponse>(bind_resp.body).tlvs[0].value, hex("3400"));
+  for (const char* tlv : {"0427 0000", "0427 0002 0202", "020c 0001 01", "020e 0002 0001",
+                          "020f 0000", "0423 0002 0300", "001e 0000", "001e 0003 31 00 32"}) {
+    SCOPED_TRACE(tlv);
+    auto deliver = taken(framed(hex("00000000 00000005 00000000 00000001") + head + hex(tlv)));
+    const auto* message = std::get_if<smpp::ShortMessage>(&deliver.body);
+    ASSERT_NE(message, nullptr);
+    ASSERT_EQ(message->tlvs.size(), 1u);
+    std::string raw = hex(tlv);
+    EXPECT_EQ(message->tlvs[0].value, raw.substr(4));
+    EXPECT_NE(deliver.irregularity.find("kept raw"), std::string::npos) << deliver.irregularity;
+    // What we encode stays strict.
+    EXPECT_FALSE(smpp::encode(deliver));
+  }
   // receipted_message_id up to 65 octets, its NUL optional; unknown tags
   // of any length pass.
   std::string id65 = std::string(64, 'a') + std::string(1, '\0');
@@ -298,11 +336,16 @@ TEST(SmppPduDecode, ErrorResponsesMayHaveNoBody) {
   EXPECT_EQ(bind_error.body, smpp::Body(smpp::BindResponse{}));
   auto deliver_error = decoded(hex("00000010 80000005 00000064 00000001"));
   EXPECT_EQ(deliver_error.body, smpp::Body(smpp::MessageIdResponse{}));
-  // With status 0 the body is required.
-  EXPECT_EQ(refusal(hex("00000010 80000004 00000000 00000003")).status,
-            smpp::status::invalid_command_length);
-  EXPECT_EQ(refusal(hex("00000010 80000009 00000000 00000001")).status,
-            smpp::status::invalid_command_length);
+  EXPECT_TRUE(submit_error.irregularity.empty());
+  EXPECT_TRUE(bind_error.irregularity.empty());
+  // With status 0 the spec requires the body; without it, the answer is
+  // taken (accepted, no id) and the missing body noted.
+  auto submit_ok = taken(hex("00000010 80000004 00000000 00000003"));
+  EXPECT_EQ(submit_ok.command_status, smpp::status::ok);
+  EXPECT_EQ(submit_ok.body, smpp::Body(smpp::MessageIdResponse{}));
+  EXPECT_NE(submit_ok.irregularity.find("no body"), std::string::npos);
+  auto bind_ok = taken(hex("00000010 80000009 00000000 00000001"));
+  EXPECT_EQ(bind_ok.body, smpp::Body(smpp::BindResponse{}));
   // An error response with a body is read like any other.
   auto with_body = decoded(hex("00000011 80000004 00000045 00000003 00"));
   EXPECT_EQ(with_body.body, smpp::Body(smpp::MessageIdResponse{}));

@@ -48,6 +48,42 @@ inline std::span<const std::uint8_t> octets(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+inline std::string hex_of(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// The frame with command_length set to its size.
+inline std::string framed(std::string bytes) {
+  auto n = static_cast<std::uint32_t>(bytes.size());
+  for (int i = 0; i < 4 && i < static_cast<int>(bytes.size()); ++i)
+    bytes[i] = static_cast<char>(n >> (24 - 8 * i));
+  return bytes;
+}
+
+// A frame decoded leniently: taken, with what was wrong noted.
+inline smpp::Pdu taken(const std::string& bytes) {
+  auto result = smpp::decode(octets(bytes));
+  if (auto* error = std::get_if<smpp::DecodeError>(&result)) {
+    ADD_FAILURE() << "refused: " << error->text;
+    return {};
+  }
+  const auto& pdu = std::get<smpp::Pdu>(result);
+  EXPECT_FALSE(pdu.irregularity.empty()) << "taken without a note";
+  return pdu;
+}
+
+inline std::string message_id_of(const smpp::Pdu& pdu) {
+  const auto* body = std::get_if<smpp::MessageIdResponse>(&pdu.body);
+  EXPECT_NE(body, nullptr);
+  return body ? body->message_id : "(no MessageIdResponse)";
+}
+
 inline std::string receipt_text() {
   return "id:7 sub:001 dlvrd:001 submit date:2501010000 done date:2501010000 stat:DELIVRD "
          "err:000 text:";
@@ -60,6 +96,9 @@ struct Sample {
   // Where a frame cut short (command_length patched to the cut) is still a
   // valid PDU: the end of the mandatory fields and of each TLV.
   std::vector<std::size_t> valid_cuts;
+  // A response: decoded leniently, so every cut from the header on decodes,
+  // with an irregularity noted except at valid_cuts.
+  bool response = false;
 };
 
 inline std::vector<Sample> samples() {
@@ -82,7 +121,8 @@ inline std::vector<Sample> samples() {
         {"bind_transceiver_resp",
          hex("0000001a 80000009 00000000 00000001 | 53 4d 53 43 00 | 0210 0001 34"),
          smpp::Pdu{smpp::command::bind_transceiver | smpp::command::response_bit, 0, 1, resp},
-         {21, 26}});
+         {21, 26},
+         true});
   }
   {
     // A part of a concatenated message: UDH IEI 0x00 ref 0x2a, part 1 of 2.
@@ -139,12 +179,14 @@ inline std::vector<Sample> samples() {
                  hex("00000016 80000004 00000000 00000002 | 6d 73 67 2d 31 00"),
                  smpp::Pdu{smpp::command::submit_sm | smpp::command::response_bit, 0, 2,
                            smpp::MessageIdResponse{"msg-1"}},
-                 {22}});
+                 {22},
+                 true});
   out.push_back({"deliver_sm_resp",
                  hex("00000011 80000005 00000000 0000002a | 00"),
                  smpp::Pdu{smpp::command::deliver_sm | smpp::command::response_bit, 0, 42,
                            smpp::MessageIdResponse{""}},
-                 {17}});
+                 {17},
+                 true});
   out.push_back({"enquire_link",
                  hex("00000010 00000015 00000000 00000007"),
                  smpp::Pdu{smpp::command::enquire_link, 0, 7, smpp::Empty{}},
@@ -153,7 +195,8 @@ inline std::vector<Sample> samples() {
       {"generic_nack",
        hex("00000010 80000000 00000003 00000000"),
        smpp::Pdu{smpp::command::generic_nack, smpp::status::invalid_command_id, 0, smpp::Empty{}},
-       {16}});
+       {16},
+       true});
   return out;
 }
 

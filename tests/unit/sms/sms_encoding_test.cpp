@@ -3,6 +3,8 @@
 #include <string>
 
 #include "connectors/sms/sms_encoding.hpp"
+#include "util/printable.hpp"
+#include "util/utf8.hpp"
 
 using namespace bh::connectors::sms;
 
@@ -30,21 +32,7 @@ const std::pair<char, char32_t> kExtensions[] = {
 
 std::string utf8(char32_t c) {
   std::string out;
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  bh::append_utf8(out, c);
   return out;
 }
 
@@ -56,6 +44,35 @@ std::string decoded(std::string_view octets, std::uint8_t data_coding,
 }
 
 }  // namespace
+
+// util/utf8.hpp, which the decoders and the charts above use: each length
+// of sequence with its bytes written out, and what UTF-8 cannot carry.
+TEST(SmsUtf8, AppendWritesEachLengthAndReplacesWhatUtf8CannotCarry) {
+  EXPECT_EQ(utf8(U'A'), "A");
+  EXPECT_EQ(utf8(0x7F), "\x7F");
+  EXPECT_EQ(utf8(0x80), "\xC2\x80");
+  EXPECT_EQ(utf8(U'\u00E9'), "\xC3\xA9");
+  EXPECT_EQ(utf8(0x7FF), "\xDF\xBF");
+  EXPECT_EQ(utf8(0x800), "\xE0\xA0\x80");
+  EXPECT_EQ(utf8(U'\u20AC'), "\xE2\x82\xAC");
+  EXPECT_EQ(utf8(0xFFFF), "\xEF\xBF\xBF");
+  EXPECT_EQ(utf8(0x10000), "\xF0\x90\x80\x80");
+  EXPECT_EQ(utf8(U'\U0001F600'), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(utf8(0x10FFFF), "\xF4\x8F\xBF\xBF");
+  const std::string replacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(utf8(0xD800), replacement);
+  EXPECT_EQ(utf8(0xDFFF), replacement);
+  EXPECT_EQ(utf8(0x110000), replacement);
+  // Every code point UTF-8 carries reads back as itself.
+  for (char32_t c = 1; c <= 0x10FFFF; c += (c < 0x1000 ? 1 : 0x3F)) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    std::string bytes = utf8(c);
+    char32_t back = 0;
+    auto code = static_cast<std::uint32_t>(c);
+    ASSERT_EQ(bh::utf8_sequence(bytes, 0, &back), bytes.size()) << std::hex << code;
+    ASSERT_EQ(static_cast<std::uint32_t>(back), code);
+  }
+}
 
 TEST(SmsEncoding, EveryBasicCharacterRoundTrips) {
   ASSERT_EQ(kChart.size(), 128u);

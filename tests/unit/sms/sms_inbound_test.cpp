@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -16,6 +19,7 @@
 #include <thread>
 
 #include "intake/ingest.hpp"
+#include "intake/submit_wait.hpp"
 #include "queue/group_commit.hpp"
 #include "queue/spool.hpp"
 #include "store/database.hpp"
@@ -27,6 +31,7 @@ namespace {
 using namespace sms;
 
 const std::string kTenant = "aaaaaaaa-0000-4000-8000-000000000001";
+const std::string kOtherTenant = "bbbbbbbb-0000-4000-8000-000000000002";
 
 // A directory of numbers by map, which may be down.
 class StandInDirectory final : public directory::DirectoryView {
@@ -69,8 +74,9 @@ smpp::ShortMessage sms(const std::string& text, const std::string& to = "4930123
 }
 
 // Part `sequence` of `total` with an 8-bit reference in its UDH.
-smpp::ShortMessage part(int reference, int total, int sequence, const std::string& text) {
-  smpp::ShortMessage message = sms("");
+smpp::ShortMessage part(int reference, int total, int sequence, const std::string& text,
+                        const std::string& from = "491701234567", std::uint8_t from_ton = 1) {
+  smpp::ShortMessage message = sms("", "4930123456", from, from_ton);
   message.esm_class = 0x40;
   message.short_message = std::string("\x05\x00\x03", 3) + static_cast<char>(reference) +
                           static_cast<char>(total) + static_cast<char>(sequence) + text;
@@ -115,6 +121,9 @@ struct SmsInbound : ::testing::Test {
     settings.domains = {"sms.example.com"};
     directory.numbers["+4930123456"] = {"+4930123456", kTenant, "anna@example.com", "sms", true};
     directory.numbers["+4930999999"] = {"+4930999999", kTenant, "fax@example.com", "fax", true};
+    // Another tenant's fax-only number.
+    directory.numbers["+4940777777"] = {"+4940777777", kOtherTenant, "fax@other.example", "fax",
+                                        true};
     directory::User catch_all;
     catch_all.address = "sms-inbox@example.com";
     catch_all.tenant = kTenant;
@@ -126,6 +135,41 @@ struct SmsInbound : ::testing::Test {
     io.stop();
     runner.join();
     commit.stop();
+  }
+
+  // Ingest through a group commit that cannot write (451 4.3.0), on the
+  // same store: a node whose queue fails at the wrong moment.
+  struct FailingQueue {
+    bool made;
+    queue::Spool spool;
+    queue::GroupCommit commit;
+    intake::Ingest ingest;
+    sms::SmsInbound inbound;
+    FailingQueue(SmsInbound& f)
+        : made(std::filesystem::create_directories(f.dir / "spool-failing")),
+          spool(f.dir / "spool-failing"),
+          commit(spool, [](const std::string&) {}),
+          ingest(
+              f.policy, commit, [] { return std::string("FAIL"); },
+              [] { return std::int64_t{1795000000}; }, f.io.get_executor()),
+          inbound(f.settings, ingest, f.directory, *f.store) {
+      EXPECT_TRUE(spool.create_layout());
+      commit.start();
+      commit.stop();
+    }
+  };
+
+  static std::string message_id(const std::string& content) {
+    auto start = content.find("Message-ID: <");
+    if (start == std::string::npos) return "";
+    start += 13;
+    return content.substr(start, content.find('>', start) - start);
+  }
+
+  std::optional<std::string> conversation(const std::string& mailbox, const std::string& remote) {
+    auto found = store->conversation_number(settings.name, mailbox, remote);
+    EXPECT_TRUE(found) << found.error().message;
+    return found ? *found : std::nullopt;
   }
 
   std::vector<queue::QueuedMessage> queued() const {
@@ -159,10 +203,7 @@ TEST_F(SmsInbound, ASingleSmsBecomesAMailToTheNumbersOwner) {
   EXPECT_NE(mail.content.find("Hello Anna"), std::string::npos) << mail.content;
 
   // A reply from anna goes out from the number the SMS came in on.
-  auto conversation = store->conversation_number("anna@example.com", "+491701234567");
-  ASSERT_TRUE(conversation) << conversation.error().message;
-  ASSERT_TRUE(conversation->has_value());
-  EXPECT_EQ(**conversation, "+4930123456");
+  EXPECT_EQ(conversation("anna@example.com", "+491701234567"), "+4930123456");
 }
 
 TEST_F(SmsInbound, AnUnknownNumberIsRefusedWithoutACatchAll) {
@@ -177,20 +218,33 @@ TEST_F(SmsInbound, AnUnknownNumberIsRefusedWithoutACatchAll) {
   EXPECT_TRUE(queued().empty());
 }
 
-TEST_F(SmsInbound, TheCatchAllTakesUnknownAndFaxOnlyNumbers) {
+TEST_F(SmsInbound, TheCatchAllTakesOnlyNumbersNobodyOwns) {
   ASSERT_TRUE(inbound);
   settings.inbound.catch_all = "sms-inbox@example.com";
-  for (const char* number : {"4930555555", "4930999999"}) {
-    InboundAnswer answer = inbound->receive(sms(std::string("to ") + number, number), 1795000000);
-    ASSERT_EQ(answer.status, InboundStatus::queued) << number << ": " << answer.reason;
-    EXPECT_EQ(answer.mailbox, "sms-inbox@example.com");
-  }
+  InboundAnswer answer = inbound->receive(sms("to nobody", "4930555555"), 1795000000);
+  ASSERT_EQ(answer.status, InboundStatus::queued) << answer.reason;
+  EXPECT_EQ(answer.mailbox, "sms-inbox@example.com");
   auto mails = queued();
-  ASSERT_EQ(mails.size(), 2u);
-  for (const auto& mail : mails) {
-    EXPECT_EQ(mail.envelope.recipients[0].address.text(), "sms-inbox@example.com");
-    EXPECT_EQ(mail.envelope.tenant, kTenant);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].envelope.recipients[0].address.text(), "sms-inbox@example.com");
+  EXPECT_EQ(mails[0].envelope.tenant, kTenant);
+  // The number is nobody's: no conversation makes a reply come from it.
+  EXPECT_FALSE(conversation("sms-inbox@example.com", "+491701234567"));
+}
+
+// A number the directory knows is never the catch-all's: a fax-only number
+// (here another tenant's) is refused, and nothing is mailed or remembered.
+TEST_F(SmsInbound, AFaxOnlyNumberIsRefusedEvenWithACatchAll) {
+  ASSERT_TRUE(inbound);
+  settings.inbound.catch_all = "sms-inbox@example.com";
+  for (const char* number : {"4940777777", "4930999999"}) {
+    InboundAnswer answer = inbound->receive(sms("fax?", number), 1795000000);
+    EXPECT_EQ(answer.status, InboundStatus::refused) << number;
+    EXPECT_EQ(answer.smpp_status, smpp::status::invalid_dest_address) << number;
+    EXPECT_NE(answer.reason.find("fax only"), std::string::npos) << answer.reason;
   }
+  EXPECT_TRUE(queued().empty());
+  EXPECT_FALSE(conversation("sms-inbox@example.com", "+491701234567"));
 }
 
 TEST_F(SmsInbound, PartsInAnyOrderBecomeOneMail) {
@@ -231,6 +285,7 @@ TEST_F(SmsInbound, AnExpiredMessageIsMailedWithWhatCame) {
   EXPECT_NE(mails[0].content.find("first third"), std::string::npos) << mails[0].content;
   EXPECT_NE(mails[0].content.find("Part 2 of 3 did not arrive"), std::string::npos)
       << mails[0].content;
+  EXPECT_NE(mails[0].content.find("+491701234567@sms.example.com"), std::string::npos);
   auto left = store->expired_inbound(settings.name, t0 + 10000);
   ASSERT_TRUE(left) << left.error().message;
   EXPECT_TRUE(left->empty());
@@ -277,12 +332,139 @@ TEST_F(SmsInbound, AQueueThatCannotWriteAsksTheSmscToTryAgain) {
   again.received_at = 1795000002;
   auto whole = store->add_inbound_part(settings.name, again);
   ASSERT_TRUE(whole) << whole.error().message;
-  ASSERT_TRUE(whole->has_value());
-  EXPECT_EQ((*whole)->parts.size(), 2u);
+  ASSERT_EQ(whole->outcome, InboundAdd::complete);
+  EXPECT_EQ(whole->message.parts.size(), 2u);
   // No conversation for an SMS that was not queued.
-  auto conversation = store->conversation_number("anna@example.com", "+491701234567");
-  ASSERT_TRUE(conversation);
-  EXPECT_FALSE(conversation->has_value());
+  EXPECT_FALSE(conversation("anna@example.com", "+491701234567"));
+}
+
+// The last part came, its mail could not be queued, and the SMSC does not
+// send it again: the sweep mails the whole message.
+TEST_F(SmsInbound, ACompleteMessageWhoseMailFailedIsMailedByTheSweep) {
+  ASSERT_TRUE(inbound);
+  const std::int64_t t0 = 1795000000;
+  ASSERT_EQ(inbound->receive(part(11, 2, 1, "acknowledged "), t0).status, InboundStatus::part_kept);
+  FailingQueue failing(*this);
+  InboundAnswer last = failing.inbound.receive(part(11, 2, 2, "and lost?"), t0 + 1);
+  ASSERT_EQ(last.status, InboundStatus::unavailable) << last.reason;
+  inbound->flush_expired(t0 + 601);  // part 2 is not that old yet
+  EXPECT_TRUE(queued().empty());
+  inbound->flush_expired(t0 + 602);
+  auto mails = queued();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(mails[0].content.find("acknowledged and lost?"), std::string::npos) << mails[0].content;
+  EXPECT_EQ(mails[0].content.find("did not arrive"), std::string::npos) << mails[0].content;
+  inbound->flush_expired(t0 + 1200);
+  EXPECT_EQ(queued().size(), 1u);
+  // Its parts are seen now: the SMSC sending the last one after all mails nothing.
+  InboundAnswer late = inbound->receive(part(11, 2, 2, "and lost?"), t0 + 1300);
+  EXPECT_EQ(late.status, InboundStatus::duplicate) << late.reason;
+  EXPECT_EQ(late.smpp_status, smpp::status::ok);
+  inbound->flush_expired(t0 + 5000);
+  EXPECT_EQ(queued().size(), 1u);
+}
+
+// The SMSC did not hear our ok in time and sends the SMS again: ok, and no
+// second mail. After kSeenSeconds it is a new SMS, with the same Message-ID.
+TEST_F(SmsInbound, AnSmsDeliveredAgainIsMailedOnce) {
+  ASSERT_TRUE(inbound);
+  const std::int64_t t0 = 1795000000;
+  ASSERT_EQ(inbound->receive(sms("once"), t0).status, InboundStatus::queued);
+  InboundAnswer again = inbound->receive(sms("once"), t0 + 12);
+  EXPECT_EQ(again.status, InboundStatus::duplicate) << again.reason;
+  EXPECT_EQ(again.smpp_status, smpp::status::ok);
+  EXPECT_EQ(queued().size(), 1u);
+  // Another text, sender or number is another SMS.
+  ASSERT_EQ(inbound->receive(sms("twice"), t0 + 13).status, InboundStatus::queued);
+  ASSERT_EQ(inbound->receive(sms("once", "4930123456", "491709999999"), t0 + 14).status,
+            InboundStatus::queued);
+  EXPECT_EQ(queued().size(), 3u);
+
+  ASSERT_EQ(inbound->receive(sms("once"), t0 + kSeenSeconds + 1).status, InboundStatus::queued);
+  std::map<std::string, int> ids;
+  for (const auto& mail : queued()) ++ids[message_id(mail.content)];
+  EXPECT_EQ(ids.size(), 3u);
+  int most = 0;
+  for (const auto& [id, count] : ids) most = std::max(most, count);
+  EXPECT_EQ(most, 2);  // the two mails of "once" from +491701234567
+}
+
+// Not queued, not seen: the SMSC's next try makes the mail.
+TEST_F(SmsInbound, AnSmsWhoseMailFailedIsNotTakenForACopy) {
+  ASSERT_TRUE(inbound);
+  FailingQueue failing(*this);
+  EXPECT_EQ(failing.inbound.receive(sms("retry me"), 1795000000).status,
+            InboundStatus::unavailable);
+  EXPECT_EQ(inbound->receive(sms("retry me"), 1795000010).status, InboundStatus::queued);
+  EXPECT_EQ(queued().size(), 1u);
+}
+
+// A part sent again after its message was mailed starts no new message.
+TEST_F(SmsInbound, APartDeliveredAgainAfterItsMailIsADuplicate) {
+  ASSERT_TRUE(inbound);
+  const std::int64_t t0 = 1795000000;
+  ASSERT_EQ(inbound->receive(part(3, 2, 1, "one "), t0).status, InboundStatus::part_kept);
+  ASSERT_EQ(inbound->receive(part(3, 2, 2, "two"), t0 + 1).status, InboundStatus::queued);
+  EXPECT_EQ(inbound->receive(part(3, 2, 1, "one "), t0 + 30).status, InboundStatus::duplicate);
+  inbound->flush_expired(t0 + 5000);
+  EXPECT_EQ(queued().size(), 1u);
+}
+
+// The phone reused a reference while an older message with it waited for
+// a part: the older one goes out with what came, the new one starts.
+TEST_F(SmsInbound, AReusedReferenceDoesNotMixTwoMessages) {
+  ASSERT_TRUE(inbound);
+  const std::int64_t t0 = 1795000000;
+  ASSERT_EQ(inbound->receive(part(77, 2, 1, "old start "), t0).status, InboundStatus::part_kept);
+  InboundAnswer reused = inbound->receive(part(77, 2, 1, "new start "), t0 + 60);
+  ASSERT_EQ(reused.status, InboundStatus::part_kept) << reused.reason;
+  auto mails = queued();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(mails[0].content.find("old start"), std::string::npos) << mails[0].content;
+  EXPECT_NE(mails[0].content.find("Part 2 of 2 did not arrive"), std::string::npos);
+  EXPECT_EQ(mails[0].content.find("new start"), std::string::npos) << mails[0].content;
+  ASSERT_EQ(inbound->receive(part(77, 2, 2, "new end"), t0 + 61).status, InboundStatus::queued);
+  mails = queued();
+  ASSERT_EQ(mails.size(), 2u);
+  int whole = 0;
+  for (const auto& mail : mails)
+    if (mail.content.find("new start new end") != std::string::npos) ++whole;
+  EXPECT_EQ(whole, 1);
+}
+
+// An alphanumeric sender that looks like a number stays one after the
+// parts timed out: no reply address.
+TEST_F(SmsInbound, AnExpiredMessageKeepsItsAlphanumericSender) {
+  ASSERT_TRUE(inbound);
+  const std::int64_t t0 = 1795000000;
+  ASSERT_EQ(inbound->receive(part(8, 2, 1, "code 1234", "+491701234567", 5), t0).status,
+            InboundStatus::part_kept);
+  inbound->flush_expired(t0 + 601);
+  auto mails = queued();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(mails[0].content.find("no-reply@sms.example.com"), std::string::npos)
+      << mails[0].content;
+  EXPECT_EQ(mails[0].content.find("+491701234567@"), std::string::npos) << mails[0].content;
+  EXPECT_FALSE(conversation("anna@example.com", "+491701234567"));
+}
+
+// The bounded wait: no answer (the executor does not run) or a stop.
+TEST_F(SmsInbound, SubmitAndWaitGivesUp) {
+  boost::asio::io_context idle;  // never run: the answer never comes
+  intake::Ingest stuck{policy, commit, [] { return std::string("X"); },
+                       [] { return std::int64_t{1}; }, idle.get_executor()};
+  std::atomic<bool> stopping{false};
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(intake::submit_and_wait(stuck, intake::Submission{}, std::chrono::milliseconds(300),
+                                       stopping));
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  stopping = true;
+  started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(
+      intake::submit_and_wait(stuck, intake::Submission{}, std::chrono::seconds(30), stopping));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
 }
 
 TEST_F(SmsInbound, AnAlphanumericSenderGetsNoReplyAddress) {
@@ -294,9 +476,7 @@ TEST_F(SmsInbound, AnAlphanumericSenderGetsNoReplyAddress) {
   EXPECT_NE(mails[0].content.find("no-reply@"), std::string::npos) << mails[0].content;
   EXPECT_EQ(mails[0].content.find("MyBank@"), std::string::npos) << mails[0].content;
   // Nobody can text it back: no conversation.
-  auto conversation = store->conversation_number("anna@example.com", "MyBank");
-  ASSERT_TRUE(conversation) << conversation.error().message;
-  EXPECT_FALSE(conversation->has_value());
+  EXPECT_FALSE(conversation("anna@example.com", "MyBank"));
 }
 
 TEST_F(SmsInbound, ANationalDestinationIsReadWithTheRegion) {

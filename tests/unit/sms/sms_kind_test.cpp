@@ -58,6 +58,10 @@ TEST(SmsKind, ReadsDefaults) {
   EXPECT_EQ(s->hostname, "gw.example");
   EXPECT_EQ(s->domains, std::vector<std::string>{"sms.example.com"});
   EXPECT_EQ(s->default_region, "DE");
+  EXPECT_TRUE(s->destinations.block_premium_rate);  // a paid service: premium rate is refused
+  EXPECT_TRUE(s->destinations.blocked_prefixes.empty());
+  EXPECT_TRUE(s->destinations.blocked_patterns.empty());
+  EXPECT_TRUE(s->destinations.allowed_prefixes.empty());
   EXPECT_EQ(s->text_source, sms::TextSource::body);
   EXPECT_TRUE(s->trim_quotes);
   EXPECT_TRUE(s->trim_signature);
@@ -86,6 +90,8 @@ TEST(SmsKind, ReadsDefaults) {
 TEST(SmsKind, ReadsEveryKey) {
   auto config = sms_config(
       "domains = [\"sms.example.com\", \"text.example.com\"]\ndefault_region = \"GB\"\n"
+      "blocked_prefixes = [\"+44909\"]\nallowed_prefixes = [\"+44\", \"+49\"]\n"
+      "blocked_patterns = ['\\+4470.*']\nblock_premium_rate = false\n"
       "text_source = \"subject_and_body\"\ntrim_quotes = false\ntrim_signature = false\n"
       "cut_patterns = ['^Sent from my ', '^-----']\nlong_messages = \"message_payload\"\n"
       "max_parts = 3\nmax_payload_bytes = 900\ndefault_alphabet = \"latin1\"\n"
@@ -107,6 +113,10 @@ TEST(SmsKind, ReadsEveryKey) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->domains.size(), 2u);
   EXPECT_EQ(s->default_region, "GB");
+  EXPECT_EQ(s->destinations.blocked_prefixes, std::vector<std::string>{"+44909"});
+  EXPECT_EQ(s->destinations.allowed_prefixes, (std::vector<std::string>{"+44", "+49"}));
+  EXPECT_EQ(s->destinations.blocked_patterns, std::vector<std::string>{"\\+4470.*"});
+  EXPECT_FALSE(s->destinations.block_premium_rate);
   EXPECT_EQ(s->text_source, sms::TextSource::subject_and_body);
   EXPECT_FALSE(s->trim_quotes);
   EXPECT_FALSE(s->trim_signature);
@@ -161,14 +171,19 @@ TEST(SmsKind, SourceAddressIsANumberOrASenderId) {
   const Case good[] = {
       {"+49 170 1234567", "+491701234567"}, {"0170 1234567", "+491701234567"},
       {"Bridgehead", "Bridgehead"},         {"ACME Ltd", "ACME Ltd"},
-      {"Café-Shop", "Café-Shop"},  // é is in the GSM basic table
+      {"ElevenChars", "ElevenChars"},
   };
   for (const Case& c : good) {
     auto config = sms_config(kDomains + "source_address = \"" + c.given + "\"\n");
     ASSERT_TRUE(config) << c.given << ": " << config.error().message;
     EXPECT_EQ(settings_of(config)->source_address, c.kept);
   }
-  const std::string bad[] = {"+49 12", "12345", "Bridgehead SMS", "Grüße☺", "+49abc"};
+  // The same rule as at delivery (source_address_of): printable ASCII only,
+  // so "Café-Shop" (é is GSM 7-bit, but source_addr is in the SMSC's
+  // default alphabet) and the extension table's "[" are refused here
+  // rather than deferring every mail.
+  const std::string bad[] = {"+49 12", "12345",     "Bridgehead SMS", "Grüße☺",
+                             "+49abc", "Café-Shop", "Shop[1]",        "TwelveChars!"};
   for (const std::string& given : bad)
     EXPECT_NE(error_of(kDomains + "source_address = \"" + given + "\"\n")
                   .find("gw.toml:16: connector[0].source_address: \"" + given + "\" is not"),
@@ -240,6 +255,27 @@ TEST(SmsKind, ErrorsNameFileLineAndKey) {
        "gw.toml:16: connector[0].throttle_backoff_max_ms: must"},
       {kDomains + "reply_domain = \"-bad-\"\n", "gw.toml:16: connector[0].reply_domain: \"-bad-\""},
       {kDomains + "catch_all = 5\n", "gw.toml:16: connector[0].catch_all: must be a string"},
+      {kDomains + "catch_all = \"sms desk\"\n",
+       "gw.toml:16: connector[0].catch_all: \"sms desk\" is not a mail address: it is not "
+       "local@domain"},
+      {kDomains + "catch_all = \"postmaster\"\n",
+       "gw.toml:16: connector[0].catch_all: \"postmaster\" is not a mail address: it has no "
+       "domain"},
+      {kDomains + "catch_all = \"desk@example.com> SIZE=1\"\n",
+       "gw.toml:16: connector[0].catch_all: \"desk@example.com> SIZE=1\" is not a mail address"},
+      {kDomains + "inbound_sender = \"sms@@example.com\"\n",
+       "gw.toml:16: connector[0].inbound_sender: \"sms@@example.com\" is not a mail address"},
+      {kDomains + "inbound_sender = \"büro@example.com\"\n",
+       "gw.toml:16: connector[0].inbound_sender: \"büro@example.com\" is not a mail address: "
+       "the envelope sender must be ASCII"},
+      {kDomains + "blocked_prefixes = [\"+49900\", \"0900\"]\n",
+       "gw.toml:16: connector[0].blocked_prefixes: \"0900\" must start with '+'"},
+      {kDomains + "allowed_prefixes = [\"+49 170\"]\n",
+       "gw.toml:16: connector[0].allowed_prefixes: \"+49 170\" must be '+' and digits only"},
+      {kDomains + "blocked_patterns = [\"(+49\"]\n",
+       "gw.toml:16: connector[0].blocked_patterns: \"(+49\" is not a valid RE2 pattern"},
+      {kDomains + "block_premium_rate = \"no\"\n",
+       "gw.toml:16: connector[0].block_premium_rate: must be true or false"},
       {kDomains + "inbound_sender = true\n",
        "gw.toml:16: connector[0].inbound_sender: must be a string"},
       {kDomains + "reassembly_timeout = 5\n",

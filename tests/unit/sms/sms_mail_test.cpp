@@ -29,7 +29,7 @@ SmsMailFields fields_of_an_sms() {
   f.received_at = 1764633600;  // 2025-12-02 00:00:00 UTC
   f.reply_domain = "sms.example.com";
   f.hostname = "gw.example.com";
-  f.unique = sms_message_id_left(f.sender, f.recipient, f.text, f.received_at);
+  f.unique = sms_key(f.sender, f.recipient, 0, f.text, "");
   return f;
 }
 
@@ -182,24 +182,34 @@ TEST(SmsMail, MissingPartsAreNamed) {
   EXPECT_EQ(decoded_body(compose_sms_mail(f)), "[The SMS was empty.]\r\n");
 }
 
-TEST(SmsMail, MessageIdIsDeterministic) {
-  std::string id = sms_message_id_left("+491701234567", "+4915112345678", "Hi", 1764633600);
+// The key (and so the Message-ID) of the same SMS is the same whenever it
+// comes; any difference in what the SMSC sent makes another.
+TEST(SmsMail, KeysAreDeterministicAndTimeless) {
+  std::string id = sms_key("+491701234567", "+4915112345678", 0, "Hi", "");
   EXPECT_EQ(id.size(), 32u);
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
-  // The same SMS again: the same id; any difference: another.
-  EXPECT_EQ(sms_message_id_left("+491701234567", "+4915112345678", "Hi", 1764633600), id);
+  EXPECT_EQ(sms_key("+491701234567", "+4915112345678", 0, "Hi", ""), id);
   std::set<std::string> ids = {
       id,
-      sms_message_id_left("+491701234568", "+4915112345678", "Hi", 1764633600),
-      sms_message_id_left("+491701234567", "+4915112345679", "Hi", 1764633600),
-      sms_message_id_left("+491701234567", "+4915112345678", "Hi!", 1764633600),
-      sms_message_id_left("+491701234567", "+4915112345678", "Hi", 1764633601),
-      // The values are framed: moving bytes between them changes the id.
-      sms_message_id_left("+49170123456", "7+4915112345678", "Hi", 1764633600),
+      sms_key("+491701234568", "+4915112345678", 0, "Hi", ""),
+      sms_key("+491701234567", "+4915112345679", 0, "Hi", ""),
+      sms_key("+491701234567", "+4915112345678", 0, "Hi!", ""),
+      sms_key("+491701234567", "+4915112345678", 8, "Hi", ""),
+      sms_key("+491701234567", "+4915112345678", 0, "Hi", "1/2/1"),
+      sms_key("+491701234567", "+4915112345678", 0, "Hi", "1/2/2"),
+      // The values are framed: moving bytes between them changes the key.
+      sms_key("+49170123456", "7+4915112345678", 0, "Hi", ""),
+      reassembled_key("+491701234567", "+4915112345678", 1, 2, "Hi"),
+      reassembled_key("+491701234567", "+4915112345678", 2, 2, "Hi"),
+      reassembled_key("+491701234567", "+4915112345678", 1, 3, "Hi"),
+      reassembled_key("+491701234567", "+4915112345678", 1, 2, "Hi!"),
   };
-  EXPECT_EQ(ids.size(), 6u);
-  // The first half of SHA-256 over "13:+49170123456714:+49151123456782:Hi10:1764633600".
-  EXPECT_EQ(id, "c0553b9c415e83fcd985ed5c76ea4f77");
+  EXPECT_EQ(ids.size(), 12u);
+  EXPECT_EQ(reassembled_key("+491701234567", "+4915112345678", 1, 2, "Hi"),
+            reassembled_key("+491701234567", "+4915112345678", 1, 2, "Hi"));
+  // The first half of SHA-256 over
+  // "3:sms13:+49170123456714:+49151123456781:02:Hi0:".
+  EXPECT_EQ(id, "6c1db34c4b0d97304b83a2d06a62b50c");
 }
 
 }  // namespace

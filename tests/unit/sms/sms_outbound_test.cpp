@@ -1,7 +1,8 @@
-// Mail -> SMS, the pure part: the number a recipient names, the sender's
-// SMPP address, the text split into submit_sm bodies, what the SMSC's
-// statuses and receipts mean for the recipient, and which number an SMS
-// goes out from (a conversation, the mailbox's service number, the default).
+// Mail -> SMS, the pure part: the number a recipient names, the text split
+// into submit_sm bodies, what the SMSC's statuses and receipts mean for the
+// recipient, and which number an SMS goes out from (a conversation, the
+// mailbox's service number, the default). The SMPP addresses and the
+// destination rules: sms_addressing_test.cpp.
 #include "connectors/sms/sms_outbound.hpp"
 
 #include <gtest/gtest.h>
@@ -64,42 +65,6 @@ TEST(SmsOutbound, AddressesThatAreNoNumberSayWhy) {
 
   EXPECT_FALSE(number_of_address("@sms.example.com", kDomains, "DE"));
   EXPECT_FALSE(number_of_address("no-at-sign", kDomains, "DE"));
-}
-
-TEST(SmsOutbound, SourceAddressForms) {
-  auto number = source_address_of("+491701234567");
-  ASSERT_TRUE(number) << number.error().message;
-  EXPECT_EQ(number->ton, 1);
-  EXPECT_EQ(number->npi, 1);
-  EXPECT_EQ(number->address, "491701234567");
-
-  auto id = source_address_of("Bridgehead");
-  ASSERT_TRUE(id) << id.error().message;
-  EXPECT_EQ(id->ton, 5);
-  EXPECT_EQ(id->npi, 0);
-  EXPECT_EQ(id->address, "Bridgehead");
-  EXPECT_TRUE(source_address_of("My Bank 24"));  // 10 characters with a space and digits
-
-  auto smsc = source_address_of("");
-  ASSERT_TRUE(smsc);
-  EXPECT_EQ(smsc->ton, 0);
-  EXPECT_EQ(smsc->npi, 0);
-  EXPECT_EQ(smsc->address, "");
-
-  EXPECT_FALSE(source_address_of("TwelveLetter"));       // 12 characters
-  EXPECT_FALSE(source_address_of("+49170abc"));          // '+' but not digits
-  EXPECT_FALSE(source_address_of("+0491701234567"));     // no country code starts with 0
-  EXPECT_FALSE(source_address_of("+1234567890123456"));  // 16 digits
-  EXPECT_FALSE(source_address_of("491701234567"));       // digits without '+' (and no letter)
-  EXPECT_FALSE(source_address_of("Caf\xC3\xA9"));        // not ASCII
-  EXPECT_FALSE(source_address_of("a`b"));                // '`' is not in GSM 7-bit
-}
-
-TEST(SmsOutbound, DestinationIsInternational) {
-  smpp::SmeAddress destination = destination_address_of("+491701234567");
-  EXPECT_EQ(destination.ton, 1);
-  EXPECT_EQ(destination.npi, 1);
-  EXPECT_EQ(destination.address, "491701234567");
 }
 
 std::string mail(const std::string& body, const std::string& subject = "Hello") {
@@ -288,16 +253,26 @@ TEST(SmsOutbound, ReceiptsMapToFinalResults) {
   EXPECT_EQ(odd.diagnostic.find('\r'), std::string::npos) << odd.diagnostic;
 }
 
-// A directory whose service numbers answer by map.
+// A directory whose users, numbers and service numbers answer by map.
 class ServiceNumbers final : public directory::DirectoryView {
  public:
-  std::map<std::string, std::vector<directory::NumberOwner>> numbers;
+  std::map<std::string, std::vector<directory::NumberOwner>> numbers;  // by mailbox
+  std::map<std::string, directory::User> users;                        // by address or alias
   bool unavailable = false;
-  directory::Lookup<directory::User> find_user(std::string_view) const override {
-    return directory::Lookup<directory::User>::absent();
+  directory::Lookup<directory::User> find_user(std::string_view address) const override {
+    using L = directory::Lookup<directory::User>;
+    if (unavailable) return L::unavailable("down");
+    auto it = users.find(std::string(address));
+    return it == users.end() ? L::absent() : L::found(it->second);
   }
-  directory::Lookup<directory::NumberOwner> find_number(std::string_view) const override {
-    return directory::Lookup<directory::NumberOwner>::absent();
+  // Whoever's service numbers hold it.
+  directory::Lookup<directory::NumberOwner> find_number(std::string_view e164) const override {
+    using L = directory::Lookup<directory::NumberOwner>;
+    if (unavailable) return L::unavailable("down");
+    for (const auto& [mailbox, owned] : numbers)
+      for (const directory::NumberOwner& owner : owned)
+        if (owner.number == e164) return L::found(owner);
+    return L::absent();
   }
   directory::Lookup<directory::Tenant> tenant(std::string_view) const override {
     return directory::Lookup<directory::Tenant>::absent();
@@ -331,6 +306,7 @@ TEST(SmsOutbound, SourceIsTheConversationThenTheServiceNumberThenTheDefault) {
   ASSERT_TRUE(s.store);
   ServiceNumbers directory;
   SmsSettings settings;
+  settings.name = "sms";
   settings.source_address = "Bridgehead";
   const std::string anna = "anna@example.com";
   const std::string remote = "+491701234567";
@@ -348,23 +324,82 @@ TEST(SmsOutbound, SourceIsTheConversationThenTheServiceNumberThenTheDefault) {
   EXPECT_EQ(*service, "+4930222");
   directory.numbers[anna] = {{"+4930111", "t", anna, "fax", true}};
   EXPECT_EQ(*choose_source(*s.store, directory, anna, remote, settings), "Bridgehead");
-  directory.numbers[anna] = {{"+4930333", "t", anna, "", true}};
+  directory.numbers[anna] = {{"+4930333", "t", anna, "", true}, {"+4930444", "t", anna, "", true}};
   EXPECT_EQ(*choose_source(*s.store, directory, anna, remote, settings), "+4930333");
 
   // The number the last SMS from the remote came in on wins.
-  ASSERT_TRUE(s.store->remember_conversation(anna, remote, "+4930444", 1795000000));
+  ASSERT_TRUE(s.store->remember_conversation("sms", anna, remote, "+4930444", 1795000000));
   auto conversation = choose_source(*s.store, directory, anna, remote, settings);
   ASSERT_TRUE(conversation) << conversation.error().message;
   EXPECT_EQ(*conversation, "+4930444");
-  // Another remote has no conversation.
+  // Another remote has no conversation; another connector's are not this one's.
   EXPECT_EQ(*choose_source(*s.store, directory, anna, "+491709999999", settings), "+4930333");
+  SmsSettings other = settings;
+  other.name = "sms-other";
+  EXPECT_EQ(*choose_source(*s.store, directory, anna, remote, other), "+4930333");
 
   directory.unavailable = true;
   auto down = choose_source(*s.store, directory, anna, "+491709999999", settings);
   ASSERT_FALSE(down);
   EXPECT_NE(down.error().message.find("directory is unavailable"), std::string::npos);
-  // A conversation needs no directory.
-  EXPECT_TRUE(choose_source(*s.store, directory, anna, remote, settings));
+  // A conversation's number is checked against the directory too.
+  auto unchecked = choose_source(*s.store, directory, anna, remote, settings);
+  ASSERT_FALSE(unchecked);
+  EXPECT_NE(unchecked.error().message.find("directory is unavailable"), std::string::npos);
+}
+
+// A conversation's number that is no longer the mailbox's for SMS (it moved
+// to another tenant's mailbox, or is for fax only now) is never its sender.
+TEST(SmsOutbound, AConversationNumberOfAnotherTenantIsNotUsed) {
+  StoreInTempDir s;
+  ASSERT_TRUE(s.store);
+  ServiceNumbers directory;
+  SmsSettings settings;
+  settings.name = "sms";
+  settings.source_address = "Bridgehead";
+  const std::string anna = "anna@a.example";
+  const std::string remote = "+491701234567";
+  directory.numbers[anna] = {{"+4930111", "tenant-a", anna, "sms", true}};
+  ASSERT_TRUE(s.store->remember_conversation("sms", anna, remote, "+4940222", 1795000000));
+  // Tenant B's number.
+  directory.numbers["bob@b.example"] = {{"+4940222", "tenant-b", "bob@b.example", "", true}};
+  auto source = choose_source(*s.store, directory, anna, remote, settings);
+  ASSERT_TRUE(source) << source.error().message;
+  EXPECT_EQ(*source, "+4930111");
+  // Nobody's number any more.
+  directory.numbers.erase("bob@b.example");
+  EXPECT_EQ(*choose_source(*s.store, directory, anna, remote, settings), "+4930111");
+  // Anna's, but for fax only.
+  directory.numbers[anna].push_back({"+4940222", "tenant-a", anna, "fax", true});
+  EXPECT_EQ(*choose_source(*s.store, directory, anna, remote, settings), "+4930111");
+  // Anna's for SMS: the conversation holds.
+  directory.numbers[anna].back().service = "sms";
+  EXPECT_EQ(*choose_source(*s.store, directory, anna, remote, settings), "+4940222");
+}
+
+// An alias's mail sends as its user: the primary address's conversations
+// and numbers.
+TEST(SmsOutbound, AnAliasSendsFromItsUsersNumbers) {
+  StoreInTempDir s;
+  ASSERT_TRUE(s.store);
+  ServiceNumbers directory;
+  SmsSettings settings;
+  settings.name = "sms";
+  settings.source_address = "Bridgehead";
+  const std::string anna = "anna@example.com";
+  const std::string remote = "+491701234567";
+  directory::User user;
+  user.address = anna;
+  user.aliases = {"a.nna@example.com"};
+  directory.users[anna] = user;
+  directory.users["a.nna@example.com"] = user;
+  directory.numbers[anna] = {{"+4930111", "t", anna, "sms", true},
+                             {"+4930222", "t", anna, "sms", true}};
+  auto service = choose_source(*s.store, directory, "a.nna@example.com", remote, settings);
+  ASSERT_TRUE(service) << service.error().message;
+  EXPECT_EQ(*service, "+4930111");
+  ASSERT_TRUE(s.store->remember_conversation("sms", anna, remote, "+4930222", 1795000000));
+  EXPECT_EQ(*choose_source(*s.store, directory, "a.nna@example.com", remote, settings), "+4930222");
 }
 
 }  // namespace

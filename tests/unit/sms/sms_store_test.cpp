@@ -2,40 +2,23 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "tests/unit/store/store_fixture.hpp"
+#include "tests/unit/sms/sms_store_fixture.hpp"
 
 namespace {
 
-using bh::connectors::sms::InboundMessage;
 using bh::connectors::sms::InboundPart;
-using bh::connectors::sms::PartRecord;
-using bh::connectors::sms::ReceiptRecord;
+using bh::connectors::sms::kConversationSeconds;
+using bh::connectors::sms::kSeenSeconds;
 using bh::connectors::sms::ReceiptState;
 using bh::connectors::sms::Settlement;
-using bh::connectors::sms::SmsStore;
 using bh::store::Backend;
-using bh::test::TestStore;
 
 // Each test on a fresh store of each backend.
-class SmsStoreTest : public ::testing::TestWithParam<Backend> {
+class SmsStoreTest : public bh::test::SmsStoreFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(db.ok()) << db.message();
-    store = open();
-    ASSERT_TRUE(store);
-  }
-  std::unique_ptr<SmsStore> open() const {
-    auto database = db.open();
-    if (!database) return nullptr;
-    auto opened = SmsStore::open(database);
-    EXPECT_TRUE(opened) << opened.error().message;
-    return opened ? std::move(*opened) : nullptr;
-  }
   void part(const std::string& reference, const std::string& id, int number, int parts,
             std::int64_t now = 1000, const std::string& connector = "sms") {
     auto added = store->add_part(connector, reference, {id, number, parts}, now);
@@ -58,9 +41,6 @@ class SmsStoreTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(references) << references.error().message;
     return references ? *references : std::vector<std::string>{};
   }
-
-  TestStore db{GetParam()};
-  std::unique_ptr<SmsStore> store;
 };
 
 TEST_P(SmsStoreTest, OnePartDelivered) {
@@ -245,137 +225,58 @@ TEST_P(SmsStoreTest, AnotherNodeSeesPartsAndReceipts) {
 }
 
 TEST_P(SmsStoreTest, ConversationsRememberTheLatestNumber) {
-  EXPECT_FALSE(store->conversation_number("anna@example.com", "+491701234567").value());
-  ASSERT_TRUE(store->remember_conversation("Anna@Example.com", "+491701234567", "+4930111", 100));
-  EXPECT_EQ(store->conversation_number("anna@example.com", "+491701234567").value(), "+4930111");
-  ASSERT_TRUE(store->remember_conversation("anna@example.com", "+491701234567", "+4930222", 200));
-  EXPECT_EQ(store->conversation_number("ANNA@example.com", "+491701234567").value(), "+4930222");
+  auto number = [&](const std::string& mailbox, const std::string& remote,
+                    const std::string& connector = "sms") {
+    auto found = store->conversation_number(connector, mailbox, remote);
+    EXPECT_TRUE(found) << found.error().message;
+    return found ? *found : std::nullopt;
+  };
+  EXPECT_FALSE(number("anna@example.com", "+491701234567"));
+  ASSERT_TRUE(
+      store->remember_conversation("sms", "Anna@Example.com", "+491701234567", "+4930111", 100));
+  EXPECT_EQ(number("anna@example.com", "+491701234567"), "+4930111");
+  ASSERT_TRUE(
+      store->remember_conversation("sms", "anna@example.com", "+491701234567", "+4930222", 200));
+  EXPECT_EQ(number("ANNA@example.com", "+491701234567"), "+4930222");
   // An older SMS (another node, late) does not win over a newer one.
-  ASSERT_TRUE(store->remember_conversation("anna@example.com", "+491701234567", "+4930333", 150));
-  EXPECT_EQ(store->conversation_number("anna@example.com", "+491701234567").value(), "+4930222");
-  EXPECT_FALSE(store->conversation_number("anna@example.com", "+491709999999").value());
-  EXPECT_FALSE(store->conversation_number("bob@example.com", "+491701234567").value());
+  ASSERT_TRUE(
+      store->remember_conversation("sms", "anna@example.com", "+491701234567", "+4930333", 150));
+  EXPECT_EQ(number("anna@example.com", "+491701234567"), "+4930222");
+  EXPECT_FALSE(number("anna@example.com", "+491709999999"));
+  EXPECT_FALSE(number("bob@example.com", "+491701234567"));
+  // Each connector has its own conversations.
+  EXPECT_FALSE(number("anna@example.com", "+491701234567", "other"));
+  ASSERT_TRUE(
+      store->remember_conversation("other", "anna@example.com", "+491701234567", "+4930444", 300));
+  EXPECT_EQ(number("anna@example.com", "+491701234567", "other"), "+4930444");
+  EXPECT_EQ(number("anna@example.com", "+491701234567"), "+4930222");
 }
 
-InboundPart inbound(int sequence, int total = 3, std::int64_t at = 1000, int reference = 42) {
-  return {"+491701234567",
-          "+4930111",
-          reference,
-          total,
-          sequence,
-          "part " + std::to_string(sequence) + " äö",
-          at};
-}
+TEST_P(SmsStoreTest, PurgeRemovesOldConversationsSeenKeysAndInboundParts) {
+  const std::int64_t now = 100'000'000;
+  ASSERT_TRUE(store->remember_conversation("sms", "old@example.com", "+491701", "+4930111",
+                                           now - kConversationSeconds - 1));
+  ASSERT_TRUE(store->remember_conversation("sms", "new@example.com", "+491701", "+4930111",
+                                           now - kConversationSeconds + 10));
+  ASSERT_TRUE(store->mark_inbound_seen("sms", "old-key", now - kSeenSeconds - 1));
+  ASSERT_TRUE(store->mark_inbound_seen("sms", "new-key", now - kSeenSeconds + 10));
+  InboundPart stale{"+491701234567", "+4930111", 1, 2, 1, "stale", now - 20 * 24 * 3600, true};
+  InboundPart fresh{"+491701234567", "+4930111", 2, 2, 1, "fresh", now - 60, true};
+  ASSERT_TRUE(store->add_inbound_part("sms", stale));
+  ASSERT_TRUE(store->add_inbound_part("sms", fresh));
 
-TEST_P(SmsStoreTest, InboundReassemblyInAnyOrder) {
-  auto added = store->add_inbound_part("sms", inbound(3, 3, 1003));
-  ASSERT_TRUE(added) << added.error().message;
-  EXPECT_FALSE(added->has_value());
-  EXPECT_FALSE(store->add_inbound_part("sms", inbound(1, 3, 1001)).value().has_value());
-  // Another message (other reference) does not mix in.
-  EXPECT_FALSE(store->add_inbound_part("sms", inbound(2, 3, 1002, 43)).value().has_value());
-  added = store->add_inbound_part("sms", inbound(2, 3, 1002));
-  ASSERT_TRUE(added) << added.error().message;
-  ASSERT_TRUE(added->has_value());
-  const InboundMessage& message = **added;
-  EXPECT_EQ(message.source, "+491701234567");
-  EXPECT_EQ(message.destination, "+4930111");
-  EXPECT_EQ(message.reference, 42);
-  EXPECT_EQ(message.total, 3);
-  EXPECT_EQ(message.first_received_at, 1001);
-  ASSERT_EQ(message.parts.size(), 3u);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(message.parts[i].sequence, i + 1);
-    EXPECT_EQ(message.parts[i].text, "part " + std::to_string(i + 1) + " äö");
-    EXPECT_EQ(message.parts[i].received_at, 1001 + i);
-  }
-  ASSERT_TRUE(store->remove_inbound("sms", message));
-  // Removed: the same key starts afresh.
-  EXPECT_FALSE(store->add_inbound_part("sms", inbound(1, 3, 2000)).value().has_value());
-}
-
-TEST_P(SmsStoreTest, InboundDuplicatesKeepTheFirstText) {
-  ASSERT_FALSE(store->add_inbound_part("sms", inbound(1, 2)).value().has_value());
-  InboundPart again = inbound(1, 2, 1500);
-  again.text = "changed";
-  EXPECT_FALSE(store->add_inbound_part("sms", again).value().has_value());
-  auto complete = store->add_inbound_part("sms", inbound(2, 2, 1600));
-  ASSERT_TRUE(complete) << complete.error().message;
-  ASSERT_TRUE(complete->has_value());
-  ASSERT_EQ((*complete)->parts.size(), 2u);
-  EXPECT_EQ((*complete)->parts[0].text, "part 1 äö");
-  EXPECT_EQ((*complete)->first_received_at, 1000);
-  // Sent again before the mail was queued and the parts removed: complete
-  // again (the caller retries what it could not queue).
-  complete = store->add_inbound_part("sms", inbound(2, 2, 1700));
-  ASSERT_TRUE(complete) << complete.error().message;
-  ASSERT_TRUE(complete->has_value());
-  EXPECT_EQ((*complete)->parts.size(), 2u);
-}
-
-TEST_P(SmsStoreTest, InboundPartOutsideItsTotalIsRefused) {
-  EXPECT_FALSE(store->add_inbound_part("sms", inbound(4, 3)));
-  EXPECT_FALSE(store->add_inbound_part("sms", inbound(0, 3)));
-}
-
-TEST_P(SmsStoreTest, InboundSinglePartIsCompleteAtOnce) {
-  auto complete = store->add_inbound_part("sms", inbound(1, 1));
-  ASSERT_TRUE(complete) << complete.error().message;
-  ASSERT_TRUE(complete->has_value());
-  EXPECT_EQ((*complete)->parts.size(), 1u);
-}
-
-TEST_P(SmsStoreTest, InboundExpiry) {
-  ASSERT_TRUE(store->add_inbound_part("sms", inbound(3, 3, 100)));
-  ASSERT_TRUE(store->add_inbound_part("sms", inbound(1, 3, 900)));
-  ASSERT_TRUE(store->add_inbound_part("sms", inbound(1, 2, 800, 7)));  // newer message
-  ASSERT_TRUE(store->add_inbound_part("other", inbound(1, 3, 100)));   // other connector
-  auto expired = store->expired_inbound("sms", 500);
-  ASSERT_TRUE(expired) << expired.error().message;
-  ASSERT_EQ(expired->size(), 1u);
-  const InboundMessage& message = expired->front();
-  EXPECT_EQ(message.reference, 42);
-  EXPECT_EQ(message.total, 3);
-  EXPECT_EQ(message.first_received_at, 100);
-  ASSERT_EQ(message.parts.size(), 2u);
-  EXPECT_EQ(message.parts[0].sequence, 1);
-  EXPECT_EQ(message.parts[1].sequence, 3);
-  EXPECT_EQ(message.parts[1].text, "part 3 äö");
-
-  EXPECT_EQ(store->expired_inbound("sms", 1000).value().size(), 2u);
-  ASSERT_TRUE(store->remove_inbound("sms", message));
-  EXPECT_TRUE(store->expired_inbound("sms", 500).value().empty());
-  EXPECT_EQ(store->expired_inbound("other", 500).value().size(), 1u);
-  // A complete message is not expired (it is mailed as it completes).
-  ASSERT_TRUE(store->add_inbound_part("sms", inbound(1, 1, 10, 9)));
-  EXPECT_EQ(store->expired_inbound("sms", 1000).value().size(), 1u);
-}
-
-// The last two parts of a message reach two nodes at once: exactly one of
-// them sees the message complete (neither may leave it to the timeout).
-TEST_P(SmsStoreTest, InboundPartsAtTwoNodesAtOnceCompleteOnce) {
-  auto other = open();
-  ASSERT_TRUE(other);
-  for (int reference = 0; reference < 40; ++reference) {
-    std::optional<InboundMessage> first, second;
-    bool first_ok = false, second_ok = false;
-    std::thread a([&] {
-      auto added = store->add_inbound_part("sms", inbound(1, 2, 1000, reference));
-      first_ok = added.ok();
-      if (added) first = *added;
-    });
-    std::thread b([&] {
-      auto added = other->add_inbound_part("sms", inbound(2, 2, 1000, reference));
-      second_ok = added.ok();
-      if (added) second = *added;
-    });
-    a.join();
-    b.join();
-    ASSERT_TRUE(first_ok && second_ok);
-    EXPECT_EQ(first.has_value() + second.has_value(), 1) << "reference " << reference;
-    const std::optional<InboundMessage>& complete = first ? first : second;
-    if (complete) EXPECT_EQ(complete->parts.size(), 2u);
-  }
+  auto purged = store->purge(now - 14 * 24 * 3600, now);
+  ASSERT_TRUE(purged) << purged.error().message;
+  // The conversation, the seen key, the stale part and its head row.
+  EXPECT_EQ(*purged, 4u);
+  EXPECT_FALSE(store->conversation_number("sms", "old@example.com", "+491701").value());
+  EXPECT_EQ(store->conversation_number("sms", "new@example.com", "+491701").value(), "+4930111");
+  EXPECT_FALSE(store->inbound_seen("sms", "old-key", 0).value());
+  EXPECT_TRUE(store->inbound_seen("sms", "new-key", 0).value());
+  auto left = store->expired_inbound("sms", now + 1);
+  ASSERT_TRUE(left) << left.error().message;
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().parts.front().text, "fresh");
 }
 
 // The store a second time (a restart, another node): migrations applied once.

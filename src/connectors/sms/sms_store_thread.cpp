@@ -1,0 +1,246 @@
+// The SMS connector's store thread (sms_connector_impl.hpp): rounds of
+// jobs, receipts, resolving references, the sweep.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "connectors/sms/delivery_receipt.hpp"
+#include "connectors/sms/sms_connector_impl.hpp"
+#include "connectors/sms/sms_outbound.hpp"
+#include "util/clock.hpp"
+#include "util/log.hpp"
+
+namespace bh::connectors::sms {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::int64_t kPurgeAfterSeconds = 14 * 24 * 3600;
+constexpr std::size_t kSweepBatch = 100;
+
+// The handset a receipt reports on (its source_addr), E.164 when it is one.
+std::string receipt_number(const smpp::ShortMessage& message) {
+  if (message.source.ton == 1 && !message.source.address.empty())
+    return "+" + message.source.address;
+  return message.source.address;
+}
+
+}  // namespace
+
+void SmsConnector::Impl::run_store() {
+  for (;;) {
+    std::deque<StoreJob> round;
+    bool sweep_now = false;
+    bool end = false;
+    {
+      std::unique_lock lock(mutex);
+      wake.wait_until(lock, next_sweep, [this] { return store_thread_end || !jobs.empty(); });
+      round.swap(jobs);
+      end = store_thread_end && round.empty();
+      // Due even while jobs keep coming.
+      if (!store_thread_end && std::chrono::steady_clock::now() >= next_sweep) {
+        sweep_now = true;
+        next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
+      }
+    }
+    if (end) return;
+    try {
+      run_round(round);
+      if (sweep_now && !stopping) sweep();
+    } catch (const std::exception& error) {
+      log_problem("store thread", error.what());
+    }
+  }
+}
+
+void SmsConnector::Impl::run_round(std::deque<StoreJob>& round) {
+  // What the round's writes gave, per job (parallel to round).
+  struct Written {
+    Status status = ok_status();
+    std::uint32_t smpp_status = smpp::status::ok;  // deliver
+    std::optional<std::string> reference;          // a receipt's part was recorded
+    bool write = false;
+  };
+  std::vector<Written> written(round.size());
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    StoreJob& job = round[i];
+    written[i].write = job.kind == StoreJob::Kind::part || job.kind == StoreJob::Kind::forget ||
+                       (job.kind == StoreJob::Kind::deliver && is_receipt(job.delivered.message));
+  }
+  // 1. Every write of the round in one transaction.
+  auto write_all = [&] {
+    for (std::size_t i = 0; i < round.size(); ++i) {
+      if (!written[i].write) continue;
+      StoreJob& job = round[i];
+      if (job.kind == StoreJob::Kind::part) {
+        written[i].status = store->add_part(settings.name, job.tag, job.part, unix_now());
+      } else if (job.kind == StoreJob::Kind::forget) {
+        written[i].status = store->forget(settings.name, job.tag);
+      } else {
+        written[i].smpp_status = record_receipt(job.delivered.message, written[i].reference);
+      }
+    }
+  };
+  bool any_write = false;
+  for (const Written& w : written) any_write = any_write || w.write;
+  Status committed = ok_status();
+  if (any_write && store) committed = grouped->group(write_all);
+  if (!committed) log_problem("store round", committed.error().message);
+  // 2. Their answers, now that they are durable (or failed).
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    if (!written[i].write) continue;
+    StoreJob& job = round[i];
+    Written& w = written[i];
+    if (!store) {
+      w.status = Error{store_problem};
+      w.smpp_status = smpp::status::temporary_app_error;
+    } else if (!committed) {
+      // Nothing of the round is durable: the SMSC sends its receipts again.
+      w.status = committed.error();
+      w.reference.reset();
+      w.smpp_status = smpp::status::temporary_app_error;
+    }
+    if (job.kind == StoreJob::Kind::part) {
+      std::string error = w.status ? std::string() : w.status.error().message;
+      asio::post(
+          io, [answer = std::move(job.answer), ok = w.status.ok(), error] { answer(ok, error); });
+    } else if (job.kind == StoreJob::Kind::forget) {
+      if (!w.status) log_problem("forget", w.status.error().message);
+    } else {
+      if (!store) log_problem("deliver_sm", store_problem);
+      SmppBind* bind = job.bind;
+      std::uint32_t sequence = job.delivered.sequence;
+      std::uint64_t session = job.session;
+      std::uint32_t status = w.smpp_status;
+      asio::post(io, [bind, sequence, status, session] {
+        bind->answer_deliver(sequence, status, session);
+      });
+    }
+  }
+  // 3. Everything else in its order: deliveries to prepare, incoming SMS.
+  for (StoreJob& job : round) {
+    if (job.kind == StoreJob::Kind::task) {
+      if (job.task) job.task();
+    } else if (job.kind == StoreJob::Kind::deliver && !is_receipt(job.delivered.message)) {
+      std::uint32_t status = smpp::status::temporary_app_error;
+      if (!store)
+        log_problem("deliver_sm", store_problem);
+      else if (inbound)
+        status = inbound->receive(job.delivered.message, unix_now()).smpp_status;
+      SmppBind* bind = job.bind;
+      std::uint32_t sequence = job.delivered.sequence;
+      std::uint64_t session = job.session;
+      asio::post(io, [bind, sequence, status, session] {
+        bind->answer_deliver(sequence, status, session);
+      });
+    }
+  }
+  // 4. The references the round's receipts settled, each once; their
+  // forgets share one more commit.
+  std::set<std::string> seen;
+  std::vector<std::string> settled;
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    const std::optional<std::string>& reference = written[i].reference;
+    if (!reference || !seen.insert(*reference).second) continue;
+    if (resolve(*reference, receipt_number(round[i].delivered.message)))
+      settled.push_back(*reference);
+  }
+  forget_all(settled);
+}
+
+std::uint32_t SmsConnector::Impl::record_receipt(const smpp::ShortMessage& message,
+                                                 std::optional<std::string>& reference) {
+  auto receipt = parse_receipt(message);
+  if (!receipt) {
+    // Nothing can come of it when it is sent again: taken and logged.
+    log::Line("sms_receipt_unreadable")
+        .kv("connector", settings.name)
+        .kv("reason", receipt.error().message)
+        .write(log::Level::warn);
+    return smpp::status::ok;
+  }
+  std::string id = normalise_receipt_id(receipt->message_id, settings.receipt_ids);
+  if (!is_final(receipt->state)) {
+    log::Line("sms_receipt")
+        .kv("connector", settings.name)
+        .kv("message_id", id)
+        .kv("state", state_text(receipt->state))
+        .write(log::Level::debug);
+    return smpp::status::ok;
+  }
+  ReceiptRecord record{id, receipt->state, receipt->error, receipt->text};
+  auto found = store->add_receipt(settings.name, record, unix_now());
+  if (!found) {
+    log_problem("receipt", found.error().message);
+    return smpp::status::temporary_app_error;  // the SMSC sends it again
+  }
+  log::Line("sms_receipt")
+      .kv("connector", settings.name)
+      .kv("message_id", id)
+      .kv("state", state_text(receipt->state))
+      .kv("reference", found->value_or(""))
+      .write();
+  reference = *found;
+  return smpp::status::ok;
+}
+
+bool SmsConnector::Impl::resolve(const std::string& reference, const std::string& number) {
+  auto settlement = store->settle(settings.name, reference);
+  if (!settlement) {
+    log_problem("settle", settlement.error().message);
+    return false;
+  }
+  if (!settlement->has_value()) return false;
+  PendingSink* target = sink.load();
+  if (target == nullptr) return false;  // the sweep repeats it once a sink is attached
+  RecipientResult result = receipt_result(**settlement, settings, number);
+  // Durable now: a failure to record it is the sweep's to repeat.
+  if (!target->resolve(settings.name, reference, result)) return false;
+  log::Line("sms_resolved")
+      .kv("connector", settings.name)
+      .kv("reference", reference)
+      .kv("outcome", outcome_name(result.outcome))
+      .kv("status", result.status)
+      .write();
+  return true;
+}
+
+void SmsConnector::Impl::forget_all(const std::vector<std::string>& references) {
+  if (references.empty()) return;
+  std::vector<Status> forgotten;
+  Status committed = grouped->group([&] {
+    for (const std::string& reference : references)
+      forgotten.push_back(store->forget(settings.name, reference));
+  });
+  if (!committed) return log_problem("forget", committed.error().message);
+  for (const Status& status : forgotten)
+    if (!status) log_problem("forget", status.error().message);
+}
+
+// The number a reference was sent to, for the sweep (a receipt names it
+// itself): the recipient of its pending entry. "" when unknown.
+std::string SmsConnector::Impl::number_of_reference(const std::string& reference) {
+  if (!pending) return {};
+  auto entry = pending->find(settings.name, reference);
+  if (!entry || !entry->has_value()) return {};
+  auto number = number_of_address((*entry)->recipient, settings.domains, settings.default_region);
+  return number ? *number : std::string();
+}
+
+void SmsConnector::Impl::sweep() {
+  if (!store) return;
+  auto references = store->settled_references(settings.name, kSweepBatch);
+  if (!references) {
+    log_problem("sweep", references.error().message);
+  } else {
+    std::vector<std::string> settled;
+    for (const std::string& reference : *references)
+      if (resolve(reference, number_of_reference(reference))) settled.push_back(reference);
+    forget_all(settled);
+  }
+  if (inbound) inbound->flush_expired(unix_now());
+  if (auto purged = store->purge(unix_now() - kPurgeAfterSeconds); !purged)
+    log_problem("purge", purged.error().message);
+}
+
+}  // namespace bh::connectors::sms
