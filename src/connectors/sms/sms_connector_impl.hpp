@@ -39,6 +39,7 @@ namespace bh::connectors::sms {
 // The sweep (sms_connector.hpp): settles what a race between nodes left,
 // mails timed-out incoming parts, purges old rows.
 inline constexpr auto kSweepInterval = std::chrono::seconds(10);
+inline constexpr std::size_t kResolvesPerRound = 32;
 
 // One job of the store thread.
 struct StoreJob {
@@ -74,6 +75,12 @@ struct SmsConnector::Impl final : BindHandler {
   bool store_thread_end = false;
   std::thread store_thread;
   std::chrono::steady_clock::time_point next_sweep;
+  // References the receipts may have settled, with the receipt's number,
+  // to resolve (store thread only). A round resolves at most
+  // kResolvesPerRound of them, so that each resolve's own commit in the
+  // pending store does not hold up the parts and deliveries queued behind.
+  std::deque<std::pair<std::string, std::string>> to_resolve;
+  std::set<std::string> resolve_queued;
 
   std::atomic<bool> stopping{false};
   std::atomic<PendingSink*> sink{nullptr};

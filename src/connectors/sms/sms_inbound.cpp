@@ -339,7 +339,11 @@ InboundAnswer SmsInbound::receive(const smpp::ShortMessage& message, std::int64_
     std::string key = sms_key(parties.sender_key(), parties.recipient, message.data_coding,
                               part->user_data, concatenation);
     // Taken before: the SMSC did not hear our ok in time and sent it again.
-    auto seen = store_.inbound_seen(settings_.name, key, now - kSeenSeconds);
+    // A single SMS: only within duplicate_window (the same "ok" later is a
+    // new one). A part carries its concatenation reference as well, so a
+    // copy of it is recognised for as long as the key is kept.
+    const std::int64_t window = single ? settings_.inbound.duplicate_window.count() : kSeenSeconds;
+    auto seen = store_.inbound_seen(settings_.name, key, now - window);
     if (!seen) return unavailable("the SMS store is unavailable: " + seen.error().message);
     if (*seen)
       return answer(InboundStatus::duplicate, smpp::status::ok,
@@ -355,7 +359,7 @@ InboundAnswer SmsInbound::receive(const smpp::ShortMessage& message, std::int64_
       input.destination = std::move(destination);
       input.text = std::move(*text);
       input.received_at = now;
-      input.unique = key;
+      input.unique = sms_message_id_left(key, now);
       InboundAnswer result = queue_mail(settings_, ingest_, store_, stopping_, input);
       // Seen only once the mail is durable; a failure costs only the
       // recognition of a copy (which then has the same Message-ID).

@@ -13,8 +13,9 @@
 // (store or directory unavailable, the queue full) asks the SMSC to try
 // again; a permanent one refuses the SMS. What identifies each SMS taken
 // (sms_key: sender, number, coding, user data with its part number) is
-// kept kSeenSeconds: the SMSC sending it again (our ok came after its
-// timeout) is answered ok without a second mail.
+// kept (a single SMS for inbound.duplicate_window, a part of a
+// concatenated one for kSeenSeconds): the SMSC sending it again (our ok
+// came after its timeout) is answered ok without a second mail.
 #pragma once
 
 #include <atomic>

@@ -12,6 +12,7 @@
 #include "connectors/sms/smpp_pdu_fields.hpp"
 #include "connectors/sms/sms_connector.hpp"
 #include "connectors/sms/sms_outbound.hpp"
+#include "connectors/sms/sms_store.hpp"
 #include "directory/phone_number.hpp"
 #include "mail/address.hpp"
 #include "util/host_syntax.hpp"
@@ -314,6 +315,7 @@ void read_inbound(TableReader& r, SmsSettings& s) {
   mailbox(r, "catch_all", in.catch_all, true);
   mailbox(r, "inbound_sender", in.sender, false);
   duration(r, "reassembly_timeout", in.reassembly_timeout, 10, 86400);
+  duration(r, "inbound_duplicate_window", in.duplicate_window, 10, sms::kSeenSeconds);
   if (in.reply_domain.empty() && !s.domains.empty()) in.reply_domain = s.domains.front();
   if (in.sender.empty()) in.sender = "postmaster@" + s.hostname;
 }

@@ -122,6 +122,10 @@ std::string sms_key(std::string_view sender, std::string_view recipient, std::ui
   return framed_digest({"sms", sender, recipient, coding, user_data, concatenation});
 }
 
+std::string sms_message_id_left(std::string_view key, std::int64_t received_at) {
+  return framed_digest({"message-id", key, std::to_string(received_at)});
+}
+
 std::string reassembled_key(std::string_view sender, std::string_view recipient, int reference,
                             int total, std::string_view text) {
   std::string parts = std::to_string(reference) + "/" + std::to_string(total);

@@ -37,14 +37,17 @@ inline constexpr std::string_view kNoReplyLocalPart = "no-reply";
 std::string compose_sms_mail(const SmsMailFields& fields);
 
 // What identifies an incoming SMS, 32 hex digits of SHA-256 over its
-// values (each framed by its length): the key sms_inbound marks as seen,
-// and the Message-ID's left side of a single SMS. No time goes in: the
-// SMSC's second delivery of an SMS gives the same key. sender: E.164, or
+// values (each framed by its length): the key sms_inbound marks as seen.
+// No time goes in: the SMSC's second delivery of an SMS gives the same key. sender: E.164, or
 // source_addr as given; recipient: E.164; user_data: as it came, before
 // decoding, without the UDH; concatenation: "reference/total/sequence" of
 // a part, "" for a single SMS.
 std::string sms_key(std::string_view sender, std::string_view recipient, std::uint8_t data_coding,
                     std::string_view user_data, std::string_view concatenation);
+// The Message-ID's left side of a single SMS: its key and when it came, so
+// that the same text from the same phone later (a second "ok") is a new
+// message to the mailbox, not a copy Exchange would drop.
+std::string sms_message_id_left(std::string_view key, std::int64_t received_at);
 // The Message-ID's left side of a reassembled message: over its sender,
 // recipient, reference, total and the (decoded) text that came, so that
 // the same message mailed twice (two nodes, a retry) has one Message-ID.

@@ -284,8 +284,10 @@ RecipientResult receipt_result(const Settlement& settlement, const SmsSettings& 
     result.success_action = "delivered";
     result.report = settings.success_notice == SuccessNotice::report;
     // The sender reads "Your " + this as a report's first line (mail/dsn.cpp).
-    result.diagnostic =
-        fmt::format("SMS to {} was delivered", directory::international_format(number));
+    // The number is unknown to a sweep that found no pending entry.
+    result.diagnostic = number.empty() ? std::string("SMS was delivered")
+                                       : fmt::format("SMS to {} was delivered",
+                                                     directory::international_format(number));
     if (settlement.parts > 1) result.diagnostic += fmt::format(" ({} parts)", settlement.parts);
     return result;
   }

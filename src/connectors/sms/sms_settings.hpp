@@ -77,6 +77,12 @@ struct InboundSettings {
   // Parts of a concatenated SMS wait this long for the rest; then the mail
   // goes out with what arrived and says which parts are missing.
   std::chrono::seconds reassembly_timeout{600};
+  // An SMS identical to one taken this recently (same sender, number,
+  // coding, text and part) is the SMSC sending it again because our answer
+  // came too late: answered ok without a second mail. Short, because the
+  // same "ok" from the same phone later is a new message (at most
+  // kSeenSeconds, sms_store.hpp).
+  std::chrono::seconds duplicate_window{300};
 };
 
 struct SmsSettings {

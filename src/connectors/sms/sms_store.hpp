@@ -37,10 +37,9 @@
 
 namespace bh::connectors::sms {
 
-// How long an incoming SMS is recognised when the SMSC sends it again: SMSCs
-// retry an unanswered deliver_sm for hours (validity periods of a day are
-// common). An identical SMS (same sender, number, coding and text) within
-// this time is taken for such a copy.
+// How long what identifies an incoming SMS is kept (the longest
+// inbound_duplicate_window; an identical SMS within the window is the
+// SMSC's copy of one whose answer came too late).
 inline constexpr std::int64_t kSeenSeconds = 24 * 3600;
 // How long a conversation chooses the reply's number after its last SMS.
 inline constexpr std::int64_t kConversationSeconds = 90 * 24 * 3600;

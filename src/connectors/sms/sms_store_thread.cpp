@@ -2,8 +2,6 @@
 // jobs, receipts, resolving references, the sweep.
 #include <fmt/format.h>
 
-#include <set>
-
 #include "connectors/sms/delivery_receipt.hpp"
 #include "connectors/sms/sms_connector_impl.hpp"
 #include "connectors/sms/sms_outbound.hpp"
@@ -34,9 +32,11 @@ void SmsConnector::Impl::run_store() {
     bool end = false;
     {
       std::unique_lock lock(mutex);
-      wake.wait_until(lock, next_sweep, [this] { return store_thread_end || !jobs.empty(); });
+      // to_resolve is this thread's own: no wait while some are left.
+      wake.wait_until(lock, next_sweep,
+                      [this] { return store_thread_end || !jobs.empty() || !to_resolve.empty(); });
       round.swap(jobs);
-      end = store_thread_end && round.empty();
+      end = store_thread_end && round.empty() && to_resolve.empty();
       // Due even while jobs keep coming.
       if (!store_thread_end && std::chrono::steady_clock::now() >= next_sweep) {
         sweep_now = true;
@@ -135,15 +135,19 @@ void SmsConnector::Impl::run_round(std::deque<StoreJob>& round) {
       });
     }
   }
-  // 4. The references the round's receipts settled, each once; their
-  // forgets share one more commit.
-  std::set<std::string> seen;
-  std::vector<std::string> settled;
+  // 4. The references the receipts may have settled, each once; the
+  // forgets of those resolved share one more commit.
   for (std::size_t i = 0; i < round.size(); ++i) {
     const std::optional<std::string>& reference = written[i].reference;
-    if (!reference || !seen.insert(*reference).second) continue;
-    if (resolve(*reference, receipt_number(round[i].delivered.message)))
-      settled.push_back(*reference);
+    if (reference && resolve_queued.insert(*reference).second)
+      to_resolve.emplace_back(*reference, receipt_number(round[i].delivered.message));
+  }
+  std::vector<std::string> settled;
+  for (std::size_t n = 0; n < kResolvesPerRound && !to_resolve.empty(); ++n) {
+    auto [reference, number] = std::move(to_resolve.front());
+    to_resolve.pop_front();
+    resolve_queued.erase(reference);
+    if (resolve(reference, number)) settled.push_back(reference);
   }
   forget_all(settled);
 }

@@ -6,6 +6,7 @@
 // deliver_sm_resp goes out only once the receipt is durable.
 #include "tests/unit/sms/sms_connector_fixture.hpp"
 
+#include "connectors/sms/sms_outbound.hpp"
 #include "store/pending_store.hpp"
 
 namespace bh::connectors::sms {
@@ -208,6 +209,16 @@ TEST_F(SmsConnectorTest, TheSweepResolvesWhatTheSinkCouldNotRecord) {
     auto parts = store->parts_of("sms-test", results[0].reference);
     return parts && parts->empty();
   }));
+}
+
+// A sweep that finds no pending entry for a reference knows no number.
+TEST(SmsSweepDiagnostic, WithoutANumberNoneIsNamed) {
+  Settlement settlement;
+  settlement.reference = "Q1.x";
+  settlement.delivered = true;
+  settlement.parts = 2;
+  EXPECT_EQ(receipt_result(settlement, SmsSettings{}, "").diagnostic,
+            "SMS was delivered (2 parts)");
 }
 
 TEST_F(SmsConnectorTest, WithoutAStoreEverythingWaits) {

@@ -79,6 +79,7 @@ TEST(SmsKind, ReadsDefaults) {
   EXPECT_EQ(s->inbound.reply_domain, "sms.example.com");
   EXPECT_EQ(s->inbound.sender, "postmaster@gw.example");
   EXPECT_EQ(s->inbound.reassembly_timeout.count(), 600);
+  EXPECT_EQ(s->inbound.duplicate_window.count(), 300);
   ASSERT_EQ(s->binds.size(), 1u);
   EXPECT_EQ(s->binds[0].host, "127.0.0.1");
   EXPECT_EQ(s->binds[0].port, 2775);
@@ -102,7 +103,8 @@ TEST(SmsKind, ReadsEveryKey) {
       "submit_wait = 30\nreconnect_min_ms = 500\nreconnect_max_ms = 30000\n"
       "throttle_backoff_ms = 200\nthrottle_backoff_max_ms = 5000\n"
       "reply_domain = \"reply.example.com\"\ncatch_all = \"sms@example.com\"\n"
-      "inbound_sender = \"sms-gateway@example.com\"\nreassembly_timeout = 120\n",
+      "inbound_sender = \"sms-gateway@example.com\"\nreassembly_timeout = 120\n"
+      "inbound_duplicate_window = 60\n",
       "\n[[connector.bind]]\nhost = \"smsc1.example.net\"\nport = 3550\nsystem_id = "
       "\"bridgehead\"\npassword_file = \"/etc/bh/smsc1.pw\"\nsystem_type = \"EMAIL\"\ntls = true\n"
       "tls_ca_file = \"/etc/bh/ca.pem\"\ntls_server_name = \"smsc.example.net\"\n"
@@ -144,6 +146,7 @@ TEST(SmsKind, ReadsEveryKey) {
   EXPECT_EQ(s->inbound.catch_all, "sms@example.com");
   EXPECT_EQ(s->inbound.sender, "sms-gateway@example.com");
   EXPECT_EQ(s->inbound.reassembly_timeout.count(), 120);
+  EXPECT_EQ(s->inbound.duplicate_window.count(), 60);
   ASSERT_EQ(s->binds.size(), 3u);  // count = 2, then one more
   for (int i = 0; i < 2; ++i) {
     const sms::BindSettings& b = s->binds[i];
@@ -280,6 +283,8 @@ TEST(SmsKind, ErrorsNameFileLineAndKey) {
        "gw.toml:16: connector[0].inbound_sender: must be a string"},
       {kDomains + "reassembly_timeout = 5\n",
        "gw.toml:16: connector[0].reassembly_timeout: must be an integer from 10 to 86400"},
+      {kDomains + "inbound_duplicate_window = 90000\n",
+       "gw.toml:16: connector[0].inbound_duplicate_window: must be an integer from 10 to 86400"},
       {kDomains + "frobnicate = 1\n", "gw.toml:16: connector[0].frobnicate: unknown key"},
   };
   for (const Case& c : cases)
