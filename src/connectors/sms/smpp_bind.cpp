@@ -22,8 +22,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // "Never" for a timer or the transport's watchdog: far, but well within
 // the range of steady_clock's nanoseconds.
 constexpr auto kFar = std::chrono::hours(24 * 365);
-// stop() waits this much longer than the machine's own unbind timeout.
-constexpr auto kStopSlack = std::chrono::seconds(1);
 constexpr std::size_t kReadBuffer = 16 * 1024;
 
 std::string endpoint_text(const BindSettings& settings) {
@@ -350,6 +348,12 @@ bool SmppBind::ready() const {
   if (s.stopping || !s.link || s.link->closed || s.link->closing) return false;
   if (!s.link->machine.can_submit()) return false;
   return Clock::now() >= s.throttled_until;
+}
+
+bool SmppBind::bound() const {
+  const State& s = *state_;
+  return !s.stopping && s.link && !s.link->closed && !s.link->closing &&
+         s.link->machine.state() == smpp::SessionState::bound;
 }
 
 void SmppBind::throttled() {

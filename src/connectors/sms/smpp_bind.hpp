@@ -8,6 +8,7 @@
 // thread; the handler is called there. Keeps Asio out of this header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,12 @@ class BindHandler {
   virtual void unbound(SmppBind& bind, const std::string& reason) = 0;
 };
 
+// stop(): how much longer than response_timeout (its unbind's own limit) a
+// bind may take before it closes anyway. The connector's stop() waits for
+// its binds twice this beyond response_timeout, so that the binds' own
+// limit always comes first.
+inline constexpr auto kStopSlack = std::chrono::seconds(1);
+
 class SmppBind {
  public:
   // index: the bind's number in the connector (for logs: "sms-out/1").
@@ -60,6 +67,8 @@ class SmppBind {
 
   // Bound, window not full, not throttled: submit() may be called.
   bool ready() const;
+  // Bound (ready or busy: window full, throttled).
+  bool bound() const;
   // After ESME_RTHROTTLED / ESME_RMSGQFUL: no submit until the backoff
   // (throttle_backoff, doubling up to throttle_backoff_max; reset by the
   // next status 0) has passed; the connector calls this.

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "smtp/transport.hpp"
 #include "tls/client_policy.hpp"
 #include "tls/identity.hpp"
@@ -22,6 +24,34 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // "Never" for the transport's watchdog once connected: far, but well within
 // the range of steady_clock's nanoseconds.
 constexpr auto kFar = std::chrono::hours(24 * 365);
+// How often a resolve in progress looks whether the bind was stopped.
+constexpr auto kResolveCheck = std::chrono::milliseconds(100);
+
+// A resolve under connect_timeout and stop(): the watchdog cancels it.
+struct Resolving {
+  explicit Resolving(const asio::any_io_executor& executor) : resolver(executor), timer(executor) {}
+  tcp::resolver resolver;
+  asio::steady_timer timer;
+  bool done = false;
+  bool timed_out = false;
+};
+
+void watch_resolve(std::shared_ptr<Resolving> r, std::chrono::steady_clock::time_point deadline,
+                   std::function<bool()> stopped) {
+  auto now = std::chrono::steady_clock::now();
+  r->timer.expires_at(std::min(deadline, now + kResolveCheck));
+  r->timer.async_wait([r, deadline, stopped](const boost::system::error_code& ec) {
+    if (ec || r->done) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      r->timed_out = true;
+      r->resolver.cancel();
+    } else if (stopped()) {
+      r->resolver.cancel();
+    } else {
+      watch_resolve(r, deadline, stopped);
+    }
+  });
+}
 
 }  // namespace
 
@@ -39,11 +69,15 @@ asio::awaitable<std::string> connect_smsc(
     std::function<bool()> stopped) {
   const BindSettings& bind = target.bind;
   auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
+  auto resolving = std::make_shared<Resolving>(executor);
+  watch_resolve(resolving, std::chrono::steady_clock::now() + target.connect_timeout, stopped);
   auto [rec, endpoints] =
-      co_await resolver.async_resolve(bind.host, std::to_string(bind.port), use_tuple);
-  if (rec) co_return "resolve " + bind.host + ": " + rec.message();
+      co_await resolving->resolver.async_resolve(bind.host, std::to_string(bind.port), use_tuple);
+  resolving->done = true;
+  resolving->timer.cancel();
   if (stopped()) co_return "stopped";
+  if (resolving->timed_out) co_return "resolve " + bind.host + ": timed out";
+  if (rec) co_return "resolve " + bind.host + ": " + rec.message();
   std::string last = "no address";
   std::shared_ptr<smtp::Transport> transport;
   for (const auto& entry : endpoints) {

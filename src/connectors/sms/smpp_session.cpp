@@ -64,7 +64,7 @@ std::uint32_t SessionMachine::next_sequence() {
   // would long have timed out, but a duplicate key would mismatch answers).
   do {
     sequence_ = sequence_ >= kMaxSequence ? 1 : sequence_ + 1;
-  } while (outstanding_.contains(sequence_));
+  } while (outstanding_.contains(sequence_) || late_.contains(sequence_));
   return sequence_;
 }
 
@@ -235,6 +235,22 @@ void SessionMachine::handle_response(const Pdu& pdu, Clock::time_point now) {
   const std::string name = command_name(pdu.command_id);
   auto found = outstanding_.find(pdu.sequence);
   if (found == outstanding_.end()) {
+    auto late = late_.find(pdu.sequence);
+    if (late != late_.end() && (pdu.command_id == (command::submit_sm | command::response_bit) ||
+                                pdu.command_id == command::generic_nack)) {
+      // Taken after all (or refused): the owner must not send it again.
+      SubmitAnswered answer{late->second, pdu.command_status, {}, true};
+      if (pdu.command_id == command::generic_nack && answer.status == status::ok)
+        answer.status = status::unknown_error;
+      if (answer.status == status::ok)
+        if (const auto* body = std::get_if<MessageIdResponse>(&pdu.body))
+          answer.message_id = body->message_id;
+      late_.erase(late);
+      std::erase(late_order_, pdu.sequence);
+      problem(fmt::format("{} seq={} came after response_timeout", name, pdu.sequence));
+      events_.emplace_back(std::move(answer));
+      return;
+    }
     problem(fmt::format("{} seq={} answers no request of ours", name, pdu.sequence));
     return;
   }
@@ -256,6 +272,7 @@ void SessionMachine::handle_response(const Pdu& pdu, Clock::time_point now) {
   switch (request.command_id) {
     case command::submit_sm: {
       --submits_outstanding_;
+      submit_timeouts_ = 0;
       SubmitAnswered answer{request.token, status, {}};
       if (status == status::ok)
         if (const auto* body = std::get_if<MessageIdResponse>(&pdu.body))
@@ -302,7 +319,16 @@ void SessionMachine::tick(Clock::time_point now) {
     if (request.command_id != command::submit_sm) return close(text);
     outstanding_.erase(found);
     --submits_outstanding_;
-    events_.emplace_back(SubmitLost{request.token, text});
+    late_.emplace(sequence, request.token);
+    late_order_.push_back(sequence);
+    if (late_order_.size() > kMaxLateSubmits) {
+      late_.erase(late_order_.front());
+      late_order_.pop_front();
+    }
+    events_.emplace_back(SubmitLost{request.token, text, true});
+    if (++submit_timeouts_ >= kMaxSubmitTimeouts)
+      return close(fmt::format("no answer to {} submit_sm in a row within {}", submit_timeouts_,
+                               duration_text(settings_.response_timeout)));
   }
   if (state_ != SessionState::bound) return;
   bool enquiring = std::any_of(outstanding_.begin(), outstanding_.end(), [](const auto& entry) {
@@ -371,6 +397,9 @@ void SessionMachine::close(const std::string& reason) {
           SubmitLost{request.token, "no answer before the session closed: " + reason});
   outstanding_.clear();
   submits_outstanding_ = 0;
+  late_.clear();  // no answer of this session can come any more
+  late_order_.clear();
+  submit_timeouts_ = 0;
   pending_delivers_.clear();
   input_.clear();
   events_.emplace_back(Closed{reason});

@@ -13,8 +13,13 @@
 // too, with their deadlines, but do not count against the window.
 // enquire_link goes out after enquire_link_interval without any PDU
 // received. A submit without an answer within response_timeout is
-// SubmitLost (the session goes on); a bind, enquire_link or unbind without
-// one closes the session (a dead link). A response that matches no request
+// SubmitLost with timed_out (the session goes on; its sequence is kept
+// until the session closes, so an answer that still comes is a late
+// SubmitAnswered: the SMSC has the SMS, the owner records it rather than
+// send it again). kMaxSubmitTimeouts such timeouts in a row (no submit
+// answered in time between them) close the session: a black-hole bind. A
+// bind, enquire_link or unbind without an answer closes the session (a
+// dead link). A response that matches no request
 // of ours, has the wrong command id for its sequence, or cannot be decoded
 // (an unknown command id) is a ProtocolProblem and otherwise ignored. A
 // known response with a flawed body (missing, an over-long or unterminated
@@ -46,6 +51,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -61,6 +67,10 @@ namespace bh::connectors::sms::smpp {
 // deliver_sm the owner has not answered yet, at most: an SMSC that sends
 // faster than they are made durable gets ESME_RX_T_APPN and sends again.
 inline constexpr std::size_t kMaxPendingDelivers = 1000;
+// Submits timed out in a row before the session is given up (closed).
+inline constexpr int kMaxSubmitTimeouts = 3;
+// Timed-out submits whose late answer is still matched, at most (the oldest go).
+inline constexpr std::size_t kMaxLateSubmits = 1000;
 
 using Clock = std::chrono::steady_clock;
 
@@ -95,12 +105,17 @@ struct SubmitAnswered {
   std::uint64_t token = 0;
   std::uint32_t status = 0;
   std::string message_id;  // with status 0; may be empty (see above), at most 255 octets
+  // After its SubmitLost (timed_out): the answer came after response_timeout.
+  bool late = false;
 };
 // No answer: the session closed (or the response timed out) while the
 // submit was outstanding. The SMSC may have taken it.
 struct SubmitLost {
   std::uint64_t token = 0;
   std::string text;
+  // response_timeout passed, the session goes on: a late SubmitAnswered
+  // may still follow. false: the session closed, no answer can come.
+  bool timed_out = false;
 };
 struct Delivered {
   std::uint32_t sequence = 0;  // for answer_deliver()
@@ -183,7 +198,11 @@ class SessionMachine {
   std::size_t submits_outstanding_ = 0;
   // deliver_sm sequence numbers not yet answered (an SMSC may repeat one).
   std::multiset<std::uint32_t> pending_delivers_;
-  std::string input_;  // a partial frame, at most kMaxPduSize octets
+  // Timed-out submits, sequence -> token, oldest first in late_order_.
+  std::map<std::uint32_t, std::uint64_t> late_;
+  std::deque<std::uint32_t> late_order_;
+  int submit_timeouts_ = 0;  // in a row
+  std::string input_;        // a partial frame, at most kMaxPduSize octets
   std::string output_;
   std::vector<SessionEvent> events_;
   Clock::time_point last_received_{};

@@ -14,12 +14,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-// stop(): how long the binds may take for their unbind beyond response_timeout.
-constexpr auto kStopSlack = std::chrono::seconds(2);
-
-RecipientResult defer(std::string status, std::string diagnostic) {
-  return {Outcome::deferred, std::move(status), std::move(diagnostic)};
-}
+// stop(): how long the binds may take for their unbind beyond
+// response_timeout; beyond their own limit (smpp_bind.hpp).
+constexpr auto kBindsStopSlack = 2 * kStopSlack;
 
 }  // namespace
 
@@ -46,8 +43,9 @@ void SmsConnector::Impl::start() {
   dispatch = std::make_unique<SmsDispatch>(io, settings, record, forget, release);
   work.emplace(asio::make_work_guard(io));
   io_thread = std::thread([this] { run_io(); });
-  next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
+  next_sweep = std::chrono::steady_clock::now() + settings.timing.sweep_interval;
   store_thread = std::thread([this] { run_store(); });
+  inbound_thread = std::thread([this] { run_inbound(); });
 }
 
 void SmsConnector::Impl::log_problem(const char* where, const std::string& what) const {
@@ -75,10 +73,33 @@ void SmsConnector::Impl::run_io() {
 
 void SmsConnector::Impl::post_store(StoreJob job) {
   {
+    // Under the mutex: run_store's last look at the queue and `gone` are one step.
     std::lock_guard lock(mutex);
-    jobs.push_back(std::move(job));
+    if (!store_thread_gone) {
+      jobs.push_back(std::move(job));
+      wake.notify_one();
+      return;
+    }
   }
-  wake.notify_one();
+  fail_job(job, kStopping);
+}
+
+void SmsConnector::Impl::fail_job(StoreJob& job, const std::string& reason) {
+  switch (job.kind) {
+    case StoreJob::Kind::task:
+      if (job.fallback) job.fallback(reason);
+      return;
+    case StoreJob::Kind::part:
+      if (job.answer)
+        asio::post(io, [answer = std::move(job.answer), reason] { answer(false, reason); });
+      return;
+    case StoreJob::Kind::deliver:
+      answer_deliver(job, smpp::status::temporary_app_error);
+      return;
+    case StoreJob::Kind::forget:
+      log_problem("forget", reason);  // its rows go with purge
+      return;
+  }
 }
 
 void SmsConnector::Impl::post_task(std::function<void()> task) {
@@ -95,7 +116,7 @@ void SmsConnector::Impl::prepare(DeliveryRequest request, DeliveryDone done) {
     if (stopping) {
       for (std::size_t slot = 0; slot < shared->final.size(); ++slot)
         if (!shared->final[slot]) {
-          shared->results[slot] = defer("4.3.0", "the gateway is stopping");
+          shared->results[slot] = deferred_result("4.3.0", kStopping);
           shared->final[slot] = true;
         }
     }
@@ -127,14 +148,16 @@ SmsConnector::~SmsConnector() {
 
 void SmsConnector::deliver(DeliveryRequest request, DeliveryDone done) {
   if (request.recipients.empty()) return done({});
-  if (impl_->stopping) {
-    done(same_for_all(request, defer("4.3.0", "the gateway is stopping")));
-    return;
-  }
+  auto once = std::make_shared<OnceDone>(std::move(done), request.recipients.size());
+  if (impl_->stopping) return once->defer(kStopping);
   Impl* impl = impl_.get();
-  impl->post_task([impl, request = std::move(request), done = std::move(done)]() mutable {
-    impl->prepare(std::move(request), std::move(done));
-  });
+  StoreJob job;
+  job.task = [impl, request = std::move(request), once]() mutable {
+    impl->prepare(std::move(request),
+                  [once](std::vector<RecipientResult> results) { (*once)(std::move(results)); });
+  };
+  job.fallback = [once](const std::string& reason) { once->defer(reason); };
+  impl->post_store(std::move(job));
 }
 
 void SmsConnector::results_recorded(const Envelope& envelope,
@@ -223,10 +246,16 @@ void SmsConnector::stop() {
         if (--*left == 0) unbound->set_value();
       });
   });
-  unbound->get_future().wait_for(impl.settings.timing.response_timeout + kStopSlack);
+  unbound->get_future().wait_for(impl.settings.timing.response_timeout + kBindsStopSlack);
+  // The parts the binds' last answers queued are written (and their answers
+  // posted to the io thread, ahead of abandon) first: a recipient whose
+  // every part is recorded is then pending, not deferred for a retry.
+  auto written = std::make_shared<std::promise<void>>();
+  impl.post_task([written] { written->set_value(); });
+  written->get_future().wait_for(impl.settings.timing.response_timeout + kBindsStopSlack);
   std::promise<void> abandoned;
   asio::post(impl.io, [&impl, &abandoned] {
-    impl.dispatch->abandon("the gateway is stopping");
+    impl.dispatch->abandon(kStopping);
     abandoned.set_value();
   });
   abandoned.get_future().wait();
@@ -236,6 +265,12 @@ void SmsConnector::stop() {
   }
   impl.wake.notify_all();
   if (impl.store_thread.joinable()) impl.store_thread.join();
+  {
+    std::lock_guard lock(impl.inbound_mutex);
+    impl.inbound_end = true;  // its jobs left still run (inbound is stopping: they answer fast)
+  }
+  impl.inbound_wake.notify_all();
+  if (impl.inbound_thread.joinable()) impl.inbound_thread.join();
   // The store thread's last answers (deliveries it deferred) go out now.
   std::promise<void> drained;
   asio::post(impl.io, [&drained] { drained.set_value(); });

@@ -1,12 +1,19 @@
 // Mail -> SMS and SMS -> mail over SMPP 3.4 (README.md in this folder).
-// Threads: one io thread runs every bind (smpp_bind.hpp); one store thread
-// does what blocks (text preparation, the shared store, the directory,
-// the intake's wait). It works in rounds (sms_connector_impl.hpp): the
-// parts, receipts and forgets queued meanwhile are written in one
-// transaction (one fsync for all) and answered once it committed; then
-// the other jobs run in their order, then the references the receipts
-// settled are resolved. A receipt is so handled after the parts it
-// reports on were recorded by this node.
+// Threads: one io thread runs every bind (smpp_bind.hpp) and the
+// dispatcher (sms_dispatch.hpp); one store thread does what blocks on the
+// shared store (text preparation, the directory, parts and receipts); one
+// inbound thread takes incoming SMS into the intake (which waits for the
+// intake's group commit) and mails timed-out parts, so that receipts and
+// parts never wait behind it. The store thread works in rounds
+// (sms_connector_impl.hpp): the parts, receipts and forgets queued
+// meanwhile (at most 500) are written in one transaction
+// (sms_group_commit.hpp: one fsync for all) and answered once it
+// committed; then the other jobs run in their order, then the references
+// the receipts settled are resolved (32 a round). A receipt is so handled
+// after the parts it reports on were recorded by this node. A job that
+// throws is answered alone (a delivery deferred 4.3.0, a part's record as
+// failed, a deliver_sm ESME_RX_T_APPN); one posted after the thread ended
+// is answered the same way at once.
 //
 // A delivery: per recipient its number (5.1.3), the text once per message
 // (sms_outbound.hpp), the sender (the conversation's number, else the
@@ -17,10 +24,13 @@
 // the store as its submit_sm_resp comes; the recipient is then pending
 // with its tag as reference. A receipt records its part's final state;
 // once every part is delivered, or one failed, the reference is resolved
-// through the PendingSink (a notice or a DSN) and forgotten. A sweep
-// (every 10 s) settles what a race between nodes left (naming the number
-// from the scheduler's pending entry), mails concatenated SMS whose parts
-// timed out, and purges old rows.
+// through the PendingSink (a notice or a DSN) and its parts are marked
+// settled (kept until purge, 35 days): a retry of the recipient (deferred
+// meanwhile) then submits nothing and is pending at once, and the
+// scheduler applies the report it holds. A sweep (sweep_interval, 10 s)
+// settles what a race between nodes left (naming the number from the
+// scheduler's pending entry), mails concatenated SMS whose parts timed
+// out, and purges old rows.
 //
 // No receipt to wait for: with request_receipts = false, or when the SMSC
 // accepted a part with status 0 but no message id (nothing a receipt could
@@ -32,10 +42,16 @@
 //
 // Throttling (ESME_RTHROTTLED, ESME_RMSGQFUL) pauses that bind and puts
 // the part back at the front; a part that finds no ready bind within
-// submit_wait defers its recipient (4.4.1). A submit lost with its session
-// defers the recipient too; the retry submits only the parts not recorded,
-// so a part whose answer was lost can be sent twice (SMPP has no way to
-// ask), nothing else.
+// submit_wait defers its recipient (4.4.1, saying whether no bind was up
+// or every bind was busy). A submit without an answer within
+// response_timeout defers its recipient (4.4.2), but an answer that still
+// comes on the same session records the part; three such timeouts in a
+// row close the bind, which binds again. A submit lost with its session
+// defers the recipient too. The retry submits only the parts not
+// recorded, so what can be sent twice is a part whose answer never came
+// on its session (it closed first, or the retry came before the late
+// answer: SMPP has no way to ask), and a part accepted without a message
+// id when the recipient is retried for another part; nothing else.
 #pragma once
 
 #include <memory>

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "connectors/destination_rules.hpp"
+#include "connectors/sms/delivery_receipt.hpp"
 #include "connectors/sms/smpp_bind.hpp"
 #include "connectors/sms/sms_connector.hpp"
 #include "connectors/sms/sms_dispatch.hpp"
@@ -36,21 +37,41 @@
 
 namespace bh::connectors::sms {
 
-// The sweep (sms_connector.hpp): settles what a race between nodes left,
-// mails timed-out incoming parts, purges old rows.
-inline constexpr auto kSweepInterval = std::chrono::seconds(10);
 inline constexpr std::size_t kResolvesPerRound = 32;
+
+// A delivery's DeliveryDone that answers once: the normal path (io thread)
+// and a fallback (the store thread could not run the job: an exception, or
+// it has ended) may both try.
+class OnceDone {
+ public:
+  OnceDone(DeliveryDone done, std::size_t recipients)
+      : done_(std::move(done)), recipients_(recipients) {}
+  void operator()(std::vector<RecipientResult> results) {
+    if (!used_.exchange(true)) done_(std::move(results));
+  }
+  // Every recipient deferred (4.3.0) with reason.
+  void defer(const std::string& reason) {
+    (*this)(std::vector<RecipientResult>(recipients_, deferred_result("4.3.0", reason)));
+  }
+
+ private:
+  DeliveryDone done_;
+  std::size_t recipients_;
+  std::atomic<bool> used_{false};
+};
 
 // One job of the store thread.
 struct StoreJob {
   enum class Kind {
     task,     // anything else, run in order after the round's writes
     part,     // record a submitted part, then answer
-    deliver,  // a deliver_sm: a receipt (a write) or an incoming SMS (a task)
+    deliver,  // a receipt (a write; an incoming SMS goes to the inbound thread)
     forget,   // drop a reference's parts and receipts
   };
   Kind kind = Kind::task;
   std::function<void()> task;
+  // task: answers what it stands for when it cannot run (fail_job).
+  std::function<void(const std::string& reason)> fallback;
   std::string tag;  // part, forget
   PartRecord part;
   std::function<void(bool ok, std::string error)> answer;  // part
@@ -73,6 +94,7 @@ struct SmsConnector::Impl final : BindHandler {
   std::condition_variable wake;
   std::deque<StoreJob> jobs;
   bool store_thread_end = false;
+  bool store_thread_gone = false;  // run_store returned: post_store fails jobs inline
   std::thread store_thread;
   std::chrono::steady_clock::time_point next_sweep;
   // References the receipts may have settled, with the receipt's number,
@@ -81,6 +103,17 @@ struct SmsConnector::Impl final : BindHandler {
   // pending store does not hold up the parts and deliveries queued behind.
   std::deque<std::pair<std::string, std::string>> to_resolve;
   std::set<std::string> resolve_queued;
+
+  // The inbound thread (sms_store_thread.cpp): incoming SMS into the
+  // intake (which waits for the intake's group commit) and the sweep's
+  // flush of timed-out parts, so that receipts and parts never wait
+  // behind the intake. Its jobs get run = false when the thread has ended.
+  std::mutex inbound_mutex;
+  std::condition_variable inbound_wake;
+  std::deque<std::function<void(bool run)>> inbound_jobs;
+  bool inbound_end = false;
+  bool inbound_gone = false;
+  std::thread inbound_thread;
 
   std::atomic<bool> stopping{false};
   std::atomic<PendingSink*> sink{nullptr};
@@ -108,8 +141,13 @@ struct SmsConnector::Impl final : BindHandler {
   void start();
   void run_io();
   void log_problem(const char* where, const std::string& what) const;
+  // Queues job, or, once the store thread has ended, fails it at once.
   void post_store(StoreJob job);
   void post_task(std::function<void()> task);
+  // Answers a job that cannot run (an exception, the thread has ended):
+  // a delivery deferred 4.3.0 through its fallback, a part's record
+  // answer(false), a deliver_sm ESME_RX_T_APPN (the SMSC sends it again).
+  void fail_job(StoreJob& job, const std::string& reason);
 
   // --- Mail -> SMS, the blocking half (store thread).
   void prepare(DeliveryRequest request, DeliveryDone done);
@@ -117,12 +155,18 @@ struct SmsConnector::Impl final : BindHandler {
   // --- The store thread (sms_store_thread.cpp).
   void run_store();
   void run_round(std::deque<StoreJob>& round);
+  void run_inbound();
+  void post_inbound(std::function<void(bool run)> job);
+  // An incoming SMS (not a receipt), on the inbound thread.
+  void receive_sms(SmppBind* bind, std::uint64_t session, const smpp::Delivered& delivered);
+  void answer_deliver(const StoreJob& job, std::uint32_t status);
+  void failed(StoreJob& job, const std::exception& error);
   // A receipt's write, in the round's group; its answer's status.
   std::uint32_t record_receipt(const smpp::ShortMessage& message,
                                std::optional<std::string>& reference);
-  // Settles reference and hands it to the sink; true when it may be forgotten.
+  // Settles reference and hands it to the sink; true when it may be marked settled.
   bool resolve(const std::string& reference, const std::string& number);
-  void forget_all(const std::vector<std::string>& references);
+  void mark_all_settled(const std::vector<std::string>& references);
   std::string number_of_reference(const std::string& reference);
   void sweep();
 
@@ -135,6 +179,17 @@ struct SmsConnector::Impl final : BindHandler {
     dispatch->lost(bind, lost);
   }
   void delivered(SmppBind& bind, const smpp::Delivered& delivered) override {
+    if (!is_receipt(delivered.message)) {
+      std::uint64_t session = bind.session();
+      return post_inbound([this, bind = &bind, session, delivered](bool run) {
+        if (run) return receive_sms(bind, session, delivered);
+        StoreJob job;  // only for its answer
+        job.bind = bind;
+        job.session = session;
+        job.delivered = delivered;
+        answer_deliver(job, smpp::status::temporary_app_error);
+      });
+    }
     StoreJob job;
     job.kind = StoreJob::Kind::deliver;
     job.bind = &bind;
@@ -142,7 +197,10 @@ struct SmsConnector::Impl final : BindHandler {
     job.delivered = delivered;
     post_store(std::move(job));
   }
-  void unbound(SmppBind&, const std::string&) override { dispatch->kick(); }
+  void unbound(SmppBind& bind, const std::string&) override {
+    dispatch->session_closed(bind);
+    dispatch->kick();
+  }
 };
 
 }  // namespace bh::connectors::sms

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "connectors/sms/delivery_receipt.hpp"
@@ -32,7 +33,7 @@ std::string smsc_of(const SmsSettings& settings) {
 }
 
 RecipientResult deferred(std::string status, std::string diagnostic, const SmsSettings& settings) {
-  RecipientResult result{Outcome::deferred, std::move(status), std::move(diagnostic)};
+  RecipientResult result = deferred_result(std::move(status), std::move(diagnostic));
   result.remote_mta = smsc_of(settings);
   return result;
 }
@@ -63,6 +64,14 @@ std::string accepted_without_receipt(int parts, bool before, const std::string& 
 }
 
 }  // namespace
+
+std::string noid_part_id(const std::string& tag, int part) {
+  return fmt::format("noid:{}:{}", tag, part);
+}
+
+bool is_noid_part_id(const std::string& message_id) {
+  return message_id.starts_with("noid:");
+}
 
 void log_sms_delivery(const SmsSettings& settings, const std::string& queue_id,
                       const std::string& number, const RecipientResult& result) {
@@ -95,6 +104,8 @@ void SmsDispatch::set_binds(std::vector<SmppBind*> binds) {
 void SmsDispatch::add(std::shared_ptr<SmsRequest> request) {
   std::size_t n = request->work.size();
   request->recorded.assign(n, 0);
+  request->record_requested.assign(n, 0);
+  request->bounced.assign(n, false);
   request->submitted.assign(n, 0);
   request->message_ids.assign(n, {});
   request->without_id.assign(n, {});
@@ -166,9 +177,10 @@ void SmsDispatch::arm() {
     return;
   }
   auto now = Clock::now();
-  auto next = now + std::chrono::hours(24);
-  for (const Part& part : queue_)
-    next = std::min(next, part.queued_at + settings_.timing.submit_wait);
+  // The front is the oldest part (a throttled part goes back to the front
+  // with its first queued_at): no walk over the whole queue on each pump.
+  auto next = std::min(now + std::chrono::hours(24),
+                       queue_.front().queued_at + settings_.timing.submit_wait);
   for (SmppBind* bind : binds_)
     if (bind->throttled_until() > now) next = std::min(next, bind->throttled_until());
   timer_->timer.expires_at(next);
@@ -181,22 +193,34 @@ void SmsDispatch::arm() {
 
 void SmsDispatch::expire() {
   auto now = Clock::now();
-  for (Part& part : queue_) {
-    if (closed(part) || now - part.queued_at < settings_.timing.submit_wait) continue;
-    finish(*part.request, part.work,
-           deferred("4.4.1",
-                    fmt::format("no SMPP bind to {} was ready to take the SMS within {} s",
-                                smsc_of(settings_), settings_.timing.submit_wait.count()),
-                    settings_));
+  // The cause, for the diagnostic: no bind up, or every bind busy.
+  bool any_bound =
+      std::any_of(binds_.begin(), binds_.end(), [](const SmppBind* bind) { return bind->bound(); });
+  std::string why =
+      any_bound ? fmt::format("every SMPP bind to {} was busy (window full or throttled) for {} s",
+                              smsc_of(settings_), settings_.timing.submit_wait.count())
+                : fmt::format("no SMPP bind to {} was up to take the SMS within {} s",
+                              smsc_of(settings_), settings_.timing.submit_wait.count());
+  // From the front (the oldest) while parts are closed or past submit_wait.
+  while (!queue_.empty()) {
+    Part& part = queue_.front();
+    if (!closed(part)) {
+      if (now - part.queued_at < settings_.timing.submit_wait) break;
+      finish(*part.request, part.work, deferred("4.4.1", why, settings_));
+    }
+    queue_.pop_front();
   }
-  std::erase_if(queue_, [this](const Part& part) { return closed(part); });
 }
 
 void SmsDispatch::answered(SmppBind& bind, const smpp::SubmitAnswered& answer) {
   auto it = in_flight_.find(answer.token);
-  if (it == in_flight_.end()) return;
+  bool late = it == in_flight_.end();
+  if (late) {
+    it = timed_out_.find(answer.token);
+    if (it == timed_out_.end()) return;
+  }
   Flight flight = std::move(it->second);
-  in_flight_.erase(it);
+  (late ? timed_out_ : in_flight_).erase(it);
   std::shared_ptr<SmsRequest> request = flight.part.request;
   std::size_t w = flight.part.work;
   const RecipientWork& work = request->work[w];
@@ -211,17 +235,25 @@ void SmsDispatch::answered(SmppBind& bind, const smpp::SubmitAnswered& answer) {
         .kv("message_id", id)
         .kv("bind", flight.bind)
         .kv("sequence", flight.sequence)
+        .kv("late", late)
         .write();
-    const RecipientResult& result = request->results[work.slot];
-    if (request->final[work.slot] && result.outcome == Outcome::bounced) return pump();
+    if (request->bounced[w]) return pump();
     if (id.empty()) {
-      // Accepted without an id: no row can name it, no receipt match it.
-      request->without_id[w].push_back(flight.part.part);
-      settle_if_complete(request, w);
+      // Accepted without an id: no receipt can match it, but a synthetic
+      // row keeps a retry (the recipient deferred for another part) from
+      // sending it again. Accepted whether or not the row was written.
+      int part = flight.part.part;
+      request->record_requested[w]++;
+      record_(work.tag, part, work.parts, noid_part_id(work.tag, part),
+              [this, request, w, part](bool, std::string) {
+                request->without_id[w].push_back(part);
+                settle_if_complete(request, w);
+              });
       return pump();
     }
     // Recorded even when the recipient was deferred meanwhile: the retry
     // then skips this part instead of sending it twice.
+    request->record_requested[w]++;
     record_(work.tag, flight.part.part, work.parts, id,
             [this, request, w, id](bool ok, std::string error) {
               if (!ok) {
@@ -235,6 +267,9 @@ void SmsDispatch::answered(SmppBind& bind, const smpp::SubmitAnswered& answer) {
               request->message_ids[w].push_back(id);
               settle_if_complete(request, w);
             });
+  } else if (is_throttling(answer.status) && late) {
+    // Not taken, and its recipient was deferred at the timeout: the retry sends it.
+    bind.throttled();
   } else if (is_throttling(answer.status)) {
     bind.throttled();
     log::Line("sms_throttled")
@@ -263,11 +298,18 @@ void SmsDispatch::lost(SmppBind& bind, const smpp::SubmitLost& lost) {
   if (it == in_flight_.end()) return;
   Flight flight = std::move(it->second);
   in_flight_.erase(it);
+  std::shared_ptr<SmsRequest> request = flight.part.request;
+  std::size_t w = flight.part.work;
+  if (lost.timed_out) timed_out_.emplace(lost.token, flight);
   finish(
-      *flight.part.request, flight.part.work,
+      *request, w,
       deferred("4.4.2", fmt::format("the SMSC's answer was lost ({}: {})", flight.bind, lost.text),
                settings_));
   pump();
+}
+
+void SmsDispatch::session_closed(SmppBind& bind) {
+  std::erase_if(timed_out_, [&](const auto& entry) { return entry.second.bind == bind.name(); });
 }
 
 void SmsDispatch::abandon(const std::string& reason) {
@@ -277,14 +319,18 @@ void SmsDispatch::abandon(const std::string& reason) {
       finish(*request, w, deferred("4.3.0", reason, settings_));
   queue_.clear();
   in_flight_.clear();
+  timed_out_.clear();
   timer_->timer.cancel();
 }
 
 void SmsDispatch::finish(SmsRequest& request, std::size_t w, RecipientResult result) {
   const RecipientWork& work = request.work[w];
   if (request.answered || request.final[work.slot]) return;
-  if (result.outcome == Outcome::bounced && (request.recorded[w] > 0 || work.already_recorded > 0))
-    forget_(work.tag);
+  if (result.outcome == Outcome::bounced) {
+    request.bounced[w] = true;
+    // Posted after the records asked so far: the store thread writes them first.
+    if (request.record_requested[w] > 0 || work.already_recorded > 0) forget_(work.tag);
+  }
   log_sms_delivery(settings_, request.queue_id, work.number, result);
   request.results[work.slot] = std::move(result);
   request.final[work.slot] = true;
@@ -294,8 +340,10 @@ void SmsDispatch::finish(SmsRequest& request, std::size_t w, RecipientResult res
 void SmsDispatch::settle_if_complete(const std::shared_ptr<SmsRequest>& request, std::size_t w) {
   const RecipientWork& work = request->work[w];
   if (request->answered || request->final[work.slot]) return;
-  const std::vector<int>& without_id = request->without_id[w];
-  int accepted = request->recorded[w] + static_cast<int>(without_id.size());
+  int accepted = request->recorded[w] + static_cast<int>(request->without_id[w].size());
+  std::vector<int> without_id = work.recorded_without_id;  // before, and now
+  without_id.insert(without_id.end(), request->without_id[w].begin(), request->without_id[w].end());
+  std::sort(without_id.begin(), without_id.end());
   if (accepted < static_cast<int>(work.to_send.size())) return;
   std::string ids;
   for (const std::string& id : request->message_ids[w])
@@ -319,7 +367,7 @@ void SmsDispatch::settle_if_complete(const std::shared_ptr<SmsRequest>& request,
   result.success_action = "relayed";
   result.diagnostic = accepted_without_receipt(work.parts, work.to_send.empty(), ids, without_id,
                                                settings_.request_receipts);
-  if (request->recorded[w] > 0 || work.already_recorded > 0) release_(work.tag);
+  if (request->record_requested[w] > 0 || work.already_recorded > 0) release_(work.tag);
   finish(*request, w, std::move(result));
 }
 

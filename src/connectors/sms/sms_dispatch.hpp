@@ -34,7 +34,17 @@ struct RecipientWork {
   // empty: every part was recorded before, the recipient is pending at once.
   std::vector<std::pair<int, smpp::ShortMessage>> to_send;
   int already_recorded = 0;
+  // Of those, parts an earlier attempt had accepted without a message id
+  // (recorded under a synthetic id, noid_part_id): no receipt can settle
+  // the recipient, it is delivered at the answers.
+  std::vector<int> recorded_without_id;
 };
+
+// The id a part accepted without a message id is recorded under, so that
+// a retry skips it; no receipt can match it (an SMSC's ids have no ':' of
+// this form, and the tag is ours).
+std::string noid_part_id(const std::string& tag, int part);
+bool is_noid_part_id(const std::string& message_id);
 
 // A delivery request on its way: results already known (filled by the
 // store thread) and the recipients whose parts go to the SMSC.
@@ -47,6 +57,12 @@ struct SmsRequest {
   bool answered = false;
   // io-thread bookkeeping per work item
   std::vector<int> recorded;
+  // Records asked of the store thread (answered or not): a bounce forgets
+  // what they write even when their answer has not come yet.
+  std::vector<int> record_requested;
+  // The recipient bounced: a later answer records nothing (results may be
+  // moved out by then: done() took them).
+  std::vector<bool> bounced;
   std::vector<int> submitted;
   std::vector<std::vector<std::string>> message_ids;
   // Parts the SMSC accepted without a message id (SubmitAnswered status 0,
@@ -78,6 +94,8 @@ class SmsDispatch {
   void kick();
   void answered(SmppBind& bind, const smpp::SubmitAnswered& answer);
   void lost(SmppBind& bind, const smpp::SubmitLost& lost);
+  // bind's session closed: no late answer can come for its timed-out submits.
+  void session_closed(SmppBind& bind);
   // stop(): every request not answered yet is deferred with reason.
   void abandon(const std::string& reason);
   std::size_t queued() const { return queue_.size(); }
@@ -114,10 +132,21 @@ class SmsDispatch {
   std::size_t next_bind_ = 0;
   std::deque<Part> queue_;
   std::map<std::uint64_t, Flight> in_flight_;
+  // Submits that timed out on a session still open: a late answer records
+  // the part (the retry then skips it) instead of being dropped.
+  std::map<std::uint64_t, Flight> timed_out_;
   std::uint64_t next_token_ = 0;
   struct Timer;
   std::unique_ptr<Timer> timer_;
 };
+
+// The diagnostic of whatever is deferred because the connector stops.
+inline constexpr const char* kStopping = "the gateway is stopping";
+
+// A deferred result (no remote MTA named): the one helper for all of them.
+inline RecipientResult deferred_result(std::string status, std::string diagnostic) {
+  return {Outcome::deferred, std::move(status), std::move(diagnostic)};
+}
 
 // The "sms_delivery" log line and the request's answer, once all is known.
 void log_sms_delivery(const SmsSettings& settings, const std::string& queue_id,

@@ -9,7 +9,15 @@ namespace {
 Status in_savepoint(store::Connection& connection,
                     const std::function<Status(store::Connection&)>& fn) {
   if (auto begun = connection.execute("SAVEPOINT bh_sms_call"); !begun) return begun.error();
-  Status result = fn(connection);
+  Status result = ok_status();
+  try {
+    result = fn(connection);
+  } catch (...) {
+    // Undone like a failure; the caller's catch answers for it.
+    (void)connection.execute("ROLLBACK TO SAVEPOINT bh_sms_call");
+    (void)connection.execute("RELEASE SAVEPOINT bh_sms_call");
+    throw;
+  }
   if (result) {
     if (auto released = connection.execute("RELEASE SAVEPOINT bh_sms_call"); !released)
       return released.error();

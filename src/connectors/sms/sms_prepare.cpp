@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 #include <variant>
 
@@ -11,9 +12,6 @@
 namespace bh::connectors::sms {
 namespace {
 
-RecipientResult defer(std::string status, std::string diagnostic) {
-  return {Outcome::deferred, std::move(status), std::move(diagnostic)};
-}
 RecipientResult bounce(std::string status, std::string diagnostic) {
   return {Outcome::bounced, std::move(status), std::move(diagnostic)};
 }
@@ -45,11 +43,11 @@ std::shared_ptr<SmsRequest> prepare_request(const PrepareContext& context,
       settle(slot, result, envelope.recipients[request.recipients[slot]].address.text());
   };
   if (context.stopping) {
-    all(defer("4.3.0", "the gateway is stopping"));
+    all(deferred_result("4.3.0", kStopping));
   } else if (context.store == nullptr || context.directory == nullptr) {
-    all(defer("4.3.0", context.unavailable));
+    all(deferred_result("4.3.0", context.unavailable));
   } else if (context.destinations == nullptr) {
-    all(defer("4.3.5", "the SMS connector has no destination rules"));
+    all(deferred_result("4.3.5", "the SMS connector has no destination rules"));
   } else if (request.content().size() > settings.max_message_bytes) {
     all(bounce("5.3.4", fmt::format("the mail is larger than the {} bytes an SMS connector takes",
                                     settings.max_message_bytes)));
@@ -73,15 +71,15 @@ std::shared_ptr<SmsRequest> prepare_request(const PrepareContext& context,
       auto sender = choose_source(*context.store, *context.directory, envelope.sender.text(),
                                   *number, settings);
       if (!sender) {
-        settle(slot, defer("4.3.0", sender.error().message), *number);
+        settle(slot, deferred_result("4.3.0", sender.error().message), *number);
         continue;
       }
       auto source = source_address_of(*sender);
       if (!source) {
-        settle(
-            slot,
-            defer("4.3.5", "the sender " + *sender + " cannot be used: " + source.error().message),
-            *number);
+        settle(slot,
+               deferred_result(
+                   "4.3.5", "the sender " + *sender + " cannot be used: " + source.error().message),
+               *number);
         continue;
       }
       RecipientWork work;
@@ -90,16 +88,30 @@ std::shared_ptr<SmsRequest> prepare_request(const PrepareContext& context,
       work.tag = delivery_tag(envelope.queue_id, address);
       auto recorded = context.store->parts_of(settings.name, work.tag);
       if (!recorded) {
-        settle(slot, defer("4.3.0", "the SMS store is unavailable: " + recorded.error().message),
-               *number);
+        settle(
+            slot,
+            deferred_result("4.3.0", "the SMS store is unavailable: " + recorded.error().message),
+            *number);
         continue;
       }
       std::vector<smpp::ShortMessage> pdus = submit_pdus(prepared, *source, *number, settings);
       work.parts = static_cast<int>(pdus.size());
       std::vector<bool> done_parts(pdus.size() + 1, false);
+      // A resolved reference (a receipt came while the recipient was
+      // deferred, or one part failed): nothing more goes out; pending at
+      // once, the scheduler applies the report it holds.
+      bool resolved = std::any_of(recorded->begin(), recorded->end(),
+                                  [](const PartRecord& part) { return part.settled; });
       for (const PartRecord& part : *recorded)
-        if (part.part >= 1 && part.part <= work.parts && part.parts == work.parts)
+        if (part.part >= 1 && part.part <= work.parts && part.parts == work.parts) {
+          if (is_noid_part_id(part.message_id) && !done_parts[part.part])
+            work.recorded_without_id.push_back(part.part);
           done_parts[part.part] = true;
+        }
+      if (resolved) {
+        done_parts.assign(done_parts.size(), true);
+        work.recorded_without_id.clear();  // pending: the stored report decides
+      }
       for (int i = 1; i <= work.parts; ++i) {
         if (done_parts[i])
           ++work.already_recorded;

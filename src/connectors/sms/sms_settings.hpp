@@ -67,6 +67,9 @@ struct SmppTiming {
   // How long a submit may wait for a free window or a bound bind before
   // the recipient is deferred (the queue retries it later).
   std::chrono::seconds submit_wait{60};
+  // How often the store thread sweeps (sms_connector.hpp). Not a config
+  // key: tests shorten it.
+  std::chrono::milliseconds sweep_interval{10000};
 };
 
 // SMS -> mail.

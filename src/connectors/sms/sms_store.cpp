@@ -45,6 +45,10 @@ const std::vector<store::Migration>& migrations() {
        "  PRIMARY KEY (connector, sms_key));"
        "CREATE INDEX sms_inbound_seen_created ON sms_inbound_seen (created);",
        {}},
+      // A resolved reference keeps its parts (settled = 1) until purge: a
+      // retry of a recipient deferred meanwhile must still find them, or it
+      // would submit every part again (mark_settled).
+      {2, "ALTER TABLE sms_parts ADD COLUMN settled BIGINT NOT NULL DEFAULT 0;", {}},
   };
   return steps;
 }
@@ -85,25 +89,26 @@ Result<std::unique_ptr<SmsStore>> SmsStore::open(std::shared_ptr<store::Database
 Result<std::vector<PartRecord>> SmsStore::parts_of(const std::string& connector,
                                                    const std::string& reference) {
   auto rows = database_->query(
-      "SELECT message_id, part, parts FROM sms_parts WHERE connector = $1 AND reference = $2 "
-      "ORDER BY part, message_id",
+      "SELECT message_id, part, parts, settled FROM sms_parts WHERE connector = $1 AND "
+      "reference = $2 ORDER BY part, message_id",
       {connector, reference});
   if (!rows) return failed(rows.error(), "parts");
   std::vector<PartRecord> parts;
   for (const store::Row& row : *rows)
-    parts.push_back(
-        {row.text(0), static_cast<int>(row.integer(1)), static_cast<int>(row.integer(2))});
+    parts.push_back({row.text(0), static_cast<int>(row.integer(1)),
+                     static_cast<int>(row.integer(2)), row.integer(3) != 0});
   return parts;
 }
 
 Status SmsStore::add_part(const std::string& connector, const std::string& reference,
                           const PartRecord& part, std::int64_t now) {
   // An id the SMSC gives again (after years, or a restarted SMSC) now
-  // names this part.
+  // names this part (not settled); the same part again keeps its mark.
   auto done = database_->execute(
       "INSERT INTO sms_parts (connector, message_id, reference, part, parts, created) VALUES "
-      "($1, $2, $3, $4, $5, $6) ON CONFLICT (connector, message_id) DO UPDATE SET reference = "
-      "$3, part = $4, parts = $5, created = $6",
+      "($1, $2, $3, $4, $5, $6) ON CONFLICT (connector, message_id) DO UPDATE SET settled = "
+      "CASE WHEN sms_parts.reference = $3 THEN sms_parts.settled ELSE 0 END, reference = $3, "
+      "part = $4, parts = $5, created = $6",
       {connector, part.message_id, reference, std::int64_t{part.part}, std::int64_t{part.parts},
        now});
   if (!done) return failed(done.error(), "add part");
@@ -168,17 +173,25 @@ Result<std::optional<Settlement>> SmsStore::settle(const std::string& connector,
 
 Result<std::vector<std::string>> SmsStore::settled_references(const std::string& connector,
                                                               std::size_t limit) {
-  auto rows =
-      database_->query("SELECT p.reference " BH_SMS_JOIN
-                       " WHERE p.connector = $1 GROUP BY p.reference HAVING " BH_SMS_FAILED_ROWS
-                       " > 0 OR " BH_SMS_DELIVERED_PARTS
-                       " >= MAX(p.parts) ORDER BY MIN(p.created), p.reference "
-                       "LIMIT $3",
-                       {connector, kDelivered, static_cast<std::int64_t>(limit)});
+  auto rows = database_->query(
+      "SELECT p.reference " BH_SMS_JOIN
+      " WHERE p.connector = $1 GROUP BY p.reference HAVING (" BH_SMS_FAILED_ROWS
+      " > 0 OR " BH_SMS_DELIVERED_PARTS
+      " >= MAX(p.parts)) AND MAX(p.settled) = 0 ORDER BY MIN(p.created), p.reference "
+      "LIMIT $3",
+      {connector, kDelivered, static_cast<std::int64_t>(limit)});
   if (!rows) return failed(rows.error(), "settled references");
   std::vector<std::string> references;
   for (const store::Row& row : *rows) references.push_back(row.text(0));
   return references;
+}
+
+Status SmsStore::mark_settled(const std::string& connector, const std::string& reference) {
+  auto done =
+      database_->execute("UPDATE sms_parts SET settled = 1 WHERE connector = $1 AND reference = $2",
+                         {connector, reference});
+  if (!done) return failed(done.error(), "mark settled");
+  return ok_status();
 }
 
 Status SmsStore::forget(const std::string& connector, const std::string& reference) {

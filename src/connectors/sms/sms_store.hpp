@@ -48,6 +48,8 @@ struct PartRecord {
   std::string message_id;  // normalised
   int part = 1;            // 1-based
   int parts = 1;
+  // parts_of: the reference was resolved (mark_settled); add_part ignores it.
+  bool settled = false;
 };
 
 struct ReceiptRecord {
@@ -130,12 +132,18 @@ class SmsStore {
   Result<std::optional<Settlement>> settle(const std::string& connector,
                                            const std::string& reference);
   // References of this connector whose parts all have receipts (or one
-  // failed) but that forget() has not removed: the sweep settles what a
+  // failed) but that are not marked settled: the sweep settles what a
   // race between two nodes left.
   Result<std::vector<std::string>> settled_references(const std::string& connector,
                                                       std::size_t limit);
-  // After the settlement is durable in the pending store: parts and their
-  // receipts go.
+  // After the settlement is durable in the pending store: its parts stay
+  // (parts_of still counts them, so a retry of a recipient deferred
+  // meanwhile submits nothing and is pending at once: the scheduler then
+  // applies the stored report) but settled_references() skips them; purge
+  // removes them.
+  Status mark_settled(const std::string& connector, const std::string& reference);
+  // A recipient's result is final without a receipt (bounced, or delivered
+  // at submit_sm_resp and recorded): parts and their receipts go.
   Status forget(const std::string& connector, const std::string& reference);
   // Rows past their time: receipts that never found a part, parts of
   // references never settled (their pending timeout passed) and incoming

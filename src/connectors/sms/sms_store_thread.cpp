@@ -13,7 +13,14 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::int64_t kPurgeAfterSeconds = 14 * 24 * 3600;
+// Rows of a reference live until its pending entry can no longer be waiting:
+// the longest pending_timeout a config may set (30 days,
+// server/config_connectors.cpp) plus a margin for a node that was down.
+constexpr std::int64_t kPurgeAfterSeconds = 35 * 24 * 3600;
+// A round writes at most this many parts, receipts and forgets in one
+// transaction: the shared store's connection is not held longer, and
+// what is left waits for the next round (in order).
+constexpr std::size_t kMaxWritesPerRound = 500;
 constexpr std::size_t kSweepBatch = 100;
 
 // The handset a receipt reports on (its source_addr), E.164 when it is one.
@@ -23,7 +30,64 @@ std::string receipt_number(const smpp::ShortMessage& message) {
   return message.source.address;
 }
 
+bool is_write(const StoreJob& job) {
+  return job.kind == StoreJob::Kind::part || job.kind == StoreJob::Kind::forget ||
+         job.kind == StoreJob::Kind::deliver;  // only receipts come here (delivered())
+}
+
 }  // namespace
+
+void SmsConnector::Impl::post_inbound(std::function<void(bool run)> job) {
+  {
+    std::lock_guard lock(inbound_mutex);
+    if (!inbound_gone) {
+      inbound_jobs.push_back(std::move(job));
+      inbound_wake.notify_one();
+      return;
+    }
+  }
+  job(false);
+}
+
+void SmsConnector::Impl::run_inbound() {
+  for (;;) {
+    std::function<void(bool)> job;
+    {
+      std::unique_lock lock(inbound_mutex);
+      inbound_wake.wait(lock, [this] { return inbound_end || !inbound_jobs.empty(); });
+      if (inbound_jobs.empty()) {
+        inbound_gone = true;
+        return;
+      }
+      job = std::move(inbound_jobs.front());
+      inbound_jobs.pop_front();
+    }
+    try {
+      job(true);
+    } catch (const std::exception& error) {
+      log_problem("inbound thread", error.what());
+      try {
+        job(false);  // a deliver_sm: ESME_RX_T_APPN, the SMSC sends it again
+      } catch (const std::exception& again) {
+        log_problem("inbound thread", again.what());
+      }
+    }
+  }
+}
+
+void SmsConnector::Impl::receive_sms(SmppBind* bind, std::uint64_t session,
+                                     const smpp::Delivered& delivered) {
+  std::uint32_t status = smpp::status::temporary_app_error;
+  if (!store)
+    log_problem("deliver_sm", store_problem);
+  else if (inbound)
+    status = inbound->receive(delivered.message, unix_now()).smpp_status;
+  StoreJob job;  // only for its answer
+  job.bind = bind;
+  job.session = session;
+  job.delivered = delivered;
+  answer_deliver(job, status);
+}
 
 void SmsConnector::Impl::run_store() {
   for (;;) {
@@ -35,21 +99,48 @@ void SmsConnector::Impl::run_store() {
       // to_resolve is this thread's own: no wait while some are left.
       wake.wait_until(lock, next_sweep,
                       [this] { return store_thread_end || !jobs.empty() || !to_resolve.empty(); });
-      round.swap(jobs);
+      // A prefix of the queue with at most kMaxWritesPerRound writes.
+      std::size_t take = 0;
+      for (std::size_t writes = 0; take < jobs.size(); ++take)
+        if (is_write(jobs[take]) && ++writes > kMaxWritesPerRound) break;
+      round.assign(std::make_move_iterator(jobs.begin()),
+                   std::make_move_iterator(jobs.begin() + static_cast<std::ptrdiff_t>(take)));
+      jobs.erase(jobs.begin(), jobs.begin() + static_cast<std::ptrdiff_t>(take));
       end = store_thread_end && round.empty() && to_resolve.empty();
+      if (end) store_thread_gone = true;  // post_store fails what comes now
       // Due even while jobs keep coming.
       if (!store_thread_end && std::chrono::steady_clock::now() >= next_sweep) {
         sweep_now = true;
-        next_sweep = std::chrono::steady_clock::now() + kSweepInterval;
+        next_sweep = std::chrono::steady_clock::now() + settings.timing.sweep_interval;
       }
     }
     if (end) return;
+    // Each job has its own try (run_round); this one catches what is left
+    // (the sweep, a resolve).
     try {
       run_round(round);
       if (sweep_now && !stopping) sweep();
     } catch (const std::exception& error) {
       log_problem("store thread", error.what());
     }
+  }
+}
+
+void SmsConnector::Impl::answer_deliver(const StoreJob& job, std::uint32_t status) {
+  SmppBind* bind = job.bind;
+  std::uint32_t sequence = job.delivered.sequence;
+  std::uint64_t session = job.session;
+  asio::post(
+      io, [bind, sequence, status, session] { bind->answer_deliver(sequence, status, session); });
+}
+
+// One job threw: it alone is answered as failed, the round goes on.
+void SmsConnector::Impl::failed(StoreJob& job, const std::exception& error) {
+  log_problem("store thread", error.what());
+  try {
+    fail_job(job, std::string("the SMS connector failed: ") + error.what());
+  } catch (const std::exception& again) {
+    log_problem("store thread", again.what());
   }
 }
 
@@ -64,27 +155,40 @@ void SmsConnector::Impl::run_round(std::deque<StoreJob>& round) {
   std::vector<Written> written(round.size());
   for (std::size_t i = 0; i < round.size(); ++i) {
     StoreJob& job = round[i];
-    written[i].write = job.kind == StoreJob::Kind::part || job.kind == StoreJob::Kind::forget ||
-                       (job.kind == StoreJob::Kind::deliver && is_receipt(job.delivered.message));
+    written[i].write = is_write(job);
   }
   // 1. Every write of the round in one transaction.
   auto write_all = [&] {
     for (std::size_t i = 0; i < round.size(); ++i) {
       if (!written[i].write) continue;
       StoreJob& job = round[i];
-      if (job.kind == StoreJob::Kind::part) {
-        written[i].status = store->add_part(settings.name, job.tag, job.part, unix_now());
-      } else if (job.kind == StoreJob::Kind::forget) {
-        written[i].status = store->forget(settings.name, job.tag);
-      } else {
-        written[i].smpp_status = record_receipt(job.delivered.message, written[i].reference);
+      try {
+        if (job.kind == StoreJob::Kind::part) {
+          written[i].status = store->add_part(settings.name, job.tag, job.part, unix_now());
+        } else if (job.kind == StoreJob::Kind::forget) {
+          written[i].status = store->forget(settings.name, job.tag);
+        } else {
+          written[i].smpp_status = record_receipt(job.delivered.message, written[i].reference);
+        }
+      } catch (const std::exception& error) {
+        // This job fails alone; the others of the round still commit.
+        log_problem("store round", error.what());
+        written[i].status = Error{std::string("the SMS connector failed: ") + error.what()};
+        written[i].smpp_status = smpp::status::temporary_app_error;
+        written[i].reference.reset();
       }
     }
   };
   bool any_write = false;
   for (const Written& w : written) any_write = any_write || w.write;
   Status committed = ok_status();
-  if (any_write && store) committed = grouped->group(write_all);
+  if (any_write && store) {
+    try {
+      committed = grouped->group(write_all);
+    } catch (const std::exception& error) {
+      committed = Error{std::string("the SMS connector failed: ") + error.what()};
+    }
+  }
   if (!committed) log_problem("store round", committed.error().message);
   // 2. Their answers, now that they are durable (or failed).
   for (std::size_t i = 0; i < round.size(); ++i) {
@@ -100,43 +204,32 @@ void SmsConnector::Impl::run_round(std::deque<StoreJob>& round) {
       w.reference.reset();
       w.smpp_status = smpp::status::temporary_app_error;
     }
-    if (job.kind == StoreJob::Kind::part) {
-      std::string error = w.status ? std::string() : w.status.error().message;
-      asio::post(
-          io, [answer = std::move(job.answer), ok = w.status.ok(), error] { answer(ok, error); });
-    } else if (job.kind == StoreJob::Kind::forget) {
-      if (!w.status) log_problem("forget", w.status.error().message);
-    } else {
-      if (!store) log_problem("deliver_sm", store_problem);
-      SmppBind* bind = job.bind;
-      std::uint32_t sequence = job.delivered.sequence;
-      std::uint64_t session = job.session;
-      std::uint32_t status = w.smpp_status;
-      asio::post(io, [bind, sequence, status, session] {
-        bind->answer_deliver(sequence, status, session);
-      });
+    try {
+      if (job.kind == StoreJob::Kind::part) {
+        std::string error = w.status ? std::string() : w.status.error().message;
+        asio::post(
+            io, [answer = std::move(job.answer), ok = w.status.ok(), error] { answer(ok, error); });
+      } else if (job.kind == StoreJob::Kind::forget) {
+        if (!w.status) log_problem("forget", w.status.error().message);
+      } else {
+        if (!store) log_problem("deliver_sm", store_problem);
+        answer_deliver(job, w.smpp_status);
+      }
+    } catch (const std::exception& error) {
+      failed(job, error);
     }
   }
-  // 3. Everything else in its order: deliveries to prepare, incoming SMS.
+  // 3. Everything else in its order: deliveries to prepare (incoming SMS
+  // go to the inbound thread).
   for (StoreJob& job : round) {
-    if (job.kind == StoreJob::Kind::task) {
-      if (job.task) job.task();
-    } else if (job.kind == StoreJob::Kind::deliver && !is_receipt(job.delivered.message)) {
-      std::uint32_t status = smpp::status::temporary_app_error;
-      if (!store)
-        log_problem("deliver_sm", store_problem);
-      else if (inbound)
-        status = inbound->receive(job.delivered.message, unix_now()).smpp_status;
-      SmppBind* bind = job.bind;
-      std::uint32_t sequence = job.delivered.sequence;
-      std::uint64_t session = job.session;
-      asio::post(io, [bind, sequence, status, session] {
-        bind->answer_deliver(sequence, status, session);
-      });
+    try {
+      if (job.kind == StoreJob::Kind::task && job.task) job.task();
+    } catch (const std::exception& error) {
+      failed(job, error);
     }
   }
   // 4. The references the receipts may have settled, each once; the
-  // forgets of those resolved share one more commit.
+  // settled marks of those resolved share one more commit.
   for (std::size_t i = 0; i < round.size(); ++i) {
     const std::optional<std::string>& reference = written[i].reference;
     if (reference && resolve_queued.insert(*reference).second)
@@ -147,9 +240,13 @@ void SmsConnector::Impl::run_round(std::deque<StoreJob>& round) {
     auto [reference, number] = std::move(to_resolve.front());
     to_resolve.pop_front();
     resolve_queued.erase(reference);
-    if (resolve(reference, number)) settled.push_back(reference);
+    try {
+      if (resolve(reference, number)) settled.push_back(reference);
+    } catch (const std::exception& error) {
+      log_problem("resolve", error.what());  // the sweep tries it again
+    }
   }
-  forget_all(settled);
+  mark_all_settled(settled);
 }
 
 std::uint32_t SmsConnector::Impl::record_receipt(const smpp::ShortMessage& message,
@@ -209,16 +306,18 @@ bool SmsConnector::Impl::resolve(const std::string& reference, const std::string
   return true;
 }
 
-void SmsConnector::Impl::forget_all(const std::vector<std::string>& references) {
+// Not forget(): a recipient deferred meanwhile (a lost answer, stop())
+// is retried, and its retry must find every recorded part (sms_store.hpp).
+void SmsConnector::Impl::mark_all_settled(const std::vector<std::string>& references) {
   if (references.empty()) return;
-  std::vector<Status> forgotten;
+  std::vector<Status> marked;
   Status committed = grouped->group([&] {
     for (const std::string& reference : references)
-      forgotten.push_back(store->forget(settings.name, reference));
+      marked.push_back(store->mark_settled(settings.name, reference));
   });
-  if (!committed) return log_problem("forget", committed.error().message);
-  for (const Status& status : forgotten)
-    if (!status) log_problem("forget", status.error().message);
+  if (!committed) return log_problem("mark settled", committed.error().message);
+  for (const Status& status : marked)
+    if (!status) log_problem("mark settled", status.error().message);
 }
 
 // The number a reference was sent to, for the sweep (a receipt names it
@@ -240,9 +339,12 @@ void SmsConnector::Impl::sweep() {
     std::vector<std::string> settled;
     for (const std::string& reference : *references)
       if (resolve(reference, number_of_reference(reference))) settled.push_back(reference);
-    forget_all(settled);
+    mark_all_settled(settled);
   }
-  if (inbound) inbound->flush_expired(unix_now());
+  // On the inbound thread: it queues mails (and waits for the intake).
+  post_inbound([this](bool run) {
+    if (run && inbound) inbound->flush_expired(unix_now());
+  });
   if (auto purged = store->purge(unix_now() - kPurgeAfterSeconds); !purged)
     log_problem("purge", purged.error().message);
 }

@@ -10,6 +10,7 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -104,12 +105,33 @@ class FakeSmsc {
       for (auto& s : sockets_) s->close(ignored);
     });
   }
-  // A deliver_sm over the newest connection; its sequence number.
-  std::uint32_t send_deliver(const smpp::ShortMessage& message) {
+  // Answers the submits held so far (hold_submits) with status 0 and the
+  // next message ids, over the connections they came on, if still open.
+  void answer_held() {
+    run_here([this] {
+      std::unique_lock lock(mutex_);
+      auto held = std::move(held_);
+      held_.clear();
+      std::vector<std::pair<std::shared_ptr<Socket>, smpp::Pdu>> answers;
+      for (auto& [socket, pdu] : held) {
+        std::string id = "m" + std::to_string(++next_message_id_);
+        message_ids_.push_back(id);
+        answers.emplace_back(socket, smpp::response_to(pdu, 0, smpp::MessageIdResponse{id}));
+      }
+      lock.unlock();
+      for (auto& [socket, answer] : answers)
+        if (std::find(sockets_.begin(), sockets_.end(), socket) != sockets_.end())
+          write(*socket, answer);
+    });
+  }
+  // A deliver_sm over the newest connection; its sequence number (`with`:
+  // that one, say one an earlier connection used; 0: the next).
+  std::uint32_t send_deliver(const smpp::ShortMessage& message, std::uint32_t with = 0) {
     std::uint32_t sequence = 0;
     run_here([&] {
       if (sockets_.empty()) return;
-      smpp::Pdu pdu{smpp::command::deliver_sm, 0, sequence = ++sequence_, message};
+      sequence = with != 0 ? with : ++sequence_;
+      smpp::Pdu pdu{smpp::command::deliver_sm, 0, sequence, message};
       write(*sockets_.back(), pdu);
     });
     return sequence;
@@ -221,7 +243,11 @@ class FakeSmsc {
       case smpp::command::submit_sm: {
         if (auto* message = std::get_if<smpp::ShortMessage>(&pdu.body))
           submits_.push_back(*message);
-        if (hold_submits_) return;
+        if (hold_submits_) {
+          for (auto& open : sockets_)
+            if (open.get() == &socket) held_.emplace_back(open, pdu);
+          return;
+        }
         std::uint32_t status = 0;
         if (!submit_script_.empty()) {
           status = submit_script_.front();
@@ -280,6 +306,7 @@ class FakeSmsc {
   std::deque<std::uint32_t> submit_script_;
   std::deque<std::string> id_script_;
   bool hold_submits_ = false;
+  std::vector<std::pair<std::shared_ptr<Socket>, smpp::Pdu>> held_;  // SMSC thread
   std::function<void(const DeliverAnswer&)> deliver_hook_;
   std::vector<Clock::time_point> bind_times_;
   std::string last_system_id_;

@@ -100,10 +100,21 @@ TEST_F(SmppBindTest, AnAnswerForAnEarlierSessionIsDropped) {
   std::uint64_t old_session = recorder.get(&Recorder::sessions).front();
   smsc.drop();
   ASSERT_TRUE(eventually([&] { return recorder.get(&Recorder::bound_count) == 2; }));
-  EXPECT_NE(on_io([&] { return bind->session(); }), old_session);
-  on_io([&] { bind->answer_deliver(recorder.deliveries.front().sequence, 0, old_session); });
+  std::uint64_t new_session = on_io([&] { return bind->session(); });
+  EXPECT_NE(new_session, old_session);
+  // The new session has a deliver_sm with the same sequence number: the
+  // old session's answer must not acknowledge it.
+  std::uint32_t sequence = recorder.get(&Recorder::deliveries).front().sequence;
+  smsc.send_deliver(message, sequence);
+  ASSERT_TRUE(eventually([&] { return recorder.get(&Recorder::deliveries).size() == 2; }));
+  ASSERT_EQ(recorder.get(&Recorder::deliveries).back().sequence, sequence);
+  on_io([&] { bind->answer_deliver(sequence, 0, old_session); });
   std::this_thread::sleep_for(200ms);
   EXPECT_TRUE(smsc.deliver_answers().empty());
+  // Its own session's answer goes out.
+  on_io([&] { bind->answer_deliver(sequence, 0, new_session); });
+  ASSERT_TRUE(eventually([&] { return smsc.deliver_answers().size() == 1; }));
+  EXPECT_EQ(smsc.deliver_answers().front().sequence, sequence);
 }
 
 TEST_F(SmppBindTest, ThrottlingPausesWithADoublingBackoff) {

@@ -335,10 +335,12 @@ inline std::string event_text(const SessionEvent& event) {
     std::string out =
         fmt::format("SubmitAnswered token={} status={}", e->token, status_text(e->status));
     if (!e->message_id.empty()) out += " message_id=" + quote(e->message_id);
+    if (e->late) out += " late";
     return out;
   }
   if (const auto* e = std::get_if<SubmitLost>(&event))
-    return fmt::format("SubmitLost token={} text={}", e->token, quote(e->text));
+    return fmt::format("SubmitLost token={} text={}{}", e->token, quote(e->text),
+                       e->timed_out ? " timed_out" : "");
   if (const auto* e = std::get_if<Delivered>(&event))
     return fmt::format("Delivered seq={}{}", e->sequence, message_text(e->message));
   if (const auto* e = std::get_if<ProtocolProblem>(&event))

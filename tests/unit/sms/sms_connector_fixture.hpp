@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 
 #include "connectors/delivery_tag.hpp"
 #include "connectors/sms/sms_connector.hpp"
@@ -26,8 +28,10 @@ using namespace std::chrono_literals;
 class NoDirectory final : public directory::DirectoryView {
  public:
   directory::Lookup<directory::User> find_user(std::string_view) const override {
+    if (fail) throw std::runtime_error("directory broke");
     return directory::Lookup<directory::User>::absent();
   }
+  std::atomic<bool> fail{false};  // find_user throws (a job of the store thread that throws)
   directory::Lookup<directory::NumberOwner> find_number(std::string_view) const override {
     return directory::Lookup<directory::NumberOwner>::absent();
   }

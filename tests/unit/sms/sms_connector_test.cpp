@@ -6,6 +6,8 @@
 // deliver_sm_resp goes out only once the receipt is durable.
 #include "tests/unit/sms/sms_connector_fixture.hpp"
 
+#include <algorithm>
+
 #include "connectors/sms/sms_outbound.hpp"
 #include "store/pending_store.hpp"
 
@@ -87,6 +89,7 @@ TEST_F(SmsConnectorTest, NoReadyBindWithinSubmitWaitDefers) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].outcome, Outcome::deferred);
   EXPECT_EQ(results[0].status, "4.4.1");
+  EXPECT_EQ(results[0].diagnostic, "no SMPP bind to 127.0.0.1 was up to take the SMS within 1 s");
   EXPECT_TRUE(smsc.submits().empty());
 }
 
@@ -136,10 +139,11 @@ TEST_F(SmsConnectorTest, ReceiptsOfEveryPartResolveTheReference) {
   EXPECT_EQ(call.result.outcome, Outcome::delivered);
   ASSERT_TRUE(eventually([&] { return smsc.deliver_answers().size() == 3; }));
   for (const auto& answer : smsc.deliver_answers()) EXPECT_EQ(answer.status, 0u);
-  // Resolved: forgotten.
+  // Resolved: its parts stay, marked settled (a retry must still find them).
   ASSERT_TRUE(eventually([&] {
     auto parts = store->parts_of("sms-test", results[0].reference);
-    return parts && parts->empty();
+    return parts && parts->size() == 3 &&
+           std::all_of(parts->begin(), parts->end(), [](const PartRecord& p) { return p.settled; });
   }));
 }
 
@@ -182,6 +186,7 @@ TEST_F(SmsConnectorTest, TheReceiptIsAnsweredOnceItIsDurableNotAfterTheSink) {
 
 TEST_F(SmsConnectorTest, TheSweepResolvesWhatTheSinkCouldNotRecord) {
   sink.accept = false;
+  settings.timing.sweep_interval = 500ms;
   start();
   auto results = wait(send({kTo}, mail("hello")));
   ASSERT_EQ(results.size(), 1u);
@@ -200,14 +205,14 @@ TEST_F(SmsConnectorTest, TheSweepResolvesWhatTheSinkCouldNotRecord) {
     std::lock_guard lock(sink.mutex);
     sink.accept = true;
   }
-  // The sweep (every 10 s) settles it again, then forgets it.
-  ASSERT_TRUE(eventually([&] { return sink.get().size() == 2; }, 15s));
+  // The sweep (every 500 ms here) settles it again, then marks it settled.
+  ASSERT_TRUE(eventually([&] { return sink.get().size() == 2; }, 5s));
   EXPECT_EQ(sink.get().back().reference, results[0].reference);
   EXPECT_EQ(sink.get().back().result.outcome, Outcome::delivered);
   EXPECT_EQ(sink.get().back().result.diagnostic, "SMS to +49 170 1234567 was delivered");
   ASSERT_TRUE(eventually([&] {
     auto parts = store->parts_of("sms-test", results[0].reference);
-    return parts && parts->empty();
+    return parts && parts->size() == 1 && parts->front().settled;
   }));
 }
 

@@ -76,12 +76,14 @@ TEST_F(SmsConnectorTest, APartWithoutAMessageIdIsDeliveredUntracked) {
             "SMSC accepted the SMS (message id m7); it gave no message id for part 1, so no "
             "delivery receipt can be matched");
   ASSERT_EQ(smsc.submits().size(), 2u);
-  // The part with an id is recorded (a retry skips it) until the result is durable.
+  // Both parts are recorded (a retry skips them) until the result is
+  // durable; the one without an id under a synthetic id.
   std::string tag = delivery_tag("Q0001", kTo);
   auto parts = store->parts_of("sms-test", tag);
   ASSERT_TRUE(parts);
-  ASSERT_EQ(parts->size(), 1u);
-  EXPECT_EQ(parts->front().message_id, "m7");
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ(parts->at(0).message_id, "noid:" + tag + ":1");
+  EXPECT_EQ(parts->at(1).message_id, "m7");
   // Its receipt settles nothing: the recipient is not waiting.
   smsc.send_deliver(receipt("m7"));
   ASSERT_TRUE(eventually([&] { return smsc.deliver_answers().size() == 1; }));
@@ -102,9 +104,27 @@ TEST_F(SmsConnectorTest, ASingleSmsWithoutAMessageIdIsDeliveredUntracked) {
   EXPECT_EQ(results[0].outcome, Outcome::delivered) << results[0].diagnostic;
   EXPECT_EQ(results[0].diagnostic,
             "SMSC accepted the SMS without a message id; no delivery receipt can be matched");
-  auto parts = store->parts_of("sms-test", delivery_tag("Q0001", kTo));
+  std::string tag = delivery_tag("Q0001", kTo);
+  auto parts = store->parts_of("sms-test", tag);
   ASSERT_TRUE(parts);
-  EXPECT_TRUE(parts->empty());
+  ASSERT_EQ(parts->size(), 1u);
+  EXPECT_EQ(parts->front().message_id, "noid:" + tag + ":1");
+}
+
+// Part 1 was accepted without an id by an attempt deferred for part 2: the
+// retry sends part 2 only, and no receipt can settle part 1: delivered.
+TEST_F(SmsConnectorTest, ARetrySkipsAPartAcceptedWithoutAnId) {
+  std::string tag = delivery_tag("Q0040", kTo);
+  start();
+  ASSERT_TRUE(store->add_part("sms-test", tag, PartRecord{"noid:" + tag + ":1", 1, 2}, 1795000000));
+  auto results = wait(send({kTo}, mail(std::string(200, 'x')), "Q0040"));
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcome, Outcome::delivered) << results[0].diagnostic;
+  EXPECT_EQ(results[0].diagnostic,
+            "SMSC accepted the SMS (message id m1); it gave no message id for part 1, so no "
+            "delivery receipt can be matched");
+  ASSERT_EQ(smsc.submits().size(), 1u);
+  EXPECT_EQ(smsc.submits()[0].short_message[5], 2);  // UDH: part 2
 }
 
 TEST_F(SmsConnectorTest, SeveralRecipientsPartsAreInFlightAtOnce) {
