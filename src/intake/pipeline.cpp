@@ -230,13 +230,13 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
           "permission could be checked",
           address.text(), routing.connectors[i], service, source_name(origin.source));
       if (received_from_foreign_system(origin.source))
-        return refuse("service",
-                      Verdict::refuse(550, "5.7.1",
-                                      fmt::format("{}: a received {} may not use the {} service",
-                                                  address.path(), source_name(origin.source),
-                                                  service),
-                                      why),
-                      envelope.tenant);
+        return refuse(
+            "service",
+            Verdict::refuse(550, "5.7.1",
+                            fmt::format("{}: a received {} may not use the {} service",
+                                        address.path(), source_name(origin.source), service),
+                            why),
+            envelope.tenant);
       decision.discard = true;
       note("service", Verdict::accept("discarded: " + why), envelope.tenant);
       return decision;

@@ -31,7 +31,6 @@ struct FaxSubmission {
   std::string subaddress;  // T.33 sub-address (digits, RFC 3192 T33S), empty: none
 };
 
-
 // Why a submission failed: a transient failure (server down, faxq
 // unreachable) is retried; a permanent one (the server refuses the number
 // or the document) bounces.

@@ -1,5 +1,7 @@
 #include "connectors/sms/smpp_pdu.hpp"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "connectors/sms/smpp_pdu_fields.hpp"
@@ -285,6 +287,31 @@ constexpr StatusName kStatusNames[] = {
 };
 
 }  // namespace
+
+std::string command_name(std::uint32_t id) {
+  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+      {command::bind_receiver, "bind_receiver"},
+      {command::bind_transmitter, "bind_transmitter"},
+      {command::query_sm, "query_sm"},
+      {command::submit_sm, "submit_sm"},
+      {command::deliver_sm, "deliver_sm"},
+      {command::unbind, "unbind"},
+      {command::replace_sm, "replace_sm"},
+      {command::cancel_sm, "cancel_sm"},
+      {command::bind_transceiver, "bind_transceiver"},
+      {command::outbind, "outbind"},
+      {command::enquire_link, "enquire_link"},
+      {command::submit_multi, "submit_multi"},
+      {command::alert_notification, "alert_notification"},
+      {command::data_sm, "data_sm"},
+  };
+  if (id == command::generic_nack) return "generic_nack";
+  for (const auto& [request, name] : kNames) {
+    if (id == request) return name;
+    if (id == (request | command::response_bit)) return std::string(name) + "_resp";
+  }
+  return {};
+}
 
 std::string status_name(std::uint32_t value) {
   for (const auto& entry : kStatusNames)

@@ -75,6 +75,10 @@ inline constexpr std::uint32_t unknown_error = 0xFF;               // ESME_RUNKN
 // "ESME_RTHROTTLED (0x00000058)", "0x00000123" for one without a name.
 std::string status_name(std::uint32_t status);
 
+// "submit_sm", "submit_sm_resp", "generic_nack"; "" for a command id the
+// spec does not name (callers write it in hex as suits their text).
+std::string command_name(std::uint32_t id);
+
 // TLV tags (spec 5.3.2) Bridgehead reads or writes.
 namespace tlv {
 inline constexpr std::uint16_t receipted_message_id = 0x001E;

@@ -11,30 +11,10 @@ namespace {
 
 constexpr std::uint32_t kMaxSequence = 0x7FFFFFFF;
 
-// For texts of events; the codec names statuses, not commands.
-std::string command_name(std::uint32_t id) {
-  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
-      {command::bind_receiver, "bind_receiver"},
-      {command::bind_transmitter, "bind_transmitter"},
-      {command::query_sm, "query_sm"},
-      {command::submit_sm, "submit_sm"},
-      {command::deliver_sm, "deliver_sm"},
-      {command::unbind, "unbind"},
-      {command::replace_sm, "replace_sm"},
-      {command::cancel_sm, "cancel_sm"},
-      {command::bind_transceiver, "bind_transceiver"},
-      {command::outbind, "outbind"},
-      {command::enquire_link, "enquire_link"},
-      {command::submit_multi, "submit_multi"},
-      {command::alert_notification, "alert_notification"},
-      {command::data_sm, "data_sm"},
-  };
-  if (id == command::generic_nack) return "generic_nack";
-  for (const auto& [request, name] : kNames) {
-    if (id == request) return name;
-    if (id == (request | command::response_bit)) return std::string(name) + "_resp";
-  }
-  return fmt::format("command 0x{:08x}", id);
+// For texts of events: the spec's name, else the id in hex.
+std::string command_text(std::uint32_t id) {
+  std::string name = command_name(id);
+  return name.empty() ? fmt::format("command 0x{:08x}", id) : name;
 }
 
 // "30 s", or "1500 ms" when not whole seconds.
@@ -71,7 +51,7 @@ std::uint32_t SessionMachine::next_sequence() {
 void SessionMachine::send(const Pdu& pdu) {
   auto octets = encode(pdu);
   if (!octets) {
-    problem(fmt::format("{} seq={} not sent: {}", command_name(pdu.command_id), pdu.sequence,
+    problem(fmt::format("{} seq={} not sent: {}", command_text(pdu.command_id), pdu.sequence,
                         octets.error().message));
     return;
   }
@@ -81,7 +61,7 @@ void SessionMachine::send(const Pdu& pdu) {
 Status SessionMachine::send_request(const Pdu& pdu, std::uint64_t token, Clock::time_point now) {
   auto octets = encode(pdu);
   if (!octets) {
-    problem(fmt::format("{} seq={} not sent: {}", command_name(pdu.command_id), pdu.sequence,
+    problem(fmt::format("{} seq={} not sent: {}", command_text(pdu.command_id), pdu.sequence,
                         octets.error().message));
     return octets.error();
   }
@@ -153,11 +133,11 @@ void SessionMachine::consume(std::span<const std::uint8_t> frame, Clock::time_po
   auto decoded = decode(frame);
   if (auto* error = std::get_if<DecodeError>(&decoded)) {
     if ((error->command_id & command::response_bit) != 0) {
-      problem(fmt::format("{} seq={} dropped: {}", command_name(error->command_id), error->sequence,
+      problem(fmt::format("{} seq={} dropped: {}", command_text(error->command_id), error->sequence,
                           error->text));
       return;
     }
-    problem(fmt::format("{} seq={} refused with {}: {}", command_name(error->command_id),
+    problem(fmt::format("{} seq={} refused with {}: {}", command_text(error->command_id),
                         error->sequence, status_name(error->status), error->text));
     respond(error->command_id, error->sequence, error->status);
     return;
@@ -166,7 +146,7 @@ void SessionMachine::consume(std::span<const std::uint8_t> frame, Clock::time_po
   // Taken despite a flaw (a response is never refused once it can be
   // matched: a lost submit answer would send the SMS again): logged.
   if (!pdu.irregularity.empty())
-    problem(fmt::format("{} seq={} taken as it is: {}", command_name(pdu.command_id), pdu.sequence,
+    problem(fmt::format("{} seq={} taken as it is: {}", command_text(pdu.command_id), pdu.sequence,
                         pdu.irregularity));
   if ((pdu.command_id & command::response_bit) != 0)
     handle_response(pdu, now);
@@ -186,7 +166,7 @@ void SessionMachine::respond(std::uint32_t command_id, std::uint32_t sequence,
 }
 
 void SessionMachine::handle_request(const Pdu& pdu) {
-  const std::string name = command_name(pdu.command_id);
+  const std::string name = command_text(pdu.command_id);
   if (pdu.command_id == command::unbind) {
     send(response_to(pdu, status::ok));
     close("unbind from the SMSC");
@@ -232,7 +212,7 @@ void SessionMachine::handle_request(const Pdu& pdu) {
 }
 
 void SessionMachine::handle_response(const Pdu& pdu, Clock::time_point now) {
-  const std::string name = command_name(pdu.command_id);
+  const std::string name = command_text(pdu.command_id);
   auto found = outstanding_.find(pdu.sequence);
   if (found == outstanding_.end()) {
     auto late = late_.find(pdu.sequence);
@@ -258,14 +238,14 @@ void SessionMachine::handle_response(const Pdu& pdu, Clock::time_point now) {
   const bool nack = pdu.command_id == command::generic_nack;
   if (!nack && pdu.command_id != (request.command_id | command::response_bit)) {
     problem(fmt::format("{} seq={} answers a {}", name, pdu.sequence,
-                        command_name(request.command_id)));
+                        command_text(request.command_id)));
     return;
   }
   outstanding_.erase(found);
   std::uint32_t status = pdu.command_status;
   if (nack) {
     problem(fmt::format("generic_nack seq={} for {}: {}", pdu.sequence,
-                        command_name(request.command_id), status_name(status)));
+                        command_text(request.command_id), status_name(status)));
     // A generic_nack never accepts: one without a status is still a refusal.
     if (status == status::ok) status = status::unknown_error;
   }
@@ -314,7 +294,7 @@ void SessionMachine::tick(Clock::time_point now) {
     auto found = outstanding_.find(sequence);
     if (found == outstanding_.end()) continue;
     Outstanding request = found->second;
-    std::string text = fmt::format("no answer to {} within {}", command_name(request.command_id),
+    std::string text = fmt::format("no answer to {} within {}", command_text(request.command_id),
                                    duration_text(settings_.response_timeout));
     if (request.command_id != command::submit_sm) return close(text);
     outstanding_.erase(found);

@@ -21,9 +21,9 @@
 #include <variant>
 #include <vector>
 
+#include "connectors/sms/smpp_pdu.hpp"
 #include "connectors/sms/sms_encoding.hpp"
 #include "connectors/sms/sms_settings.hpp"
-#include "connectors/sms/smpp_pdu.hpp"
 
 namespace bh::connectors::sms {
 

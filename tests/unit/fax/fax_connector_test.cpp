@@ -1,8 +1,8 @@
 // The connector's own logic around the render helper: what bounces before
 // anything is rendered, and the poll that resolves pending recipients
 // (forgetting a job only once its report is recorded).
-#include "connectors/delivery_tag.hpp"
 #include "connectors/fax/fax_connector.hpp"
+#include "connectors/delivery_tag.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -98,34 +98,9 @@ inline std::optional<std::vector<Field>> parse_fields(std::string_view text) {
   return fields;
 }
 
-struct CommandName {
-  std::uint32_t id;
-  const char* name;
-};
-inline constexpr CommandName kCommands[] = {
-    {command::bind_receiver, "bind_receiver"},
-    {command::bind_transmitter, "bind_transmitter"},
-    {command::query_sm, "query_sm"},
-    {command::submit_sm, "submit_sm"},
-    {command::deliver_sm, "deliver_sm"},
-    {command::unbind, "unbind"},
-    {command::replace_sm, "replace_sm"},
-    {command::cancel_sm, "cancel_sm"},
-    {command::bind_transceiver, "bind_transceiver"},
-    {command::outbind, "outbind"},
-    {command::enquire_link, "enquire_link"},
-    {command::submit_multi, "submit_multi"},
-    {command::alert_notification, "alert_notification"},
-    {command::data_sm, "data_sm"},
-};
-
 inline std::string command_text(std::uint32_t id) {
-  if (id == command::generic_nack) return "generic_nack";
-  for (const auto& c : kCommands) {
-    if (c.id == id) return c.name;
-    if ((c.id | command::response_bit) == id) return std::string(c.name) + "_resp";
-  }
-  return fmt::format("0x{:08x}", id);
+  std::string name = command_name(id);
+  return name.empty() ? fmt::format("0x{:08x}", id) : name;
 }
 
 inline std::optional<std::uint32_t> parse_command(std::string_view name) {
