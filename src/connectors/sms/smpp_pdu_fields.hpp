@@ -1,4 +1,4 @@
-// The field level of the SMPP codec (smpp_pdu.cpp): the spec's maxima,
+// The field level of the SMPP codec (smpp_pdu*.cpp): the spec's maxima,
 // the TLV checks, and a reader and a writer of the body's C-octet
 // strings, integers and TLVs. Internal to the codec; the one place the
 // limits live.

@@ -1,73 +1,22 @@
+// SmsInbound: a deliver_sm taken (receive: the duplicate check, a part
+// kept or the mail queued), the sweep of expired concatenated SMS, and
+// the one log line of each SMS.
 #include "connectors/sms/sms_inbound.hpp"
 
-#include <algorithm>
-#include <chrono>
 #include <optional>
-#include <set>
 #include <variant>
 
 #include <fmt/format.h>
 
-#include "connectors/sms/sms_addressing.hpp"  // kTonAlphanumeric, kTonInternational
+#include "connectors/sms/sms_addressing.hpp"  // kTonAlphanumeric
 #include "connectors/sms/sms_encoding.hpp"
+#include "connectors/sms/sms_inbound_internal.hpp"
 #include "connectors/sms/sms_mail.hpp"
 #include "connectors/sms/sms_segments.hpp"
-#include "directory/phone_number.hpp"
-#include "intake/ingest.hpp"
-#include "intake/submit_wait.hpp"
-#include "mail/address.hpp"
 #include "util/log.hpp"
 
 namespace bh::connectors::sms {
 namespace {
-
-// How long a receive waits for the group commit's answer (which comes
-// within a batch interval). SMSCs commonly give up on a deliver_sm_resp
-// after about 10 seconds and deliver the SMS again: our ESME_RX_T_APPN must
-// come before that, or it is wasted. Should the commit still write the mail
-// after we gave up, the copy the SMSC sends has the same Message-ID.
-constexpr std::chrono::seconds kCommitWait{8};
-
-InboundAnswer answer(InboundStatus status, std::uint32_t smpp_status, std::string reason) {
-  InboundAnswer a;
-  a.status = status;
-  a.smpp_status = smpp_status;
-  a.reason = std::move(reason);
-  return a;
-}
-InboundAnswer unavailable(std::string reason) {
-  return answer(InboundStatus::unavailable, smpp::status::temporary_app_error, std::move(reason));
-}
-InboundAnswer refused(std::string reason,
-                      std::uint32_t smpp_status = smpp::status::permanent_app_error) {
-  return answer(InboundStatus::refused, smpp_status, std::move(reason));
-}
-
-// An SMSC address as E.164: international digits get their '+', anything
-// else is read as a national number of the region.
-Result<std::string> e164_of(const smpp::SmeAddress& address, std::string_view region) {
-  if (address.ton == kTonInternational && !address.address.starts_with('+'))
-    return directory::to_e164("+" + address.address, region);
-  return directory::to_e164(address.address, region);
-}
-
-// Who sent an SMS and to which number.
-struct Parties {
-  std::string sender;      // E.164, "" when the sender is no number
-  std::string sender_raw;  // as the SMSC gave it
-  std::string recipient;   // E.164
-  // What identifies the sender in the store and the Message-ID.
-  const std::string& sender_key() const { return sender.empty() ? sender_raw : sender; }
-};
-
-// Where the SMS goes.
-struct Destination {
-  std::string mailbox;
-  std::string tenant;
-  // The catch-all: the number is nobody's, so no conversation is kept
-  // (a reply takes the mailbox's own number, sms_outbound.hpp).
-  bool catch_all = false;
-};
 
 // What the one log line of each SMS names.
 struct Facts {
@@ -76,80 +25,6 @@ struct Facts {
   std::string parts = "1";  // "2/3" for a part kept
   std::string missing;      // "2,3" for an expired message
 };
-
-// One mail to compose and queue.
-struct MailInput {
-  Parties parties;
-  Destination destination;
-  std::string text;
-  std::vector<int> missing_parts;
-  int total_parts = 1;
-  std::int64_t received_at = 0;
-  std::string unique;  // the Message-ID's left side
-};
-
-// The mailbox for an E.164 number: the owner of a number the directory
-// knows (refused when it is for fax only: a number of one tenant never
-// reaches the catch-all, which may be another tenant's); only a number the
-// directory does not know goes to the catch-all, else it is refused.
-std::variant<Destination, InboundAnswer> find_destination(const directory::DirectoryView& directory,
-                                                          const std::string& number,
-                                                          const InboundSettings& settings) {
-  auto owner = directory.find_number(number);
-  if (owner.is_unavailable()) return unavailable("the directory is unavailable: " + owner.reason);
-  if (owner.is_found()) {
-    if (owner->service == "fax")
-      return refused(fmt::format("{} is a number for fax only", number),
-                     smpp::status::invalid_dest_address);
-    return Destination{owner->mailbox, owner->tenant, false};
-  }
-  if (settings.catch_all.empty())
-    return refused(fmt::format("no mailbox owns {} and there is no catch-all", number),
-                   smpp::status::invalid_dest_address);
-  Destination destination{settings.catch_all, "", true};
-  auto user = directory.find_user(settings.catch_all);
-  if (user.is_unavailable()) return unavailable("the directory is unavailable: " + user.reason);
-  if (user.is_found()) destination.tenant = user->tenant;
-  return destination;
-}
-
-std::string joined(const std::vector<int>& numbers) {
-  std::string out;
-  for (int n : numbers) out += (out.empty() ? "" : ",") + std::to_string(n);
-  return out;
-}
-
-// The parts that came, in order, and those that did not.
-MailInput mail_of(const InboundMessage& message, Parties parties, Destination destination) {
-  MailInput input;
-  input.parties = std::move(parties);
-  input.destination = std::move(destination);
-  input.total_parts = message.total;
-  input.received_at = message.first_received_at;
-  std::vector<const InboundPart*> parts;
-  for (const InboundPart& part : message.parts) parts.push_back(&part);
-  std::sort(parts.begin(), parts.end(),
-            [](const InboundPart* a, const InboundPart* b) { return a->sequence < b->sequence; });
-  std::set<int> present;
-  for (const InboundPart* part : parts)
-    if (present.insert(part->sequence).second) input.text += part->text;
-  for (int sequence = 1; sequence <= message.total; ++sequence)
-    if (!present.contains(sequence)) input.missing_parts.push_back(sequence);
-  input.unique = reassembled_key(message.source, message.destination, message.reference,
-                                 message.total, input.text);
-  return input;
-}
-
-// The parties of a stored message: its source is E.164 when the parts say
-// the sender was a number (the TON said so when they came).
-Parties parties_of(const InboundMessage& message, std::string_view region) {
-  Parties parties;
-  parties.sender_raw = message.source;
-  if (message.sender_is_number)
-    if (auto number = directory::to_e164(message.source, region); number) parties.sender = *number;
-  parties.recipient = message.destination;
-  return parties;
-}
 
 }  // namespace
 
@@ -174,82 +49,6 @@ SmsInbound::SmsInbound(const SmsSettings& settings, intake::Ingest& ingest,
     : settings_(settings), ingest_(ingest), directory_(directory), store_(store) {}
 
 namespace {
-
-// The mail of an SMS through the intake, waited for with a bound; then the
-// conversation for replies. Shared by receive() and flush_expired().
-InboundAnswer queue_mail(const SmsSettings& settings, intake::Ingest& ingest, SmsStore& store,
-                         const std::atomic<bool>& stopping, const MailInput& input) {
-  auto recipient = parse_path("<" + input.destination.mailbox + ">", false, true);
-  if (!recipient.address)
-    return unavailable("the mailbox is not an address: " + input.destination.mailbox);
-  const InboundSettings& in = settings.inbound;
-  std::string sender_text = in.sender.empty() ? "postmaster@" + settings.hostname : in.sender;
-  auto sender = parse_path("<" + sender_text + ">", true, false);
-  if (!sender.address) return unavailable("[inbound] sender is not an address: " + sender_text);
-
-  SmsMailFields fields;
-  fields.mailbox = recipient.address->text();
-  fields.sender = input.parties.sender;
-  fields.sender_raw = input.parties.sender_raw;
-  fields.recipient = input.parties.recipient;
-  fields.text = input.text;
-  fields.missing_parts = input.missing_parts;
-  fields.total_parts = input.total_parts;
-  fields.received_at = input.received_at;
-  fields.reply_domain = !in.reply_domain.empty()    ? in.reply_domain
-                        : !settings.domains.empty() ? settings.domains.front()
-                                                    : settings.hostname;
-  fields.hostname = settings.hostname;
-  fields.unique = input.unique;
-
-  intake::Submission submission;
-  submission.origin.source = intake::Source::sms;
-  submission.envelope.sender = *sender.address;
-  submission.envelope.recipients.push_back(Recipient{*recipient.address, 0, ""});
-  submission.envelope.tenant = input.destination.tenant;
-  submission.content = compose_sms_mail(fields);
-  submission.trace_facts = {
-      {"sender", input.parties.sender.empty() ? input.parties.sender_raw : input.parties.sender},
-      {"recipient", input.parties.recipient},
-      {"mailbox", fields.mailbox},
-      {"parts", std::to_string(input.total_parts)}};
-
-  // Bounded: an answer that does not come (the gateway stops, the executor
-  // is stuck) asks the SMSC to send the SMS again.
-  auto submitted = intake::submit_and_wait(ingest, std::move(submission), kCommitWait, stopping);
-  if (!submitted)
-    return unavailable(stopping ? "the gateway is stopping" : "the queue did not answer in time");
-
-  InboundAnswer result;
-  result.mailbox = fields.mailbox;
-  if (!submitted->accepted) {
-    // 4xx: the queue could not take it now; 5xx: policy refused it.
-    bool transient = submitted->verdict.code < 500;
-    result.status = transient ? InboundStatus::unavailable : InboundStatus::refused;
-    result.smpp_status =
-        transient ? smpp::status::temporary_app_error : smpp::status::permanent_app_error;
-    result.reason = fmt::format("{} {} {}", submitted->verdict.code, submitted->verdict.enhanced,
-                                submitted->verdict.reply);
-    return result;
-  }
-  result.status = InboundStatus::queued;
-  result.smpp_status = smpp::status::ok;
-  result.queue_id = submitted->queue_id;
-  if (submitted->queue_id.empty()) result.reason = "discarded by a transport rule";
-  // The mail is durable: a store problem now costs only the reply's number.
-  if (!input.parties.sender.empty() && !input.destination.catch_all) {
-    Status remembered =
-        store.remember_conversation(settings.name, fields.mailbox, input.parties.sender,
-                                    input.parties.recipient, input.received_at);
-    if (!remembered)
-      log::Line("sms_conversation_not_kept")
-          .kv("connector", settings.name)
-          .kv("mailbox", fields.mailbox)
-          .kv("reason", remembered.error().message)
-          .write(log::Level::warn);
-  }
-  return result;
-}
 
 void log_received(const SmsSettings& settings, const Facts& facts, const InboundAnswer& result) {
   bool fine = result.status == InboundStatus::queued || result.status == InboundStatus::part_kept ||

@@ -287,9 +287,9 @@ void read_timing(TableReader& r, sms::SmppTiming& t) {
 }
 
 // A mailbox of the inbound side, checked as the mail path reads it
-// (sms_inbound.cpp, mail/address.hpp parse_path): catch_all is a recipient
+// (sms_inbound_parties.cpp, mail/address.hpp parse_path): catch_all is a recipient
 // (UTF-8 allowed), inbound_sender the envelope sender (ASCII). Whether the
-// directory knows catch_all is seen only at run time (sms_inbound.cpp).
+// directory knows catch_all is seen only at run time (sms_inbound_parties.cpp).
 void mailbox(TableReader& r, const char* key, std::string& out, bool allow_utf8) {
   r.text(key, out);
   const toml::node* node = r.node(key);
