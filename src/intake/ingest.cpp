@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "intake/ingest_trace.hpp"
 #include "mail/header_block.hpp"
 
 namespace bh::intake {
@@ -37,44 +38,6 @@ std::string content_problem(std::string_view content, const Limits& limits) {
   return "";
 }
 
-namespace {
-
-constexpr std::size_t kTraceFieldBytes = 998;  // of the subject and Message-ID kept
-
-std::string first_field(const HeaderBlock& header, std::string_view name) {
-  auto fields = header.all(name);
-  if (fields.empty()) return {};
-  std::string value = HeaderBlock::unfolded(fields.front()->value);
-  if (value.size() > kTraceFieldBytes) value.resize(kTraceFieldBytes);
-  return value;
-}
-
-// What the trace shows of a message from a source other than SMTP: the
-// envelope, its subject, the source and what it knows.
-trace::TraceEvent received_event(const Submission& submission, std::size_t header_size) {
-  const Envelope& envelope = submission.envelope;
-  trace::TraceEvent event;
-  event.message_id = envelope.queue_id;
-  event.kind = trace::Kind::received;
-  event.stage = "queue";
-  event.code = 250;
-  event.enhanced = "2.0.0";
-  event.detail = "queued as " + envelope.queue_id;
-  event.sender = envelope.sender.text();
-  event.tenant = envelope.tenant;
-  for (const Recipient& r : envelope.recipients) event.recipients.push_back(r.address.text());
-  HeaderBlock header(std::string_view(submission.content).substr(0, header_size));
-  event.subject = first_field(header, "Subject");
-  event.facts.emplace_back("source", std::string(source_name(submission.origin.source)));
-  for (const auto& fact : submission.trace_facts) event.facts.push_back(fact);
-  event.facts.emplace_back("size", std::to_string(submission.content.size()));
-  if (std::string message_id = first_field(header, "Message-ID"); !message_id.empty())
-    event.facts.emplace_back("message_id", message_id);
-  return event;
-}
-
-}  // namespace
-
 Ingest::Ingest(const PolicyHolder& policy, queue::GroupCommit& commit,
                std::function<std::string()> make_queue_id, std::function<std::int64_t()> now,
                asio::any_io_executor executor, trace::Sink* trace)
@@ -88,7 +51,15 @@ Ingest::Ingest(const PolicyHolder& policy, queue::GroupCommit& commit,
 void Ingest::submit(Submission submission, std::function<void(Submitted)> done) {
   Pipeline pipeline(policy_.current());
   Submitted result;
-  auto refuse = [&](Verdict verdict) {
+  // Each decision and the refusal are traced under the submission's queue id.
+  auto trace_decisions = [&] {
+    if (trace_ == nullptr) return;
+    for (const TraceEntry& entry : result.trace) trace_->record(decision_event(submission, entry));
+  };
+  auto refuse = [&](std::string_view stage, Verdict verdict) {
+    trace_decisions();
+    if (trace_ != nullptr && !verdict.accepted)
+      trace_->record(refused_event(submission, stage, verdict));
     result.verdict = std::move(verdict);
     asio::post(executor_, [done = std::move(done), result = std::move(result)]() mutable {
       done(std::move(result));
@@ -101,33 +72,39 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
   envelope.client.helo = std::string(source_name(submission.origin.source));
   if (std::string problem = content_problem(submission.content, pipeline.policy().limits);
       !problem.empty())
-    return refuse(Verdict::refuse(554, "5.6.0", "Error: " + problem));
+    return refuse("content", Verdict::refuse(554, "5.6.0", "Error: " + problem));
   if (envelope.recipients.empty())
-    return refuse(Verdict::refuse(554, "5.5.1", "Error: no valid recipients"));
+    return refuse("rcpt", Verdict::refuse(554, "5.5.1", "Error: no valid recipients"));
   for (const Recipient& recipient : envelope.recipients) {
     std::string stage;
     Verdict verdict = pipeline.recipient(submission.origin, envelope.sender, recipient, &stage);
     if (!verdict.accepted) {
       result.trace.push_back({stage, verdict, ""});
-      return refuse(std::move(verdict));
+      return refuse(stage, std::move(verdict));
     }
   }
   std::size_t header_size = header_size_of(submission.content);
   MessageDecision decision = pipeline.message(submission.origin, envelope, submission.content,
                                               header_size, submission.content.size(), now_());
   result.trace = std::move(decision.trace);
-  if (!decision.verdict.accepted) return refuse(std::move(decision.verdict));
+  if (!decision.verdict.accepted)
+    return refuse(result.trace.empty() ? "data" : result.trace.back().stage,
+                  std::move(decision.verdict));
   if (decision.discard) {  // accepted, deliberately not queued
     result.accepted = true;
-    return refuse(Verdict::accept("discarded"));
+    return refuse("discard", Verdict::accept("discarded"));
   }
+  trace_decisions();
   std::string id = envelope.queue_id;
   // The received event, made now (before the scheduler's events about the
-  // message) and recorded once the queue has it, as a session does.
+  // message) and recorded once the queue has it, as a session does. A
+  // failed commit is traced as the refusal the source gets.
   std::optional<trace::TraceEvent> received;
+  std::optional<trace::TraceEvent> refused;
   if (trace_ != nullptr) {
     received = received_event(submission, header_size);
     received->time_ms = trace_->now_ms();
+    refused = refused_event(submission, "queue", Verdict::accept(""));
   }
   queue::GroupCommit::Message message{
       std::move(envelope), std::move(submission.content), header_size, {}};
@@ -135,17 +112,25 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
       std::move(message),
       asio::bind_executor(
           executor_, [done = std::move(done), result = std::move(result), id, trace = trace_,
-                      received = std::move(received)](queue::CommitResult committed) mutable {
+                      received = std::move(received),
+                      refused = std::move(refused)](queue::CommitResult committed) mutable {
             result.accepted = committed.ok();
             if (committed) {
               result.queue_id = id;
               if (trace != nullptr && received) trace->record(std::move(*received));
-            } else if (is_disk_full(committed.error())) {
-              result.verdict = Verdict::refuse(452, "4.3.1", "Error: insufficient system storage",
-                                               committed.error().message);
             } else {
-              result.verdict = Verdict::refuse(451, "4.3.0", "Error: queue file write error",
-                                               committed.error().message);
+              result.verdict =
+                  is_disk_full(committed.error())
+                      ? Verdict::refuse(452, "4.3.1", "Error: insufficient system storage",
+                                        committed.error().message)
+                      : Verdict::refuse(451, "4.3.0", "Error: queue file write error",
+                                        committed.error().message);
+              if (trace != nullptr && refused) {
+                refused->code = result.verdict.code;
+                refused->enhanced = result.verdict.enhanced;
+                refused->detail = result.verdict.reply;
+                trace->record(std::move(*refused));
+              }
             }
             done(std::move(result));
           }));

@@ -80,6 +80,19 @@ bool received_from_foreign_system(Source source) {
   return source == Source::fax || source == Source::sms;
 }
 
+// "rule tag-fax: set X-Fax-Route: berlin", "rule strip: remove X-Internal".
+std::string describe_header_edit(const HeaderEdit& edit, const std::string& rule) {
+  switch (edit.kind) {
+    case HeaderEdit::Kind::add:
+      return fmt::format("rule {}: add {}: {}", rule, edit.name, edit.value);
+    case HeaderEdit::Kind::set:
+      return fmt::format("rule {}: set {}: {}", rule, edit.name, edit.value);
+    case HeaderEdit::Kind::remove:
+      return fmt::format("rule {}: remove {}", rule, edit.name);
+  }
+  return fmt::format("rule {}: edit {}", rule, edit.name);
+}
+
 }  // namespace
 
 std::string_view source_name(Source source) {
@@ -265,6 +278,13 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
     return refuse("rules",
                   Verdict::refuse(451, "4.3.0", "Error: header edit failed; try again later",
                                   edited.error().message));
+  // Each field a rule added, replaced or removed, for the trace and the log.
+  for (std::size_t i = 0; i < rules.header_edits.size(); ++i)
+    note("header_edit",
+         Verdict::accept(describe_header_edit(
+             rules.header_edits[i],
+             i < rules.header_edited_by.size() ? rules.header_edited_by[i] : std::string())),
+         envelope.tenant);
   // A rule's choice depends on the content, so it is kept with the
   // recipient; the routing table is asked again at each attempt (with the
   // tenant and inbound connector the envelope keeps), so a reload applies

@@ -34,7 +34,8 @@ struct Origin {
 
 // One decision for the message trace.
 struct TraceEntry {
-  std::string stage;  // "loop", "stamp", "data", "headers_removed", "rules", "route", "service"
+  std::string stage;  // "loop", "stamp", "data", "headers_removed", "rules", "header_edit",
+                      // "route", "service"
   Verdict verdict;
   std::string tenant;
 };

@@ -176,6 +176,7 @@ RuleOutcome TransportRules::evaluate(const RuleInput& in) const {
     }
     for (const HeaderEdit& edit : rule.header_edits) {
       out.header_edits.push_back(edit);
+      out.header_edited_by.push_back(rule.name);
       header.edit(edit);
     }
     if (rule.stop) break;

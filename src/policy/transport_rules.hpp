@@ -48,6 +48,7 @@ struct RuleOutcome {
   std::vector<std::optional<std::string>> routes;  // per recipient index: a rule's connector
   std::vector<std::string> routed_by;              // per recipient index: that rule's name, or ""
   std::vector<HeaderEdit> header_edits;            // in the order to apply them
+  std::vector<std::string> header_edited_by;       // per header_edits entry: its rule's name
   std::optional<RuleRejection> reject;             // the message is refused with this
   std::string rejected_by;                         // the rule that rejected it
 };

@@ -65,6 +65,14 @@ inline std::optional<Kind> kind_from(std::string_view name) {
   return std::nullopt;
 }
 
+// The kind of event an intake stage's decision is recorded as: removed
+// header fields, removed stamps and a rule's field edits change the message.
+inline Kind decision_kind(std::string_view stage) {
+  return stage == "headers_removed" || stage == "stamp" || stage == "header_edit"
+             ? Kind::header_edit
+             : Kind::decision;
+}
+
 struct TraceEvent {
   std::string message_id;    // the queue id (or the id a refusal outside a transaction got)
   std::int64_t time_ms = 0;  // unix milliseconds; 0: the recorder stamps it

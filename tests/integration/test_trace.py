@@ -188,6 +188,37 @@ def test_bounce_shows_the_peers_reply_and_the_dsn(make_gateway, make_peer):
         "sender@origin.test", dsn_trace
 
 
+RULES_TOML = """
+[[rule]]
+name = "tag"
+add_header = { name = "X-Tag", value = "tagged \\"here\\"" }
+remove_header = ["X-Internal"]
+"""
+
+
+def test_rule_header_edits_are_traced_field_by_field(make_gateway, make_peer):
+    """Each field a transport rule adds or removes is its own header_edit event, with the
+    rule's name, and the delivered message carries the edits."""
+    peer = make_peer()
+    port = free_port()
+    gw = smtp_gateway(make_gateway, {"smarthosts": [f"127.0.0.1:{peer.port}"], "tls": "none"},
+                      extra_toml=admin_toml(port) + RULES_TOML)
+    api = Api(gw, port)
+    message = make_message("edited").replace(b"\r\n\r\n", b"\r\nX-Internal: secret\r\n\r\n", 1)
+    qid = send_raw(gw.port, message, rcpts=("x@example.test",))
+    wait_delivery(gw, qid, "delivered")
+    trace = wait_trace(api, qid, status="delivered")
+    edits = [e["detail"] for e in events_of(trace, "header_edit")]
+    assert 'rule tag: add X-Tag: tagged "here"' in edits, trace
+    assert "rule tag: remove X-Internal" in edits, trace
+    assert kinds(trace).index("header_edit") < kinds(trace).index("received"), kinds(trace)
+    [delivered] = peer.wait_messages(1)
+    assert b"X-Internal" not in delivered.content, delivered.content[:2000]
+    assert b'X-Tag: tagged "here"' in delivered.content, delivered.content[:2000]
+    ev = gw.wait_event("policy", id=qid, stage="header_edit")
+    assert "rule tag:" in ev["reason"], ev["_line"]
+
+
 def test_cli_prints_the_same_trace(admin_gateway):
     gw, api = admin_gateway()
     qid = send_with_refused_rcpt(gw.port, sender="carol@origin.test")

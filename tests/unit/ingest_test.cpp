@@ -36,16 +36,29 @@ struct IngestFixture : ::testing::Test {
     std::filesystem::remove_all(dir);
   }
 
-  intake::Submitted submit(const PolicyHolder& policy, intake::Submission submission) {
+  intake::Submitted submit(const PolicyHolder& policy, intake::Submission submission,
+                           trace::Sink* trace = nullptr) {
     intake::Ingest ingest(
         policy, commit, [this] { return "ING" + std::to_string(++next_id); },
-        [] { return std::int64_t{1795000000}; }, io.get_executor());
+        [] { return std::int64_t{1795000000}; }, io.get_executor(), trace);
     std::optional<intake::Submitted> got;
     io.restart();                                  // the last answer's end of work stopped it
     auto work = boost::asio::make_work_guard(io);  // run_one waits for the answer
     ingest.submit(std::move(submission), [&](intake::Submitted s) { got = std::move(s); });
     while (!got) io.run_one();
     return std::move(*got);
+  }
+};
+
+// Keeps what the ingest records, in order.
+struct RecordingSink : trace::Sink {
+  std::vector<trace::TraceEvent> events;
+  void record(trace::TraceEvent event) override { events.push_back(std::move(event)); }
+  std::vector<const trace::TraceEvent*> of(trace::Kind kind) const {
+    std::vector<const trace::TraceEvent*> found;
+    for (const auto& e : events)
+      if (e.kind == kind) found.push_back(&e);
+    return found;
   }
 };
 
@@ -110,6 +123,64 @@ TEST_F(IngestFixture, UnroutableRecipientAndBadContentAreRefused) {
   EXPECT_EQ(bare_lf.verdict.code, 554);
   EXPECT_NE(bare_lf.verdict.reply.find("bare LF"), std::string::npos);
   EXPECT_TRUE(spool.list(queue::State::incoming).empty());
+}
+
+TEST_F(IngestFixture, EachRuleHeaderEditIsTracedFieldByField) {
+  TransportRule tag;
+  tag.name = "tag faxes";
+  tag.header_edits.push_back({HeaderEdit::Kind::add, "X-Tag", "fax-in"});
+  tag.header_edits.push_back({HeaderEdit::Kind::set, "Subject", "[fax] Fax"});
+  TransportRule strip;
+  strip.name = "strip internal";
+  strip.header_edits.push_back({HeaderEdit::Kind::remove, "X-Internal", ""});
+  PolicyHolder policy(policy_with({Route{{"contoso.com"}, "exo-contoso", ""}}, {tag, strip}));
+  RecordingSink sink;
+  auto result = submit(
+      policy, fax_to("user", "contoso.com", "Subject: Fax\r\nX-Internal: 1\r\n\r\nb\r\n"), &sink);
+  ASSERT_TRUE(result.accepted) << result.verdict.reason;
+  auto edits = sink.of(trace::Kind::header_edit);
+  ASSERT_EQ(edits.size(), 3u);
+  EXPECT_EQ(edits[0]->detail, "rule tag faxes: add X-Tag: fax-in");
+  EXPECT_EQ(edits[1]->detail, "rule tag faxes: set Subject: [fax] Fax");
+  EXPECT_EQ(edits[2]->detail, "rule strip internal: remove X-Internal");
+  for (const auto* e : edits) {
+    EXPECT_EQ(e->message_id, result.queue_id);
+    EXPECT_EQ(e->stage, "header_edit");
+  }
+  // The rules' match is a decision; the queued message a received event, last.
+  ASSERT_EQ(sink.of(trace::Kind::received).size(), 1u);
+  EXPECT_EQ(sink.events.back().kind, trace::Kind::received);
+  EXPECT_TRUE(sink.of(trace::Kind::refused).empty());
+}
+
+TEST_F(IngestFixture, ARefusedSubmissionIsTracedWithTheAnswerItGot) {
+  PolicyHolder policy(policy_with({Route{{"contoso.com"}, "exo-contoso", ""}}));
+  RecordingSink sink;
+  auto unroutable =
+      submit(policy, fax_to("user", "elsewhere.test", "Subject: x\r\n\r\nb\r\n"), &sink);
+  ASSERT_FALSE(unroutable.accepted);
+  auto refused = sink.of(trace::Kind::refused);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0]->stage, "route");
+  EXPECT_EQ(refused[0]->code, 550);
+  EXPECT_EQ(refused[0]->enhanced, "5.7.1");
+  EXPECT_EQ(refused[0]->recipients, std::vector<std::string>{"user@elsewhere.test"});
+  EXPECT_EQ(refused[0]->sender, "+4930123456@fax.example.com");
+  EXPECT_FALSE(refused[0]->message_id.empty());
+  // The stage's decision, with its reason, comes before the refusal.
+  ASSERT_GE(sink.events.size(), 2u);
+  EXPECT_EQ(sink.events[0].kind, trace::Kind::decision);
+  EXPECT_EQ(sink.events[0].detail, "no route for elsewhere.test");
+  EXPECT_TRUE(sink.of(trace::Kind::received).empty());
+
+  sink.events.clear();
+  auto bare_lf = submit(policy, fax_to("user", "contoso.com", "Subject: x\n\nbody\n"), &sink);
+  ASSERT_FALSE(bare_lf.accepted);
+  refused = sink.of(trace::Kind::refused);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0]->stage, "content");
+  EXPECT_EQ(refused[0]->code, 554);
+  EXPECT_NE(refused[0]->detail.find("bare LF"), std::string::npos);
 }
 
 TEST(ContentProblem, NamesWhatIsWrong) {

@@ -24,12 +24,6 @@ std::string first_field(const HeaderBlock& header, std::string_view name) {
   return value;
 }
 
-trace::Kind decision_kind(std::string_view stage) {
-  // Header fields or stamps that were removed are edits of the message.
-  return stage == "headers_removed" || stage == "stamp" ? trace::Kind::header_edit
-                                                        : trace::Kind::decision;
-}
-
 }  // namespace
 
 const std::string& SessionMachine::trace_id() {
@@ -58,7 +52,7 @@ void SessionMachine::trace_decision(std::string_view stage, const Verdict& verdi
   if (!verdict.accepted) refusing_stage_ = std::string(stage);
   if (!settings_.trace) return;
   trace::TraceEvent event;
-  event.kind = decision_kind(stage);
+  event.kind = trace::decision_kind(stage);
   event.stage = std::string(stage);
   event.recipient = stage == "rcpt" || stage == "route" ? current_recipient_ : "";
   event.tenant = std::string(tenant);
