@@ -218,8 +218,8 @@ bool parse_attribute_range(std::string_view description, std::string_view attrib
   return true;
 }
 
-Result<std::vector<std::string>> LdapConnection::read_attribute(const std::string& dn,
-                                                                const std::string& attribute) {
+Result<std::optional<std::vector<std::string>>> LdapConnection::read_attribute(
+    const std::string& dn, const std::string& attribute) {
   std::vector<std::string> values;
   timeval timeout = seconds(timeout_seconds_);
   std::string wanted = attribute;
@@ -232,11 +232,10 @@ Result<std::vector<std::string>> LdapConnection::read_attribute(const std::strin
     int rc = ldap_search_ext_s(ld_, dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", names.data(), 0,
                                nullptr, nullptr, &timeout, LDAP_NO_LIMIT, &raw);
     Message result(raw);
-    if (rc == LDAP_NO_SUCH_OBJECT)
-      return Error{fmt::format("\"{}\": no such entry", printable(dn))};
+    if (rc == LDAP_NO_SUCH_OBJECT) return std::optional<std::vector<std::string>>{};
     if (rc != LDAP_SUCCESS) return failure(fmt::format("read \"{}\"", printable(dn)), rc);
     LDAPMessage* m = ldap_first_entry(ld_, result.get());
-    if (!m) return Error{fmt::format("\"{}\": no such entry", printable(dn))};
+    if (!m) return std::optional<std::vector<std::string>>{};
     LdapEntry entry = read_entry(ld_, m);
     bool more = false;
     for (auto& [description, part] : entry.attributes) {
@@ -251,7 +250,7 @@ Result<std::vector<std::string>> LdapConnection::read_attribute(const std::strin
         }
       }
     }
-    if (!more) return values;
+    if (!more) return std::optional<std::vector<std::string>>(std::move(values));
   }
   return Error{fmt::format("\"{}\": {}: the server's ranges do not end", printable(dn), attribute)};
 }

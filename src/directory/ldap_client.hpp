@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,11 +44,12 @@ class LdapConnection {
                                         const std::vector<std::string>& attributes, int page_size,
                                         std::size_t* pages = nullptr);
 
-  // All values of one attribute of the entry dn. Active Directory returns at
-  // most 1500 values of a large attribute (a group's member) at a time, as
-  // "member;range=0-1499"; the rest is asked for range by range.
-  Result<std::vector<std::string>> read_attribute(const std::string& dn,
-                                                  const std::string& attribute);
+  // All values of one attribute of the entry dn; nullopt when there is no
+  // such entry. Active Directory returns at most 1500 values of a large
+  // attribute (a group's member) at a time, as "member;range=0-1499"; the
+  // rest is asked for range by range.
+  Result<std::optional<std::vector<std::string>>> read_attribute(const std::string& dn,
+                                                                 const std::string& attribute);
 
  private:
   LdapConnection(LDAP* ld, std::string url, int timeout_seconds)

@@ -3,6 +3,7 @@
 // tenant (docs/directory.md). Read by server/config_ldap.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -19,6 +20,11 @@ struct LdapAttributes {
   std::string display_name = "displayName";
   std::string member_of = "memberOf";  // on users; "" : not read
   std::string member = "member";       // on groups
+  // Send on behalf (docs/directory.md): on a mailbox, the DNs of the users
+  // who may send for it, and on a user, the DNs of the mailboxes it may send
+  // for (AD's back-link of the former). Both are read; "" : not read.
+  std::string delegates = "publicDelegates";
+  std::string send_as_of = "publicDelegatesBL";
 };
 
 enum class LdapOnError {
@@ -29,6 +35,14 @@ enum class LdapOnError {
 // Limits of one sync.
 inline constexpr int kLdapMaxPageSize = 1000;  // Active Directory's MaxPageSize
 inline constexpr std::size_t kLdapPasswordMaxBytes = 1024;
+// Nested groups: levels below a configured group (deeper is an error naming
+// the chain), and entries read in one sync to expand the groups (nested
+// groups, and members that are no synced user).
+inline constexpr std::size_t kLdapMaxGroupDepth = 16;
+inline constexpr std::size_t kLdapMaxGroupReads = 10'000;
+// Delegations to DNs that are no synced user: warned about one by one up to
+// this many, then counted.
+inline constexpr std::size_t kLdapMaxDelegationWarnings = 50;
 
 struct LdapSource {
   std::string tenant;       // tenant id (GUID): the directory this source replaces
@@ -50,6 +64,9 @@ struct LdapSource {
   LdapAttributes attributes;
   // service ("fax", "sms") -> the DNs of the groups whose members have it.
   std::map<std::string, std::vector<std::string>> groups;
+  // Members of groups that are members of a configured group (and so on)
+  // have its permission too.
+  bool nested_groups = true;
   std::int64_t interval_seconds = 3600;  // `sync ldap` without --once: how often
   LdapOnError on_error = LdapOnError::abort;
   // A search that finds nobody would empty the tenant: refused unless set.

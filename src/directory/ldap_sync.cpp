@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "directory/ldap_client.hpp"
+#include "directory/ldap_delegations.hpp"
+#include "directory/ldap_groups.hpp"
 #include "directory/store_lists.hpp"
 #include "util/printable.hpp"
 #include "util/secret_file.hpp"
@@ -46,7 +48,8 @@ std::string problem_text(std::string_view attribute, const std::string& message)
 // The users found and the numbers kept, as one directory that passes
 // normalise_directory. Problems name the entry's DN or the number; with
 // on_error = "skip" the bad ones are left out, with "abort" they are
-// reported and `refused` is set.
+// reported and `refused` is set. Delegations are resolved once the users
+// are settled, so a mailbox left out does not take its delegates along.
 struct Assembly {
   TenantDirectory directory;
   std::vector<std::string> dns;  // of directory.users
@@ -57,10 +60,12 @@ Result<Assembly> assemble(const LdapSource& source, const Tenant& tenant, LdapUs
                           std::vector<ServiceNumber> numbers, const NormaliseOptions& options,
                           LdapSyncReport& report) {
   bool skip = source.on_error == LdapOnError::skip;
+  std::size_t warnings_before = report.warnings.size();
   report.problems = std::move(found.problems);
   report.skipped = report.problems.size();
   std::vector<User> users;
   std::vector<std::string> dns;
+  std::vector<LdapLinks> links;
   // Each entry on its own first, so a problem names the attribute as read.
   for (LdapUser& entry : found.users) {
     std::vector<FieldError> errors = normalise_user(entry.user, "", options);
@@ -73,17 +78,30 @@ Result<Assembly> assemble(const LdapSource& source, const Tenant& tenant, LdapUs
     }
     users.push_back(std::move(entry.user));
     dns.push_back(std::move(entry.dn));
+    links.push_back(std::move(entry.links));
   }
   // Then across entries (an address twice, outside the tenant's domains, a
-  // number's mailbox gone), until what is left passes.
+  // number's mailbox gone), until what is left passes: first without
+  // delegations, then with those among the users left.
+  bool delegations = false;
   while (true) {
+    if (delegations) {
+      report.warnings.resize(warnings_before);
+      for (auto& warning : resolve_send_as(users, dns, links, source.attributes))
+        report.warnings.push_back(std::move(warning));
+    }
     Assembly assembly;
     assembly.directory = TenantDirectory{tenant, users, numbers};
     assembly.dns = dns;
     std::vector<FieldError> errors = normalise_directory(assembly.directory, options);
     if (errors.empty()) {
-      assembly.refused = !skip && !report.problems.empty();
-      return assembly;
+      bool refused = !skip && !report.problems.empty();
+      if (delegations || refused) {  // a refused sync needs no delegations
+        assembly.refused = refused;
+        return assembly;
+      }
+      delegations = true;
+      continue;
     }
     std::set<std::size_t> bad_users, bad_numbers;
     for (const FieldError& e : errors) {
@@ -114,6 +132,7 @@ Result<Assembly> assemble(const LdapSource& source, const Tenant& tenant, LdapUs
     for (auto i = bad_users.rbegin(); i != bad_users.rend(); ++i) {
       users.erase(users.begin() + static_cast<std::ptrdiff_t>(*i));
       dns.erase(dns.begin() + static_cast<std::ptrdiff_t>(*i));
+      links.erase(links.begin() + static_cast<std::ptrdiff_t>(*i));
     }
     for (auto i = bad_numbers.rbegin(); i != bad_numbers.rend(); ++i)
       numbers.erase(numbers.begin() + static_cast<std::ptrdiff_t>(*i));
@@ -138,18 +157,15 @@ Result<Tenant> tenant_of(const LdapSource& source, const DirectoryStore& store) 
   return tenant;
 }
 
-Result<GroupMembers> read_groups(const LdapSource& source, LdapConnection& connection) {
-  GroupMembers members;
-  for (const auto& [service, dns] : source.groups) {
-    auto& keys = members[service];
-    for (const std::string& dn : dns) {
-      auto values = connection.read_attribute(dn, source.attributes.member);
-      if (!values)
-        return Error{fmt::format("group of service {}: {}", service, values.error().message)};
-      for (const auto& member : *values) keys.insert(dn_key(member));
-    }
-  }
-  return members;
+// The groups' members, nested groups followed (with nested_groups) except
+// through the users found.
+Result<ExpandedGroups> read_groups(const LdapSource& source, LdapConnection& connection,
+                                   const std::vector<LdapEntry>& users) {
+  std::set<std::string> user_keys;
+  for (const LdapEntry& entry : users) user_keys.insert(dn_key(entry.dn));
+  return expand_groups(source.groups, user_keys, source.nested_groups, [&](const std::string& dn) {
+    return connection.read_attribute(dn, source.attributes.member);
+  });
 }
 
 void count_changes(const std::vector<User>& before, const std::vector<User>& after,
@@ -196,15 +212,16 @@ Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store
 
   auto connection = LdapConnection::open(source, *password);
   if (!connection) return connection.error();
-  auto members = read_groups(source, **connection);
-  if (!members) return members.error();
   const LdapAttributes& names = source.attributes;
   std::vector<std::string> wanted{names.mail, names.proxy_addresses, names.fax, names.mobile,
                                   names.display_name};
-  if (!names.member_of.empty()) wanted.push_back(names.member_of);
+  for (const std::string* name : {&names.member_of, &names.delegates, &names.send_as_of})
+    if (!name->empty()) wanted.push_back(*name);
   auto entries =
       (*connection)->search(source.base_dn, source.filter, wanted, source.page_size, &report.pages);
   if (!entries) return entries.error();
+  auto groups = read_groups(source, **connection, *entries);
+  if (!groups) return groups.error();
   connection->reset();
   report.entries = entries->size();
 
@@ -214,8 +231,9 @@ Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store
   auto numbers = all_numbers(store, id);
   if (!numbers) return numbers.error();
 
-  auto assembly = assemble(source, *tenant, map_ldap_entries(*entries, source, *members),
-                           std::move(*numbers), options, report);
+  auto assembly =
+      assemble(source, *tenant, map_ldap_entries(*entries, source, groups->members, groups->groups),
+               std::move(*numbers), options, report);
   if (!assembly) return assembly.error();
   if (assembly->refused) return report;
   const TenantDirectory& directory = assembly->directory;

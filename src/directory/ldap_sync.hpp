@@ -36,8 +36,9 @@ struct LdapSyncReport {
 };
 
 // An error: the sync could not run (password file, connection, bind,
-// search, a group that does not exist, the store) and nothing changed.
-// Otherwise the report says whether the directory was applied.
+// search, a group that does not exist or is nested too deep, the store)
+// and nothing changed. Otherwise the report says whether the directory was
+// applied; warnings name delegations to DNs that are no synced user.
 Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store,
                                  const NormaliseOptions& options);
 

@@ -57,10 +57,10 @@ void read_addresses(const LdapEntry& entry, const LdapAttributes& names, User& u
 }  // namespace
 
 LdapUsers map_ldap_entries(const std::vector<LdapEntry>& entries, const LdapSource& source,
-                           const GroupMembers& members) {
+                           const GroupMembers& members, const GroupMembers& nested_groups) {
   const LdapAttributes& names = source.attributes;
-  // memberOf values are compared with the configured group DNs.
-  std::map<std::string, std::set<std::string>> group_keys;  // service -> group dn_key()s
+  // memberOf values are compared with the groups' DNs.
+  GroupMembers group_keys = nested_groups;
   for (const auto& [service, dns] : source.groups)
     for (const auto& dn : dns) group_keys[service].insert(dn_key(dn));
   LdapUsers out;
@@ -90,6 +90,8 @@ LdapUsers map_ldap_entries(const std::vector<LdapEntry>& entries, const LdapSour
       for (const auto& group : group_keys[service]) member = member || member_of.contains(group);
       if (member) user.permissions.push_back(service);
     }
+    if (!names.delegates.empty()) mapped.links.delegates = entry.values(names.delegates);
+    if (!names.send_as_of.empty()) mapped.links.send_as_of = entry.values(names.send_as_of);
     out.users.push_back(std::move(mapped));
   }
   return out;
@@ -103,6 +105,10 @@ std::string ldap_attribute_of(std::string_view field, const LdapAttributes& attr
   if (base == "mobile_numbers") return attributes.mobile;
   if (base == "display_name") return attributes.display_name;
   if (base == "permissions") return "groups";
+  if (base == "send_as")  // resolved from both (directory/ldap_delegations.hpp)
+    return attributes.delegates.empty() || attributes.send_as_of.empty()
+               ? attributes.delegates + attributes.send_as_of
+               : attributes.delegates + "/" + attributes.send_as_of;
   return std::string(field);
 }
 

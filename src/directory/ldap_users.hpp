@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "directory/ldap_client.hpp"
+#include "directory/ldap_groups.hpp"
 #include "directory/ldap_settings.hpp"
 #include "directory/model.hpp"
 
@@ -21,12 +22,17 @@ struct LdapProblem {
   std::string message;
 };
 
-// service -> dn_key()s of the members of its groups (their `member` values).
-using GroupMembers = std::map<std::string, std::set<std::string>>;
+// Send-on-behalf links of one entry, as read (DNs, not resolved yet:
+// directory/ldap_delegations.hpp).
+struct LdapLinks {
+  std::vector<std::string> delegates;   // on a mailbox: the users who may send for it
+  std::vector<std::string> send_as_of;  // on a user: the mailboxes it may send for
+};
 
 struct LdapUser {
   User user;  // as read: not normalised yet
   std::string dn;
+  LdapLinks links;
 };
 
 struct LdapUsers {
@@ -39,11 +45,14 @@ struct LdapUsers {
 //  - aliases: the other "SMTP:"/"smtp:" proxy addresses (X500:, SIP:, ...
 //    are no mail addresses and are ignored);
 //  - fax and mobile numbers, display name: their attributes as written;
-//  - permissions: each service of source.groups whose group lists the
-//    entry as a member, or that the entry's memberOf names.
+//  - permissions: each service whose groups list the entry as a member
+//    (members: service -> dn_key()s, directly or through nested groups),
+//    or whose groups the entry's memberOf names (source.groups, and the
+//    nested ones in nested_groups: service -> dn_key()s);
+//  - links: the delegates and send_as_of attributes' values.
 // An entry without any mail address is a problem.
 LdapUsers map_ldap_entries(const std::vector<LdapEntry>& entries, const LdapSource& source,
-                           const GroupMembers& members);
+                           const GroupMembers& members, const GroupMembers& nested_groups = {});
 
 // The attribute a field of a user came from, for problems: "fax_numbers[1]"
 // -> "facsimileTelephoneNumber". Unknown fields are returned as they are.

@@ -55,7 +55,9 @@ void read_attributes(TableReader& r, directory::LdapAttributes& a) {
                 {"mobile", a.mobile, false},
                 {"display_name", a.display_name, false},
                 {"member_of", a.member_of, true},
-                {"member", a.member, false}};
+                {"member", a.member, false},
+                {"delegates", a.delegates, true},
+                {"send_as_of", a.send_as_of, true}};
   for (Key& k : keys) {
     r.text(k.key, k.value);
     if (!r.table().contains(k.key) || !r.node(k.key)->is_string()) continue;
@@ -158,6 +160,7 @@ directory::LdapSource read_source(TableReader& r, const std::string& source,
     }
   }
   read_groups(r, source, errors, s.groups);
+  r.boolean("nested_groups", s.nested_groups);
   return s;
 }
 

@@ -2,134 +2,20 @@
 Active Directory's attribute names (mail, proxyAddresses, facsimileTelephoneNumber, mobile,
 displayName), permissions from group membership, paged searches past the server's size limit,
 changes in LDAP reaching the directory, bad entries reported by DN (abort or skip), a wrong
-password changing nothing, StartTLS and LDAPS with the test CA, and the periodic mode.
+password changing nothing, StartTLS and LDAPS with the test CA, the periodic mode, and a
+running gateway's policy following the sync. Nested groups and send-on-behalf delegations:
+test_ldap_nesting.py.
 
 The results are read back with `bridgehead directory list|show|tenants`, from the same store."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 
-import pytest
-
 from bhtest import wait_until
-from ldappeer import PAGE, SYNC_DN, SYNC_PW, Slapd, group, group_dn, person, user_dn
+from ldappeer import (EXPECTED, SYNC_DN, TENANT, Bridgehead, failed, group_dn, ok, person,
+                      populate, slapd, synced, user_dn)  # noqa: F401 (slapd: fixture)
 from trusthelp import T1, good_headers, m365_gateway, swaks, trust_gateway  # noqa: F401
-
-TENANT = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b"
-
-
-@pytest.fixture
-def slapd(tmp_path, pki):
-    s = Slapd(tmp_path / "slapd", pki).start()
-    yield s
-    s.stop()
-
-
-def populate(slapd: Slapd):
-    """Five users (more than two pages of PAGE=2), a fax group and an sms group."""
-    slapd.add("\n".join([
-        person("Alice", "Alice@Contoso.test",
-               proxies=["SMTP:alice@contoso.test", "smtp:a@contoso.test",
-                        "smtp:alice.smith@contoso.test", "X500:/o=Contoso/ou=Exchange/cn=alice",
-                        "SIP:alice@contoso.test"],
-               fax=["+49 30 1234567"], mobile=["0049 151 23456789"], display="Alice Smith"),
-        person("Bob", "bob@contoso.test", fax=["+49 (30) 7654321"]),
-        person("Carol", "carol@contoso.test", mobile=["+1 202 555 0143"]),
-        person("Dave", "dave@contoso.test"),
-        person("Erin", proxies=["SMTP:erin@contoso.test", "smtp:e@contoso.test"]),
-        group("Fax Users", "Alice", "Bob"),
-        group("SMS Users", "Alice", "Carol"),
-    ]))
-
-
-class Bridgehead:
-    """A configuration with one [[directory.ldap]] source and the CLI on its store."""
-
-    def __init__(self, make_gateway, slapd: Slapd, gw=None, **source):
-        self.gw = gw or make_gateway(start=False)
-        self.password_file = self.gw.tmp / "ldap-password"
-        self.set_password(SYNC_PW)
-        self.source = {
-            "tenant": TENANT, "tenant_name": "Contoso", "domains": ["contoso.test"],
-            "url": slapd.url, "bind_dn": SYNC_DN, "password_file": str(self.password_file),
-            "base_dn": "ou=People,dc=contoso,dc=test", "filter": "(objectClass=inetOrgPerson)",
-            "page_size": PAGE,
-            "groups": {"fax": group_dn("Fax Users"), "sms": [group_dn("SMS Users")]},
-            **source}
-        if self.source["url"].startswith("ldap://") and not self.source.get("starttls"):
-            # The test's slapd on loopback; without this plain ldap:// is refused.
-            self.source.setdefault("allow_plaintext", True)
-        self.write()
-
-    def set_password(self, password: str):
-        self.password_file.write_text(password + "\n")
-        os.chmod(self.password_file, 0o600)
-
-    def write(self):
-        lines = ["", "[[directory.ldap]]"]
-        tables = {k: v for k, v in self.source.items() if isinstance(v, dict)}
-        lines += [f"{k} = {toml(v)}" for k, v in self.source.items() if k not in tables]
-        for name, table in tables.items():
-            lines.append(f"[directory.ldap.{name}]")
-            lines += [f"{k} = {toml(v)}" for k, v in table.items()]
-        self.gw.overrides["extra_toml"] = "\n".join(lines) + "\n"
-        self.gw.write_config()
-
-    def run(self, *args, timeout=60) -> subprocess.CompletedProcess:
-        return self.gw.cli("directory", *args, timeout=timeout)
-
-    def sync(self, *args) -> subprocess.CompletedProcess:
-        return self.run("sync", "ldap", "--once", *args)
-
-    def users(self) -> dict[str, str]:
-        """address -> permissions, from `directory list`."""
-        r = ok(self.run("list", "--tenant", TENANT))
-        out = {}
-        for line in r.stdout.splitlines():
-            if line.startswith("--"):
-                continue
-            address, tenant, *permissions = line.split(" ")
-            assert tenant == TENANT, line
-            out[address] = permissions[0] if permissions else ""
-        return out
-
-    def show(self, what: str) -> dict[str, str]:
-        r = ok(self.run("show", what))
-        fields = {}
-        for line in r.stdout.splitlines()[1:]:
-            key, _, value = line.strip().partition(": ")
-            fields[key.rstrip(":")] = value
-        fields["_head"] = r.stdout.splitlines()[0]
-        return fields
-
-
-def toml(value) -> str:
-    import json
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
-    return json.dumps(str(value))
-
-
-def ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert r.returncode == 0, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
-    return r
-
-
-def failed(r: subprocess.CompletedProcess, *parts: str) -> str:
-    assert r.returncode == 1, f"expected exit 1, got {r.returncode}\n{r.stdout}\n{r.stderr}"
-    for part in parts:
-        assert part in r.stderr, f"{part!r} not in:\n{r.stderr}"
-    return r.stderr
-
-
-EXPECTED = {"alice@contoso.test": "fax;sms", "bob@contoso.test": "fax",
-            "carol@contoso.test": "sms", "dave@contoso.test": "", "erin@contoso.test": ""}
 
 
 def test_sync_reads_ad_attributes_groups_and_pages(slapd, make_gateway):
@@ -335,21 +221,15 @@ def test_a_running_gateway_follows_the_sync(slapd, make_gateway, trust_gateway):
     def fax_from_bob(subject):
         return swaks(gw, sender="bob@contoso.test", headers=good_headers(), subject=subject)
 
-    def synced():
-        loads = gw.directory_loads()
-        r = ok(bh.sync())
-        assert wait_until(lambda: gw.directory_loads() > loads, 10.0, 0.02), gw.log_text()[-2000:]
-        return r
-
     before = fax_from_bob("before the sync")
     assert before.final is not None and before.final.code == 550, before.out
-    synced()
+    synced(gw, bh)
     after = fax_from_bob("bob in the fax group")
     assert after.final is not None and after.final.code == 250, after.out
     gw.wait_delivered(after.qid())
     slapd.modify(f"dn: {group_dn('Fax Users')}\nchangetype: modify\ndelete: member\n"
                  f"member: {user_dn('Bob')}\n")
-    synced()
+    synced(gw, bh)
     gone = fax_from_bob("bob left the fax group")
     assert gone.final is not None and gone.final.code == 550, gone.out
     assert "not permitted to use the fax service" in gone.final.text, gone.out
