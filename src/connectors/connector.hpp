@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +128,26 @@ class Connector {
   // index of that generation of message id was recorded as delivered (or
   // the message has moved on since: gone, or rewritten after its outcome).
   virtual void recover(const RecordedCheck& recorded) {}
+
+  // Something the connector kept for the sender's success report of a
+  // pending delivery (a fax connector's thumbnail of page one), by the
+  // delivery's reference: asked for (blocking, on a delivery thread) when
+  // that report is written, so the bytes live in the connector's own store
+  // and never in the queue file, the done log or the pending store, which
+  // carry only the reference. None: nothing kept, or it cannot be read (the
+  // report goes without it).
+  struct ReportAttachment {
+    std::string content_type;  // "image/png"
+    std::string filename;      // "page1.png"
+    std::string description;   // "page one of the fax to +49 30 123456"
+    std::string bytes;
+  };
+  virtual std::optional<ReportAttachment> report_attachment(const std::string& reference) {
+    return std::nullopt;
+  }
+  // The pending delivery with this reference is final and the reports about
+  // it are durable (or none was wanted): what was kept for them can go.
+  virtual void report_written(const std::string& reference) {}
 };
 
 // All recipients of a request share one result.

@@ -93,8 +93,9 @@ std::string_view diagnostic_type_of(const DsnRecipient& r) {
   return type;
 }
 
-// The human-readable part in UTF-8 (before encoding).
-std::string human_text(const DsnRequest& request) {
+// The human-readable part in UTF-8 (before encoding); attached: a line
+// for each attachment.
+std::string human_text(const DsnRequest& request, const std::vector<std::string>& attached) {
   std::string out;
   auto add = [&out](std::string_view line) {
     out += line;
@@ -109,6 +110,7 @@ std::string human_text(const DsnRequest& request) {
                         printable(r.recipient.address.text())));
       else
         add(fmt::format("Your {}.", printable(r.diagnostic)));
+    for (const std::string& line : attached) add(line);
     add("");
     add(fmt::format("This report is from the mail system at host {}; the details for",
                     request.reporting_host));
@@ -121,7 +123,48 @@ std::string human_text(const DsnRequest& request) {
   add("");
   for (const DsnRecipient& r : request.recipients)
     add(fmt::format("<{}>: {}", printable(r.recipient.address.text()), printable(r.diagnostic)));
+  if (!attached.empty()) add("");
+  for (const std::string& line : attached) add(line);
   return out;
+}
+
+// The attachments a report carries: success reports only.
+bool with_attachments(const DsnRequest& request) {
+  return request.kind == DsnKind::success && !request.attachments.empty();
+}
+
+// A MIME type the attachment may name: "type/subtype" of token characters.
+std::string content_type_of(const DsnAttachment& a) {
+  auto token = [](std::string_view t) {
+    return !t.empty() && t.size() <= 64 && std::all_of(t.begin(), t.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.';
+    });
+  };
+  std::string_view type = a.content_type;
+  std::size_t slash = type.find('/');
+  if (slash == std::string_view::npos || !token(type.substr(0, slash)) ||
+      !token(type.substr(slash + 1)))
+    return "application/octet-stream";
+  return std::string(type);
+}
+
+// A file name safe in a quoted parameter and on any client's disk; the
+// second "page1.png" of a report is "page1-2.png".
+std::string filename_of(const DsnAttachment& a, std::size_t index, std::vector<std::string>& used) {
+  std::string name;
+  for (char c : a.filename.substr(0, 64))
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')
+      name.push_back(c);
+  if (name.empty() || name.front() == '.') name = "attachment" + std::to_string(index + 1);
+  std::string unique = name;
+  for (int n = 2; std::find(used.begin(), used.end(), unique) != used.end(); ++n) {
+    std::size_t dot = name.rfind('.');
+    unique = dot == std::string::npos || dot == 0
+                 ? fmt::format("{}-{}", name, n)
+                 : fmt::format("{}-{}{}", name.substr(0, dot), n, name.substr(dot));
+  }
+  used.push_back(unique);
+  return unique;
 }
 
 std::string original_header(std::string_view content) {
@@ -186,11 +229,46 @@ std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id
   add("");
 
   add("--" + boundary);
-  add("Content-Type: text/plain; charset=utf-8");
-  add("Content-Transfer-Encoding: quoted-printable");
-  add("");
-  out += quoted_printable(human_text(request));
-  add("");
+  std::vector<std::string> filenames, attached;
+  if (with_attachments(request))
+    for (std::size_t i = 0; i < request.attachments.size(); ++i) {
+      const DsnAttachment& a = request.attachments[i];
+      std::string line = "Attached: " + filename_of(a, i, filenames);
+      std::string description = sanitise_untrusted(a.description, 200);
+      attached.push_back(description.empty() ? line : line + ", " + description + ".");
+    }
+  std::string text = human_text(request, attached);
+  auto text_part = [&] {
+    add("Content-Type: text/plain; charset=utf-8");
+    add("Content-Transfer-Encoding: quoted-printable");
+    add("");
+    out += quoted_printable(text);
+    add("");
+  };
+  if (!with_attachments(request)) {
+    text_part();
+  } else {
+    // Neither is a prefix of the other (a queue id starts with a digit).
+    std::string inner = "human-" + boundary;
+    add(fmt::format("Content-Type: multipart/mixed;\r\n\tboundary=\"{}\"", inner));
+    add("");
+    add("--" + inner);
+    text_part();
+    for (std::size_t i = 0; i < request.attachments.size(); ++i) {
+      const DsnAttachment& a = request.attachments[i];
+      add("--" + inner);
+      add(fmt::format("Content-Type: {};\r\n\tname=\"{}\"", content_type_of(a), filenames[i]));
+      add(fmt::format("Content-Disposition: inline;\r\n\tfilename=\"{}\"", filenames[i]));
+      if (std::string description = sanitise_untrusted(a.description, 200); !description.empty())
+        add("Content-Description: " +
+            encode_header_text(description, std::string_view("Content-Description: ").size()));
+      add("Content-Transfer-Encoding: base64");
+      add("");
+      out += base64_lines(a.bytes);
+    }
+    add("--" + inner + "--");
+    add("");
+  }
 
   add("--" + boundary);
   add("Content-Type: message/delivery-status");

@@ -1,5 +1,7 @@
 // Delivery status notifications (RFC 3464): multipart/report with a human
-// part (UTF-8, quoted-printable), a message/delivery-status part (ASCII),
+// part (UTF-8, quoted-printable; a success report with attachments makes it
+// multipart/mixed: that text, then each attachment inline in base64), a
+// message/delivery-status part (ASCII),
 // and the original message (RET=FULL or unspecified, up to a size limit) or
 // its header (RET=HDRS). Pure.
 #pragma once
@@ -32,6 +34,18 @@ struct DsnRecipient {
   bool report = false;
 };
 
+// An inline part after the text of a success report (a fax's page one).
+struct DsnAttachment {
+  std::string content_type;  // "image/png" (type/subtype tokens, else application/octet-stream)
+  std::string filename;      // "page1.png" (letters, digits, '.', '-', '_')
+  std::string description;   // "page one of the fax to +49 30 123456" (UTF-8)
+  std::string bytes;
+};
+
+// The most attachment bytes one success report carries (the reports are
+// queued and delivered like any mail); the ones past it are left out.
+constexpr std::size_t kMaxReportAttachmentBytes = 2u << 20;
+
 struct DsnRequest {
   DsnKind kind = DsnKind::failure;
   const Envelope* original = nullptr;
@@ -41,6 +55,10 @@ struct DsnRequest {
   std::int64_t now = 0;
   std::int64_t will_retry_until = 0;  // delay reports only
   std::size_t return_limit = 50000;   // larger originals are returned as header only
+  // Success reports only (a failure or delay DSN never carries them): the
+  // human-readable part becomes multipart/mixed, the text and then each of
+  // these inline (base64).
+  std::vector<DsnAttachment> attachments;
 };
 
 // Whether a recipient asked for this kind of report (RFC 3461 4.1: without

@@ -48,8 +48,13 @@ Result<Surface> grey_surface(const Bitmap& page) {
 
 Status write_thumbnail(const Bitmap& page, double x_dpi, double y_dpi,
                        const std::filesystem::path& png, ThumbnailSize size) {
-  if (page.width <= 0 || page.height <= 0 || x_dpi <= 0 || y_dpi <= 0 || size.width_px <= 0) {
+  if (page.width <= 0 || page.height <= 0 || x_dpi <= 0 || y_dpi <= 0) {
     return Error{"no page for a thumbnail"};
+  }
+  if (size.width_px < kMinThumbnailWidth || size.width_px > kMaxThumbnailWidth) {
+    return Error{"a thumbnail is " + std::to_string(kMinThumbnailWidth) + " to " +
+                 std::to_string(kMaxThumbnailWidth) + " pixels wide, not " +
+                 std::to_string(size.width_px)};
   }
   const double scale_x = static_cast<double>(size.width_px) / page.width;
   // The page's real height in pels of its horizontal resolution.

@@ -4,6 +4,7 @@
 // pels, so it is stretched to its real aspect).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 
 #include "render/bitmap.hpp"
@@ -11,9 +12,18 @@
 
 namespace bh::render {
 
+// The widths a thumbnail may have (the fax connector's
+// report_thumbnail_width, the helper's --thumbnail-width), and the largest
+// PNG the gateway takes from the helper for a report.
+constexpr int kMinThumbnailWidth = 100;
+constexpr int kMaxThumbnailWidth = 800;
+constexpr std::size_t kMaxThumbnailBytes = 1u << 20;
+
 struct ThumbnailSize {
   int width_px = 300;
 };
+
+// Refuses a width outside kMinThumbnailWidth..kMaxThumbnailWidth.
 
 Status write_thumbnail(const Bitmap& page, double x_dpi, double y_dpi,
                        const std::filesystem::path& png, ThumbnailSize size = {});

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "intake/pipeline.hpp"
 #include "mail/dsn.hpp"
@@ -73,6 +74,60 @@ Status place_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const Enve
   return ok_status();
 }
 
+// What the connectors kept for a success report (Connector::report_attachment):
+// asked for only now, by the pending reference the queue file carries, so
+// that no queue file, done record or pending entry holds the bytes. One
+// copy of each (a mail rendered once for several numbers has one page
+// one), within kMaxReportAttachmentBytes.
+std::vector<DsnAttachment> report_attachments(
+    const OutcomeSettings& settings, const queue::QueuedMessage& message,
+    const std::vector<std::pair<std::size_t, DsnRecipient>>& lines, const queue::Marks& marks) {
+  std::vector<DsnAttachment> attachments;
+  if (!settings.connector) return attachments;
+  std::size_t total = 0;
+  for (const auto& [index, line] : lines) {
+    const Recipient& r = message.envelope.recipients[index];
+    if (r.pending_reference.empty() || marks.reported(kind_name(DsnKind::success), index)) continue;
+    connectors::Connector* connector = settings.connector(r.connector);
+    if (connector == nullptr) continue;
+    std::optional<connectors::Connector::ReportAttachment> kept =
+        connector->report_attachment(r.pending_reference);
+    if (!kept) continue;
+    if (std::any_of(attachments.begin(), attachments.end(),
+                    [&](const DsnAttachment& a) { return a.bytes == kept->bytes; }))
+      continue;
+    if (total + kept->bytes.size() > kMaxReportAttachmentBytes) {
+      log::Line("dsn_attachment_left_out")
+          .kv("id", message.envelope.queue_id)
+          .kv("to", r.address.text())
+          .kv("bytes", kept->bytes.size())
+          .kv("reason", "the report's attachments would pass " +
+                            std::to_string(kMaxReportAttachmentBytes) + " bytes")
+          .write(log::Level::warn);
+      continue;
+    }
+    total += kept->bytes.size();
+    attachments.push_back({std::move(kept->content_type), std::move(kept->filename),
+                           std::move(kept->description), std::move(kept->bytes)});
+  }
+  return attachments;
+}
+
+// The final pending deliveries of this attempt, once their DSNs are placed
+// (or not wanted): their connectors may drop what they kept for them.
+void release_reports(const OutcomeSettings& settings, const queue::QueuedMessage& message,
+                     const std::vector<connectors::RecipientResult>& results) {
+  if (!settings.connector) return;
+  for (std::size_t i = 0; i < message.envelope.recipients.size(); ++i) {
+    const Recipient& r = message.envelope.recipients[i];
+    if (r.pending_reference.empty() ||
+        (results[i].outcome != Outcome::delivered && results[i].outcome != Outcome::bounced))
+      continue;
+    if (connectors::Connector* connector = settings.connector(r.connector))
+      connector->report_written(r.pending_reference);
+  }
+}
+
 // Places one DSN in incoming/ and says whether it could (failures are logged).
 // Recipients (by index) that a committed DSN of this kind already reports
 // for this generation are left out; with none left, no DSN is made.
@@ -80,6 +135,8 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
               const OutcomeSettings& settings, DsnKind kind, const queue::QueuedMessage& message,
               std::vector<std::pair<std::size_t, DsnRecipient>> lines,
               const std::function<std::string()>& make_queue_id, RecordedOutcome& outcome) {
+  std::vector<DsnAttachment> attachments;
+  if (kind == DsnKind::success) attachments = report_attachments(settings, message, lines, marks);
   std::vector<DsnRecipient> recipients;
   std::vector<std::size_t> covers;
   for (auto& [index, line] : lines) {
@@ -96,6 +153,7 @@ bool send_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const queue::
   request.reporting_host = settings.hostname;
   request.now = now_seconds();
   request.will_retry_until = message.envelope.arrival + settings.max_lifetime.count();
+  request.attachments = std::move(attachments);
   std::string id = make_queue_id();
   Envelope envelope = dsn_envelope(request, id);
   envelope.tenant = message.envelope.tenant;
@@ -229,6 +287,7 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
   }
   send_dsn(spool, done_log, marks, settings, DsnKind::success, message, std::move(succeeded),
            make_queue_id, outcome);
+  release_reports(settings, message, results);
 
   // Waiting recipients go last: the deferred ones at the front of
   // remaining parallel remaining_results (the delay DSN below).

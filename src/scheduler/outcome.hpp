@@ -25,6 +25,10 @@ struct OutcomeSettings {
   // DSNs go through the intake (routing, rules, the stamp) like any message.
   const PolicyHolder* policy = nullptr;
   trace::Sink* trace = nullptr;  // expiries and DSNs; null: not traced
+  // The connector of that name, for what it kept for the success reports
+  // of its pending deliveries (Connector::report_attachment, a fax's page
+  // one); null, or a null result: none.
+  std::function<connectors::Connector*(const std::string&)> connector;
 };
 
 enum class Disposition { delivered, deferred, held, gone };

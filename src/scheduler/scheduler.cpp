@@ -77,6 +77,9 @@ Scheduler::Scheduler(const queue::Spool& spool, queue::DoneLog& done_log,
       pool_(settings_.pool_threads) {
   settings_.outcome.policy = &policy_;
   if (settings_.outcome.trace == nullptr) settings_.outcome.trace = settings_.trace;
+  // Success reports ask the connectors for what they kept (a fax's page one).
+  if (!settings_.outcome.connector)
+    settings_.outcome.connector = [this](const std::string& name) { return registry_.find(name); };
 }
 
 Scheduler::~Scheduler() {

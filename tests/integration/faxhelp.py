@@ -38,3 +38,36 @@ def send_refused(port: int, msg: bytes, rcpt: str, sender: str) -> Reply:
         final = c.send_data(msg)
         c.cmd("QUIT")
         return final
+
+
+# --------------------------------------------------------------------------- success reports
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, which must come first after the signature."""
+    import struct
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", png[:16]
+    assert png[12:16] == b"IHDR", png[:16]
+    return struct.unpack(">II", png[16:24])
+
+
+def report_parts(data: bytes):
+    """A success report (multipart/report) parsed with Python's email module: (the human text,
+    [(content type, disposition, filename, decoded bytes) of each part after the text], the
+    report's top-level content types). The human part is text/plain, or multipart/mixed with
+    the text first."""
+    import email
+    import email.policy
+    if data.startswith(b"Received:"):
+        from bhtest import split_received
+        data = split_received(data)[1]
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/report", msg.get_content_type()
+    assert msg.get_param("report-type") == "delivery-status", msg["Content-Type"]
+    parts = list(msg.iter_parts())
+    types = [p.get_content_type() for p in parts]
+    human = parts[0]
+    leaves = list(human.iter_parts()) if human.is_multipart() else [human]
+    assert leaves[0].get_content_type() == "text/plain", [p.get_content_type() for p in leaves]
+    extra = [(p.get_content_type(), p.get_content_disposition(), p.get_filename(),
+              p.get_payload(decode=True)) for p in leaves[1:]]
+    return leaves[0].get_content(), extra, types

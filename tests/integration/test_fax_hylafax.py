@@ -6,10 +6,17 @@ an operator would with faxrm) fails the job, and the sender gets a failure DSN c
 status text HylaFAX wrote into the job's doneq file. The job is then forgotten (JDELE).
 
 Kill-time expiry (JPARM LASTTIME) takes HylaFAX at least two minutes and is not waited for
-here; JKILL covers the same failure path (a finished job in doneq)."""
+here; JKILL covers the same failure path (a finished job in doneq).
+
+No modem can send here, so a sent job is made from a killed one: its doneq file is rewritten
+as faxq leaves a sent job's, and the call's session log log/c<commid> is written as faxd
+writes it; hfaxd reads both from the spool as it would after a real call. The success
+report then carries the pages, the remote CSID (queue file) and the call's duration (session
+log, which hfaxd only lets an ADMIN client read at HylaFAX's default LogFileMode 0600)."""
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -116,9 +123,10 @@ def hylafax():
     server.stop()
 
 
-def fax_gateway(make_gateway, tmp_path, hylafax: HylafaxServer):
-    """fax.example.com -> fax connector "fax" (backend hylafax on the test's hfaxd);
-    origin.test (the senders, so their DSNs) -> a file connector writing gw.outdir."""
+def fax_gateway(make_gateway, tmp_path, hylafax: HylafaxServer, **fax_settings):
+    """fax.example.com -> fax connector "fax" (backend hylafax on the test's hfaxd, with
+    fax_settings on top); origin.test (the senders, so their DSNs) -> a file connector writing
+    tmp_path/dsn-out."""
     if not RENDER_HELPER.exists():
         pytest.fail(f"render helper not found: {RENDER_HELPER} (build bridgehead-render)",
                     pytrace=False)
@@ -127,7 +135,7 @@ def fax_gateway(make_gateway, tmp_path, hylafax: HylafaxServer):
     fax = {"name": "fax", "type": "fax", "backend": "hylafax", "domains": [FAX_DOMAIN],
            "hylafax_host": "127.0.0.1", "hylafax_port": hylafax.port, "hylafax_timeout": 10,
            "poll_interval": 2, "work_directory": work, "render_helper": RENDER_HELPER,
-           "paper": "a4", "resolution": "fine"}
+           "paper": "a4", "resolution": "fine", **fax_settings}
     # The route implies the fax service: the senders may fax (faxhelp).
     gw = make_gateway(
         start=False, queue=dict(FAST_QUEUE), **PERMITTED,
@@ -254,3 +262,110 @@ def test_a_job_that_fails_while_the_gateway_is_down_is_reported_after_its_restar
     gw.start()
     check_failure_dsn(gw, tmp_path, qid, job, status)
     check_forgotten(hylafax, job)
+
+
+# --------------------------------------------------------------------------- a sent job
+
+COMMIDS = ("000000042", "000000043")
+REMOTE_CSID = "+49 30 999"
+
+
+def admit_admin(hylafax: HylafaxServer, password: str):
+    """hosts.hfaxd's fourth field: the crypt(3) hash of the ADMIN password (hfaxd/User.c++);
+    no login password (the empty third field)."""
+    r = subprocess.run(["openssl", "passwd", "-6", password], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    hosts = hylafax.spool / "etc" / "hosts.hfaxd"
+    hosts.write_text("^bridgehead@127\\.0\\.0\\.1$:::" + r.stdout.strip() + "\n")  # mode 600 kept
+
+
+def plant_sent_job(hylafax: HylafaxServer, job: str, commid: str):
+    """The killed job's doneq file rewritten as a sent job's and the call's session log.
+
+    The queue file holds what hfaxd's reader (faxd/FaxRequest.c++ readQFile) requires
+    (number, mailaddr, sender, jobid, modem, client, owner), the job's tag and what a sent
+    job has: state 7 (DONE), all pages sent, the call's commid and the receiver's CSID. The
+    session log has faxd/FaxMachineLog.c++'s lines ("%h %d %T.cc: [pid]: ..."): DIAL at
+    16:40:12.50, SESSION END at 16:40:53.20, so the call took 41 s; mode 0600 and owner
+    uucp, as faxgetty creates it by default."""
+    qfile = hylafax.spool / "doneq" / f"q{job}"
+    fields = dict(line.split(":", 1) for line in qfile.read_text().splitlines() if ":" in line)
+    kept = ["jobid", "jobtag", "owner", "number", "external", "mailaddr", "sender", "modem",
+            "client"]
+    # The page counts faxq sets when it prepares the job for a modem (this one never was):
+    # the document is one page.
+    lines = [f"{name}:{fields[name]}" for name in kept] + [
+        "state:7", "npages:1", "totpages:1", f"commid:{commid}", f"csi:{REMOTE_CSID}",
+        "status:", "statuscode:0"]
+    qfile.write_text("\n".join(lines) + "\n")  # in place: owner and mode stay faxq's
+    stamp = "Dec 02 16:40:{}: [ 4242]: {}\n"
+    log = hylafax.spool / "log" / f"c{commid}"
+    log.write_text(stamp.format("12.05", f"SESSION BEGIN {commid} 4930123456")
+                   + stamp.format("12.05", "HylaFAX (tm) Version 6.0.7")
+                   + stamp.format("12.06", f"SEND FAX: JOB {job} DEST {NUMBER} COMMID {commid}")
+                   + stamp.format("12.50", f"DIAL {NUMBER}")
+                   + stamp.format("33.70", f'REMOTE CSI "{REMOTE_CSID}"')
+                   + stamp.format("53.20", "SESSION END"))
+    uucp = pwd.getpwnam("uucp")
+    os.chown(log, uucp.pw_uid, uucp.pw_gid)
+    log.chmod(0o600)
+
+
+def success_reports(gw, tmp_path, qids: list[str]) -> list[str]:
+    """The success reports' diagnostics, one per queue id, once each job resolved."""
+    for qid in qids:
+        gw.wait_event("pending_resolved", timeout=30, id=qid)
+        wait_state(gw, qid, None)
+    dsn_files = wait_until(lambda: (lambda f: f if len(f) == len(qids) else None)(
+        list((tmp_path / "dsn-out").iterdir())), 15)
+    assert dsn_files, f"not {len(qids)} reports:\n{gw.log_text()[-3000:]}"
+    texts = []
+    for data in (f.read_bytes() for f in dsn_files):
+        dsn, parts = parse_dsn(data)
+        assert dsn["Subject"] == "Your fax was sent", dsn["Subject"]
+        [block] = parts["recipients"]
+        assert str(block["Action"]).strip() == "delivered", block
+        assert str(block["Status"]).strip() == "2.0.0", block
+        texts.append(" ".join(str(block["Diagnostic-Code"]).split()))
+    return texts
+
+
+def test_a_sent_jobs_report_has_its_pages_csid_and_call_duration(make_gateway, tmp_path,
+                                                                   hylafax):
+    (tmp_path / "dsn-out").mkdir()
+    admin = tmp_path / "hylafax-admin.pass"
+    admin.write_text("Adm1n \"pw\"\n")
+    admin.chmod(0o600)
+    admit_admin(hylafax, 'Adm1n "pw"')
+    gw = fax_gateway(make_gateway, tmp_path, hylafax, success_notice="report",
+                     hylafax_admin_password_file=admin)
+    qid, job = submit_fax(gw)
+    assert gw.stop() == 0, f"unclean exit:\n{gw.log_text()[-3000:]}"
+    check_queued_and_kill(hylafax, qid, job)
+    doneq_status(hylafax, job)
+    plant_sent_job(hylafax, job, COMMIDS[0])
+    gw.start()
+    [text] = success_reports(gw, tmp_path, [qid])
+    assert f'was sent: 1 of 1 pages in 41 s, remote station "{REMOTE_CSID}"' in text, text
+    check_forgotten(hylafax, job)
+
+
+def test_without_admin_the_report_has_no_duration_and_every_job_its_csid(make_gateway, tmp_path,
+                                                                          hylafax):
+    """hfaxd refuses the 0600 session logs (550) and keeps its passive listener: the next
+    job's queue file must still be read over it, so both reports name the remote station."""
+    (tmp_path / "dsn-out").mkdir()
+    gw = fax_gateway(make_gateway, tmp_path, hylafax, success_notice="report")
+    submitted = [submit_fax(gw) for _ in COMMIDS]
+    assert gw.stop() == 0, f"unclean exit:\n{gw.log_text()[-3000:]}"
+    for (qid, job), commid in zip(submitted, COMMIDS):
+        check_queued_and_kill(hylafax, qid, job)
+        doneq_status(hylafax, job)
+        plant_sent_job(hylafax, job, commid)
+    gw.start()
+    texts = success_reports(gw, tmp_path, [qid for qid, _ in submitted])
+    for text in texts:
+        assert f'was sent: 1 of 1 pages, remote station "{REMOTE_CSID}"' in text, texts
+    for _, job in submitted:
+        check_forgotten(hylafax, job)

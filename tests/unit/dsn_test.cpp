@@ -1,6 +1,11 @@
+#include <gmime/gmime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "mail/dsn.hpp"
+#include "render/gmime_part.hpp"
+#include "render/gobject_ptr.hpp"
 
 using namespace bh;
 
@@ -257,4 +262,115 @@ TEST(Dsn, ReportedSmsSuccessReadsAsAShortReport) {
   failed.report = true;
   EXPECT_TRUE(contains(OneRecipient(DsnKind::failure, failed).build(),
                        "\r\nSubject: Undelivered Mail Returned to Sender\r\n"));
+}
+
+namespace {
+
+std::string fake_png(std::size_t size) {
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  for (std::size_t i = png.size(); i < size; ++i) png.push_back(static_cast<char>(i * 7 % 256));
+  return png;
+}
+
+// The report as GMime reads it: the top level's parts, and the human
+// part's parts when it is multipart.
+struct ParsedReport {
+  std::vector<std::string> types;                             // of the report's parts
+  std::vector<std::string> human_types;                       // of the human part's parts
+  std::vector<std::string> dispositions, filenames, decoded;  // of the human part's leaves
+};
+
+ParsedReport parse_with_gmime(const std::string& dsn) {
+  render::init_gmime_once();
+  ParsedReport out;
+  render::GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(dsn.data(), dsn.size()));
+  render::GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  render::GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), nullptr));
+  if (!message) return out;
+  GMimeObject* root = g_mime_message_get_mime_part(message.get());
+  if (!GMIME_IS_MULTIPART(root)) return out;
+  out.types.push_back(render::mime_type_of(root));
+  GMimeMultipart* report = GMIME_MULTIPART(root);
+  for (int i = 0; i < g_mime_multipart_get_count(report); ++i)
+    out.types.push_back(render::mime_type_of(g_mime_multipart_get_part(report, i)));
+  GMimeObject* human = g_mime_multipart_get_part(report, 0);
+  if (!GMIME_IS_MULTIPART(human)) return out;
+  GMimeMultipart* mixed = GMIME_MULTIPART(human);
+  for (int i = 0; i < g_mime_multipart_get_count(mixed); ++i) {
+    GMimeObject* leaf = g_mime_multipart_get_part(mixed, i);
+    out.human_types.push_back(render::mime_type_of(leaf));
+    const char* disposition = g_mime_object_get_disposition(leaf);
+    out.dispositions.push_back(disposition ? disposition : "");
+    const char* filename = GMIME_IS_PART(leaf) ? g_mime_part_get_filename(GMIME_PART(leaf)) : "";
+    out.filenames.push_back(filename ? filename : "");
+    out.decoded.push_back(
+        GMIME_IS_PART(leaf) ? render::decoded_part_bytes(GMIME_PART(leaf), nullptr) : "");
+  }
+  return out;
+}
+
+}  // namespace
+
+// A success report with a picture: the human-readable part becomes
+// multipart/mixed (the text, then the image inline in base64, lines of 76
+// characters), and the report keeps its three parts (RFC 6522).
+TEST(Dsn, SuccessReportCarriesTheImageInline) {
+  std::string diagnostic = "fax to +49 30 123456 was sent: 1 of 1 pages";
+  OneRecipient report(DsnKind::success,
+                      line("delivered", "2.0.0", "fax.example.test", diagnostic, "x-fax"));
+  std::string png = fake_png(5000);
+  report.request.attachments.push_back({"image/png", "page1.png", "page one of the fax", png});
+  std::string dsn = report.build();
+
+  ParsedReport parsed = parse_with_gmime(dsn);
+  EXPECT_EQ(parsed.types,
+            (std::vector<std::string>{"multipart/report", "multipart/mixed",
+                                      "message/delivery-status", "text/rfc822-headers"}))
+      << dsn;
+  EXPECT_EQ(parsed.human_types, (std::vector<std::string>{"text/plain", "image/png"})) << dsn;
+  ASSERT_EQ(parsed.decoded.size(), 2u);
+  EXPECT_EQ(parsed.dispositions[1], "inline");
+  EXPECT_EQ(parsed.filenames[1], "page1.png");
+  EXPECT_EQ(parsed.decoded[1], png);
+  EXPECT_TRUE(parsed.decoded[0].starts_with("Your " + diagnostic + ".\r\n")) << parsed.decoded[0];
+  EXPECT_TRUE(contains(parsed.decoded[0], "Attached: page1.png, page one of the fax.\r\n"))
+      << parsed.decoded[0];
+
+  std::size_t base64 = dsn.find("Content-Transfer-Encoding: base64\r\n\r\n");
+  ASSERT_NE(base64, std::string::npos) << dsn;
+  std::string_view body = std::string_view(dsn).substr(base64 + 37);
+  body = body.substr(0, body.find("\r\n--"));
+  std::size_t longest = 0;
+  for (std::size_t start = 0, end; (end = body.find("\r\n", start)) != std::string::npos;
+       start = end + 2)
+    longest = std::max(longest, end - start);
+  EXPECT_EQ(longest, 76u);
+  EXPECT_TRUE(contains(dsn, "Content-Disposition: inline;\r\n\tfilename=\"page1.png\"\r\n")) << dsn;
+  for (unsigned char c : dsn) ASSERT_TRUE(c < 0x80) << "the report is 7-bit";
+}
+
+// A failure or delay DSN never carries one; names and types are made safe
+// and unique.
+TEST(Dsn, AttachmentsOnlyInSuccessReportsWithSafeNames) {
+  for (DsnKind kind : {DsnKind::failure, DsnKind::delay}) {
+    OneRecipient report(kind, line("failed", "5.4.0", "fax.example.test", "busy", "x-fax"));
+    report.request.attachments.push_back({"image/png", "page1.png", "", fake_png(100)});
+    std::string dsn = report.build();
+    EXPECT_FALSE(contains(dsn, "image/png")) << dsn;
+    EXPECT_FALSE(contains(dsn, "multipart/mixed")) << dsn;
+    EXPECT_FALSE(contains(dsn, "Attached:")) << dsn;
+  }
+  OneRecipient report(DsnKind::success,
+                      line("delivered", "2.0.0", "fax.example.test", "fax sent", "x-fax"));
+  report.request.attachments = {
+      {"image/png", "page1.png", "", fake_png(100)},
+      {"image/png", "page1.png", "", fake_png(200)},
+      {"text/html\r\nX-Evil: 1", "../\"x\".png\r\nX-Evil: 2", "\x1b[2J", "abc"},
+      {"image/png", "", "", "def"}};
+  ParsedReport parsed = parse_with_gmime(report.build());
+  EXPECT_EQ(parsed.filenames, (std::vector<std::string>{"", "page1.png", "page1-2.png",
+                                                        "attachment3", "attachment4"}));
+  EXPECT_EQ(parsed.human_types[3], "application/octet-stream");
+  EXPECT_FALSE(contains(report.build(), "X-Evil:"));
+  EXPECT_EQ(parsed.decoded[3], "abc");
 }

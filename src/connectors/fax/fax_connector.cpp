@@ -6,6 +6,7 @@
 #include "connectors/fax/hylafax_backend.hpp"
 #include "connectors/fax/render_client.hpp"
 #include "connectors/fax/spool_backend.hpp"
+#include "util/clock.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
 
@@ -87,7 +88,8 @@ FaxConnector::FaxConnector(const FaxSettings& settings, DestinationCheck destina
       remote_mta_(settings.backend == Backend::hylafax ? settings.hylafax.host : ""),
       place_(settings.backend == Backend::hylafax ? "HylaFAX server " + settings.hylafax.host
                                                   : "the fax spool folder"),
-      cover_(std::move(cover)) {}
+      cover_(std::move(cover)),
+      thumbnails_(settings.name, settings.thumbnail) {}
 
 FaxConnector::~FaxConnector() {
   stop();
@@ -110,6 +112,7 @@ void FaxConnector::attach(PendingSink* sink) {
 }
 
 void FaxConnector::attach_intake(const IntakeServices& services) {
+  thumbnails_.attach(services.store);  // blocking (the store's migrations): before the lock
   std::lock_guard lock(mutex_);
   intake_ = services;
   // Fax -> mail: the ingest folder's thread hands received faxes in.
@@ -119,6 +122,15 @@ void FaxConnector::attach_intake(const IntakeServices& services) {
                                              settings_.ingest.poll_interval, *ingest_);
     folder_->start();
   }
+}
+
+std::optional<Connector::ReportAttachment> FaxConnector::report_attachment(
+    const std::string& reference) {
+  return thumbnails_.attachment(reference);
+}
+
+void FaxConnector::report_written(const std::string& reference) {
+  thumbnails_.written(reference);
 }
 
 FaxIngest* FaxConnector::ingest() {
@@ -170,8 +182,10 @@ void FaxConnector::work() {
     }
     std::vector<RecipientResult> results;
     try {
-      DeliveryContext context{settings_,   destinations_, *backend_, backend_mutex_, server_,
-                              remote_mta_, place_,        cover_,    stopping_};
+      std::shared_ptr<ThumbnailStore> thumbnails = thumbnails_.for_submissions();
+      DeliveryContext context{settings_, destinations_,   *backend_, backend_mutex_,
+                              server_,   remote_mta_,     place_,    cover_,
+                              stopping_, thumbnails.get()};
       results = deliver_fax(context, job.request);
     } catch (const std::exception& error) {
       // Never leave a request without an answer: the message would wait in active/.
@@ -197,6 +211,7 @@ void FaxConnector::poll() {
     }
     try {
       poll_once();
+      thumbnails_.maintain(unix_now());
     } catch (const std::exception& error) {
       log_escaped(settings_.name, "fax poll", error.what());
     } catch (...) {

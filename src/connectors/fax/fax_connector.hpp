@@ -24,6 +24,7 @@
 #include "connectors/fax/fax_ingest.hpp"
 #include "connectors/fax/fax_settings.hpp"
 #include "connectors/fax/ingest_folder.hpp"
+#include "connectors/fax/report_thumbnails.hpp"
 
 namespace bh::connectors::fax {
 
@@ -40,6 +41,10 @@ class FaxConnector final : public Connector {
   void stop() override;
   void attach(PendingSink* sink) override;
   void attach_intake(const IntakeServices& services) override;
+  // Page one's thumbnail for the success report (report_thumbnail), from
+  // the shared store; dropped once the report is written.
+  std::optional<ReportAttachment> report_attachment(const std::string& reference) override;
+  void report_written(const std::string& reference) override;
   // Fax -> mail (fax_ingest.hpp), once attach_intake gave it the intake and
   // the directory; null before. The admin API ingests through it.
   FaxIngest* ingest();
@@ -77,6 +82,7 @@ class FaxConnector final : public Connector {
   std::thread poller_;
   std::unique_ptr<FaxIngest> ingest_;     // fax -> mail, after attach_intake
   std::unique_ptr<IngestFolder> folder_;  // scans settings_.ingest.directory
+  ReportThumbnails thumbnails_;           // in the shared store, after attach_intake
 };
 
 }  // namespace bh::connectors::fax

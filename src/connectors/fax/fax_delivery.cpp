@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "mail/header_block.hpp"
 #include "util/clock.hpp"
 #include "util/crash_point.hpp"
+#include "util/files.hpp"
 #include "util/log.hpp"
 
 namespace bh::connectors::fax {
@@ -118,16 +120,21 @@ class RequestDelivery {
     // Without a cover page every recipient gets the same pages: render once.
     bool per_recipient = !c_.cover.empty();
     FaxRenderOutcome rendered;
-    fs::path tiff;
+    fs::path tiff, png;
     if (per_recipient) {
       tiff = files_.file(fmt::format(".{}.tif", index));
-      rendered = render(tiff, number);
+      if (thumbnail_wanted(index)) png = files_.file(fmt::format(".{}.png", index));
+      rendered = render(tiff, png, number);
     } else {
       if (!shared_) {
         shared_tiff_ = files_.file(".tif");
-        shared_ = render(shared_tiff_, number);
+        if (std::any_of(request_.recipients.begin(), request_.recipients.end(),
+                        [&](std::size_t i) { return thumbnail_wanted(i); }))
+          shared_png_ = files_.file(".png");
+        shared_ = render(shared_tiff_, shared_png_, number);
       }
       rendered = *shared_;
+      png = shared_png_;
       if (rendered.ok) {
         // The backend takes its copy (the spool backend moves the file).
         tiff = files_.file(fmt::format(".{}.tif", index));
@@ -190,6 +197,7 @@ class RequestDelivery {
         .kv("reference", reference)
         .kv("server", c_.server)
         .write();
+    if (rendered.thumbnail && thumbnail_wanted(index)) keep_thumbnail(png, reference);
     RecipientResult result{Outcome::pending, "2.0.0",
                            fmt::format("fax job {} queued at {}", reference, c_.place)};
     result.remote_mta = c_.remote_mta;
@@ -197,7 +205,31 @@ class RequestDelivery {
     return result;
   }
 
-  FaxRenderOutcome render(const fs::path& tiff, const std::string& number) {
+  // Page one's thumbnail, for a report someone will get.
+  bool thumbnail_wanted(std::size_t index) const {
+    const FaxSettings& s = c_.settings;
+    const Envelope& envelope = request_.envelope();
+    return c_.thumbnails != nullptr && s.thumbnail.enabled &&
+           s.success_notice == SuccessNotice::report && !envelope.sender.null() &&
+           !(envelope.recipients[index].notify & notify_never);
+  }
+
+  // Page one's thumbnail, into the shared store until the report is
+  // written. A failure is logged: the report then goes without it.
+  void keep_thumbnail(const fs::path& png, const std::string& reference) {
+    const FaxSettings& s = c_.settings;
+    Status kept = ok_status();
+    if (auto bytes = read_whole_file(png); !bytes)
+      kept = bytes.error();
+    else
+      kept = c_.thumbnails->put(s.name, reference, *bytes, unix_now());
+    log::Line line(kept ? "fax_thumbnail_kept" : "fax_thumbnail_failed");
+    line.kv("connector", s.name).kv("id", request_.envelope().queue_id).kv("reference", reference);
+    if (!kept) line.kv("reason", kept.error().message);
+    line.write(kept ? log::Level::info : log::Level::warn);
+  }
+
+  FaxRenderOutcome render(const fs::path& tiff, const fs::path& png, const std::string& number) {
     const FaxSettings& s = c_.settings;
     const Envelope& envelope = request_.envelope();
     if (message_file_.empty()) {
@@ -218,6 +250,8 @@ class RequestDelivery {
     FaxRenderJob job;
     job.message = message_file_;
     job.output = tiff;
+    job.thumbnail = png;
+    job.thumbnail_width = s.thumbnail.width_px;
     job.options.format = s.format;
     job.options.max_pages = s.max_pages;
     job.options.cover_template = c_.cover;
@@ -244,6 +278,7 @@ class RequestDelivery {
   WorkFiles files_;
   fs::path message_file_;
   fs::path shared_tiff_;
+  fs::path shared_png_;  // empty: no thumbnail wanted
   std::optional<FaxRenderOutcome> shared_;
 };
 

@@ -3,7 +3,9 @@
 // rules (5.7.1), the render (once per message, or per recipient with a
 // cover page, which names the recipient), and the submission to the
 // backend (pending with its job id; the job's tag makes a repeated
-// attempt find the earlier job instead of sending a second fax). Blocking.
+// attempt find the earlier job instead of sending a second fax); with
+// report_thumbnail the render writes page one's thumbnail too, kept in the
+// shared store under the job's reference once it is submitted. Blocking.
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,7 @@
 #include "connectors/destination_rules.hpp"
 #include "connectors/fax/fax_backend.hpp"
 #include "connectors/fax/fax_settings.hpp"
+#include "connectors/fax/thumbnail_store.hpp"
 
 namespace bh::connectors::fax {
 
@@ -33,6 +36,9 @@ struct DeliveryContext {
   // Set when the gateway stops: a recipient not yet submitted is deferred
   // (a render in progress finishes; no submission starts).
   const std::atomic<bool>& stopping;
+  // Where page one's thumbnail waits for the success report (report_thumbnail
+  // with success_notice = "report"); null: no thumbnails.
+  ThumbnailStore* thumbnails = nullptr;
 };
 
 // One result per request.recipients entry, in order.

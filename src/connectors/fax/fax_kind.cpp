@@ -74,6 +74,7 @@ void read_hylafax(TableReader& r, fax::HylafaxSettings& h) {
   r.number("hylafax_port", h.port, 1, 65535);
   r.text("hylafax_user", h.user);
   r.path("hylafax_password_file", h.password_file);
+  r.path("hylafax_admin_password_file", h.admin_password_file);
   r.text("hylafax_modem", h.modem);
   seconds(r, "hylafax_timeout", h.timeout, 1, 3600);
   seconds(r, "kill_time", h.kill_time, 60, 86400 * 7);
@@ -102,6 +103,27 @@ void read_render(TableReader& r, fax::RenderHelper& render) {
       },
       "\"confined\", \"unconfined\"");
   r.number("render_uid_base", render.limits.uid_base, 0, std::int64_t{4294967295} - 64);
+}
+
+// The core's pending_timeout (server/config_connectors.cpp checks it), or its default.
+std::int64_t pending_timeout_of(TableReader& r) {
+  const toml::node* timeout = r.table().get("pending_timeout");
+  std::int64_t pending = ConnectorSettings{}.pending_timeout.count();
+  if (auto value = timeout ? timeout->value<std::int64_t>() : std::nullopt) pending = *value;
+  return pending;
+}
+
+// report_thumbnail goes with the short report only: a DSN the sender asked
+// for (success_notice = "dsn") carries no picture.
+void read_thumbnail(TableReader& r, FaxSettings& s) {
+  fax::ThumbnailSettings& t = s.thumbnail;
+  r.boolean("report_thumbnail", t.enabled);
+  r.number("report_thumbnail_width", t.width_px, render::kMinThumbnailWidth,
+           render::kMaxThumbnailWidth);
+  if (const toml::node* node = r.node("report_thumbnail");
+      node && t.enabled && s.success_notice != fax::SuccessNotice::report)
+    r.error(*node, "report_thumbnail", "is for success_notice = \"report\" (the short report)");
+  t.max_age = std::chrono::seconds(pending_timeout_of(r)) + fax::kThumbnailKeptPastTimeout;
 }
 
 void read_ingest(TableReader& r, FaxSettings& s) {
@@ -164,6 +186,7 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
         return std::nullopt;
       },
       "\"dsn\", \"report\"");
+  read_thumbnail(r, s);
   read_render(r, s.render);
   r.number("max_parallel_renders", s.max_parallel_renders, 1, 64);
   std::string work;
@@ -174,8 +197,7 @@ std::shared_ptr<const ConnectorSpec> read(TableReader& r, const KindEnvironment&
   // that ends before HylaFAX's kill time bounces faxes it may still send.
   if (s.backend == fax::Backend::hylafax) {
     const toml::node* timeout = r.table().get("pending_timeout");
-    std::int64_t pending = ConnectorSettings{}.pending_timeout.count();
-    if (auto value = timeout ? timeout->value<std::int64_t>() : std::nullopt) pending = *value;
+    std::int64_t pending = pending_timeout_of(r);
     const toml::node* kill_time = r.table().get("kill_time");
     const toml::node& at = timeout ? *timeout : kill_time ? *kill_time : r.table();
     if (pending <= s.hylafax.kill_time.count())
@@ -257,6 +279,11 @@ std::vector<std::string> check_fax_resources(const FaxSettings& settings) {
   if (settings.backend == Backend::hylafax && !settings.hylafax.password_file.empty())
     if (auto password = read_secret_file(settings.hylafax.password_file, "hylafax_password_file",
                                          kMaxPasswordBytes);
+        !password)
+      problems.push_back(password.error().message);
+  if (settings.backend == Backend::hylafax && !settings.hylafax.admin_password_file.empty())
+    if (auto password = read_secret_file(settings.hylafax.admin_password_file,
+                                         "hylafax_admin_password_file", kMaxPasswordBytes);
         !password)
       problems.push_back(password.error().message);
   return problems;

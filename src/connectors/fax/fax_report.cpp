@@ -49,7 +49,7 @@ RecipientResult result_of_report(const FaxJobReport& report, SuccessNotice notic
     result.report = notice == SuccessNotice::report;
     // The sender reads "Your " + this as the report's first line (mail/dsn.cpp).
     result.diagnostic = fmt::format("fax{} was sent: {}", destination(report), pages);
-    // HylaFAX does not tell how long the call took: 0 is "unknown".
+    // 0 is "unknown" (a HylaFAX session log the connector may not read, a spool result without it).
     if (report.duration.count() > 0)
       result.diagnostic += fmt::format(" in {} s", report.duration.count());
     if (!report.remote_csid.empty())

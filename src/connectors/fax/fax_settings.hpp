@@ -11,6 +11,7 @@
 #include "connectors/destination_rules.hpp"  // DestinationRules: destinations
 #include "connectors/fax/render_client.hpp"
 #include "render/page_format.hpp"
+#include "render/thumbnail.hpp"
 
 namespace bh::connectors::fax {
 
@@ -22,11 +23,29 @@ enum class SuccessNotice {
   report,  // always a short report (pages, duration, remote CSID) unless NOTIFY=NEVER
 };
 
+// A report may come just before pending_timeout and be applied only at the
+// message's next attempt (or after a node was down): a week's margin.
+constexpr std::chrono::seconds kThumbnailKeptPastTimeout{7 * 86400};
+
+// success_notice = "report" with report_thumbnail: a PNG of page one in
+// the sender's report. The render helper writes it with the fax; it waits
+// in the shared store (thumbnail_store.hpp) until the report is written,
+// and at most pending_timeout + kThumbnailKeptPastTimeout (max_age).
+struct ThumbnailSettings {
+  bool enabled = false;  // report_thumbnail
+  // report_thumbnail_width, within render/thumbnail.hpp's range
+  int width_px = render::ThumbnailSize{}.width_px;
+  std::chrono::seconds max_age = std::chrono::seconds(86400) + kThumbnailKeptPastTimeout;
+};
+
 struct HylafaxSettings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4559;
   std::string user = "bridgehead";
   std::string password_file;  // empty: no PASS (hosts.hfaxd admits the user without one)
+  // ADMIN password (hosts.hfaxd's fourth field), used by the poll to read
+  // session logs (call duration); empty: no ADMIN, logs only if world-readable.
+  std::string admin_password_file;
   std::string modem = "any";
   std::chrono::seconds timeout{30};          // connect and each command
   std::chrono::seconds poll_interval{15};    // how often finished jobs are asked for
@@ -74,6 +93,7 @@ struct FaxSettings {
   std::filesystem::path
       cover_template;  // UTF-8 text file with {sender} {recipient} {subject} {pages} {date}
   SuccessNotice success_notice = SuccessNotice::dsn;
+  ThumbnailSettings thumbnail;
   RenderHelper render;
   std::filesystem::path
       work_directory;  // rendered TIFFs until submitted; default <queue>/fax/<name>

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/fax/hylafax_call.hpp"
 #include "connectors/fax/hylafax_client.hpp"
 #include "util/log.hpp"
 #include "util/secret_file.hpp"
@@ -24,8 +25,6 @@ using hylafax::JobState;
 // poll, once forget() has made room.
 constexpr std::size_t kMaxReportsPerPoll = 200;
 constexpr std::size_t kMaxPasswordBytes = 1024;
-constexpr std::size_t kMaxQueueFileBytes = 64 * 1024;  // a qfile is about 1 KiB
-constexpr std::size_t kMaxCsidLength = 64;             // T.30 allows 20 characters
 // Jobs watched for vanishing (check_watched); beyond this many pending
 // jobs the newest are not watched (their results still arrive).
 constexpr std::size_t kMaxWatchedJobs = 100000;
@@ -114,15 +113,26 @@ class HylafaxBackend : public FaxBackend {
           .write(log::Level::debug);
     check_watched(*waiting, *listing);
     std::vector<FaxJobReport> reports;
+    bool admin_asked = false;
     for (const auto& job : listing->jobs) {
       if (reports.size() >= kMaxReportsPerPoll) break;
       if (!ours(job)) continue;
-      auto report = describe(**client, job);
+      // Session logs (the call's duration) are mode 0600 unless the
+      // operator says otherwise: ADMIN, once, when a sent job needs one.
+      if (job.state == JobState::done && !admin_asked) {
+        admin_asked = true;
+        become_admin(**client);
+      }
+      bool connection_lost = false;
+      auto report = describe(**client, job, connection_lost);
       if (!report) {
         if (hylafax::reply_code(report.error()) == 500) continue;  // deleted meanwhile
         return report.error();
       }
       reports.push_back(std::move(*report));
+      // This report is complete without its call facts; the other jobs
+      // come with the next poll, on a new connection.
+      if (connection_lost) return reports;
     }
     (*client)->quit();
     return reports;
@@ -153,15 +163,35 @@ class HylafaxBackend : public FaxBackend {
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeout);
     options.user = settings_.user;
     if (!settings_.password_file.empty()) {
-      auto password =
-          read_secret_file(settings_.password_file, "HylaFAX password", kMaxPasswordBytes);
+      auto password = read_password(settings_.password_file, "HylaFAX password");
       if (!password) return password.error();
       options.password = *password;
-      while (!options.password.empty() &&
-             (options.password.back() == '\n' || options.password.back() == '\r'))
-        options.password.pop_back();
     }
     return Client::connect(options);
+  }
+
+  // A password file's one line, without its line end.
+  static Result<std::string> read_password(const std::string& path, std::string_view what) {
+    auto password = read_secret_file(path, what, kMaxPasswordBytes);
+    if (!password) return password.error();
+    while (!password->empty() && (password->back() == '\n' || password->back() == '\r'))
+      password->pop_back();
+    return password;
+  }
+
+  // ADMIN with hylafax_admin_password_file, when there is one. Best
+  // effort: refused, the poll goes on unprivileged (reports without a
+  // duration when the session logs are private), and says so.
+  void become_admin(Client& client) const {
+    if (settings_.admin_password_file.empty()) return;
+    auto password = read_password(settings_.admin_password_file, "HylaFAX admin password");
+    Status admin = password ? client.become_admin(*password) : Status(password.error());
+    if (!admin)
+      log::Line("fax_hylafax_admin_refused")
+          .kv("connector", connector_)
+          .kv("reason", admin.error().message)
+          .kv("detail", "session logs (the call's duration) stay unread unless world-readable")
+          .write(log::Level::warn);
   }
 
   // A failure's text reaches the sender (a DSN): the local files it may
@@ -289,8 +319,10 @@ class HylafaxBackend : public FaxBackend {
     return owned(job) && (job.state == JobState::done || job.state == JobState::failed);
   }
 
-  // STATUS and STATUSCODE are not in any JOBFMT letter: asked per job.
-  Result<FaxJobReport> describe(Client& client, const hylafax::JobListing& job) const {
+  // STATUS and STATUSCODE are not in any JOBFMT letter: asked per job;
+  // CSID and duration come from HylaFAX's files (hylafax_call.hpp).
+  Result<FaxJobReport> describe(Client& client, const hylafax::JobListing& job,
+                                bool& connection_lost) const {
     if (auto selected = client.select_job(job.id); !selected) return selected.error();
     auto status = client.query_parameter("STATUS");
     if (!status) return status.error();
@@ -307,26 +339,11 @@ class HylafaxBackend : public FaxBackend {
         error == std::errc() && end == code_text->data() + code_text->size() ? code : -1;
     report.pages_sent = job.pages_sent;
     report.pages_total = job.pages_total;
-    report.remote_csid = remote_csid(client, job.id);
+    auto facts = hylafax::read_call_facts(client, job.id, report.sent, connector_);
+    report.remote_csid = facts.remote_csid;
+    report.duration = facts.duration;
+    connection_lost = facts.connection_lost;
     return report;
-  }
-
-  // The receiver's CSID from the job's queue file. Best effort: a server
-  // that does not let us read it (another HylaFAX version, a qfile of mode
-  // 0600) gives a report without one.
-  std::string remote_csid(Client& client, const std::string& id) const {
-    auto qfile = client.retrieve("doneq/q" + id, kMaxQueueFileBytes);
-    if (!qfile) {
-      log::Line("fax_hylafax_no_queue_file")
-          .kv("connector", connector_)
-          .kv("job", id)
-          .kv("reason", qfile.error().message)
-          .write(log::Level::debug);
-      return "";
-    }
-    std::string csid = hylafax::queue_file_value(*qfile, "csi").value_or("");
-    if (csid.size() > kMaxCsidLength || !hylafax::safe_in_command(csid)) return "";
-    return csid;
   }
 
   HylafaxSettings settings_;

@@ -9,9 +9,10 @@
 // memory of earlier submissions and works after a restart. A job this
 // process saw (submitted, found, or listed in sendq) that is in neither
 // queue any more is logged as an error (fax_hylafax_job_vanished): its
-// result is lost. forget(): JDELE. HylaFAX 6.0.7 does not expose the remote CSID or the
-// call's duration through its protocol (only in its qfile and xferfaxlog),
-// so those stay empty in the reports.
+// result is lost. forget(): JDELE. The remote CSID and the call's
+// duration are in no JPARM: they come from the job's queue file and the
+// call's session log (hylafax_call.hpp); to read session logs of mode
+// 0600 the poll asks for ADMIN with hylafax_admin_password_file.
 #pragma once
 
 #include <memory>

@@ -123,7 +123,16 @@ Result<Socket> Client::open_data_connection() {
   if (!reply->completion()) return refused(ipv4 ? "PASV" : "EPSV", *reply);
   auto port = ipv4 ? parse_pasv(*reply, control_.peer_address()) : parse_epsv(*reply);
   if (!port) return malformed(port.error().message);
+  data_port_ = *port;
+  std::optional<Socket> unused = std::move(unused_data_);
+  unused_data_.reset();
+  if (unused && unused_data_port_ == *port) return std::move(*unused);
   return control_.connect_to_peer_port(*port, options_.timeout);
+}
+
+void Client::keep_unused(Socket data) {
+  unused_data_ = std::move(data);
+  unused_data_port_ = data_port_;
 }
 
 Result<std::string> Client::upload_tiff(const std::filesystem::path& file) {
@@ -135,7 +144,10 @@ Result<std::string> Client::upload_tiff(const std::filesystem::path& file) {
   if (!data) return data.error();
   auto opened = exchange("STOT\r\n");
   if (!opened) return opened.error();
-  if (!opened->preliminary()) return refused("STOT", *opened);
+  if (!opened->preliminary()) {
+    keep_unused(std::move(*data));
+    return refused("STOT", *opened);
+  }
 
   char buffer[65536];
   while (in) {
@@ -225,7 +237,8 @@ Result<std::string> Client::receive_all(Socket& data, std::size_t max_bytes) {
     if (!got) return got.error();
     if (*got == 0) return bytes;
     if (bytes.size() > max_bytes)
-      return malformed(fmt::format("more than {} bytes of data", max_bytes));
+      return Error{fmt::format("HylaFAX: more than {} bytes of data", max_bytes),
+                   std::make_error_code(std::errc::file_too_large)};
   }
 }
 
@@ -236,10 +249,20 @@ Result<std::string> Client::transfer_in(const std::string& command, std::size_t 
   if (!data) return data.error();
   auto opened = exchange(*line);
   if (!opened) return opened.error();
-  if (!opened->preliminary()) return refused(command, *opened);
+  if (!opened->preliminary()) {
+    keep_unused(std::move(*data));
+    return refused(command, *opened);
+  }
   auto bytes = receive_all(*data, max_bytes);
-  if (!bytes) return bytes.error();
   data->close();
+  if (!bytes) {
+    if (bytes.error().code != std::errc::file_too_large) return bytes.error();
+    // The server answers the transfer we cut short (426, or 226 when it
+    // had written everything): read that reply so the next command's is
+    // not mistaken for it.
+    if (auto aborted = read_reply(); !aborted) return aborted.error();
+    return bytes.error();
+  }
   auto done = read_reply();
   if (!done) return done.error();
   if (!done->completion()) return refused(command, *done);
@@ -257,6 +280,14 @@ Result<JobList> Client::list_jobs(std::string_view queue) {
 
 Result<std::string> Client::retrieve(std::string_view path, std::size_t max_bytes) {
   return transfer_in(fmt::format("RETR {}", path), max_bytes);
+}
+
+Status Client::become_admin(std::string_view password) {
+  auto quoted = quote_string(password);
+  if (!quoted) return unsendable("ADMIN");
+  auto reply = expect(command_line("ADMIN", *quoted), 230, "ADMIN");
+  if (!reply) return reply.error();
+  return ok_status();
 }
 
 void Client::quit() {

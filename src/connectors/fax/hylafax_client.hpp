@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,8 +62,14 @@ class Client {
   // JOBFMT kJobFormat, then LIST queue ("sendq", "doneq").
   Result<JobList> list_jobs(std::string_view queue);
   // RETR path (spool-relative, "doneq/q7") over a passive data
-  // connection: the file's bytes, at most max_bytes.
+  // connection: the file's bytes, at most max_bytes. A bigger file is an
+  // Error with std::errc::file_too_large; the transfer is then aborted and
+  // its final reply read, so the connection stays usable.
   Result<std::string> retrieve(std::string_view path, std::size_t max_bytes);
+  // ADMIN "password": administrative privileges for the rest of the
+  // connection (hosts.hfaxd's fourth field). A refusal is an Error with
+  // reply code 530; hfaxd closes the connection after five of them.
+  Status become_admin(std::string_view password);
   // QUIT, best effort; the destructor closes in any case.
   void quit();
 
@@ -76,7 +83,15 @@ class Client {
   Result<Reply> read_reply();
   // The command's reply when its code is expected, else an Error naming what.
   Result<Reply> expect(const std::optional<std::string>& line, int expected, std::string_view what);
+  // PASV/EPSV and a connection to the port it names (or the kept one).
   Result<Socket> open_data_connection();
+  // A data connection the server did not use: it refused the command
+  // (RETR of a file it does not let us read, 550). hfaxd 6.0.7 then keeps
+  // its passive listener, with this connection waiting in its backlog, and
+  // the next PASV names the same port: the server's next accept() returns
+  // this connection, so it is the one to use. Kept until the next PASV,
+  // which uses it when the port is the same and closes it otherwise.
+  void keep_unused(Socket data);
   Result<std::string> receive_all(Socket& data, std::size_t max_bytes);
   // Passive data connection, the command, its data, the final reply.
   Result<std::string> transfer_in(const std::string& command, std::size_t max_bytes);
@@ -84,6 +99,9 @@ class Client {
   ClientOptions options_;
   Socket control_;
   LineSplitter lines_;
+  std::optional<Socket> unused_data_;
+  std::uint16_t unused_data_port_ = 0;
+  std::uint16_t data_port_ = 0;  // of the last open_data_connection()
 };
 
 }  // namespace bh::connectors::fax::hylafax

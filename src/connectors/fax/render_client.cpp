@@ -10,6 +10,7 @@
 #include "connectors/fax/render_verdict.hpp"
 #include "connectors/fax/render_workdir.hpp"
 #include "connectors/fax/tiff_pages.hpp"
+#include "render/thumbnail.hpp"
 #include "util/log.hpp"
 #include "util/sandbox.hpp"
 
@@ -125,6 +126,19 @@ void check_page_count(const fs::path& tiff, int max_pages, RunVerdict& verdict) 
   }
 }
 
+// The helper's thumbnail, for the success report only: one it did not
+// write, or that cannot be taken over, is logged and the fax goes without.
+bool take_thumbnail(const fs::path& written, const FaxRenderJob& job) {
+  Status copied = copy_out(written, job.thumbnail, render::kMaxThumbnailBytes);
+  if (copied) return true;
+  std::error_code ignored;
+  fs::remove(job.thumbnail, ignored);
+  log::Line("fax_thumbnail_failed")
+      .kv("reason", "the render helper's thumbnail cannot be taken over: " + copied.error().message)
+      .write(log::Level::warn);
+  return false;
+}
+
 Status check_program(const fs::path& program) {
   if (::access(program.c_str(), X_OK) != 0) {
     return system_error("render helper " + program.string(), errno);
@@ -202,6 +216,8 @@ FaxRenderOutcome render_mail_to_fax(const RenderHelper& helper, const FaxRenderJ
   if (!job.thumbnail.empty()) {
     args.push_back("--thumbnail");
     args.push_back(thumbnail.string());
+    args.push_back("--thumbnail-width");
+    args.push_back(std::to_string(job.thumbnail_width));
   }
 
   SandboxSpec spec = spec_for(helper, identity.value(), dir, job.message, std::move(args));
@@ -215,9 +231,7 @@ FaxRenderOutcome render_mail_to_fax(const RenderHelper& helper, const FaxRenderJ
   FaxRenderOutcome outcome;
   if (verdict.ok) {
     Status copied = copy_out(tiff, job.output, helper.limits.file_bytes);
-    if (copied && !job.thumbnail.empty()) {
-      copied = copy_out(thumbnail, job.thumbnail, helper.limits.file_bytes);
-    }
+    if (copied && !job.thumbnail.empty()) outcome.thumbnail = take_thumbnail(thumbnail, job);
     if (!copied) {
       const bool full = is_disk_full(copied.error());
       verdict.ok = false;
@@ -235,6 +249,7 @@ FaxRenderOutcome render_mail_to_fax(const RenderHelper& helper, const FaxRenderJ
     std::error_code ignored;
     fs::remove(job.output, ignored);
     if (!job.thumbnail.empty()) fs::remove(job.thumbnail, ignored);
+    outcome.thumbnail = false;
     outcome.transient = verdict.transient;
     outcome.failure = verdict.failure;
     return outcome;

@@ -50,12 +50,17 @@ struct FaxRenderJob {
   std::filesystem::path output;   // the TIFF-F to write (multi-page)
   render::MailRenderOptions options;
   std::filesystem::path thumbnail;  // PNG of page one; empty: none
+  int thumbnail_width = 300;        // its width in pixels (render/thumbnail.hpp's range)
 };
 
 struct FaxRenderOutcome {
   bool ok = false;
   int pages = 0;           // in the TIFF, the cover included
   int document_pages = 0;  // without the cover
+  // job.thumbnail was written. A thumbnail the gateway cannot take over
+  // (larger than render::kMaxThumbnailBytes, a failed copy) is logged and
+  // left out: the fax goes all the same.
+  bool thumbnail = false;
   // When !ok. transient: the helper could not run (fork failed, disk
   // full): defer and try again. Otherwise the document failed (including a
   // crash, a timeout or the memory limit, each named in failure.text):

@@ -5,7 +5,7 @@
 //       [--resolution fine|normal] [--compression g3|g4] [--max-pages N]
 //       [--cover-template FILE] [--cover-sender S] [--cover-recipient R]
 //       [--cover-subject S] [--cover-date D] [--font DESC] [--no-body]
-//       [--thumbnail thumb.png] [--max-input-bytes N]      < mail
+//       [--thumbnail thumb.png [--thumbnail-width PX]] [--max-input-bytes N]  < mail
 //   bridgehead-render fax-to-pdf --output out.pdf [--input in.tif|-]
 //       [--max-pages N] [--max-pixels N] [--max-input-bytes N]  (default input: stdin)
 //
@@ -214,8 +214,16 @@ int mail_to_fax(const Arguments& args) {
     return system_failure(written.error().message, full);
   }
   if (const std::string thumb = option(args, "--thumbnail", ""); !thumb.empty()) {
+    // The width is checked by write_thumbnail (render/thumbnail.hpp's range).
+    long long width = 0;
+    if (!number_option(args, "--thumbnail-width", bh::render::ThumbnailSize{}.width_px, width,
+                       error)) {
+      return usage_error(error);
+    }
+    bh::render::ThumbnailSize size;
+    size.width_px = static_cast<int>(std::min<long long>(width, 1 << 20));
     auto made = bh::render::write_thumbnail(mail.pages.front(), bh::render::PageFormat::kXDpi,
-                                            options.format.y_dpi(), thumb);
+                                            options.format.y_dpi(), thumb, size);
     if (!made) return system_failure(made.error().message, false);
   }
   emit("result", "ok");

@@ -188,6 +188,11 @@ TEST(FaxKind, CheckResourcesNamesEachProblem) {
   all.clear();
   for (const std::string& problem : fax::check_fax_resources(s)) all += problem + "\n";
   EXPECT_NE(all.find("hylafax_password_file"), std::string::npos) << all;
+  EXPECT_EQ(all.find("hylafax_admin_password_file"), std::string::npos) << all;
+  s.hylafax.admin_password_file = "/etc/passwd";  // the same rule for the ADMIN password
+  all.clear();
+  for (const std::string& problem : fax::check_fax_resources(s)) all += problem + "\n";
+  EXPECT_NE(all.find("hylafax_admin_password_file"), std::string::npos) << all;
 }
 
 // HylaFAX gives up after kill_time; the gateway must wait longer than that

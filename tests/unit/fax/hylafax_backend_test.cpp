@@ -28,6 +28,9 @@ struct Step {
   std::string final_reply;  // after the data connection (upload, listing)
   std::string listing;      // bytes sent on the data connection
   std::string pasv_address = "127,0,0,1";
+  // For a PASV: answer with the listener that is still open (as hfaxd does
+  // after refusing a RETR) instead of a new one.
+  bool same_listener = false;
 };
 
 int listen_loopback(std::uint16_t& port) {
@@ -96,6 +99,7 @@ class FakeHfaxd {
     int control = ::accept(listener_, nullptr, nullptr);
     send_lines(control, "220 fake server (HylaFAX (tm) Version 6.0.7) ready.");
     int data_listener = -1;
+    std::uint16_t data_port = 0;
     std::string line;
     for (const Step& step : script) {
       if (!read_line(control, line)) {
@@ -115,9 +119,12 @@ class FakeHfaxd {
       }
       std::string reply = step.reply;
       if (auto at = reply.find("{pasv}"); at != std::string::npos) {
-        std::uint16_t port = 0;
-        if (data_listener >= 0) ::close(data_listener);
-        data_listener = listen_loopback(port);
+        std::uint16_t port = data_port;
+        if (!step.same_listener || data_listener < 0) {
+          if (data_listener >= 0) ::close(data_listener);
+          data_listener = listen_loopback(port);
+          data_port = port;
+        }
         reply.replace(at, 6,
                       step.pasv_address + "," + std::to_string(port / 256) + "," +
                           std::to_string(port % 256));
@@ -556,4 +563,205 @@ TEST_F(FaxHylafaxBackend, AFailureTextNamesNoLocalPath) {
   EXPECT_FALSE(failure.permanent);
   EXPECT_EQ(failure.text.find(directory_.string()), std::string::npos) << failure.text;
   EXPECT_NE(failure.text.find("the fax document"), std::string::npos) << failure.text;
+}
+
+// --------------------------------------------------------------------------- call facts
+
+namespace {
+
+// LIST doneq with one finished job 4 of this connector, then its JOB and JPARMs.
+std::vector<Step> one_done_job(const std::string& state = "D") {
+  Step done_list{"LIST doneq", "150 Opening new data connection for \"doneq\".",
+                 Step::Data::listing, "226 Transfer complete."};
+  done_list.listing = "4 " + state + " bridgehead 2 2 bridgehead/fax/Q2.0\r\n";
+  return {{"JOBFMT \"%j %a %o %p %y %J\"", "200 JOBFMT command successful."},
+          {"PASV", "227 Entering passive mode ({pasv})"},
+          done_list};
+}
+
+std::vector<Step> job_status() {
+  return {{"JOB 4", "200 Current job: jobid: 4 groupid: 4."},
+          {"JPARM STATUS", "213 "},
+          {"JPARM STATUSCODE", "213 000"}};
+}
+
+// RETR path answering content (or reply instead, when it is not a 150).
+std::vector<Step> retr(const std::string& path, const std::string& content,
+                       const std::string& reply = "150 Opening new data connection.",
+                       const std::string& final_reply = "226 Transfer complete.") {
+  Step step{"RETR " + path, reply,
+            reply.rfind("150", 0) == 0 ? Step::Data::listing : Step::Data::none, final_reply};
+  step.listing = content;
+  return {{"PASV", "227 Entering passive mode ({pasv})"}, step};
+}
+
+// A sent job's queue file (faxd/FaxRequest.c++ writeQFile's tags).
+const std::string kSentQfile =
+    "tts:1764693600\nkilltime:1764704400\nretrytime:0\nstate:7\nnpages:2\ntotpages:2\n"
+    "number:+4930123456\nowner:bridgehead\njobtag:bridgehead/fax/Q2.0\ncommid:000000042\n"
+    "csi:+49 30 999\nstatus:\nstatuscode:0\n";
+
+// Its session log: dialled at 16:40:12.50, ended 16:40:53.20.
+const std::string kSessionLog =
+    "Dec 02 16:40:12.05: [ 4242]: SESSION BEGIN 000000042 4930123456\n"
+    "Dec 02 16:40:12.50: [ 4242]: DIAL +4930123456\n"
+    "Dec 02 16:40:33.70: [ 4242]: REMOTE CSI \"+49 30 999 log\"\n"
+    "Dec 02 16:40:53.20: [ 4242]: SESSION END\n";
+
+}  // namespace
+
+TEST_F(FaxHylafaxBackend, ASentJobsDurationComesFromItsSessionLogAfterAdmin) {
+  std::filesystem::path admin = directory_ / "hylafax.admin";
+  std::ofstream(admin) << "adm \"in\"\n";
+  std::filesystem::permissions(
+      admin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  FakeHfaxd server(
+      concat({login(),
+              list("sendq", ""),
+              one_done_job(),
+              {{"ADMIN \"adm \\\"in\\\"\"", "230 Administrative privileges established."}},
+              job_status(),
+              retr("doneq/q4", kSentQfile),
+              retr("log/c000000042", kSessionLog)}));
+  FaxSettings settings;
+  settings.name = "fax";
+  settings.hylafax.port = server.port();
+  settings.hylafax.admin_password_file = admin.string();
+  auto reports = make_hylafax_backend(settings)->finished();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 1u);
+  const FaxJobReport& done = reports->front();
+  EXPECT_TRUE(done.sent);
+  EXPECT_EQ(done.remote_csid, "+49 30 999") << "the queue file's CSID comes first";
+  EXPECT_EQ(done.duration, std::chrono::seconds(41));
+  EXPECT_EQ(server.commands().back(), "QUIT");
+}
+
+TEST_F(FaxHylafaxBackend, WithoutTheQueueFilesCsidTheLogsIsUsed) {
+  std::string qfile = kSentQfile;
+  qfile.replace(qfile.find("csi:+49 30 999"), 14, "csi:<UNSPECIFIED>");
+  FakeHfaxd server(concat({login(), list("sendq", ""), one_done_job(), job_status(),
+                           retr("doneq/q4", qfile), retr("log/c000000042", kSessionLog)}));
+  auto reports = backend(server.port())->finished();
+  server.finish();
+  EXPECT_EQ(server.failure, "") << "no ADMIN without an admin password file";
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ(reports->front().remote_csid, "+49 30 999 log");
+  EXPECT_EQ(reports->front().duration, std::chrono::seconds(41));
+}
+
+TEST_F(FaxHylafaxBackend, ARefusedAdminOrAnUnreadableLogLeavesTheDurationOut) {
+  std::filesystem::path admin = directory_ / "hylafax.admin";
+  std::ofstream(admin) << "wrong\n";
+  std::filesystem::permissions(
+      admin, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  FakeHfaxd server(
+      concat({login(),
+              list("sendq", ""),
+              one_done_job(),
+              {{"ADMIN \"wrong\"", "530 Password incorrect."}},
+              job_status(),
+              retr("doneq/q4", kSentQfile),
+              retr("log/c000000042", "", "550 log/c000000042: Operation not permitted.")}));
+  FaxSettings settings;
+  settings.name = "fax";
+  settings.hylafax.port = server.port();
+  settings.hylafax.admin_password_file = admin.string();
+  auto reports = make_hylafax_backend(settings)->finished();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_TRUE(reports->front().sent);
+  EXPECT_EQ(reports->front().remote_csid, "+49 30 999");
+  EXPECT_EQ(reports->front().duration, std::chrono::seconds(0));
+}
+
+TEST_F(FaxHylafaxBackend, AFailedJobsSessionLogIsNotRead) {
+  std::string qfile = kSentQfile;
+  qfile.replace(qfile.find("state:7"), 7, "state:8");
+  FakeHfaxd server(concat(
+      {login(), list("sendq", ""), one_done_job("F"), job_status(), retr("doneq/q4", qfile)}));
+  auto reports = backend(server.port())->finished();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_FALSE(reports->front().sent);
+  EXPECT_EQ(find_command(server.commands(), "RETR log/"), "");
+}
+
+TEST_F(FaxHylafaxBackend, AnOversizedLogIsCutOffAndTheConnectionStaysInStep) {
+  // More than the 1 MiB read of a session log: the client stops reading,
+  // takes the server's reply to the aborted transfer, and goes on with
+  // the next job (which would get that stale 426 for its JOB otherwise).
+  std::string huge = kSessionLog + std::string(1100 * 1024, 'x');
+  auto listing = one_done_job();
+  listing.back().listing += "5 D bridgehead 1 1 bridgehead/fax/Q3.0\r\n";
+  FakeHfaxd server(concat({login(),
+                           list("sendq", ""),
+                           listing,
+                           job_status(),
+                           retr("doneq/q4", kSentQfile),
+                           retr("log/c000000042", huge, "150 Opening new data connection.",
+                                "426 Data connection: Broken pipe."),
+                           {{"JOB 5", "200 Current job: jobid: 5 groupid: 5."},
+                            {"JPARM STATUS", "213 "},
+                            {"JPARM STATUSCODE", "213 000"}},
+                           retr("doneq/q5", "", "550 doneq/q5: Operation not permitted.")}));
+  auto reports = backend(server.port())->finished();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 2u);
+  EXPECT_EQ((*reports)[0].duration, std::chrono::seconds(0));
+  EXPECT_EQ((*reports)[0].remote_csid, "+49 30 999");
+  EXPECT_EQ((*reports)[1].reference, "5");
+  EXPECT_EQ(server.commands().back(), "QUIT");
+}
+
+TEST_F(FaxHylafaxBackend, AConnectionLostReadingALogStillReportsTheJob) {
+  Step drop{"RETR log/c000000042", "150 Opening new data connection.", Step::Data::drop};
+  FakeHfaxd server(concat({login(),
+                           list("sendq", ""),
+                           one_done_job(),
+                           job_status(),
+                           retr("doneq/q4", kSentQfile),
+                           {{"PASV", "227 Entering passive mode ({pasv})"}, drop}}));
+  auto reports = backend(server.port())->finished();
+  server.finish();
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 1u) << "the job's result does not wait for its call facts";
+  EXPECT_TRUE(reports->front().sent);
+  EXPECT_EQ(reports->front().duration, std::chrono::seconds(0));
+}
+
+TEST_F(FaxHylafaxBackend, ARefusedRetrsDataConnectionIsTheNextTransfers) {
+  // hfaxd 6.0.7 keeps its passive listener after a 550 for RETR: the next
+  // PASV names the same port and its accept() returns the connection the
+  // client opened for the refused RETR. A client that closed that one and
+  // connected anew would wait in vain for the next file.
+  auto listing = one_done_job("F");
+  listing.back().listing += "5 F bridgehead 1 1 bridgehead/fax/Q3.0\r\n";
+  auto next = retr("doneq/q5", "state:8\ncsi:+49 30 555\n");
+  next[0].same_listener = true;
+  FakeHfaxd server(concat({login(),
+                           list("sendq", ""),
+                           listing,
+                           job_status(),
+                           retr("doneq/q4", "", "550 doneq/q4: Operation not permitted."),
+                           {{"JOB 5", "200 Current job: jobid: 5 groupid: 5."},
+                            {"JPARM STATUS", "213 "},
+                            {"JPARM STATUSCODE", "213 000"}},
+                           next}));
+  auto reports = backend(server.port())->finished();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(reports) << reports.error().message;
+  ASSERT_EQ(reports->size(), 2u);
+  EXPECT_EQ((*reports)[0].remote_csid, "");
+  EXPECT_EQ((*reports)[1].remote_csid, "+49 30 555");
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include <filesystem>
@@ -188,6 +189,46 @@ class FaxRenderClient : public ::testing::Test {
   RenderHelper helper_;
   FaxRenderJob job_;
 };
+
+// Width and height from a PNG's IHDR chunk (big-endian, at bytes 16 and 20).
+std::pair<long, long> png_size(const std::string& png) {
+  auto be32 = [&](std::size_t at) {
+    long v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = v * 256 + static_cast<unsigned char>(png.at(at + i));
+    return v;
+  };
+  EXPECT_EQ(png.substr(12, 4), "IHDR");
+  return {be32(16), be32(20)};
+}
+
+// The thumbnail is as wide as asked, and as high as page one's real aspect
+// (1728 x 2292 pels of A4 at 204 x 196 dpi, or 1146 lines at 98 dpi).
+TEST_F(FaxRenderClient, TheThumbnailHasTheWidthAskedAndThePagesAspect) {
+  job_.thumbnail = dir_ / "thumb.png";
+  job_.thumbnail_width = 240;
+  FaxRenderOutcome outcome = render(kPlainMail);
+  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
+  EXPECT_TRUE(outcome.thumbnail);
+  auto [width, height] = png_size(head(job_.thumbnail, 64));
+  EXPECT_EQ(width, 240);
+  EXPECT_EQ(height, std::lround(2292.0 * 240 / 1728 * 204 / 196));
+
+  job_.options.format.resolution = render::Resolution::normal;
+  job_.thumbnail_width = 100;
+  outcome = render(kPlainMail);
+  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
+  std::tie(width, height) = png_size(head(job_.thumbnail, 64));
+  EXPECT_EQ(width, 100);
+  EXPECT_EQ(height, std::lround(1146.0 * 100 / 1728 * 204 / 98));
+}
+
+// No thumbnail asked for: none written, and the fax is the same.
+TEST_F(FaxRenderClient, NoThumbnailUnlessAsked) {
+  FaxRenderOutcome outcome = render(kPlainMail);
+  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
+  EXPECT_FALSE(outcome.thumbnail);
+  EXPECT_FALSE(fs::exists(dir_ / "thumb.png"));
+}
 
 TEST_F(FaxRenderClient, APlainMailBecomesATiffAndAThumbnail) {
   job_.thumbnail = dir_ / "thumb.png";
