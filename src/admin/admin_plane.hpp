@@ -36,7 +36,7 @@ class TokenStore;
 // gateway provides, so the admin API does not depend on the connectors.
 // The function makes only the cheap checks (the number, its owner, the
 // tenant, the size) and drops the fax into the connector's ingest folder,
-// whose thread renders and queues it: the admin thread never waits for the
+// whose thread renders and queues it: an admin worker never waits for the
 // render helper or the queue.
 struct FaxIngestCall {
   std::string_view body;  // the request's body, the TIFF (valid during the call)

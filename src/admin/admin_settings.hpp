@@ -7,6 +7,8 @@
 
 namespace bh::admin {
 
+constexpr std::int64_t kMaxAdminWorkers = 64;  // [admin] workers: 1 to this
+
 struct AdminSettings {
   bool enabled = false;  // the quickstart turns it on at 127.0.0.1:8025
   std::string listen;    // "127.0.0.1:8025", "[::1]:8025"
@@ -22,6 +24,10 @@ struct AdminSettings {
   std::int64_t request_timeout_seconds = 60;
   std::int64_t idle_timeout_seconds = 30;
   std::int64_t max_connections = 64;
+  // Threads that run the token checks and handlers (which block on the
+  // store), so a long push or trace query holds up only its own request;
+  // accept, TLS, reading and writing stay on the listener's one thread.
+  std::int64_t workers = 4;
   // Where the quickstart writes the admin token it makes at first start.
   std::string token_file;
 };

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "admin/http_answers.hpp"
+#include "admin/worker_call.hpp"
 #include "tls/context.hpp"
 #include "util/log.hpp"
 
@@ -25,36 +27,23 @@ namespace {
 
 constexpr std::size_t kMaxRequestsPerConnection = 1000;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+// Writing the 503 of a request whose deadline passed while a worker had it.
+constexpr auto kLateAnswerTimeout = std::chrono::seconds(5);
 // Reading what a refused client still sends (see linger()).
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr std::size_t kLingerBytes = 64u << 20;
-constexpr std::string_view kRealm = "Bearer realm=\"bridgehead\"";
 
 using Clock = std::chrono::steady_clock;
-
-// A token in "Authorization: Bearer <token>" (the scheme in any case).
-std::optional<std::string_view> bearer_token(std::string_view header) {
-  constexpr std::string_view scheme = "bearer ";
-  if (header.size() <= scheme.size() || !beast::iequals(header.substr(0, scheme.size()), scheme))
-    return std::nullopt;
-  std::string_view token = header.substr(scheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  if (token.empty()) return std::nullopt;
-  return token;
-}
-
-HttpResponse unauthorized(std::string_view message, bool invalid_token) {
-  HttpResponse response = error_response(401, "unauthorized", message);
-  response.headers.emplace_back(
-      "WWW-Authenticate",
-      invalid_token ? std::string(kRealm) + ", error=\"invalid_token\"" : std::string(kRealm));
-  return response;
-}
 
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
+  // A connection that stop() closes, unless a worker has its request (busy).
+  struct Registered {
+    tcp::socket* socket;
+    bool busy = false;
+  };
+
   Impl(const AdminSettings& settings, std::shared_ptr<const Router> router,
        Authenticate authenticate)
       : settings(settings),
@@ -73,7 +62,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
-      if (sockets.size() >= static_cast<std::size_t>(settings.max_connections)) {
+      if (connections.size() >= static_cast<std::size_t>(settings.max_connections)) {
         log::Line("admin_refused")
             .kv("reason", "too many connections")
             .kv("limit", settings.max_connections)
@@ -111,25 +100,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   template <typename Stream>
   asio::awaitable<void> run(Stream& stream, const std::string& peer) {
     beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
-    auto position = sockets.insert(sockets.end(), &lowest.socket());
+    auto position = connections.insert(connections.end(), Registered{&lowest.socket()});
     struct Unregister {
-      std::list<tcp::socket*>& sockets;
-      std::list<tcp::socket*>::iterator position;
+      std::list<Registered>& connections;
+      std::list<Registered>::iterator position;
       ~Unregister() {
         boost::system::error_code ignored;
-        (*position)->shutdown(tcp::socket::shutdown_both, ignored);
-        (*position)->close(ignored);
-        sockets.erase(position);
+        position->socket->shutdown(tcp::socket::shutdown_both, ignored);
+        position->socket->close(ignored);
+        connections.erase(position);
       }
-    } unregister{sockets, position};
+    } unregister{connections, position};
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      co_await serve(stream, lowest, peer);
+      co_await serve(stream, lowest, peer, *position);
     } else {
       lowest.expires_after(kTlsHandshakeTimeout);
       auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
                                                   asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
-      co_await serve(stream, lowest, peer);
+      co_await serve(stream, lowest, peer, *position);
+      if (stopped) co_return;  // the socket may be closed: no close_notify
       lowest.expires_after(kTlsHandshakeTimeout);
       co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
     }
@@ -138,20 +128,29 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   template <typename Stream>
   asio::awaitable<void> write(Stream& stream, const HttpResponse& answer, unsigned version,
                               bool keep_alive) {
-    http::response<http::string_body> response{static_cast<http::status>(answer.status), version};
-    response.set(http::field::server, "Bridgehead");
-    response.set(http::field::cache_control, "no-store");
-    if (!answer.body.empty() || answer.status != 204)
-      response.set(http::field::content_type, answer.content_type);
-    for (const auto& [name, value] : answer.headers) response.set(name, value);
-    response.keep_alive(keep_alive);
-    response.body() = answer.body;
-    response.prepare_payload();
-    co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
+    auto message = to_message(answer, version, keep_alive);
+    co_await http::async_write(stream, message, asio::as_tuple(asio::use_awaitable));
   }
 
+  // The job on the workers, the connection marked busy meanwhile (stop()
+  // leaves its socket open, so that the answer can still be written).
+  template <typename T>
+  asio::awaitable<CallResult<T>> on_workers(Registered& connection, Clock::time_point deadline,
+                                            std::shared_ptr<WorkerJob<T>> job) {
+    connection.busy = true;
+    struct Idle {
+      Registered& connection;
+      ~Idle() { connection.busy = false; }
+    } idle{connection};
+    CallResult<T> result = co_await call_on_workers(*workers, deadline, job);
+    co_return result;
+  }
+
+  // Requests one after another (answers in request order); each one's
+  // token check and handler run on the workers.
   template <typename Stream>
-  asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, const std::string& peer) {
+  asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, const std::string& peer,
+                              Registered& connection) {
     beast::flat_buffer buffer;
     for (std::size_t n = 0; n < kMaxRequestsPerConnection && !stopped; ++n) {
       lowest.expires_after(std::chrono::seconds(n == 0 ? settings.request_timeout_seconds
@@ -161,10 +160,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       parser.body_limit(static_cast<std::uint64_t>(settings.max_body_bytes));
       auto [hec, hbytes] = co_await http::async_read_header(stream, buffer, parser,
                                                             asio::as_tuple(asio::use_awaitable));
+      // stop() closed the socket (or is about to): nothing more is written.
+      if (stopped) co_return;
       Clock::time_point started = Clock::now();
-      lowest.expires_after(std::chrono::seconds(settings.request_timeout_seconds));
+      Clock::time_point deadline = started + std::chrono::seconds(settings.request_timeout_seconds);
+      lowest.expires_at(deadline);
       if (hec) {
-        if (std::optional<HttpResponse> refusal = refusal_for(hec)) {
+        if (std::optional<HttpResponse> refusal = refusal_for(hec, settings)) {
           log_request(peer, "-", "-", refusal->status, "-", started);
           co_await write(stream, *refusal, 11, false);
           co_await linger(lowest);
@@ -183,15 +185,28 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       auto token = bearer_token(header[http::field::authorization]);
       if (!token) {
         early = unauthorized("an Authorization: Bearer token is required", false);
-      } else if (auto found = authenticate(*token); !found) {
-        log::Line("admin_token_store_error")
-            .kv("reason", found.error().message)
-            .write(log::Level::error);
-        early = error_response(503, "unavailable", "the token store cannot be reached");
-      } else if (!found->has_value()) {
-        early = unauthorized("the token is unknown or revoked", true);
       } else {
-        caller = **found;
+        using Found = Result<std::optional<Caller>>;
+        auto job = std::make_shared<WorkerJob<Found>>(WorkerJob<Found>{
+            "admin token check",
+            [check = authenticate, presented = std::string(*token)] { return check(presented); },
+            Found(Error{"the token check failed"}),
+            {}});
+        CallResult<Found> checked = co_await on_workers(connection, deadline, job);
+        if (stopped) co_return;
+        if (checked.outcome != CallOutcome::answered) {
+          early = overtaken(checked.outcome, settings);
+          lowest.expires_after(kLateAnswerTimeout);
+        } else if (Found& found = *checked.answer; !found) {
+          log::Line("admin_token_store_error")
+              .kv("reason", found.error().message)
+              .write(log::Level::error);
+          early = error_response(503, "unavailable", "the token store cannot be reached");
+        } else if (!found->has_value()) {
+          early = unauthorized("the token is unknown or revoked", true);
+        } else {
+          caller = **found;
+        }
       }
       if (early) {
         log_request(peer, method, path, early->status, "-", started);
@@ -207,19 +222,42 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       }
       auto [ec, bytes] =
           co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (stopped) co_return;
       if (ec) {
-        if (std::optional<HttpResponse> refusal = refusal_for(ec)) {
+        if (std::optional<HttpResponse> refusal = refusal_for(ec, settings)) {
           log_request(peer, method, path, refusal->status, caller.token_id, started);
           co_await write(stream, *refusal, header.version(), false);
           co_await linger(lowest);
         }
         co_return;
       }
-      const auto& request = parser.get();
-      HttpResponse answer = handle(request, method, target, caller);
+      unsigned version = parser.get().version();
+      bool keep_alive = parser.get().keep_alive();
+      auto request = std::make_shared<BeastRequest>(parser.release());
+      auto job = std::make_shared<WorkerJob<HttpResponse>>(WorkerJob<HttpResponse>{
+          "admin handler",
+          [router = router, request, caller] {
+            return answer_request(*router, std::move(*request), caller);
+          },
+          error_response(500, "internal", "internal error (logged)"),
+          // Once the deadline passed, the handler's answer is logged only.
+          [this, peer, method, path = std::string(path), token = caller.token_id,
+           started](const HttpResponse& answer) {
+            log_request(peer, method, path, answer.status, token, started, "admin_request_late");
+          }});
+      request.reset();
+      CallResult<HttpResponse> handled = co_await on_workers(connection, deadline, job);
+      HttpResponse answer;
+      if (handled.outcome == CallOutcome::answered) {
+        answer = std::move(*handled.answer);
+      } else {
+        answer = overtaken(handled.outcome, settings);
+        keep_alive = false;
+        lowest.expires_after(kLateAnswerTimeout);
+      }
+      if (stopped) keep_alive = false;  // the answer still goes out, then the connection closes
       log_request(peer, method, path, answer.status, caller.token_id, started);
-      bool keep_alive = request.keep_alive();
-      co_await write(stream, answer, request.version(), keep_alive);
+      co_await write(stream, answer, version, keep_alive);
       if (!keep_alive) co_return;
     }
   }
@@ -241,49 +279,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  HttpResponse handle(const http::request<http::string_body>& request, const std::string& method,
-                      const std::string& target, const Caller& caller) const {
-    HttpRequest call;
-    call.method = method;
-    std::size_t question = target.find('?');
-    call.path = target.substr(0, question);
-    if (!call.path.starts_with('/'))
-      return error_response(400, "bad_request", "the request target must be a path");
-    if (question != std::string::npos) {
-      auto query = parse_query(std::string_view(target).substr(question + 1));
-      if (!query)
-        return error_response(400, "bad_request",
-                              "the query holds a bad percent escape, a NUL or bytes that are not "
-                              "UTF-8");
-      call.query = std::move(*query);
-    }
-    call.body = request.body();
-    call.content_type = std::string(request[http::field::content_type]);
-    return router->handle(call, caller);
-  }
-
-  // What a client whose request could not be read is told; nullopt: it
-  // closed or went silent, so nothing is sent.
-  std::optional<HttpResponse> refusal_for(const boost::system::error_code& ec) const {
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-        ec.category() != http::make_error_code(http::error::bad_target).category())
-      return std::nullopt;
-    if (ec == http::error::body_limit)
-      return error_response(
-          413, "body_too_large",
-          fmt::format("the body is larger than max_body_bytes ({})", settings.max_body_bytes));
-    if (ec == http::error::header_limit)
-      return error_response(431, "header_too_large",
-                            fmt::format("the header is larger than max_header_bytes ({})",
-                                        settings.max_header_bytes));
-    return error_response(400, "bad_request", "malformed HTTP request: " + ec.message());
-  }
-
   void log_request(const std::string& peer, std::string_view method, std::string_view path,
-                   int status, std::string_view token, Clock::time_point started) const {
+                   int status, std::string_view token, Clock::time_point started,
+                   const char* event = "admin_request") const {
     auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-    log::Line("admin_request")
+    log::Line(event)
         .kv("peer", peer)
         .kv("method", method)
         .kv("path", path)
@@ -296,12 +297,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   AdminSettings settings;
   std::shared_ptr<const Router> router;
   Authenticate authenticate;
+  // I/O (accept, TLS, read, write, timeouts) on io's one thread; the token
+  // checks and handlers, which block on the store, on the workers.
   asio::io_context io{1};
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
-  std::list<tcp::socket*> sockets;
+  std::list<Registered> connections;        // io's thread only, as stopped
   bool stopped = false;
   std::thread thread;
+  std::optional<asio::thread_pool> workers;  // from start()
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::open(const AdminSettings& settings,
@@ -337,11 +341,14 @@ std::uint16_t HttpServer::port() const {
 
 void HttpServer::start() {
   auto impl = impl_;
+  if (impl->thread.joinable()) return;
+  impl->workers.emplace(static_cast<std::size_t>(impl->settings.workers));
   asio::co_spawn(impl->io, impl->accept_loop(), log::LogEscaped{"admin listener"});
   impl->thread = std::thread([impl] { impl->io.run(); });
   log::Line("admin_listening")
       .kv("address", impl->settings.listen)
       .kv("tls", impl->tls != nullptr)
+      .kv("workers", impl->settings.workers)
       .write();
 }
 
@@ -352,11 +359,25 @@ void HttpServer::stop() {
     impl->stopped = true;
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
-    for (tcp::socket* socket : impl->sockets) socket->close(ignored);
+    std::size_t busy = 0;
+    for (Impl::Registered& connection : impl->connections) {
+      if (connection.busy)
+        ++busy;  // its answer is written when the worker is done, then it closes
+      else
+        connection.socket->close(ignored);
+    }
+    log::Line("admin_stopping").kv("requests_running", busy).write();
   });
-  // run() returns once the accept loop and every connection have ended (a
-  // handler that runs finishes first; closed sockets end the rest at once).
+  // run() returns once the accept loop and every connection have ended:
+  // closed sockets end at once, a busy one after its answer (or its
+  // deadline's 503).
   impl->thread.join();
+  // Handlers that outlived their request's deadline finish here; none is
+  // running once stop() returns, so what they use may go away. Their
+  // answers, handed back to io, are logged (admin_request_late).
+  impl->workers->join();
+  impl->io.restart();
+  impl->io.poll();
 }
 
 }  // namespace bh::admin

@@ -1,5 +1,8 @@
-// The admin API's HTTP/1.1 listener (Boost.Beast) on its own io_context and
-// thread, never an SMTP thread: handlers may block on the store. Keep-alive,
+// The admin API's HTTP/1.1 listener (Boost.Beast): accept, TLS, reading and
+// writing on its own io_context and thread, never an SMTP thread; the token
+// checks and handlers, which may block on the store, on a pool of
+// AdminSettings::workers threads (admin/worker_call.hpp), so one slow call
+// holds up only its own connection. Keep-alive (answers in request order),
 // the limits of AdminSettings (header and body size, request and idle
 // timeouts, connections), TLS when a certificate is configured, and bearer
 // tokens checked before a handler runs. One log line per request.
@@ -31,8 +34,11 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  void start();  // its thread begins to accept
-  void stop();   // closes the listener and every connection, joins the thread
+  void start();  // its thread begins to accept, its workers to handle
+  // Closes the listener and every connection without a running handler,
+  // waits for the running handlers (their answers are written) and joins
+  // every thread: no handler runs once it returns.
+  void stop();
   std::uint16_t port() const;
 
   struct Impl;

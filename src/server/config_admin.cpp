@@ -40,6 +40,7 @@ void read_admin(TableReader& r, admin::AdminSettings& admin) {
   r.number("request_timeout", admin.request_timeout_seconds, 1, 3600);
   r.number("idle_timeout", admin.idle_timeout_seconds, 1, 3600);
   r.number("max_connections", admin.max_connections, 1, 100000);
+  r.number("workers", admin.workers, 1, admin::kMaxAdminWorkers);
   r.path("token_file", admin.token_file);
 }
 
