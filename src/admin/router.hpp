@@ -2,7 +2,8 @@
 // routes: pure (no sockets), so every endpoint is tested without a server.
 // The HTTP server (admin/http_server.hpp) authenticates the caller, then
 // asks the router; handlers may block on the store (they run on the admin
-// thread, never on an SMTP I/O thread).
+// API's worker pool, several at once, never on an SMTP I/O thread): what
+// they share must be thread-safe.
 #pragma once
 
 #include <functional>
