@@ -58,8 +58,13 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
   };
   auto refuse = [&](std::string_view stage, Verdict verdict) {
     trace_decisions();
-    if (trace_ != nullptr && !verdict.accepted)
-      trace_->record(refused_event(submission, stage, verdict));
+    if (trace_ != nullptr && !verdict.accepted) {
+      trace::TraceEvent event = refused_event(submission, stage, verdict);
+      // A per-recipient stage's refusal names the recipient, as a session's RCPT does.
+      if (!result.trace.empty() && result.trace.back().stage == stage)
+        event.recipient = result.trace.back().recipient;
+      trace_->record(std::move(event));
+    }
     result.verdict = std::move(verdict);
     asio::post(executor_, [done = std::move(done), result = std::move(result)]() mutable {
       done(std::move(result));
@@ -79,7 +84,7 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
     std::string stage;
     Verdict verdict = pipeline.recipient(submission.origin, envelope.sender, recipient, &stage);
     if (!verdict.accepted) {
-      result.trace.push_back({stage, verdict, ""});
+      result.trace.push_back({stage, verdict, "", recipient.address.text()});
       return refuse(stage, std::move(verdict));
     }
   }
@@ -100,11 +105,9 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
   // message) and recorded once the queue has it, as a session does. A
   // failed commit is traced as the refusal the source gets.
   std::optional<trace::TraceEvent> received;
-  std::optional<trace::TraceEvent> refused;
   if (trace_ != nullptr) {
     received = received_event(submission, header_size);
     received->time_ms = trace_->now_ms();
-    refused = refused_event(submission, "queue", Verdict::accept(""));
   }
   queue::GroupCommit::Message message{
       std::move(envelope), std::move(submission.content), header_size, {}};
@@ -112,8 +115,7 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
       std::move(message),
       asio::bind_executor(
           executor_, [done = std::move(done), result = std::move(result), id, trace = trace_,
-                      received = std::move(received),
-                      refused = std::move(refused)](queue::CommitResult committed) mutable {
+                      received = std::move(received)](queue::CommitResult committed) mutable {
             result.accepted = committed.ok();
             if (committed) {
               result.queue_id = id;
@@ -125,12 +127,8 @@ void Ingest::submit(Submission submission, std::function<void(Submitted)> done) 
                                         committed.error().message)
                       : Verdict::refuse(451, "4.3.0", "Error: queue file write error",
                                         committed.error().message);
-              if (trace != nullptr && refused) {
-                refused->code = result.verdict.code;
-                refused->enhanced = result.verdict.enhanced;
-                refused->detail = result.verdict.reply;
-                trace->record(std::move(*refused));
-              }
+              if (trace != nullptr && received)
+                trace->record(commit_refused_event(std::move(*received), result.verdict));
             }
             done(std::move(result));
           }));

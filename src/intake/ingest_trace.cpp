@@ -48,6 +48,7 @@ trace::TraceEvent decision_event(const Submission& submission, const TraceEntry&
   event.message_id = submission.envelope.queue_id;
   event.kind = trace::decision_kind(entry.stage);
   event.stage = entry.stage;
+  event.recipient = entry.recipient;
   event.tenant = entry.tenant;
   event.code = entry.verdict.accepted ? 0 : entry.verdict.code;
   event.enhanced = entry.verdict.enhanced;
@@ -69,6 +70,17 @@ trace::TraceEvent refused_event(const Submission& submission, std::string_view s
   add_envelope(submission, event);
   event.facts.emplace_back("source", std::string(source_name(submission.origin.source)));
   for (const auto& fact : submission.trace_facts) event.facts.push_back(fact);
+  return event;
+}
+
+trace::TraceEvent commit_refused_event(trace::TraceEvent received, const Verdict& verdict) {
+  trace::TraceEvent event = std::move(received);
+  event.kind = trace::Kind::refused;
+  event.time_ms = 0;  // the recorder stamps it: it happens now
+  event.stage = "queue";
+  event.code = verdict.code;
+  event.enhanced = verdict.enhanced;
+  event.detail = verdict.reply;
   return event;
 }
 

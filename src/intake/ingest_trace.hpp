@@ -24,4 +24,8 @@ trace::TraceEvent decision_event(const Submission& submission, const TraceEntry&
 trace::TraceEvent refused_event(const Submission& submission, std::string_view stage,
                                 const Verdict& verdict);
 
+// The queue could not take the message: its received event becomes the
+// refusal with the answer the source got (made only when that happens).
+trace::TraceEvent commit_refused_event(trace::TraceEvent received, const Verdict& verdict);
+
 }  // namespace bh::intake

@@ -80,15 +80,20 @@ bool received_from_foreign_system(Source source) {
   return source == Source::fax || source == Source::sms;
 }
 
-// "rule tag-fax: set X-Fax-Route: berlin", "rule strip: remove X-Internal".
-std::string describe_header_edit(const HeaderEdit& edit, const std::string& rule) {
+// "rule tag: add X-Tag: fax", "rule tag: set Subject: [fax] x (replaced 1
+// field)", "rule strip: removed 2 X-Internal fields".
+std::string describe_header_edit(const HeaderEdit& edit, const std::string& rule,
+                                 std::size_t removed) {
   switch (edit.kind) {
     case HeaderEdit::Kind::add:
       return fmt::format("rule {}: add {}: {}", rule, edit.name, edit.value);
     case HeaderEdit::Kind::set:
-      return fmt::format("rule {}: set {}: {}", rule, edit.name, edit.value);
+      return removed == 0 ? fmt::format("rule {}: set {}: {}", rule, edit.name, edit.value)
+                          : fmt::format("rule {}: set {}: {} (replaced {} field{})", rule,
+                                        edit.name, edit.value, removed, removed == 1 ? "" : "s");
     case HeaderEdit::Kind::remove:
-      return fmt::format("rule {}: remove {}", rule, edit.name);
+      return fmt::format("rule {}: removed {} {} field{}", rule, removed, edit.name,
+                         removed == 1 ? "" : "s");
   }
   return fmt::format("rule {}: edit {}", rule, edit.name);
 }
@@ -274,17 +279,23 @@ MessageDecision Pipeline::message(const Origin& origin, Envelope& envelope, std:
           envelope.tenant);
     }
   }
-  if (Status edited = apply_header_edits(content, header_size, rules.header_edits); !edited)
+  std::vector<std::size_t> fields_removed;
+  if (Status edited = apply_header_edits(content, header_size, rules.header_edits, &fields_removed);
+      !edited)
     return refuse("rules",
                   Verdict::refuse(451, "4.3.0", "Error: header edit failed; try again later",
                                   edited.error().message));
-  // Each field a rule added, replaced or removed, for the trace and the log.
-  for (std::size_t i = 0; i < rules.header_edits.size(); ++i)
+  // Each field a rule added, replaced or removed, for the trace and the log;
+  // a removal of a field the message did not have changed nothing.
+  for (std::size_t i = 0; i < rules.header_edits.size(); ++i) {
+    const HeaderEdit& edit = rules.header_edits[i];
+    if (edit.kind == HeaderEdit::Kind::remove && fields_removed[i] == 0) continue;
     note("header_edit",
          Verdict::accept(describe_header_edit(
-             rules.header_edits[i],
-             i < rules.header_edited_by.size() ? rules.header_edited_by[i] : std::string())),
+             edit, i < rules.header_edited_by.size() ? rules.header_edited_by[i] : std::string(),
+             fields_removed[i])),
          envelope.tenant);
+  }
   // A rule's choice depends on the content, so it is kept with the
   // recipient; the routing table is asked again at each attempt (with the
   // tenant and inbound connector the envelope keeps), so a reload applies

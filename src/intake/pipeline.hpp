@@ -38,6 +38,7 @@ struct TraceEntry {
                       // "route", "service"
   Verdict verdict;
   std::string tenant;
+  std::string recipient;  // the recipient a per-recipient stage decided on (ingest), or ""
 };
 
 struct MessageDecision {

@@ -33,7 +33,9 @@ std::string header_edit_problem(std::string_view name, std::string_view value) {
 }
 
 Status apply_header_edits(std::string& content, std::size_t& header_size,
-                          const std::vector<HeaderEdit>& edits) {
+                          const std::vector<HeaderEdit>& edits,
+                          std::vector<std::size_t>* fields_removed) {
+  if (fields_removed) fields_removed->assign(edits.size(), 0);
   for (const HeaderEdit& edit : edits) {
     std::string problem = header_edit_problem(edit.name, edit.kind == HeaderEdit::Kind::remove
                                                              ? std::string_view()
@@ -49,7 +51,8 @@ Status apply_header_edits(std::string& content, std::size_t& header_size,
   // A message of header fields only (BDAT) may end without CRLF: end the
   // last line, or the new field would continue it.
   if (!empty_line && !header.empty() && !header.ends_with("\r\n")) header += "\r\n";
-  for (const HeaderEdit& edit : edits) {
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    const HeaderEdit& edit = edits[i];
     auto same_name = [&](std::string_view name) { return iequals_ascii(name, edit.name); };
     std::size_t at = std::string::npos;
     if (edit.kind != HeaderEdit::Kind::add) {
@@ -58,7 +61,8 @@ Status apply_header_edits(std::string& content, std::size_t& header_size,
                                 [&](const HeaderField& f) { return same_name(f.name); });
       if (first != block.fields().end()) at = first->begin;
       // Only fields at or after `at` go, so `at` stays where the first one was.
-      (void)remove_header_fields(header, same_name);
+      std::size_t removed = remove_header_fields(header, same_name).size();
+      if (fields_removed) (*fields_removed)[i] = removed;
       if (edit.kind == HeaderEdit::Kind::remove) continue;
     }
     if (at == std::string::npos) at = empty_line ? header.size() - 2 : header.size();

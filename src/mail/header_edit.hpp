@@ -38,8 +38,11 @@ std::string header_edit_problem(std::string_view name, std::string_view value);
 // Applies the edits in order to content, whose first header_size bytes are
 // the header section (the empty line that ends it included, when there is
 // one: smtp/server/session_content.cpp). header_size is kept exact. The
-// edits are checked first: an error changes nothing.
+// edits are checked first: an error changes nothing. fields_removed, when
+// given, gets per edit how many fields it removed (set: the ones it
+// replaced; add: 0).
 Status apply_header_edits(std::string& content, std::size_t& header_size,
-                          const std::vector<HeaderEdit>& edits);
+                          const std::vector<HeaderEdit>& edits,
+                          std::vector<std::size_t>* fields_removed = nullptr);
 
 }  // namespace bh

@@ -9,6 +9,7 @@
 #include "tls/name_match.hpp"
 
 namespace bh {
+using namespace trust_detail;
 
 bool TrustPolicy::blocked(const PeerFacts& peer) const {
   if (!peer.ip) return false;

@@ -8,7 +8,7 @@
 #include "mail/mailbox_list.hpp"
 #include "policy/trust_policy_internal.hpp"
 
-namespace bh {
+namespace bh::trust_detail {
 
 std::string shown_value(std::string_view value, std::size_t max) {
   bool plain =
@@ -84,4 +84,4 @@ std::string internet_marker(const HeaderBlock& block) {
   return {};
 }
 
-}  // namespace bh
+}  // namespace bh::trust_detail

@@ -12,6 +12,7 @@
 #include "policy/trust_policy_internal.hpp"
 
 namespace bh {
+using namespace trust_detail;
 namespace {
 
 constexpr std::string_view kTenantHeader = "X-MS-Exchange-CrossTenant-Id";

@@ -1,5 +1,7 @@
 // Helpers shared by the pieces of TrustPolicy (trust_connection.cpp,
-// trust_headers.cpp, trust_sender.cpp, trust_policy.cpp). Internal to src/policy.
+// trust_headers.cpp, trust_sender.cpp, trust_policy.cpp). Internal to src/policy:
+// in a namespace of their own, so a short name such as contains() never meets
+// another file's.
 #pragma once
 
 #include <algorithm>
@@ -12,7 +14,7 @@
 #include "policy/routes.hpp"
 #include "policy/trust_policy.hpp"
 
-namespace bh {
+namespace bh::trust_detail {
 
 inline bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -73,4 +75,4 @@ ShownSender shown_sender(const HeaderBlock& block);
 // internet mail.
 std::string internet_marker(const HeaderBlock& block);
 
-}  // namespace bh
+}  // namespace bh::trust_detail

@@ -10,6 +10,7 @@
 #include "util/printable.hpp"
 
 namespace bh {
+using namespace trust_detail;
 namespace {
 
 // An address from the parser in a reply: printable ASCII or valid UTF-8

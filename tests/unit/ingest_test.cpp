@@ -133,6 +133,7 @@ TEST_F(IngestFixture, EachRuleHeaderEditIsTracedFieldByField) {
   TransportRule strip;
   strip.name = "strip internal";
   strip.header_edits.push_back({HeaderEdit::Kind::remove, "X-Internal", ""});
+  strip.header_edits.push_back({HeaderEdit::Kind::remove, "X-Absent", ""});  // changes nothing
   PolicyHolder policy(policy_with({Route{{"contoso.com"}, "exo-contoso", ""}}, {tag, strip}));
   RecordingSink sink;
   auto result = submit(
@@ -141,8 +142,8 @@ TEST_F(IngestFixture, EachRuleHeaderEditIsTracedFieldByField) {
   auto edits = sink.of(trace::Kind::header_edit);
   ASSERT_EQ(edits.size(), 3u);
   EXPECT_EQ(edits[0]->detail, "rule tag faxes: add X-Tag: fax-in");
-  EXPECT_EQ(edits[1]->detail, "rule tag faxes: set Subject: [fax] Fax");
-  EXPECT_EQ(edits[2]->detail, "rule strip internal: remove X-Internal");
+  EXPECT_EQ(edits[1]->detail, "rule tag faxes: set Subject: [fax] Fax (replaced 1 field)");
+  EXPECT_EQ(edits[2]->detail, "rule strip internal: removed 1 X-Internal field");
   for (const auto* e : edits) {
     EXPECT_EQ(e->message_id, result.queue_id);
     EXPECT_EQ(e->stage, "header_edit");
@@ -165,12 +166,14 @@ TEST_F(IngestFixture, ARefusedSubmissionIsTracedWithTheAnswerItGot) {
   EXPECT_EQ(refused[0]->code, 550);
   EXPECT_EQ(refused[0]->enhanced, "5.7.1");
   EXPECT_EQ(refused[0]->recipients, std::vector<std::string>{"user@elsewhere.test"});
+  EXPECT_EQ(refused[0]->recipient, "user@elsewhere.test");
   EXPECT_EQ(refused[0]->sender, "+4930123456@fax.example.com");
   EXPECT_FALSE(refused[0]->message_id.empty());
   // The stage's decision, with its reason, comes before the refusal.
   ASSERT_GE(sink.events.size(), 2u);
   EXPECT_EQ(sink.events[0].kind, trace::Kind::decision);
   EXPECT_EQ(sink.events[0].detail, "no route for elsewhere.test");
+  EXPECT_EQ(sink.events[0].recipient, "user@elsewhere.test");
   EXPECT_TRUE(sink.of(trace::Kind::received).empty());
 
   sink.events.clear();
