@@ -80,6 +80,27 @@ LdapEntry read_entry(LDAP* ld, LDAPMessage* message) {
   return entry;
 }
 
+// The first referral URL of a result, if it has one.
+std::string referral_of(LDAP* ld, LDAPMessage* result) {
+  if (!result) return "";
+  int code = LDAP_SUCCESS;
+  char** referrals = nullptr;
+  if (ldap_parse_result(ld, result, &code, nullptr, nullptr, &referrals, nullptr, 0) !=
+          LDAP_SUCCESS ||
+      !referrals)
+    return "";
+  std::string out = referrals[0] ? referrals[0] : "";
+  ldap_memvfree(reinterpret_cast<void**>(referrals));
+  return out;
+}
+
+// Answers about one DN that say nothing about the connection: the DN is
+// in another partition (a referral), hidden from the account, or no DN.
+bool refuses_the_dn(int code) {
+  return code == LDAP_REFERRAL || code == LDAP_INSUFFICIENT_ACCESS ||
+         code == LDAP_INVALID_DN_SYNTAX;
+}
+
 // NULL-terminated attribute list for libldap.
 std::vector<char*> attribute_list(const std::vector<std::string>& names) {
   std::vector<char*> out;
@@ -218,9 +239,9 @@ bool parse_attribute_range(std::string_view description, std::string_view attrib
   return true;
 }
 
-Result<std::optional<std::vector<std::string>>> LdapConnection::read_attribute(
-    const std::string& dn, const std::string& attribute) {
-  std::vector<std::string> values;
+Result<LdapRead> LdapConnection::read_attribute(const std::string& dn,
+                                                const std::string& attribute) {
+  LdapRead read;
   timeval timeout = seconds(timeout_seconds_);
   std::string wanted = attribute;
   // Each round either ends or moves the start on, so this ends; the cap
@@ -232,25 +253,33 @@ Result<std::optional<std::vector<std::string>>> LdapConnection::read_attribute(
     int rc = ldap_search_ext_s(ld_, dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", names.data(), 0,
                                nullptr, nullptr, &timeout, LDAP_NO_LIMIT, &raw);
     Message result(raw);
-    if (rc == LDAP_NO_SUCH_OBJECT) return std::optional<std::vector<std::string>>{};
+    if (rc == LDAP_NO_SUCH_OBJECT) return LdapRead{LdapRead::Outcome::no_entry, {}, ""};
+    // Only the first request can be refused for the DN; later ones read an
+    // entry the server has already shown.
+    if (round == 0 && refuses_the_dn(rc)) {
+      std::string refusal = fmt::format("{} ({})", ldap_err2string(rc), rc);
+      if (std::string url = referral_of(ld_, result.get()); !url.empty())
+        refusal += ", to " + url;  // encoded where it is written
+      return LdapRead{LdapRead::Outcome::refused, {}, refusal};
+    }
     if (rc != LDAP_SUCCESS) return failure(fmt::format("read \"{}\"", printable(dn)), rc);
     LDAPMessage* m = ldap_first_entry(ld_, result.get());
-    if (!m) return std::optional<std::vector<std::string>>{};
+    if (!m) return LdapRead{LdapRead::Outcome::no_entry, {}, ""};
     LdapEntry entry = read_entry(ld_, m);
     bool more = false;
     for (auto& [description, part] : entry.attributes) {
       AttributeRange range;
       if (description == lower(attribute)) {
-        values.insert(values.end(), part.begin(), part.end());
+        read.values.insert(read.values.end(), part.begin(), part.end());
       } else if (parse_attribute_range(description, attribute, range)) {
-        values.insert(values.end(), part.begin(), part.end());
+        read.values.insert(read.values.end(), part.begin(), part.end());
         if (!range.last) {
           wanted = fmt::format("{};range={}-*", attribute, range.end + 1);
           more = true;
         }
       }
     }
-    if (!more) return std::optional<std::vector<std::string>>(std::move(values));
+    if (!more) return read;
   }
   return Error{fmt::format("\"{}\": {}: the server's ranges do not end", printable(dn), attribute)};
 }

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +28,22 @@ struct LdapEntry {
   const std::vector<std::string>& values(std::string_view name) const;
 };
 
+// A base-object read of one attribute of one entry.
+struct LdapRead {
+  enum class Outcome {
+    found,     // values: the attribute's values (none: the entry has none the account may read)
+    no_entry,  // noSuchObject, or no entry the account may see
+    // The server does not answer for the DN: a referral (10; the DN is in
+    // another domain's partition, and referrals are not followed),
+    // insufficient access (50), or invalid DN syntax (34). `refusal` says
+    // which ("Referral (10), to ldap://...").
+    refused,
+  };
+  Outcome outcome = Outcome::found;
+  std::vector<std::string> values;
+  std::string refusal;
+};
+
 class LdapConnection {
  public:
   // Connects to source.url and binds as source.bind_dn with password.
@@ -44,12 +59,11 @@ class LdapConnection {
                                         const std::vector<std::string>& attributes, int page_size,
                                         std::size_t* pages = nullptr);
 
-  // All values of one attribute of the entry dn; nullopt when there is no
-  // such entry. Active Directory returns at most 1500 values of a large
-  // attribute (a group's member) at a time, as "member;range=0-1499"; the
-  // rest is asked for range by range.
-  Result<std::optional<std::vector<std::string>>> read_attribute(const std::string& dn,
-                                                                 const std::string& attribute);
+  // All values of one attribute of the entry dn. Active Directory returns
+  // at most 1500 values of a large attribute (a group's member) at a time,
+  // as "member;range=0-1499"; the rest is asked for range by range. An
+  // error: the connection failed or timed out, or any other LDAP failure.
+  Result<LdapRead> read_attribute(const std::string& dn, const std::string& attribute);
 
  private:
   LdapConnection(LDAP* ld, std::string url, int timeout_seconds)

@@ -20,10 +20,13 @@ namespace bh::directory {
 // parallel; the users are normalised, so their addresses are lower case).
 // Sets each user's send_as to the primary addresses of the mailboxes among
 // users it may send for: those whose delegates name it, and those its
-// send_as_of names. A DN that names none of the users (not found by the
-// search, or left out) is ignored; the result has one warning for each,
-// naming the entry, the attribute and the DN (at most
-// kLdapMaxDelegationWarnings, then how many more).
+// send_as_of names, at most DirectoryLimits::send_as (the first by
+// address; a warning names the user and how many are left out). A DN that
+// names none of the users (not found by the search, or left out) is
+// ignored, and so is a delegate that is a group (links[i].group: its
+// members are not expanded); the result has one warning for each, naming
+// the entry, the attribute and the DN. Each kind of warning at most
+// kLdapMaxDelegationWarnings times, then how many more.
 std::vector<std::string> resolve_send_as(std::vector<User>& users,
                                          const std::vector<std::string>& dns,
                                          const std::vector<LdapLinks>& links,

@@ -11,8 +11,6 @@
 namespace bh::directory {
 namespace {
 
-using Members = std::optional<std::vector<std::string>>;
-
 constexpr std::size_t kConfigured = static_cast<std::size_t>(-1);
 
 std::string quoted(std::string_view dn) {
@@ -25,9 +23,9 @@ class CachedReader {
  public:
   explicit CachedReader(const MemberReader& read) : read_(read) {}
 
-  // The entry's members (nullopt: no such entry). The pointer stays valid
-  // (std::map does not move its elements).
-  Result<const Members*> get(const std::string& dn, const std::string& key) {
+  // The entry's members, as read. The pointer stays valid (std::map does
+  // not move its elements).
+  Result<const LdapRead*> get(const std::string& dn, const std::string& key) {
     if (auto found = cache_.find(key); found != cache_.end()) return &found->second;
     if (cache_.size() >= kLdapMaxGroupReads)
       return Error{fmt::format(
@@ -42,7 +40,32 @@ class CachedReader {
 
  private:
   const MemberReader& read_;
-  std::map<std::string, Members> cache_;
+  std::map<std::string, LdapRead> cache_;
+};
+
+// Warnings about members that cannot be read: each DN once (it may be met
+// in several groups and services), up to the limit, then a count.
+class UnreadableMembers {
+ public:
+  explicit UnreadableMembers(std::vector<std::string>& out) : out_(out) {}
+  void finish() {
+    if (warned_.size() > kLdapMaxUnreadableMemberWarnings)
+      out_.push_back(
+          fmt::format("{} more group member(s) that cannot be read count as plain members",
+                      warned_.size() - kLdapMaxUnreadableMemberWarnings));
+  }
+  void add(const std::string& key, const std::string& dn, const std::string& group,
+           const std::string& refusal) {
+    if (!warned_.insert(key).second || warned_.size() > kLdapMaxUnreadableMemberWarnings) return;
+    out_.push_back(fmt::format(
+        "{} (a member of {}) cannot be read: {}; it counts as a plain member (groups nested in "
+        "it are not followed)",
+        quoted(dn), quoted(group), printable(refusal)));
+  }
+
+ private:
+  std::vector<std::string>& out_;
+  std::set<std::string> warned_;
 };
 
 // A group met while expanding one service's groups, and the group that
@@ -72,7 +95,7 @@ Error service_error(const std::string& service, const std::string& message) {
 // Breadth first, so each group gets the depth of its shortest chain.
 Status expand_service(const std::string& service, const std::vector<std::string>& configured,
                       const std::set<std::string>& user_keys, bool nested, CachedReader& reader,
-                      ExpandedGroups& out) {
+                      UnreadableMembers& unreadable, ExpandedGroups& out) {
   std::set<std::string>& members = out.members[service];
   std::set<std::string>& group_keys = out.groups[service];
   std::vector<Group> groups;
@@ -81,20 +104,30 @@ Status expand_service(const std::string& service, const std::vector<std::string>
     std::string key = dn_key(dn);
     auto values = reader.get(dn, key);
     if (!values) return service_error(service, values.error().message);
-    if (!**values) return service_error(service, quoted(dn) + ": no such entry");
+    // Skipping a configured group would take its permission from every member.
+    if ((*values)->outcome == LdapRead::Outcome::no_entry)
+      return service_error(service, quoted(dn) + ": no such entry");
+    if ((*values)->outcome == LdapRead::Outcome::refused)
+      return service_error(service, quoted(dn) + ": " + printable((*values)->refusal));
     if (seen.insert(key).second) groups.push_back({dn, key});
   }
   for (std::size_t i = 0; i < groups.size(); ++i) {  // groups grows while it is read
     group_keys.insert(groups[i].key);
     auto values = reader.get(groups[i].dn, groups[i].key);  // read above: from the cache
     if (!values) return service_error(service, values.error().message);
-    for (const std::string& member : ***values) {
+    for (const std::string& member : (*values)->values) {
       std::string key = dn_key(member);
       members.insert(key);
       if (!nested || user_keys.contains(key) || !seen.insert(key).second) continue;
       auto inner = reader.get(member, key);
       if (!inner) return service_error(service, inner.error().message);
-      if (!**inner || (**inner)->empty()) continue;  // no entry or no members: no group
+      if ((*inner)->outcome == LdapRead::Outcome::refused) {
+        unreadable.add(key, member, groups[i].dn, (*inner)->refusal);
+        continue;
+      }
+      // No entry (or none the account may see) or no members (or none it
+      // may read): no group.
+      if ((*inner)->outcome == LdapRead::Outcome::no_entry || (*inner)->values.empty()) continue;
       std::size_t depth = groups[i].depth + 1;
       if (depth > kLdapMaxGroupDepth)
         return service_error(
@@ -113,9 +146,12 @@ Result<ExpandedGroups> expand_groups(const std::map<std::string, std::vector<std
                                      const MemberReader& read) {
   ExpandedGroups out;
   CachedReader reader(read);
+  UnreadableMembers unreadable(out.warnings);
   for (const auto& [service, dns] : groups)
-    if (Status expanded = expand_service(service, dns, user_keys, nested, reader, out); !expanded)
+    if (Status expanded = expand_service(service, dns, user_keys, nested, reader, unreadable, out);
+        !expanded)
       return expanded.error();
+  unreadable.finish();
   out.reads = reader.reads();
   return out;
 }

@@ -40,6 +40,10 @@ inline constexpr std::size_t kLdapPasswordMaxBytes = 1024;
 // groups, and members that are no synced user).
 inline constexpr std::size_t kLdapMaxGroupDepth = 16;
 inline constexpr std::size_t kLdapMaxGroupReads = 10'000;
+// Members below a configured group that the server does not answer for (a
+// referral to another domain, no access, no DN): warned about one by one
+// up to this many, then counted.
+inline constexpr std::size_t kLdapMaxUnreadableMemberWarnings = 50;
 // Delegations to DNs that are no synced user: warned about one by one up to
 // this many, then counted.
 inline constexpr std::size_t kLdapMaxDelegationWarnings = 50;

@@ -158,11 +158,13 @@ Result<Tenant> tenant_of(const LdapSource& source, const DirectoryStore& store) 
 }
 
 // The groups' members, nested groups followed (with nested_groups) except
-// through the users found.
+// through the users found. A group the search found (a mail-enabled one
+// the filter matched) is expanded all the same.
 Result<ExpandedGroups> read_groups(const LdapSource& source, LdapConnection& connection,
                                    const std::vector<LdapEntry>& users) {
   std::set<std::string> user_keys;
-  for (const LdapEntry& entry : users) user_keys.insert(dn_key(entry.dn));
+  for (const LdapEntry& entry : users)
+    if (!is_group_entry(entry, source.attributes)) user_keys.insert(dn_key(entry.dn));
   return expand_groups(source.groups, user_keys, source.nested_groups, [&](const std::string& dn) {
     return connection.read_attribute(dn, source.attributes.member);
   });
@@ -213,8 +215,10 @@ Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store
   auto connection = LdapConnection::open(source, *password);
   if (!connection) return connection.error();
   const LdapAttributes& names = source.attributes;
-  std::vector<std::string> wanted{names.mail, names.proxy_addresses, names.fax, names.mobile,
-                                  names.display_name};
+  // member: only to tell a group among the entries (is_group_entry); a
+  // group's members are read in full by read_groups.
+  std::vector<std::string> wanted{names.mail,   names.proxy_addresses, names.fax,
+                                  names.mobile, names.display_name,    names.member};
   for (const std::string* name : {&names.member_of, &names.delegates, &names.send_as_of})
     if (!name->empty()) wanted.push_back(*name);
   auto entries =
@@ -222,6 +226,7 @@ Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store
   if (!entries) return entries.error();
   auto groups = read_groups(source, **connection, *entries);
   if (!groups) return groups.error();
+  for (std::string& warning : groups->warnings) report.warnings.push_back(std::move(warning));
   connection->reset();
   report.entries = entries->size();
 

@@ -36,9 +36,11 @@ struct LdapSyncReport {
 };
 
 // An error: the sync could not run (password file, connection, bind,
-// search, a group that does not exist or is nested too deep, the store)
-// and nothing changed. Otherwise the report says whether the directory was
-// applied; warnings name delegations to DNs that are no synced user.
+// search, a configured group that does not exist or cannot be read, groups
+// nested too deep, the store) and nothing changed. Otherwise the report
+// says whether the directory was applied; warnings name group members the
+// server would not answer for (plain members then) and delegations that
+// are ignored (to DNs that are no synced user, to groups, past the limit).
 Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store,
                                  const NormaliseOptions& options);
 

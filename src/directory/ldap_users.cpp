@@ -54,7 +54,39 @@ void read_addresses(const LdapEntry& entry, const LdapAttributes& names, User& u
     if (lower(address) != lower(user.address)) add_once(user.aliases, address);
 }
 
+// The services whose groups list the entry (members) or whose groups its
+// memberOf names (group_keys).
+std::vector<std::string> permissions_of(const LdapEntry& entry, const LdapSource& source,
+                                        const GroupMembers& members,
+                                        const GroupMembers& group_keys) {
+  const LdapAttributes& names = source.attributes;
+  std::vector<std::string> member_of;
+  if (!names.member_of.empty())
+    for (const auto& dn : entry.values(names.member_of)) member_of.push_back(dn_key(dn));
+  std::string key = dn_key(entry.dn);
+  std::vector<std::string> out;
+  for (const auto& [service, dns] : source.groups) {
+    auto listed = members.find(service);
+    bool member = listed != members.end() && listed->second.contains(key);
+    // The entry's few memberOf values are looked up among the (up to
+    // kLdapMaxGroupReads) groups, not each group among them.
+    auto groups = group_keys.find(service);
+    for (std::size_t i = 0; i < member_of.size() && !member && groups != group_keys.end(); ++i)
+      member = groups->second.contains(member_of[i]);
+    if (member) out.push_back(service);
+  }
+  return out;
+}
+
 }  // namespace
+
+bool is_group_entry(const LdapEntry& entry, const LdapAttributes& names) {
+  std::string ranged = lower(names.member) + ";range=";
+  for (const auto& [description, values] : entry.attributes)
+    if (!values.empty() && (description == lower(names.member) || description.starts_with(ranged)))
+      return true;
+  return false;
+}
 
 LdapUsers map_ldap_entries(const std::vector<LdapEntry>& entries, const LdapSource& source,
                            const GroupMembers& members, const GroupMembers& nested_groups) {
@@ -80,16 +112,9 @@ LdapUsers map_ldap_entries(const std::vector<LdapEntry>& entries, const LdapSour
       user.display_name = display.front();
     for (const auto& number : entry.values(names.fax)) add_once(user.fax_numbers, number);
     for (const auto& number : entry.values(names.mobile)) add_once(user.mobile_numbers, number);
-    std::set<std::string> member_of;
-    if (!names.member_of.empty())
-      for (const auto& dn : entry.values(names.member_of)) member_of.insert(dn_key(dn));
-    std::string key = dn_key(entry.dn);
-    for (const auto& [service, dns] : source.groups) {
-      auto listed = members.find(service);
-      bool member = listed != members.end() && listed->second.contains(key);
-      for (const auto& group : group_keys[service]) member = member || member_of.contains(group);
-      if (member) user.permissions.push_back(service);
-    }
+    // A group sends nothing itself: its members have the permissions.
+    mapped.links.group = is_group_entry(entry, names);
+    if (!mapped.links.group) user.permissions = permissions_of(entry, source, members, group_keys);
     if (!names.delegates.empty()) mapped.links.delegates = entry.values(names.delegates);
     if (!names.send_as_of.empty()) mapped.links.send_as_of = entry.values(names.send_as_of);
     out.users.push_back(std::move(mapped));

@@ -27,6 +27,9 @@ struct LdapProblem {
 struct LdapLinks {
   std::vector<std::string> delegates;   // on a mailbox: the users who may send for it
   std::vector<std::string> send_as_of;  // on a user: the mailboxes it may send for
+  // The entry is a group (is_group_entry): a delegation naming it is not
+  // expanded to its members, and it is no delegate itself.
+  bool group = false;
 };
 
 struct LdapUser {
@@ -40,6 +43,11 @@ struct LdapUsers {
   std::vector<LdapProblem> problems;  // entries that became no user
 };
 
+// An entry with values of the member attribute (in a search result Active
+// Directory names a large one "member;range=0-1499") is a group, such as a
+// mail-enabled group that the filter matched.
+bool is_group_entry(const LdapEntry& entry, const LdapAttributes& names);
+
 // Each entry becomes a user of source.tenant:
 //  - address: `mail`, else the "SMTP:" proxy address;
 //  - aliases: the other "SMTP:"/"smtp:" proxy addresses (X500:, SIP:, ...
@@ -50,7 +58,9 @@ struct LdapUsers {
 //    or whose groups the entry's memberOf names (source.groups, and the
 //    nested ones in nested_groups: service -> dn_key()s);
 //  - links: the delegates and send_as_of attributes' values.
-// An entry without any mail address is a problem.
+// A group entry (is_group_entry) gets no permission: it is no mailbox that
+// sends; its members get the permissions through group expansion. An entry
+// without any mail address is a problem.
 LdapUsers map_ldap_entries(const std::vector<LdapEntry>& entries, const LdapSource& source,
                            const GroupMembers& members, const GroupMembers& nested_groups = {});
 

@@ -5,7 +5,10 @@ named, nested_groups = false reads direct members only; publicDelegates on a mai
 publicDelegatesBL on a user become the user's send_as, DNs outside the synced users are warned
 about and ignored, a mailbox skipped with on_error = "skip" keeps its delegates; and a running
 gateway's SMTP policy lets the nested member send faxes, as the shared mailbox while she is its
-delegate. Read back with `bridgehead directory list|show`."""
+delegate. Review fixes: a nested member behind a referral (another domain) is a plain member
+with a warning, a configured group behind one an error; a mail-enabled group the filter matches is
+expanded, gets no permission itself, and is no delegate. Read back with
+`bridgehead directory list|show`."""
 from __future__ import annotations
 
 from ldappeer import (EXPECTED, SUFFIX, TENANT, Bridgehead, Slapd, failed, group, group_dn, ok,
@@ -198,3 +201,62 @@ def test_smtp_policy_nested_member_faxes_and_delegate_sends_as_the_shared_mailbo
     assert gone.final is not None and gone.final.code == 550, gone.out
     assert "From: <accounts@contoso.test> is not permitted to use the fax service" \
         in gone.final.text, gone.out
+
+
+# --------------------------------------------------------------------------- review fixes
+
+REMOTE_OU = f"ou=Fabrikam,{SUFFIX}"  # a referral, as AD answers for another domain's partition
+REMOTE_REF = "ldap://dc1.fabrikam.test/ou=People,dc=fabrikam,dc=test"
+
+
+def add_referral(slapd: Slapd):
+    slapd.add(f"dn: {REMOTE_OU}\nobjectClass: referral\nobjectClass: extensibleObject\n"
+              f"ou: Fabrikam\nref: {REMOTE_REF}\n")
+
+
+def test_a_nested_member_behind_a_referral_is_a_plain_member_with_a_warning(slapd, make_gateway):
+    """A universal group with a member from another domain of the forest: reading that member
+    answers a referral (10), which the sync does not follow. The member counts as a plain one,
+    with a warning naming it; the sync goes on. A configured group behind a referral still stops
+    it (skipping it would take the permission from every member)."""
+    populate_nested(slapd)
+    add_referral(slapd)
+    zed = f"cn=Zed,{REMOTE_OU}"
+    slapd.modify(f"dn: {group_dn('Sales')}\nchangetype: modify\nadd: member\nmember: {zed}\n")
+    bh = Bridgehead(make_gateway, slapd)
+    r = ok(bh.sync())
+    assert bh.users() == NESTED
+    assert (f'warning: "{zed}" (a member of "{group_dn("Sales")}") cannot be read: Referral (10), '
+            f"to ldap://dc1.fabrikam.test/") in r.stderr, r.stderr
+    assert "it counts as a plain member (groups nested in it are not followed)" in r.stderr
+    # A configured group in the other partition: an error with either on_error.
+    bh.source["groups"] = {"fax": [group_dn("Fax Users"), f"cn=Fax,{REMOTE_OU}"]}
+    bh.source["on_error"] = "skip"
+    bh.write()
+    failed(bh.sync(), f'group of service fax: "cn=Fax,{REMOTE_OU}": Referral (10)',
+           "nothing changed")
+    assert bh.users() == NESTED, "a refused sync changes nothing"
+
+
+def test_a_mail_enabled_group_the_filter_matches_is_expanded(slapd, make_gateway):
+    """A filter that matches a mail-enabled group (mail and member values) too: the group is
+    still expanded, so its members get the permission; it stays a synced entry without
+    permissions of its own (it is no mailbox that sends), and a delegation naming it as the
+    delegate is ignored with a warning."""
+    populate(slapd)
+    team = user_dn("Team")
+    slapd.add(f"dn: {team}\nobjectClass: groupOfNames\nobjectClass: extensibleObject\n"
+              f"cn: Team\nmail: team@contoso.test\nmember: {user_dn('Dave')}\n"
+              f"member: {user_dn('Erin')}\n")
+    slapd.modify(f"dn: {group_dn('Fax Users')}\nchangetype: modify\nadd: member\n"
+                 f"member: {team}\n")
+    slapd.add(person("Accounts", "accounts@contoso.test", delegates=[team, user_dn("Carol")]))
+    bh = Bridgehead(make_gateway, slapd, filter="(|(mail=*)(proxyAddresses=*))")
+    r = ok(bh.sync())
+    assert bh.users() == dict(EXPECTED, **{"dave@contoso.test": "fax", "erin@contoso.test": "fax",
+                                           "team@contoso.test": "", "accounts@contoso.test": ""})
+    assert bh.show("carol@contoso.test")["send_as"] == "accounts@contoso.test"
+    assert bh.show("team@contoso.test")["send_as"] == ""
+    assert (f'warning: "{user_dn("Accounts")}": publicDelegates: "{team}": the delegate is a '
+            "group; a delegation to a group is not expanded to its members and is ignored") \
+        in r.stderr, r.stderr

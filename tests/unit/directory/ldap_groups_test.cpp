@@ -1,10 +1,10 @@
-// Nested groups (directory/ldap_groups.hpp) and send-on-behalf links
-// (directory/ldap_delegations.hpp) without a server: the directory is a
-// map of DN -> member values that the reader answers from, and counts the
-// reads. The same against a real slapd: tests/integration/test_ldap_sync.py.
+// Nested groups (directory/ldap_groups.hpp) without a server: the
+// directory is a map of DN -> member values that the reader answers from,
+// and counts the reads. The same against a real slapd:
+// tests/integration/test_ldap_nesting.py. Delegations:
+// ldap_delegations_test.cpp.
 #include <gtest/gtest.h>
 
-#include "directory/ldap_delegations.hpp"
 #include "directory/ldap_groups.hpp"
 #include "directory/ldap_users.hpp"
 
@@ -20,17 +20,22 @@ std::string user(const std::string& cn) {
 }
 
 // A directory of entries with their member values; an entry that is not
-// in it does not exist.
+// in it does not exist, one in refused is answered with that refusal (as
+// LdapConnection::read_attribute answers a referral, code 10, or
+// insufficient access, code 50).
 struct Directory {
   std::map<std::string, std::vector<std::string>> entries;
+  std::map<std::string, std::string> refused;
   std::vector<std::string> reads;
 
   MemberReader reader() {
-    return [this](const std::string& name) -> Result<std::optional<std::vector<std::string>>> {
+    return [this](const std::string& name) -> Result<LdapRead> {
       reads.push_back(name);
+      if (auto r = refused.find(name); r != refused.end())
+        return LdapRead{LdapRead::Outcome::refused, {}, r->second};
       auto found = entries.find(name);
-      if (found == entries.end()) return std::optional<std::vector<std::string>>{};
-      return std::optional<std::vector<std::string>>(found->second);
+      if (found == entries.end()) return LdapRead{LdapRead::Outcome::no_entry, {}, ""};
+      return LdapRead{LdapRead::Outcome::found, found->second, ""};
     };
   }
 };
@@ -147,7 +152,7 @@ TEST(LdapGroups, TheDepthIsThatOfTheShortestChain) {
 }
 
 TEST(LdapGroups, AFailedReadIsAnErrorOfItsService) {
-  MemberReader failing = [](const std::string&) -> Result<std::optional<std::vector<std::string>>> {
+  MemberReader failing = [](const std::string&) -> Result<LdapRead> {
     return Error{"ldap://dc1: read \"cn=fax\": Server is unavailable (52)"};
   };
   auto expanded = expand_groups({{"fax", {dn("fax")}}}, {}, true, failing);
@@ -183,57 +188,93 @@ TEST(LdapGroups, AMemberOfNamingANestedGroupGivesItsServicesPermission) {
   EXPECT_TRUE(map_ldap_entries({carol}, source, {}).users.at(0).user.permissions.empty());
 }
 
-User mailbox(const std::string& address) {
-  User u;
-  u.address = address;
-  return u;
+TEST(LdapGroups, NestedMembersBehindAReferralOrNoAccessArePlainMembersWithAWarning) {
+  // A universal group with members from another domain of the forest: AD
+  // answers a read of theirs with a referral (not followed); a member the
+  // account may not read: insufficient access. Neither stops the sync.
+  Directory d;
+  std::string remote = "cn=zed,ou=people,dc=fabrikam,dc=test";
+  d.entries[dn("fax")] = {user("alice"), remote, user("hidden"), dn("sales")};
+  d.entries[dn("sales")] = {user("bob")};
+  d.refused[remote] = "Referral (10), to ldap://fabrikam.test/cn=zed,ou=people,dc=fabrikam,dc=test";
+  d.refused[user("hidden")] = "Insufficient access (50)";
+  auto expanded =
+      expand_groups({{"fax", {dn("fax")}}}, keys({user("alice"), user("bob")}), true, d.reader());
+  ASSERT_TRUE(expanded) << expanded.error().message;
+  EXPECT_EQ(expanded->members.at("fax"),
+            keys({user("alice"), remote, user("hidden"), dn("sales"), user("bob")}));
+  EXPECT_EQ(expanded->groups.at("fax"), keys({dn("fax"), dn("sales")}));
+  ASSERT_EQ(expanded->warnings.size(), 2u);
+  EXPECT_EQ(expanded->warnings[0],
+            "\"" + remote + "\" (a member of \"" + dn("fax") +
+                "\") cannot be read: Referral (10), to ldap://fabrikam.test/" + remote +
+                "; it counts as a plain member (groups nested in it are not followed)");
+  EXPECT_EQ(expanded->warnings[1], "\"" + user("hidden") + "\" (a member of \"" + dn("fax") +
+                                       "\") cannot be read: Insufficient access (50); it counts "
+                                       "as a plain member (groups nested in it are not followed)");
 }
 
-TEST(LdapDelegations, ForwardAndBackLinksBecomeSendAsOfTheDelegate) {
-  std::vector<User> users{mailbox("alice@contoso.test"), mailbox("bob@contoso.test"),
-                          mailbox("accounts@contoso.test"), mailbox("sales@contoso.test")};
-  std::vector<std::string> dns{user("alice"), user("bob"), user("accounts"), user("sales")};
-  std::vector<LdapLinks> links(4);
-  links[2].delegates = {"CN=Alice,OU=People,DC=contoso,DC=test"};  // spelt otherwise
-  links[1].send_as_of = {user("sales"), user("accounts")};
-  links[3].delegates = {user("bob")};  // the same as bob's back-link: once
+TEST(LdapGroups, AConfiguredGroupThatIsRefusedIsAnError) {
+  // Skipping it would take the permission from every member.
+  Directory d;
+  d.refused[dn("fax")] = "Insufficient access (50)";
+  auto expanded = expand_groups({{"fax", {dn("fax")}}}, {}, true, d.reader());
+  ASSERT_FALSE(expanded);
+  EXPECT_EQ(expanded.error().message,
+            "group of service fax: \"" + dn("fax") + "\": Insufficient access (50)");
+}
+
+TEST(LdapGroups, UnreadableMemberWarningsAreEachDnOnceAndBounded) {
+  Directory d;
+  std::vector<std::string> remote;
+  for (std::size_t i = 0; i < kLdapMaxUnreadableMemberWarnings + 2; ++i) {
+    remote.push_back("cn=r" + std::to_string(i) + ",dc=fabrikam,dc=test");
+    d.refused[remote.back()] = "Referral (10)";
+  }
+  d.entries[dn("fax")] = remote;
+  d.entries[dn("sms")] = {remote[0], dn("fax")};  // met again, in another service and group
+  auto expanded = expand_groups({{"fax", {dn("fax")}}, {"sms", {dn("sms")}}}, {}, true, d.reader());
+  ASSERT_TRUE(expanded) << expanded.error().message;
+  ASSERT_EQ(expanded->warnings.size(), kLdapMaxUnreadableMemberWarnings + 1);
+  EXPECT_EQ(expanded->warnings.front().rfind("\"" + remote[0] + "\" (a member of", 0), 0u)
+      << expanded->warnings.front();
+  EXPECT_EQ(expanded->warnings.back(),
+            "2 more group member(s) that cannot be read count as plain members");
+  EXPECT_EQ(expanded->reads, remote.size() + 2) << "each DN is read once";
+  EXPECT_TRUE(expanded->members.at("sms").contains(dn_key(remote.back())));
+}
+
+TEST(LdapGroups, AnEntryWithMemberValuesIsAGroup) {
   LdapAttributes names;
-  auto warnings = resolve_send_as(users, dns, links, names);
-  EXPECT_TRUE(warnings.empty());
-  EXPECT_EQ(users[0].send_as, std::vector<std::string>{"accounts@contoso.test"});
-  EXPECT_EQ(users[1].send_as,
-            (std::vector<std::string>{"sales@contoso.test", "accounts@contoso.test"}));
-  EXPECT_TRUE(users[2].send_as.empty());
-  EXPECT_TRUE(users[3].send_as.empty());
+  EXPECT_TRUE(is_group_entry({dn("sales"), {{"member", {user("bob")}}}}, names));
+  // AD names a large attribute in a search result by its first range.
+  EXPECT_TRUE(is_group_entry({dn("sales"), {{"member;range=0-1499", {user("bob")}}}}, names));
+  EXPECT_FALSE(is_group_entry({user("bob"), {{"mail", {"bob@contoso.test"}}}}, names));
+  EXPECT_FALSE(is_group_entry({dn("empty"), {{"member", {}}}}, names));
+  names.member = "uniqueMember";
+  EXPECT_TRUE(is_group_entry({dn("sales"), {{"uniquemember", {user("bob")}}}}, names));
+  EXPECT_FALSE(is_group_entry({dn("sales"), {{"member", {user("bob")}}}}, names));
 }
 
-TEST(LdapDelegations, ADnThatIsNoSyncedUserIsIgnoredWithAWarningNamingIt) {
-  std::vector<User> users{mailbox("alice@contoso.test"), mailbox("accounts@contoso.test")};
-  std::vector<std::string> dns{user("alice"), user("accounts")};
-  std::vector<LdapLinks> links(2);
-  links[1].delegates = {user("ghost"), user("alice")};
-  links[0].send_as_of = {user("elsewhere")};
-  users[0].send_as = {"stale@contoso.test"};  // replaced, not added to
-  LdapAttributes names;
-  auto warnings = resolve_send_as(users, dns, links, names);
-  EXPECT_EQ(users[0].send_as, std::vector<std::string>{"accounts@contoso.test"});
-  ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_EQ(warnings[1], "\"" + user("accounts") + "\": publicDelegates: \"" + user("ghost") +
-                             "\" is not among the synced users; that delegation is ignored");
-  EXPECT_EQ(warnings[0], "\"" + user("alice") + "\": publicDelegatesBL: \"" + user("elsewhere") +
-                             "\" is not among the synced users; that delegation is ignored");
-}
-
-TEST(LdapDelegations, WarningsAreCountedPastTheirLimit) {
-  std::vector<User> users{mailbox("accounts@contoso.test")};
-  std::vector<std::string> dns{user("accounts")};
-  std::vector<LdapLinks> links(1);
-  for (std::size_t i = 0; i < kLdapMaxDelegationWarnings + 3; ++i)
-    links[0].delegates.push_back(user("gone" + std::to_string(i)));
-  auto warnings = resolve_send_as(users, dns, links, LdapAttributes{});
-  ASSERT_EQ(warnings.size(), kLdapMaxDelegationWarnings + 1);
-  EXPECT_EQ(warnings.back(),
-            "3 more delegation(s) to DNs that are not among the synced users are ignored");
+TEST(LdapGroups, AMailEnabledGroupTheSearchFoundGetsNoPermissionItself) {
+  // It stays a synced entry (its address), but it is no mailbox that
+  // sends: its members have the permission, through the expansion.
+  LdapSource source;
+  source.groups["fax"] = {dn("fax")};
+  GroupMembers members;
+  members["fax"] = keys({dn("sales"), user("bob")});
+  LdapEntry sales{
+      dn("sales"),
+      {{"mail", {"sales@contoso.test"}}, {"member", {user("bob")}}, {"memberof", {dn("fax")}}}};
+  LdapEntry bob{user("bob"), {{"mail", {"bob@contoso.test"}}}};
+  GroupMembers groups{{"fax", keys({dn("fax"), dn("sales")})}};
+  auto found = map_ldap_entries({sales, bob}, source, members, groups);
+  ASSERT_EQ(found.users.size(), 2u);
+  EXPECT_EQ(found.users[0].user.address, "sales@contoso.test");
+  EXPECT_TRUE(found.users[0].user.permissions.empty());
+  EXPECT_TRUE(found.users[0].links.group);
+  EXPECT_EQ(found.users[1].user.permissions, std::vector<std::string>{"fax"});
+  EXPECT_FALSE(found.users[1].links.group);
 }
 
 }  // namespace

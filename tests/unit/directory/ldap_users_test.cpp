@@ -1,6 +1,7 @@
 // From LDAP entries to users (directory/ldap_users.hpp) and the pieces of
 // the LDAP client that need no server (DN keys, AD's ranged attributes).
-// The sync against a real slapd is tests/integration/test_ldap_sync.py.
+// The sync against a real slapd is tests/integration/test_ldap_sync.py (nested
+// groups and delegations: test_ldap_nesting.py).
 #include "directory/ldap_users.hpp"
 
 #include <gtest/gtest.h>
