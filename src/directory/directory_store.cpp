@@ -133,7 +133,7 @@ Status DirectoryStore::put_user(const User& given) {
         if (std::find(user.aliases.begin(), user.aliases.end(), alias) == user.aliases.end())
           if (Status s = check_no_number_for(c, alias); !s) return s;
     if (Status s = delete_user_rows(c, user.address); !s) return s;
-    return insert_user(c, user);
+    return insert_users(c, {user});
   });
 }
 
@@ -207,7 +207,7 @@ Status DirectoryStore::put_number(const ServiceNumber& given) {
           fmt::format("number {} belongs to tenant {}", number.number, (*current)->tenant));
     if (Status s = check_mailbox(c, number); !s) return s;
     if (Status s = delete_number_rows(c, number.number); !s) return s;
-    return insert_number(c, number);
+    return insert_numbers(c, {number});
   });
 }
 
@@ -228,11 +228,9 @@ Status DirectoryStore::replace_tenant_directory(const TenantDirectory& given) {
     if (Status s = bump_version(c); !s) return s;
     if (Status s = upsert_tenant(c, directory.tenant); !s) return s;
     if (Status s = delete_tenant_rows(c, directory.tenant.id); !s) return s;
-    for (const User& user : directory.users)
-      if (Status s = insert_user(c, user); !s) return s;
-    for (const ServiceNumber& number : directory.numbers)
-      if (Status s = insert_number(c, number); !s) return s;
-    return ok_status();
+    // All users before the numbers, as the checks of one by one had them.
+    if (Status s = insert_users(c, directory.users); !s) return s;
+    return insert_numbers(c, directory.numbers);
   });
 }
 

@@ -1,9 +1,11 @@
 #include "directory/directory_tables.hpp"
 
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "store/batch.hpp"
 #include "store/store_error.hpp"
 #include "util/printable.hpp"
 
@@ -178,59 +180,60 @@ Status delete_tenant_domains(Connection& c, const std::string& id) {
   return ok_status();
 }
 
-// Why `address` cannot be claimed: who has it.
-static Error address_taken(Connection& c, const std::string& address, const std::string& field) {
-  auto rows =
-      c.query("SELECT owner, tenant FROM directory_addresses WHERE address = $1", {address});
-  std::string owner = rows && !rows->empty() ? rows->front().text(0) : "another user";
-  std::string tenant = rows && !rows->empty() ? rows->front().text(1) : "";
-  return store::store_error(
-      StoreErrc::conflict, fmt::format("{} {} is already used by {}{}", field, shown(address),
-                                       shown(owner), tenant.empty() ? "" : " in tenant " + tenant));
+namespace {
+
+// Who has a key of an index table (an address, a number or a domain).
+struct Owner {
+  std::string owner;  // a user's primary address, "" for a service number
+  std::string tenant;
+};
+using Owners = std::unordered_map<std::string, Owner>;
+
+std::string domain_of(const std::string& address) {
+  return address.substr(address.rfind('@') + 1);
 }
 
-static Error number_taken(Connection& c, const std::string& number) {
-  auto rows =
-      c.query("SELECT owner, tenant FROM directory_number_owners WHERE number = $1", {number});
-  std::string owner = rows && !rows->empty() ? rows->front().text(0) : "";
-  std::string tenant = rows && !rows->empty() ? rows->front().text(1) : "";
+// The index rows of the keys: `select` returns key, owner, tenant.
+Result<Owners> owners_of(Connection& c, std::string_view select,
+                         const std::set<std::string>& keys) {
+  auto rows = store::select_in(c, select, std::vector<store::Value>(keys.begin(), keys.end()));
+  if (!rows) return rows.error();
+  Owners out;
+  for (const Row& row : *rows) out[row.text(0)] = Owner{row.text(1), row.text(2)};
+  return out;
+}
+
+// A user's fax and mobile numbers, each once (one may be both).
+std::set<std::string> numbers_of(const User& user) {
+  std::set<std::string> numbers(user.fax_numbers.begin(), user.fax_numbers.end());
+  numbers.insert(user.mobile_numbers.begin(), user.mobile_numbers.end());
+  return numbers;
+}
+
+Error address_taken(const std::string& field, const std::string& address, const Owner& by) {
+  return store::store_error(
+      StoreErrc::conflict,
+      fmt::format("{} {} is already used by {}{}", field, shown(address), shown(by.owner),
+                  by.tenant.empty() ? "" : " in tenant " + by.tenant));
+}
+
+Error number_taken(const std::string& number, const Owner& by) {
   return store::store_error(
       StoreErrc::conflict,
       fmt::format("number {} is already {}{}", number,
-                  owner.empty() ? "a service number" : "a number of " + shown(owner),
-                  tenant.empty() ? "" : " in tenant " + tenant));
+                  by.owner.empty() ? "a service number" : "a number of " + shown(by.owner),
+                  by.tenant.empty() ? "" : " in tenant " + by.tenant));
 }
 
-static Status claim_address(Connection& c, const std::string& address, const User& user,
-                            const std::string& field) {
-  // An address in another tenant's domain is that tenant's to give out (a
-  // tenant without domains could otherwise claim it first).
-  std::string domain = address.substr(address.rfind('@') + 1);
-  auto domain_owner = c.query("SELECT tenant FROM directory_domains WHERE domain = $1", {domain});
-  if (!domain_owner) return domain_owner.error();
-  if (!domain_owner->empty() && domain_owner->front().text(0) != user.tenant)
-    return store::store_error(StoreErrc::conflict, fmt::format("{} {} is in domain {} of tenant {}",
-                                                               field, shown(address), shown(domain),
-                                                               domain_owner->front().text(0)));
-  auto inserted = c.execute(
-      "INSERT INTO directory_addresses (address, owner, tenant) VALUES ($1, $2, $3) ON CONFLICT "
-      "(address) DO NOTHING",
-      {address, user.address, user.tenant});
-  if (!inserted) return inserted.error();
-  if (*inserted == 0) return address_taken(c, address, field);
-  return ok_status();
-}
+// A domain's owner and tenant are both the tenant that has it.
+constexpr std::string_view kDomainOwners =
+    "SELECT domain, tenant, tenant FROM directory_domains WHERE domain IN";
+constexpr std::string_view kAddressOwners =
+    "SELECT address, owner, tenant FROM directory_addresses WHERE address IN";
+constexpr std::string_view kNumberOwners =
+    "SELECT number, owner, tenant FROM directory_number_owners WHERE number IN";
 
-static Status claim_number(Connection& c, const std::string& number, const std::string& owner,
-                           const std::string& tenant) {
-  auto inserted = c.execute(
-      "INSERT INTO directory_number_owners (number, owner, tenant) VALUES ($1, $2, $3) ON "
-      "CONFLICT (number) DO NOTHING",
-      {number, owner, tenant});
-  if (!inserted) return inserted.error();
-  if (*inserted == 0) return number_taken(c, number);
-  return ok_status();
-}
+}  // namespace
 
 // Removes the user's rows and index entries (not its service numbers).
 Status delete_user_rows(Connection& c, const std::string& address) {
@@ -241,23 +244,66 @@ Status delete_user_rows(Connection& c, const std::string& address) {
   return ok_status();
 }
 
-// Inserts a validated user whose old rows are gone.
-Status insert_user(Connection& c, const User& user) {
+// Reads what the index tables have for all the users' addresses, domains
+// and numbers (a few statements), checks each user in turn as if it were
+// inserted on its own (so the first conflict is the one reported, whatever
+// the batch), then writes all rows in batches (store/batch.hpp). Nothing
+// can claim a key between the reads and the writes: bump_version, first in
+// the transaction, serialises the directory's writers.
+Status insert_users(Connection& c, const std::vector<User>& users) {
+  std::set<std::string> addresses, domains, numbers;
+  for (const User& user : users) {
+    addresses.insert(user.address);
+    addresses.insert(user.aliases.begin(), user.aliases.end());
+    for (const std::string& number : numbers_of(user)) numbers.insert(number);
+  }
+  for (const std::string& address : addresses) domains.insert(domain_of(address));
+  auto domain_owners = owners_of(c, kDomainOwners, domains);
+  if (!domain_owners) return domain_owners.error();
+  auto address_owners = owners_of(c, kAddressOwners, addresses);
+  if (!address_owners) return address_owners.error();
+  auto number_owners = owners_of(c, kNumberOwners, numbers);
+  if (!number_owners) return number_owners.error();
+
+  store::RowBatch address_rows(3), user_rows(8), number_rows(3);
   // The primary address is claimed first: another user's address or alias
   // is a conflict that names its owner, not a key violation.
-  if (Status s = claim_address(c, user.address, user, "address"); !s) return s;
-  auto inserted = c.execute(
-      "INSERT INTO directory_users (address, tenant, display_name, aliases, fax_numbers, "
-      "mobile_numbers, permissions, send_as) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      {user.address, user.tenant, user.display_name, join(user.aliases), join(user.fax_numbers),
-       join(user.mobile_numbers), join(user.permissions), join(user.send_as)});
-  if (!inserted) return inserted.error();
-  for (const std::string& alias : user.aliases)
-    if (Status s = claim_address(c, alias, user, "alias"); !s) return s;
-  std::set<std::string> numbers(user.fax_numbers.begin(), user.fax_numbers.end());
-  numbers.insert(user.mobile_numbers.begin(), user.mobile_numbers.end());
-  for (const std::string& number : numbers)
-    if (Status s = claim_number(c, number, user.address, user.tenant); !s) return s;
+  auto claim_address = [&](const std::string& address, const User& user,
+                           const std::string& field) -> Status {
+    // An address in another tenant's domain is that tenant's to give out (a
+    // tenant without domains could otherwise claim it first).
+    std::string domain = domain_of(address);
+    if (auto owner = domain_owners->find(domain);
+        owner != domain_owners->end() && owner->second.tenant != user.tenant)
+      return store::store_error(StoreErrc::conflict,
+                                fmt::format("{} {} is in domain {} of tenant {}", field,
+                                            shown(address), shown(domain), owner->second.tenant));
+    // Claimed by this batch too, as one insert after another would have it.
+    auto [taken, fresh] = address_owners->try_emplace(address, Owner{user.address, user.tenant});
+    if (!fresh) return address_taken(field, address, taken->second);
+    address_rows.add({address, user.address, user.tenant});
+    return ok_status();
+  };
+  for (const User& user : users) {
+    if (Status s = claim_address(user.address, user, "address"); !s) return s;
+    user_rows.add({user.address, user.tenant, user.display_name, join(user.aliases),
+                   join(user.fax_numbers), join(user.mobile_numbers), join(user.permissions),
+                   join(user.send_as)});
+    for (const std::string& alias : user.aliases)
+      if (Status s = claim_address(alias, user, "alias"); !s) return s;
+    for (const std::string& number : numbers_of(user)) {
+      auto [taken, fresh] = number_owners->try_emplace(number, Owner{user.address, user.tenant});
+      if (!fresh) return number_taken(number, taken->second);
+      number_rows.add({number, user.address, user.tenant});
+    }
+  }
+  for (auto [head, rows] :
+       {std::pair{"INSERT INTO directory_addresses (address, owner, tenant)", &address_rows},
+        std::pair{"INSERT INTO directory_users (address, tenant, display_name, "
+                  "aliases, fax_numbers, mobile_numbers, permissions, send_as)",
+                  &user_rows},
+        std::pair{"INSERT INTO directory_number_owners (number, owner, tenant)", &number_rows}})
+    if (auto done = store::insert_rows(c, head, *rows); !done) return done.error();
   return ok_status();
 }
 
@@ -273,13 +319,28 @@ Status check_mailbox(Connection& c, const ServiceNumber& number) {
   return ok_status();
 }
 
-Status insert_number(Connection& c, const ServiceNumber& number) {
-  if (Status s = claim_number(c, number.number, "", number.tenant); !s) return s;
-  auto inserted = c.execute(
-      "INSERT INTO directory_numbers (number, tenant, mailbox, service, description) VALUES ($1, "
-      "$2, $3, $4, $5)",
-      {number.number, number.tenant, number.mailbox, number.service, number.description});
-  if (!inserted) return inserted.error();
+Status insert_numbers(Connection& c, const std::vector<ServiceNumber>& numbers) {
+  std::set<std::string> keys;
+  for (const ServiceNumber& number : numbers) keys.insert(number.number);
+  auto owners = owners_of(c, kNumberOwners, keys);
+  if (!owners) return owners.error();
+  store::RowBatch owner_rows(3), number_rows(5);
+  for (const ServiceNumber& number : numbers) {
+    auto [taken, fresh] = owners->try_emplace(number.number, Owner{"", number.tenant});
+    if (!fresh) return number_taken(number.number, taken->second);
+    owner_rows.add({number.number, std::string(), number.tenant});
+    number_rows.add(
+        {number.number, number.tenant, number.mailbox, number.service, number.description});
+  }
+  if (auto done = store::insert_rows(
+          c, "INSERT INTO directory_number_owners (number, owner, tenant)", owner_rows);
+      !done)
+    return done.error();
+  if (auto done = store::insert_rows(
+          c, "INSERT INTO directory_numbers (number, tenant, mailbox, service, description)",
+          number_rows);
+      !done)
+    return done.error();
   return ok_status();
 }
 

@@ -39,12 +39,17 @@ Status upsert_tenant(store::Connection& c, const Tenant& tenant);
 Status delete_tenant_domains(store::Connection& c, const std::string& id);
 // Removes the user's rows and index entries (not its service numbers).
 Status delete_user_rows(store::Connection& c, const std::string& address);
-// Inserts a validated user whose old rows are gone; an address or number
-// that someone else has is StoreErrc::conflict naming the owner.
-Status insert_user(store::Connection& c, const User& user);
+// Inserts validated users whose old rows are gone, in batched statements
+// (a push of thousands takes a few dozen round trips). An address or
+// number that someone else has is StoreErrc::conflict naming the owner:
+// the first such conflict of the users in order, as if each were inserted
+// on its own.
+Status insert_users(store::Connection& c, const std::vector<User>& users);
 // The mailbox of a service number must be an address of its tenant.
 Status check_mailbox(store::Connection& c, const ServiceNumber& number);
-Status insert_number(store::Connection& c, const ServiceNumber& number);
+// Inserts validated service numbers whose old rows are gone (batched as
+// insert_users); a number someone else has is StoreErrc::conflict.
+Status insert_numbers(store::Connection& c, const std::vector<ServiceNumber>& numbers);
 // The service number's rows (not a user's number of the same value).
 Status delete_number_rows(store::Connection& c, const std::string& e164);
 // Who has the number in the number index: nullopt if nobody, else the

@@ -13,7 +13,8 @@
 // backends. PostgreSQL text cannot hold a NUL byte: such a value is
 // refused (invalid), SQLite keeps it. Parameters go to PostgreSQL as text
 // of a type it infers from where they stand; where it cannot (`SELECT $1`
-// alone), write CAST($1 AS BIGINT).
+// alone), write CAST($1 AS BIGINT). Many rows in few statements:
+// store/batch.hpp (at most kMaxStatementParameters parameters a statement).
 //
 // Errors (store_error.hpp): a UNIQUE or PRIMARY KEY violation is
 // `conflict`; other constraint and data errors are `invalid`; a store that

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -13,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "store/batch.hpp"
 #include "store/store_error.hpp"
 
 namespace bh::store {
@@ -50,6 +52,71 @@ std::error_code code_of(int rc) {
   return {};
 }
 
+bool identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '$' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// The statement as SQLite gets it: each $N of the store's SQL
+// (database.hpp) becomes ?N, which SQLite binds at index N. SQLite would
+// read "$N" as a named parameter and find its index by a linear search per
+// parameter, which a batch statement of thousands cannot afford. Quoted
+// text, quoted identifiers and comments are copied as they are. Each N
+// found goes to `numbers`, once, in order.
+Result<std::string> sqlite_text(std::string_view sql, std::vector<std::size_t>& numbers) {
+  std::string out;
+  out.reserve(sql.size());
+  std::vector<bool> seen;
+  std::size_t i = 0;
+  auto copy_to = [&](std::size_t end) {
+    end = std::min(end, sql.size());
+    out.append(sql.substr(i, end - i));
+    i = end;
+  };
+  while (i < sql.size()) {
+    const char c = sql[i];
+    const char next = i + 1 < sql.size() ? sql[i + 1] : '\0';
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      // 'it''s' is two quoted pieces back to back: the same text.
+      const char close = c == '[' ? ']' : c;
+      std::size_t end = sql.find(close, i + 1);
+      copy_to(end == std::string_view::npos ? sql.size() : end + 1);
+    } else if (c == '-' && next == '-') {
+      std::size_t end = sql.find('\n', i);
+      copy_to(end == std::string_view::npos ? sql.size() : end + 1);
+    } else if (c == '/' && next == '*') {
+      std::size_t end = sql.find("*/", i + 2);
+      copy_to(end == std::string_view::npos ? sql.size() : end + 2);
+    } else if (c == '?') {
+      return store_error(StoreErrc::invalid, "store: placeholder ? is not $1..$n");
+    } else if (c == '$' && next >= '0' && next <= '9' && (i == 0 || !identifier_char(sql[i - 1]))) {
+      std::size_t end = i + 1;
+      while (end < sql.size() && identifier_char(sql[end])) ++end;
+      std::string_view name = sql.substr(i, end - i);
+      std::size_t number = 0;
+      bool valid = name[1] != '0' && name.size() <= 6;
+      for (char d : name.substr(1)) {
+        valid = valid && d >= '0' && d <= '9';
+        if (valid) number = number * 10 + static_cast<std::size_t>(d - '0');
+      }
+      if (!valid || number > kMaxStatementParameters)
+        return store_error(StoreErrc::invalid,
+                           fmt::format("store: placeholder {} is not $1..$n", name));
+      if (seen.size() <= number) seen.resize(number + 1);
+      seen[number] = true;
+      out += '?';
+      out.append(name.substr(1));
+      i = end;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  for (std::size_t n = 1; n < seen.size(); ++n)
+    if (seen[n]) numbers.push_back(n);
+  return out;
+}
+
 class SqliteDatabase;
 
 // The connection inside one transaction of SqliteDatabase.
@@ -68,7 +135,7 @@ class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteDatabase() override {
-    for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+    for (auto& [sql, cached] : statements_) sqlite3_finalize(cached.statement);
     sqlite3_close(db_);
   }
 
@@ -124,57 +191,73 @@ class SqliteDatabase final : public Database {
 
   // A prepared statement from the cache, reset, with params bound.
   Result<sqlite3_stmt*> prepare(std::string_view sql, const Params& params) {
-    sqlite3_stmt* statement = nullptr;
     std::string key(sql);
-    if (auto found = statements_.find(key); found != statements_.end()) {
-      statement = found->second;
-    } else {
-      int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
-                                  SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
-      if (rc != SQLITE_OK) return failure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
-      if (!statement) return store_error(StoreErrc::invalid, "store: empty statement");
+    auto found = statements_.find(key);
+    if (found == statements_.end()) {
+      auto made = prepare_new(key);
+      if (!made) return made.error();
       if (statements_.size() >= kStatementCacheSize) {
-        for (auto& [text, cached] : statements_) sqlite3_finalize(cached);
+        for (auto& [text, cached] : statements_) sqlite3_finalize(cached.statement);
         statements_.clear();
       }
-      statements_.emplace(std::move(key), statement);
+      found = statements_.emplace(std::move(key), std::move(*made)).first;
     }
-    if (Status bound = bind(statement, params); !bound) return bound.error();
-    return statement;
+    if (Status bound = bind(found->second, params); !bound) return bound.error();
+    return found->second.statement;
   }
 
-  // SQL for both backends names parameters $1..$n; SQLite reads "$1" as a
-  // named parameter, so each name is mapped to its index. Like PostgreSQL,
-  // every parameter given must be used and no other may appear.
-  Status bind(sqlite3_stmt* statement, const Params& params) {
+  struct Cached {
+    sqlite3_stmt* statement;
+    std::vector<std::size_t> numbers;  // each $N of the text, once, in order
+  };
+
+  Result<Cached> prepare_new(const std::string& sql) {
+    Cached made{nullptr, {}};
+    auto text = sqlite_text(sql, made.numbers);
+    if (!text) return text.error();
+    int rc = sqlite3_prepare_v3(db_, text->data(), static_cast<int>(text->size()),
+                                SQLITE_PREPARE_PERSISTENT, &made.statement, nullptr);
+    if (rc != SQLITE_OK) return failure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+    if (!made.statement) return store_error(StoreErrc::invalid, "store: empty statement");
+    // Any other parameter SQLite found (?, :name, $name) is not the store's.
+    std::vector<bool> ours(static_cast<std::size_t>(sqlite3_bind_parameter_count(made.statement)) +
+                           1);
+    for (std::size_t number : made.numbers)
+      if (number < ours.size()) ours[number] = true;
+    for (std::size_t i = 1; i < ours.size(); ++i) {
+      const char* name =
+          ours[i] ? nullptr : sqlite3_bind_parameter_name(made.statement, static_cast<int>(i));
+      if (name) {
+        sqlite3_finalize(made.statement);
+        return store_error(StoreErrc::invalid,
+                           fmt::format("store: placeholder {} is not $1..$n", name));
+      }
+    }
+    return made;
+  }
+
+  // Like PostgreSQL, every parameter given must be used and no other may
+  // appear.
+  Status bind(const Cached& cached, const Params& params) {
+    sqlite3_stmt* statement = cached.statement;
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
     std::vector<bool> used(params.size(), false);
-    int count = sqlite3_bind_parameter_count(statement);
-    for (int i = 1; i <= count; ++i) {
-      const char* name = sqlite3_bind_parameter_name(statement, i);
-      std::size_t number = 0;
-      bool valid = name && name[0] == '$' && name[1] != '\0' && name[1] != '0';
-      for (const char* c = valid ? name + 1 : ""; valid && *c; ++c) {
-        valid = *c >= '0' && *c <= '9' && number < 1000;
-        number = number * 10 + static_cast<std::size_t>(*c - '0');
-      }
-      if (!valid)
-        return store_error(StoreErrc::invalid,
-                           fmt::format("store: placeholder {} is not $1..$n", name ? name : "?"));
+    for (std::size_t number : cached.numbers) {
       if (number > params.size())
         return store_error(StoreErrc::invalid, fmt::format("store: ${} given no value ({} given)",
                                                            number, params.size()));
       used[number - 1] = true;
       const Value& value = params[number - 1];
+      const int index = static_cast<int>(number);  // ?N is bound at N
       int rc = SQLITE_OK;
       if (const auto* integer = std::get_if<std::int64_t>(&value))
-        rc = sqlite3_bind_int64(statement, i, *integer);
+        rc = sqlite3_bind_int64(statement, index, *integer);
       else if (const auto* text = std::get_if<std::string>(&value))
-        rc = sqlite3_bind_text64(statement, i, text->data(), text->size(), SQLITE_TRANSIENT,
+        rc = sqlite3_bind_text64(statement, index, text->data(), text->size(), SQLITE_TRANSIENT,
                                  SQLITE_UTF8);
       else
-        rc = sqlite3_bind_null(statement, i);
+        rc = sqlite3_bind_null(statement, index);
       if (rc != SQLITE_OK) return failure(rc, sqlite3_errstr(rc));
     }
     for (std::size_t i = 0; i < used.size(); ++i)
@@ -230,7 +313,7 @@ class SqliteDatabase final : public Database {
   std::string path_;
   std::mutex mutex_;
   std::atomic<std::thread::id> owner_{};
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unordered_map<std::string, Cached> statements_;
 };
 
 Result<Rows> SqliteConnection::query(std::string_view sql, const Params& params) {

@@ -152,4 +152,42 @@ TEST(StorePostgresql, AnIgnoredFailureInsideATransactionIsNotACommit) {
   EXPECT_EQ(rows->front().integer(0), 0);
 }
 
+// Statements are prepared per connection and run by name; more distinct
+// texts than a connection keeps prepared still answer right, before and
+// after the connection deallocates them, and a rolled-back transaction
+// does not take a prepared statement with it.
+TEST(StorePostgresql, PreparedStatementsAnswerLikeUnpreparedOnes) {
+  TestStore store(Backend::postgresql);
+  ASSERT_TRUE(store.ok()) << store.message();
+  StoreSettings settings = store.settings();
+  settings.pool_size = 1;  // every call on the same connection
+  auto opened = bh::store::open_database(settings);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto db = *opened;
+  for (int round = 0; round < 2; ++round)
+    for (int k = 0; k < 200; ++k) {
+      auto rows = db->query("SELECT CAST($1 AS BIGINT) + " + std::to_string(k), {round});
+      ASSERT_TRUE(rows) << rows.error().message;
+      EXPECT_EQ(rows->front().integer(0), round + k);
+    }
+  ASSERT_TRUE(db->execute("CREATE TABLE t (x BIGINT PRIMARY KEY)"));
+  const std::string insert = "INSERT INTO t (x) VALUES ($1)";
+  Status failed = db->transaction([&](Connection& c) -> Status {
+    if (auto done = c.execute(insert, {1}); !done) return done.error();
+    return bh::Error{"rolled back on purpose"};
+  });
+  ASSERT_FALSE(failed);
+  ASSERT_TRUE(db->execute(insert, {1}));
+  auto again = db->execute(insert, {1});
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), StoreErrc::conflict)) << again.error().message;
+  // Wrong parameter counts are still refused by the server.
+  auto extra = db->query("SELECT x FROM t WHERE x = $1", {1, 2});
+  ASSERT_FALSE(extra);
+  EXPECT_TRUE(is(extra.error(), StoreErrc::invalid)) << extra.error().message;
+  auto rows = db->query("SELECT x FROM t WHERE x = $1", {1});
+  ASSERT_TRUE(rows) << rows.error().message;
+  EXPECT_EQ(rows->size(), 1u);
+}
+
 }  // namespace

@@ -138,6 +138,35 @@ TEST(StoreSqlite, NamelessOrZeroPlaceholdersAreRefused) {
   }
 }
 
+// SQLite gets $N as ?N (bound by number, not looked up by name): text in
+// quotes and comments is not a placeholder, and every $N counts once.
+TEST(StoreSqlite, OnlyPlaceholdersOutsideQuotesAndCommentsAreBound) {
+  TestStore store(Backend::sqlite);
+  ASSERT_TRUE(store.ok());
+  auto db = store.open();
+  ASSERT_TRUE(db);
+  auto rows = db->query(
+      "SELECT '$1 and ? and ''$2''', $2 || $1, \"x$1\" /* $3 ? */ -- $4 ?\n"
+      "FROM (SELECT 'column' AS \"x$1\")",
+      {"b", "a"});
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().text(0), "$1 and ? and '$2'");
+  EXPECT_EQ(rows->front().text(1), "ab");
+  EXPECT_EQ(rows->front().text(2), "column");
+  for (const char* sql : {"SELECT $1abc", "SELECT $01", "SELECT $1, ?"}) {
+    auto refused = db->query(sql, {1});
+    ASSERT_FALSE(refused) << sql;
+    EXPECT_TRUE(is(refused.error(), StoreErrc::invalid)) << sql << ": " << refused.error().message;
+    EXPECT_NE(refused.error().message.find("is not $1..$n"), std::string::npos)
+        << refused.error().message;
+  }
+  // $2 without $1: the first value is given but not used.
+  auto gap = db->query("SELECT $2", {1, 2});
+  ASSERT_FALSE(gap);
+  EXPECT_NE(gap.error().message.find("$1 is not used"), std::string::npos) << gap.error().message;
+}
+
 TEST(StoreSqlite, ForeignKeysAreEnforced) {
   TestStore store(Backend::sqlite);
   ASSERT_TRUE(store.ok());
