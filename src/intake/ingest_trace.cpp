@@ -5,16 +5,6 @@
 namespace bh::intake {
 namespace {
 
-constexpr std::size_t kTraceFieldBytes = 998;  // of the subject and Message-ID kept
-
-std::string first_field(const HeaderBlock& header, std::string_view name) {
-  auto fields = header.all(name);
-  if (fields.empty()) return {};
-  std::string value = HeaderBlock::unfolded(fields.front()->value);
-  if (value.size() > kTraceFieldBytes) value.resize(kTraceFieldBytes);
-  return value;
-}
-
 void add_envelope(const Submission& submission, trace::TraceEvent& event) {
   const Envelope& envelope = submission.envelope;
   event.sender = envelope.sender.text();
@@ -34,11 +24,12 @@ trace::TraceEvent received_event(const Submission& submission, std::size_t heade
   event.detail = "queued as " + submission.envelope.queue_id;
   add_envelope(submission, event);
   HeaderBlock header(std::string_view(submission.content).substr(0, header_size));
-  event.subject = first_field(header, "Subject");
+  event.subject = header.first_unfolded("Subject", trace::kSummaryFieldBytes);
   event.facts.emplace_back("source", std::string(source_name(submission.origin.source)));
   for (const auto& fact : submission.trace_facts) event.facts.push_back(fact);
   event.facts.emplace_back("size", std::to_string(submission.content.size()));
-  if (std::string message_id = first_field(header, "Message-ID"); !message_id.empty())
+  if (std::string message_id = header.first_unfolded("Message-ID", trace::kSummaryFieldBytes);
+      !message_id.empty())
     event.facts.emplace_back("message_id", message_id);
   return event;
 }

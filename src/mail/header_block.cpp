@@ -64,6 +64,14 @@ std::string HeaderBlock::unfolded(std::string_view value) {
   return out.substr(first, last - first + 1);
 }
 
+std::string HeaderBlock::first_unfolded(std::string_view name, std::size_t max_bytes) const {
+  auto fields = all(name);
+  if (fields.empty()) return {};
+  std::string value = unfolded(fields.front()->value);
+  if (value.size() > max_bytes) value.resize(max_bytes);
+  return value;
+}
+
 std::vector<std::string> remove_header_fields(std::string& content,
                                               const std::function<bool(std::string_view)>& remove) {
   std::vector<std::string> removed;

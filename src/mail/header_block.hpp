@@ -27,6 +27,9 @@ class HeaderBlock {
   std::vector<const HeaderField*> all(std::string_view name) const;  // case-insensitive
   // The value with folding removed and surrounding space trimmed.
   static std::string unfolded(std::string_view value);
+  // The first field of that name, unfolded and cut to max_bytes; "" when none.
+  std::string first_unfolded(std::string_view name,
+                             std::size_t max_bytes = std::string::npos) const;
 
  private:
   std::vector<HeaderField> fields_;

@@ -4,6 +4,7 @@
 // the store in batches on its own thread. docs/api.md lists the kinds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -72,6 +73,10 @@ inline Kind decision_kind(std::string_view stage) {
              ? Kind::header_edit
              : Kind::decision;
 }
+
+// How much of a message's Subject and Message-ID a trace summary keeps (a
+// header line's length, RFC 5322 2.1.1).
+inline constexpr std::size_t kSummaryFieldBytes = 998;
 
 struct TraceEvent {
   std::string message_id;    // the queue id (or the id a refusal outside a transaction got)

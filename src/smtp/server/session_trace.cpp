@@ -11,21 +11,6 @@
 #include "util/gateway_metrics.hpp"
 
 namespace bh::smtp {
-namespace {
-
-// Subjects and Message-IDs are kept short in the summary.
-constexpr std::size_t kTraceFieldBytes = 998;
-
-std::string first_field(const HeaderBlock& header, std::string_view name) {
-  auto fields = header.all(name);
-  if (fields.empty()) return {};
-  std::string value = HeaderBlock::unfolded(fields.front()->value);
-  if (value.size() > kTraceFieldBytes) value.resize(kTraceFieldBytes);
-  return value;
-}
-
-}  // namespace
-
 const std::string& SessionMachine::trace_id() {
   if (!draft_.envelope.queue_id.empty()) return draft_.envelope.queue_id;
   if (session_trace_id_.empty() && settings_.make_queue_id) {
@@ -117,8 +102,8 @@ void SessionMachine::trace_content(const std::string& content, std::size_t heade
   trace_size_ = size;
   if (!settings_.trace) return;
   HeaderBlock header(std::string_view(content).substr(0, header_size));
-  trace_subject_ = first_field(header, "Subject");
-  trace_message_id_ = first_field(header, "Message-ID");
+  trace_subject_ = header.first_unfolded("Subject", trace::kSummaryFieldBytes);
+  trace_message_id_ = header.first_unfolded("Message-ID", trace::kSummaryFieldBytes);
 }
 
 // The message passed the intake: its received event is made now (with the
