@@ -73,6 +73,10 @@ class FaxBackend {
   // job is removed from the server's done queue or the result file deleted,
   // so it is not reported again.
   virtual Status forget(const std::string& reference) = 0;
+  // Whether finished() and forget() may run while a submit() is in
+  // progress (the backend locks its own state). False: the connector makes
+  // one backend call at a time, so a slow poll holds up submissions.
+  virtual bool polls_alongside_submissions() const { return false; }
 };
 
 }  // namespace bh::connectors::fax

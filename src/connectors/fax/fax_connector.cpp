@@ -227,9 +227,16 @@ void FaxConnector::poll_once() {
     sink = sink_;
   }
   if (sink == nullptr) return;  // nobody to report to yet: the jobs wait at the server
+  // A backend that allows it is polled beside the submissions: a slow
+  // poll (call facts over a slow link) holds up no delivery.
+  auto poll_lock = [this] {
+    std::unique_lock lock(backend_mutex_, std::defer_lock);
+    if (!backend_->polls_alongside_submissions()) lock.lock();
+    return lock;
+  };
   Result<std::vector<FaxJobReport>> reports = Error{};
   {
-    std::lock_guard lock(backend_mutex_);
+    auto lock = poll_lock();
     reports = backend_->finished();
   }
   if (!reports) {
@@ -253,7 +260,7 @@ void FaxConnector::poll_once() {
         .kv("recorded", recorded)
         .write();
     if (!recorded) continue;  // reported again at the next poll
-    std::lock_guard lock(backend_mutex_);
+    auto lock = poll_lock();
     if (Status forgotten = backend_->forget(report.reference); !forgotten)
       log::Line("fax_forget_failed")
           .kv("connector", settings_.name)

@@ -64,7 +64,9 @@ class FaxConnector final : public Connector {
   const FaxSettings settings_;
   const DestinationCheck destinations_;
   std::unique_ptr<FaxBackend> backend_;
-  std::mutex backend_mutex_;      // one backend call at a time (submit and the poll)
+  // One submission at a time; the poll too, unless the backend
+  // polls_alongside_submissions().
+  std::mutex backend_mutex_;
   const std::string server_;      // for the log: "hylafax 127.0.0.1:4559", "spool /var/spool/fax"
   const std::string remote_mta_;  // for DSNs: the HylaFAX host; empty for the spool folder
   const std::string place_;       // for diagnostics: "HylaFAX server faxhost", no local path

@@ -1,6 +1,7 @@
 #include "connectors/fax/hylafax_backend.hpp"
 
-#include <charconv>
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -8,10 +9,9 @@
 
 #include <fmt/format.h>
 
-#include "connectors/fax/hylafax_call.hpp"
 #include "connectors/fax/hylafax_client.hpp"
+#include "connectors/fax/hylafax_poll.hpp"
 #include "util/log.hpp"
-#include "util/secret_file.hpp"
 
 namespace bh::connectors::fax {
 
@@ -21,13 +21,7 @@ using hylafax::Client;
 using hylafax::ClientOptions;
 using hylafax::JobState;
 
-// At most this many finished jobs per poll; the rest come with the next
-// poll, once forget() has made room.
-constexpr std::size_t kMaxReportsPerPoll = 200;
-constexpr std::size_t kMaxPasswordBytes = 1024;
-// Jobs watched for vanishing (check_watched); beyond this many pending
-// jobs the newest are not watched (their results still arrive).
-constexpr std::size_t kMaxWatchedJobs = 100000;
+using hylafax::kMaxWatchedJobs;
 
 // JPARM PAGEWIDTH / PAGELENGTH in mm (as sendfax derives them from etc/pagesizes).
 int page_width_mm(render::Paper paper) {
@@ -53,7 +47,7 @@ SubmitFailure classify(const Error& error, bool logged_in) {
 
 class HylafaxBackend : public FaxBackend {
  public:
-  explicit HylafaxBackend(const FaxSettings& settings)
+  HylafaxBackend(const FaxSettings& settings, const hylafax::PollLimits& limits)
       : settings_(settings.hylafax),
         connector_(settings.name),
         tag_prefix_(job_tag_prefix(settings.name)),
@@ -61,7 +55,12 @@ class HylafaxBackend : public FaxBackend {
                             ? settings.hylafax.notify_address
                             : "postmaster@" +
                                   (settings.hostname.empty() ? "localhost" : settings.hostname)),
-        format_(settings.format) {}
+        format_(settings.format),
+        finished_jobs_(settings.name, settings.hylafax.admin_password_file, limits) {}
+
+  // Every call has its own connection; watched_ and the poll's state have
+  // their own locks.
+  bool polls_alongside_submissions() const override { return true; }
 
   std::variant<Submitted, SubmitFailure> submit(const FaxSubmission& submission) override {
     auto failed = [&](const Error& error, bool logged_in) {
@@ -98,8 +97,11 @@ class HylafaxBackend : public FaxBackend {
   }
 
   Result<std::vector<FaxJobReport>> finished() override {
+    std::lock_guard poll_lock(poll_mutex_);
     auto client = connect();
     if (!client) return client.error();
+    // Jobs watched from here on may be missing from the listings below.
+    std::uint64_t listed_from = next_watch_.load();
     // sendq before doneq: a job that finishes between the two listings is
     // then seen in doneq, never in neither.
     auto waiting = (*client)->list_jobs("sendq");
@@ -111,31 +113,11 @@ class HylafaxBackend : public FaxBackend {
           .kv("connector", connector_)
           .kv("lines", static_cast<unsigned long>(listing->skipped + waiting->skipped))
           .write(log::Level::debug);
-    check_watched(*waiting, *listing);
-    std::vector<FaxJobReport> reports;
-    bool admin_asked = false;
-    for (const auto& job : listing->jobs) {
-      if (reports.size() >= kMaxReportsPerPoll) break;
-      if (!ours(job)) continue;
-      // Session logs (the call's duration) are mode 0600 unless the
-      // operator says otherwise: ADMIN, once, when a sent job needs one.
-      if (job.state == JobState::done && !admin_asked) {
-        admin_asked = true;
-        become_admin(**client);
-      }
-      bool connection_lost = false;
-      auto report = describe(**client, job, connection_lost);
-      if (!report) {
-        if (hylafax::reply_code(report.error()) == 500) continue;  // deleted meanwhile
-        return report.error();
-      }
-      reports.push_back(std::move(*report));
-      // This report is complete without its call facts; the other jobs
-      // come with the next poll, on a new connection.
-      if (connection_lost) return reports;
-    }
-    (*client)->quit();
-    return reports;
+    check_watched(*waiting, *listing, listed_from);
+    std::vector<hylafax::JobListing> finished;
+    for (const auto& job : listing->jobs)
+      if (ours(job)) finished.push_back(job);
+    return finished_jobs_.describe(std::move(*client), finished, [this] { return connect(); });
   }
 
   Status forget(const std::string& reference) override {
@@ -150,6 +132,10 @@ class HylafaxBackend : public FaxBackend {
     }
     if (auto deleted = (*client)->delete_job(); !deleted) return deleted.error();
     (*client)->quit();
+    {
+      std::lock_guard poll_lock(poll_mutex_);
+      finished_jobs_.forget(reference);
+    }
     std::lock_guard lock(watched_mutex_);
     watched_.erase(reference);
     return ok_status();
@@ -163,35 +149,11 @@ class HylafaxBackend : public FaxBackend {
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeout);
     options.user = settings_.user;
     if (!settings_.password_file.empty()) {
-      auto password = read_password(settings_.password_file, "HylaFAX password");
+      auto password = hylafax::read_password(settings_.password_file, "HylaFAX password");
       if (!password) return password.error();
       options.password = *password;
     }
     return Client::connect(options);
-  }
-
-  // A password file's one line, without its line end.
-  static Result<std::string> read_password(const std::string& path, std::string_view what) {
-    auto password = read_secret_file(path, what, kMaxPasswordBytes);
-    if (!password) return password.error();
-    while (!password->empty() && (password->back() == '\n' || password->back() == '\r'))
-      password->pop_back();
-    return password;
-  }
-
-  // ADMIN with hylafax_admin_password_file, when there is one. Best
-  // effort: refused, the poll goes on unprivileged (reports without a
-  // duration when the session logs are private), and says so.
-  void become_admin(Client& client) const {
-    if (settings_.admin_password_file.empty()) return;
-    auto password = read_password(settings_.admin_password_file, "HylaFAX admin password");
-    Status admin = password ? client.become_admin(*password) : Status(password.error());
-    if (!admin)
-      log::Line("fax_hylafax_admin_refused")
-          .kv("connector", connector_)
-          .kv("reason", admin.error().message)
-          .kv("detail", "session logs (the call's duration) stay unread unless world-readable")
-          .write(log::Level::warn);
   }
 
   // A failure's text reaches the sender (a DSN): the local files it may
@@ -229,34 +191,36 @@ class HylafaxBackend : public FaxBackend {
   // A job this process knows to be at the server, until forget().
   void watch(const std::string& id, const std::string& tag) {
     std::lock_guard lock(watched_mutex_);
-    if (watched_.size() < kMaxWatchedJobs) watched_[id] = tag;
+    if (watched_.size() < kMaxWatchedJobs) watched_[id] = Watched{tag, next_watch_++};
   }
 
   // A watched job in neither queue was removed behind our back (faxqclean
   // expired it from doneq before a poll saw it, an operator's faxrm): its
   // result is lost and the recipient waits until pending_timeout. Logged
   // as an error naming it. This connector's jobs in sendq are watched too,
-  // so jobs submitted before a restart are covered.
-  void check_watched(const hylafax::JobList& sendq, const hylafax::JobList& doneq) {
+  // so jobs submitted before a restart are covered. A job watched since
+  // listed_from (a submission while the poll listed) is judged next time.
+  void check_watched(const hylafax::JobList& sendq, const hylafax::JobList& doneq,
+                     std::uint64_t listed_from) {
     std::set<std::string> seen;
     std::lock_guard lock(watched_mutex_);
     for (const auto& job : sendq.jobs) {
       if (!owned(job)) continue;
       seen.insert(job.id);
       if (watched_.size() < kMaxWatchedJobs && !watched_.count(job.id))
-        watched_[job.id] = job.tag.substr(tag_prefix_.size());
+        watched_[job.id] = Watched{job.tag.substr(tag_prefix_.size()), 0};
     }
     for (const auto& job : doneq.jobs)
       if (owned(job)) seen.insert(job.id);
     for (auto it = watched_.begin(); it != watched_.end();) {
-      if (seen.count(it->first)) {
+      if (seen.count(it->first) || it->second.since >= listed_from) {
         ++it;
         continue;
       }
       log::Line("fax_hylafax_job_vanished")
           .kv("connector", connector_)
           .kv("job", it->first)
-          .kv("tag", it->second)
+          .kv("tag", it->second.tag)
           .kv("detail",
               "the job is in neither sendq nor doneq: its result is lost, the "
               "recipient stays pending until pending_timeout (faxqclean's -j "
@@ -319,40 +283,20 @@ class HylafaxBackend : public FaxBackend {
     return owned(job) && (job.state == JobState::done || job.state == JobState::failed);
   }
 
-  // STATUS and STATUSCODE are not in any JOBFMT letter: asked per job;
-  // CSID and duration come from HylaFAX's files (hylafax_call.hpp).
-  Result<FaxJobReport> describe(Client& client, const hylafax::JobListing& job,
-                                bool& connection_lost) const {
-    if (auto selected = client.select_job(job.id); !selected) return selected.error();
-    auto status = client.query_parameter("STATUS");
-    if (!status) return status.error();
-    auto code_text = client.query_parameter("STATUSCODE");
-    if (!code_text) return code_text.error();
-    FaxJobReport report;
-    report.reference = job.id;
-    report.sent = job.state == JobState::done;
-    report.status_text = *status;
-    int code = -1;
-    auto [end, error] =
-        std::from_chars(code_text->data(), code_text->data() + code_text->size(), code);
-    report.status_code =
-        error == std::errc() && end == code_text->data() + code_text->size() ? code : -1;
-    report.pages_sent = job.pages_sent;
-    report.pages_total = job.pages_total;
-    auto facts = hylafax::read_call_facts(client, job.id, report.sent, connector_);
-    report.remote_csid = facts.remote_csid;
-    report.duration = facts.duration;
-    connection_lost = facts.connection_lost;
-    return report;
-  }
-
   HylafaxSettings settings_;
   std::string connector_;
   std::string tag_prefix_;
   std::string notify_address_;
   render::PageFormat format_;
+  std::mutex poll_mutex_;  // finished() and the cache forget() updates
+  hylafax::FinishedJobs finished_jobs_;
+  struct Watched {
+    std::string tag;
+    std::uint64_t since = 0;  // next_watch_ when it was watched
+  };
   std::mutex watched_mutex_;
-  std::map<std::string, std::string> watched_;  // job id -> tag
+  std::map<std::string, Watched> watched_;  // by job id
+  std::atomic<std::uint64_t> next_watch_ = 0;
 };
 
 }  // namespace
@@ -361,8 +305,9 @@ std::string job_tag_prefix(const std::string& connector_name) {
   return fmt::format("bridgehead/{}/", connector_name);
 }
 
-std::unique_ptr<FaxBackend> make_hylafax_backend(const FaxSettings& settings) {
-  return std::make_unique<HylafaxBackend>(settings);
+std::unique_ptr<FaxBackend> make_hylafax_backend(const FaxSettings& settings,
+                                                 const hylafax::PollLimits& limits) {
+  return std::make_unique<HylafaxBackend>(settings, limits);
 }
 
 }  // namespace bh::connectors::fax

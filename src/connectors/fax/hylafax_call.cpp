@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "connectors/fax/hylafax_limits.hpp"
 #include "connectors/fax/hylafax_log.hpp"
 #include "connectors/fax/hylafax_protocol.hpp"
 #include "util/log.hpp"
@@ -9,11 +10,6 @@
 namespace bh::connectors::fax::hylafax {
 
 namespace {
-
-constexpr std::size_t kMaxQueueFileBytes = 64 * 1024;  // a qfile is about 1 KiB
-// A session log at Debian's SessionTracing (11) is some 10 KiB per page;
-// a bigger one (HDLC or ECM frame tracing) is not read.
-constexpr std::size_t kMaxSessionLogBytes = 1024 * 1024;
 
 // A failed RETR after which the connection still works: the server said
 // no (550: no such file, not permitted) or the file was too big (the
@@ -27,7 +23,11 @@ std::optional<std::string> fetch(Client& client, const std::string& path, std::s
                                  const char* event, std::string_view connector,
                                  const std::string& job_id, CallFacts& facts) {
   auto bytes = client.retrieve(path, max_bytes);
-  if (bytes) return std::move(*bytes);
+  if (bytes) {
+    facts.bytes_read += bytes->size();
+    return std::move(*bytes);
+  }
+  if (bytes.error().code == std::errc::file_too_large) facts.bytes_read += max_bytes;
   facts.connection_lost = !connection_usable(bytes.error());
   log::Line(event)
       .kv("connector", connector)

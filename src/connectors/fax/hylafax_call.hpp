@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,7 @@ struct CallFacts {
   // A read failed in a way that leaves the control connection unusable
   // (network, timeout): the caller stops using it.
   bool connection_lost = false;
+  std::size_t bytes_read = 0;  // of both files, for the poll's budget (hylafax_limits.hpp)
 };
 
 // Never fails: what cannot be read is left out (and logged at debug

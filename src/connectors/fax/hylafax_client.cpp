@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "connectors/fax/hylafax_limits.hpp"
+#include "util/secret_file.hpp"
+
 namespace bh::connectors::fax::hylafax {
 
 namespace {
@@ -38,6 +41,14 @@ const std::error_category& reply_category() {
 
 int reply_code(const Error& error) {
   return error.code.category() == reply_category() ? error.code.value() : 0;
+}
+
+Result<std::string> read_password(const std::string& path, std::string_view what) {
+  auto password = read_secret_file(path, what, kMaxPasswordBytes);
+  if (!password) return password.error();
+  while (!password->empty() && (password->back() == '\n' || password->back() == '\r'))
+    password->pop_back();
+  return password;
 }
 
 Result<std::unique_ptr<Client>> Client::connect(const ClientOptions& options) {

@@ -37,6 +37,11 @@ const std::error_category& reply_category();
 // is not a server's reply (network, timeout, malformed).
 int reply_code(const Error& error);
 
+// A password file's one line (hylafax_password_file,
+// hylafax_admin_password_file), without its line end; the file must be
+// protected as read_secret_file (util/secret_file.hpp) requires.
+Result<std::string> read_password(const std::string& path, std::string_view what);
+
 class Client {
  public:
   // Connects, reads the greeting, logs in (USER, PASS when asked), then

@@ -8,6 +8,11 @@ namespace {
 
 constexpr std::string_view kUnspecified = "<UNSPECIFIED>";  // faxd/FaxSend.c++'s placeholder
 constexpr long kDayHundredths = 24L * 60 * 60 * 100;
+// The longest pause between two traced lines of one call. A clock change
+// (summer time: 1 h, 30 min on Lord Howe Island) shows as a step of at
+// least 30 min, or backwards; no T.30 phase is quiet that long (one page
+// at 2400 bit/s would have to be some 450 KB).
+constexpr long kMaxLineGapHundredths = 25L * 60 * 100;
 
 // A session log line's time stamp: "Dec 02 16:41:07.23". faxd sets
 // LC_TIME from its environment, so the month is the locale's abbreviation
@@ -120,6 +125,8 @@ SessionFacts parse_session_log(std::string_view log) {
   SessionFacts facts;
   std::optional<Stamp> dialled;
   std::optional<Stamp> ended;
+  std::optional<Stamp> previous;  // from the DIAL line on
+  bool clock_jumped = false;
   while (!log.empty()) {
     std::size_t end = log.find('\n');
     std::string_view raw = log.substr(0, end);
@@ -128,11 +135,18 @@ SessionFacts parse_session_log(std::string_view log) {
     auto line = parse_line(raw);
     if (!line) continue;
     if (!dialled && line->text.rfind("DIAL ", 0) == 0) dialled = line->stamp;
+    if (dialled) {
+      if (previous) {
+        auto gap = span(*previous, line->stamp);
+        if (!gap || *gap > kMaxLineGapHundredths) clock_jumped = true;
+      }
+      previous = line->stamp;
+    }
     if (line->text == "SESSION END") ended = line->stamp;
     if (line->text.rfind(kCsi, 0) == 0)
       if (auto csid = quoted(line->text.substr(kCsi.size()))) facts.remote_csid = clean_csid(*csid);
   }
-  if (dialled && ended)
+  if (dialled && ended && !clock_jumped)
     if (auto hundredths = span(*dialled, *ended))
       facts.duration = std::chrono::seconds(std::max(1L, (*hundredths + 50) / 100));
   return facts;

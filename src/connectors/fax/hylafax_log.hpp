@@ -37,7 +37,9 @@ struct SessionFacts {
   std::string remote_csid;  // the last REMOTE CSI line, clean_csid()'d; "" none
   // From the first DIAL line to SESSION END (so it includes the ringing),
   // rounded to seconds, at least 1 s; nullopt when either line is missing,
-  // a time stamp does not parse, or the span is negative or a day or more.
+  // a time stamp does not parse, or the span is negative or a day or more;
+  // nullopt too when the clock changed during the call (summer time): a
+  // line is stamped before the one above it or more than 25 min after it.
   std::optional<std::chrono::seconds> duration;
 };
 

@@ -146,3 +146,22 @@ TEST(FaxHylafaxLog, CommidsAreDigits) {
   EXPECT_FALSE(valid_commid("000000042,000000043"));
   EXPECT_FALSE(valid_commid("123456789012345678901"));
 }
+
+TEST(FaxHylafaxLog, AClockChangeDuringTheCallGivesNoDuration) {
+  // Summer time begins at 02:00 (clocks go to 03:00) during a 40 s call:
+  // DIAL at 01:59:50, SESSION END stamped 03:00:30, 1 h 0 min 40 s later
+  // by the stamps. And autumn: 02:59:50, then 02:00:30 after the change.
+  auto call = [](const std::string& dial, const std::string& csi, const std::string& end) {
+    return parse_session_log(line(dial, "DIAL +4930123456") +
+                             line(csi, "REMOTE CSI \"+49 30 999\"") + line(end, "SESSION END"))
+        .duration;
+  };
+  EXPECT_EQ(call("Mar 29 01:59:50.00", "Mar 29 01:59:58.00", "Mar 29 02:00:30.00"), seconds(40))
+      << "without a change";
+  EXPECT_FALSE(call("Mar 29 01:59:50.00", "Mar 29 01:59:58.00", "Mar 29 03:00:30.00"));
+  EXPECT_FALSE(call("Oct 25 02:59:50.00", "Oct 25 02:59:58.00", "Oct 25 02:00:30.00"));
+  // Lord Howe Island's half hour.
+  EXPECT_FALSE(call("Oct 04 01:59:50.00", "Oct 04 01:59:58.00", "Oct 04 02:30:30.00"));
+  // A step within the call's lines, even when the end looks plausible.
+  EXPECT_FALSE(call("Mar 29 01:59:50.00", "Mar 29 03:00:10.00", "Mar 29 03:00:20.00"));
+}
