@@ -26,6 +26,11 @@ class Database;
 
 namespace bh::connectors {
 
+// The longest pending_timeout a connector may have (server/config_connectors.cpp
+// refuses more); what a connector keeps per pending delivery may be purged
+// after it plus its own margin whatever connector wrote it.
+inline constexpr std::int64_t kMaxPendingTimeoutSeconds = 30 * 86400;
+
 // pending: a foreign system took the message and reports later (a fax job
 // id, an SMPP message id, a webhook's 202): the recipient waits, durably,
 // with reference, until the connector calls PendingSink::resolve() or the
@@ -138,7 +143,7 @@ class Connector {
   // report goes without it).
   struct ReportAttachment {
     std::string content_type;  // "image/png"
-    std::string filename;      // "page1.png"
+    std::string filename;      // "page1-4930123456.png"
     std::string description;   // "page one of the fax to +49 30 123456"
     std::string bytes;
   };

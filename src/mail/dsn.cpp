@@ -129,8 +129,29 @@ std::string human_text(const DsnRequest& request, const std::vector<std::string>
 }
 
 // The attachments a report carries: success reports only.
+// A boundary of fixed length (22 characters, within RFC 2046's 70 however
+// long the queue id and host name): "=_bh_", the part (r: the report, m:
+// its human-readable mixed part; neither is a prefix of the other) and 16
+// hex digits of FNV-1a over the DSN's queue id and host, unique per DSN.
+// Its "=_" cannot occur in the base64 and quoted-printable parts.
+std::string dsn_boundary(std::string_view queue_id, std::string_view host, char part) {
+  std::uint64_t hash = 14695981039346656037ull;
+  auto mix = [&hash](std::string_view text) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+  };
+  mix(queue_id);
+  mix("/");
+  mix(host);
+  return fmt::format("=_bh_{}{:016x}", part, hash);
+}
+
+// Only in a success report, and not when the sender asked for headers only.
 bool with_attachments(const DsnRequest& request) {
-  return request.kind == DsnKind::success && !request.attachments.empty();
+  return request.kind == DsnKind::success && !request.attachments.empty() &&
+         request.original->ret != DsnReturn::headers;
 }
 
 // A MIME type the attachment may name: "type/subtype" of token characters.
@@ -204,7 +225,7 @@ Envelope dsn_envelope(const DsnRequest& request, const std::string& dsn_queue_id
 
 std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id) {
   const Envelope& original = *request.original;
-  std::string boundary = fmt::format("{}/{}", dsn_queue_id, request.reporting_host);
+  std::string boundary = dsn_boundary(dsn_queue_id, request.reporting_host, 'r');
   std::string date = smtp::rfc5322_date(request.now);
   std::string out;
   auto add = [&out](std::string_view text) {
@@ -248,8 +269,7 @@ std::string build_dsn(const DsnRequest& request, const std::string& dsn_queue_id
   if (!with_attachments(request)) {
     text_part();
   } else {
-    // Neither is a prefix of the other (a queue id starts with a digit).
-    std::string inner = "human-" + boundary;
+    std::string inner = dsn_boundary(dsn_queue_id, request.reporting_host, 'm');
     add(fmt::format("Content-Type: multipart/mixed;\r\n\tboundary=\"{}\"", inner));
     add("");
     add("--" + inner);

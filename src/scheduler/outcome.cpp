@@ -78,12 +78,14 @@ Status place_dsn(const queue::Spool& spool, queue::DoneLog& done_log, const Enve
 // asked for only now, by the pending reference the queue file carries, so
 // that no queue file, done record or pending entry holds the bytes. One
 // copy of each (a mail rendered once for several numbers has one page
-// one), within kMaxReportAttachmentBytes.
+// one), within kMaxReportAttachmentBytes. None when the sender asked for
+// headers only (RET=HDRS). Each ask blocks this thread (a fax connector's
+// store: one statement, none while that store is paused after a failure).
 std::vector<DsnAttachment> report_attachments(
     const OutcomeSettings& settings, const queue::QueuedMessage& message,
     const std::vector<std::pair<std::size_t, DsnRecipient>>& lines, const queue::Marks& marks) {
   std::vector<DsnAttachment> attachments;
-  if (!settings.connector) return attachments;
+  if (!settings.connector || message.envelope.ret == DsnReturn::headers) return attachments;
   std::size_t total = 0;
   for (const auto& [index, line] : lines) {
     const Recipient& r = message.envelope.recipients[index];
@@ -115,13 +117,17 @@ std::vector<DsnAttachment> report_attachments(
 
 // The final pending deliveries of this attempt, once their DSNs are placed
 // (or not wanted): their connectors may drop what they kept for them.
+// `unreported`: recipients of a success report that could not be placed,
+// whose thumbnails stay (the connector's purge takes them later).
 void release_reports(const OutcomeSettings& settings, const queue::QueuedMessage& message,
-                     const std::vector<connectors::RecipientResult>& results) {
+                     const std::vector<connectors::RecipientResult>& results,
+                     const std::vector<std::size_t>& unreported) {
   if (!settings.connector) return;
   for (std::size_t i = 0; i < message.envelope.recipients.size(); ++i) {
     const Recipient& r = message.envelope.recipients[i];
     if (r.pending_reference.empty() ||
-        (results[i].outcome != Outcome::delivered && results[i].outcome != Outcome::bounced))
+        (results[i].outcome != Outcome::delivered && results[i].outcome != Outcome::bounced) ||
+        std::find(unreported.begin(), unreported.end(), i) != unreported.end())
       continue;
     if (connectors::Connector* connector = settings.connector(r.connector))
       connector->report_written(r.pending_reference);
@@ -285,9 +291,13 @@ RecordedOutcome record_outcome(const queue::Spool& spool, queue::DoneLog& done_l
     keep_bounced_in_hold = true;
     remaining.insert(remaining.end(), failed_recipients.begin(), failed_recipients.end());
   }
-  send_dsn(spool, done_log, marks, settings, DsnKind::success, message, std::move(succeeded),
-           make_queue_id, outcome);
-  release_reports(settings, message, results);
+  // Should the success report not be placed, its recipients keep what was kept for it.
+  std::vector<std::size_t> unplaced;
+  for (const auto& s : succeeded) unplaced.push_back(s.first);
+  if (send_dsn(spool, done_log, marks, settings, DsnKind::success, message, std::move(succeeded),
+               make_queue_id, outcome))
+    unplaced.clear();
+  release_reports(settings, message, results, unplaced);
 
   // Waiting recipients go last: the deferred ones at the front of
   // remaining parallel remaining_results (the delay DSN below).

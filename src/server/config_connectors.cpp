@@ -72,7 +72,7 @@ connectors::ConnectorSettings read_connector(TableReader& r, const std::string& 
   r.text("name", c.name, true);
   r.text("type", c.type, true);
   std::int64_t seconds = c.pending_timeout.count();
-  r.number("pending_timeout", seconds, 1, 86400 * 30);
+  r.number("pending_timeout", seconds, 1, connectors::kMaxPendingTimeoutSeconds);
   c.pending_timeout = std::chrono::seconds(seconds);
   if (c.type.empty()) return c;
   const connectors::KindDefinition* kind = connectors::find_kind(c.type);

@@ -7,61 +7,15 @@ destinations and parts that cannot be faxed bounce with DSNs."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from email.message import EmailMessage
 from email.policy import SMTP
-from pathlib import Path
 
-import pytest
-
-from bhtest import REPO_ROOT, wait_until
-from faxhelp import (NO_FAX_SENDER, PERMITTED, import_fax_senders, png_size, report_parts,
-                     send_refused)
+from bhtest import wait_until
+from faxhelp import NO_FAX_SENDER, send_refused
+from faxspool import FAX, fax_gateway, text_mail, tiff_pages, wait_job, write_result
 from smtpclient import make_message, send_raw
-from smtppeers import FAST_QUEUE, parse_dsn, wait_delivery, wait_state
-
-FAX = "fax.example.com"
-BUILD = Path(os.environ.get("BRIDGEHEAD_BUILD_DIR", REPO_ROOT / "build"))
-RENDER_HELPER = BUILD / "bridgehead-render"
-
-
-def fax_gateway(make_gateway, routes=(), connectors=(), extra_toml="", dsn_connector=None,
-                **connector):
-    """fax.example.com -> fax connector "fax" (spool backend), origin.test (the senders, so
-    the DSNs) -> a file connector writing gw.outdir (or dsn_connector, e.g. an smtp connector
-    to a peer). The route names no service: a fax
-    connector's recipients use the fax service all the same, so sender@origin.test may fax
-    and nofax@origin.test may not (faxhelp)."""
-    if not os.access(RENDER_HELPER, os.X_OK):
-        pytest.fail(f"render helper not found: {RENDER_HELPER} (build bridgehead-render)",
-                    pytrace=False)
-    gw = make_gateway(start=False, extra_toml=extra_toml, **PERMITTED)
-    spool = gw.tmp / "faxspool"
-    o = gw.overrides
-    o["routes"] = [{"domains": [FAX], "connector": "fax"},
-                   {"domains": ["origin.test"], "connector": "dsn"}, *routes]
-    o["connectors"] = [{"name": "fax", "type": "fax", "backend": "spool", "spool_directory": spool,
-                        "domains": [FAX], "poll_interval": 1, "render_helper": RENDER_HELPER,
-                        **connector},
-                       {"name": "dsn", **(dsn_connector or {"type": "file",
-                                                            "directory": gw.outdir})},
-                       *connectors]
-    o["queue"] = dict(FAST_QUEUE)
-    import_fax_senders(gw)
-    gw.start()
-    gw.fax_spool = spool
-    return gw
-
-
-def text_mail(subject: str, body: str) -> bytes:
-    m = EmailMessage(policy=SMTP)
-    m["From"] = "Sender <sender@origin.test>"
-    m["To"] = f"+4930123456@{FAX}"
-    m["Subject"] = subject
-    m.set_content(body, charset="utf-8", cte="quoted-printable")
-    return m.as_bytes()
+from smtppeers import parse_dsn, wait_delivery, wait_state
 
 
 def pdf_bytes(pages: int) -> bytes:
@@ -86,38 +40,6 @@ def pdf_bytes(pages: int) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return out
-
-
-def wait_job(gw, qid: str, timeout: float = 60.0) -> tuple[dict, Path]:
-    """The job file (and its TIFF) that the connector wrote for message qid."""
-    outgoing = gw.fax_spool / "outgoing"
-    found = wait_until(lambda: [p for p in outgoing.glob(f"{qid}.*.json")], timeout)
-    assert found, f"no job for {qid} in {outgoing}: {list(outgoing.iterdir())}\n{gw.log_text()[-3000:]}"
-    job = json.loads(found[0].read_text())
-    tiff = outgoing / job["tiff"]
-    assert tiff.exists(), "the TIFF is there before its job file"
-    return job, tiff
-
-
-def tiff_pages(tiff: Path) -> list[dict]:
-    """Per page: width, length and compression, as tiffinfo (libtiff-tools) reads them."""
-    r = subprocess.run(["tiffinfo", str(tiff)], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    pages = []
-    for block in r.stdout.split("TIFF Directory")[1:]:
-        size = re.search(r"Image Width: (\d+) Image Length: (\d+)", block)
-        compression = re.search(r"Compression Scheme: (.+)", block)
-        pages.append({"width": int(size.group(1)), "length": int(size.group(2)),
-                      "compression": compression.group(1).strip()})
-    return pages
-
-
-def write_result(gw, reference: str, **fields):
-    """As a fax server does: under a temporary name, then renamed."""
-    results = gw.fax_spool / "results"
-    tmp = results / f".{reference}.tmp"
-    tmp.write_text(json.dumps({"reference": reference, **fields}))
-    os.rename(tmp, results / f"{reference}.json")
 
 
 def dsn_of(gw, qid: str, kind: str, timeout: float = 30.0) -> tuple:
@@ -214,91 +136,6 @@ def test_report_mode_always_reports_and_a_failed_result_bounces(make_gateway):
     assert "Kill time expired" in str(block["Diagnostic-Code"])
     wait_state(gw, never, None)
     assert not gw.events("dsn", id=never), "NOTIFY=NEVER: no report"
-
-
-def tiff_resolution(tiff: Path) -> tuple[float, float]:
-    """Page one's x and y resolution (pixels per inch), as tiffinfo reads them."""
-    r = subprocess.run(["tiffinfo", str(tiff)], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    found = re.search(r"Resolution: ([\d.]+), ([\d.]+) pixels/inch", r.stdout)
-    assert found, r.stdout
-    return float(found.group(1)), float(found.group(2))
-
-
-def thumbnails_kept(gw) -> int:
-    """Rows of the fax connector's thumbnail table in the shared store (the directory's
-    SQLite file)."""
-    import sqlite3
-    with sqlite3.connect(gw.dbfile) as db:
-        return db.execute("SELECT count(*) FROM fax_thumbnails").fetchone()[0]
-
-
-def test_report_has_a_thumbnail_of_page_one(make_gateway, make_peer):
-    """report_thumbnail: the sender's report, delivered over SMTP to a real peer, has its human
-    part as multipart/mixed with the text and page one as an inline PNG as wide as configured
-    and as high as page one's real aspect. The thumbnail waits in the shared store from the
-    submission to the report, over a restart, and is gone once the report is written."""
-    peer = make_peer()
-    gw = fax_gateway(make_gateway, success_notice="report", report_thumbnail=True,
-                     report_thumbnail_width=240,
-                     dsn_connector={"type": "smtp", "smarthosts": [f"127.0.0.1:{peer.port}"],
-                                    "tls": "none"})
-    qid = send_raw(gw.port, text_mail("with a picture", "Seite eins\n" * 20),
-                   rcpts=(f"+4930123456@{FAX}",))
-    job, tiff = wait_job(gw, qid)
-    [page] = tiff_pages(tiff)
-    x_dpi, y_dpi = tiff_resolution(tiff)
-    kept = gw.wait_event("fax_thumbnail_kept", timeout=30, id=qid)
-    assert kept["reference"] == job["reference"], kept
-    assert thumbnails_kept(gw) == 1
-    wait_delivery(gw, qid, "pending")
-    # Kept in the shared store, not in the process: a restart before the result changes nothing.
-    assert gw.stop() == 0, f"unclean exit:\n{gw.log_text()[-3000:]}"
-    gw.start()
-    write_result(gw, job["reference"], status="sent", pages=1, duration=25, csid="REMOTE 2",
-                 number="+4930123456")
-
-    [report] = peer.wait_messages(1, timeout=60)
-    assert report.mail_from in ("", "<>"), report.mail_from
-    assert report.rcpt_tos == ["sender@origin.test"], report.rcpt_tos
-    text, extra, types = report_parts(report.content)
-    assert types == ["multipart/mixed", "message/delivery-status", "text/rfc822-headers"], types
-    assert text.startswith("Your fax to +49 30 123456 was sent: 1 of 1 pages in 25 s"), text
-    assert "Attached: page1.png" in text, text
-    [(content_type, disposition, filename, png)] = extra
-    assert (content_type, disposition, filename) == ("image/png", "inline", "page1.png")
-    width, height = png_size(png)
-    assert width == 240, (width, height)
-    # Page one is 1728 x 2292 pels at 204 x 196 dpi: its real height in pels of its width.
-    assert height == round(page["length"] * 240 / page["width"] * x_dpi / y_dpi), \
-        (width, height, page, x_dpi, y_dpi)
-    assert max(len(line) for line in report.content.split(b"\r\n")) <= 998
-    body = report.content[report.content.index(b"Content-Transfer-Encoding: base64\r\n\r\n"):]
-    base64_lines = body.split(b"\r\n\r\n", 1)[1].split(b"\r\n--", 1)[0].split(b"\r\n")
-    assert max(len(line) for line in base64_lines) == 76, base64_lines[:2]
-    wait_state(gw, qid, None)
-    assert wait_until(lambda: thumbnails_kept(gw) == 0, 10), "the thumbnail outlived its report"
-
-
-def test_report_without_report_thumbnail_has_no_picture(make_gateway, make_peer):
-    """success_notice = "report" alone: the report's human part is the plain text, and no
-    thumbnail is made or kept."""
-    peer = make_peer()
-    gw = fax_gateway(make_gateway, success_notice="report",
-                     dsn_connector={"type": "smtp", "smarthosts": [f"127.0.0.1:{peer.port}"],
-                                    "tls": "none"})
-    qid = send_raw(gw.port, text_mail("no picture", "Seite eins\n"), rcpts=(f"+4930123456@{FAX}",))
-    job, _ = wait_job(gw, qid)
-    wait_delivery(gw, qid, "pending")
-    write_result(gw, job["reference"], status="sent", pages=1, duration=9, number="+4930123456")
-    [report] = peer.wait_messages(1, timeout=60)
-    text, extra, types = report_parts(report.content)
-    assert types == ["text/plain", "message/delivery-status", "text/rfc822-headers"], types
-    assert extra == [], extra
-    assert text.startswith("Your fax to +49 30 123456 was sent: 1 of 1 pages in 9 s"), text
-    assert "Attached" not in text and b"image/png" not in report.content
-    assert not gw.events("fax_thumbnail_kept"), "a thumbnail was made"
-    assert thumbnails_kept(gw) == 0
 
 
 def test_malformed_result_is_moved_aside(make_gateway):

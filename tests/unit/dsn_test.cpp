@@ -96,16 +96,26 @@ DsnRecipient line(std::string action, std::string status, std::string remote_mta
           std::move(remote_mta), std::move(diagnostic), std::move(type)};
 }
 
+// The boundary the report's Content-Type names.
+std::string report_boundary(const std::string& dsn) {
+  const std::string key = "multipart/report; report-type=delivery-status;\r\n\tboundary=\"";
+  std::size_t at = dsn.find(key);
+  if (at == std::string::npos) return "(none)";
+  at += key.size();
+  return dsn.substr(at, dsn.find('"', at) - at);
+}
+
 // The part after the first (human-readable) boundary, up to the next one.
 std::string part(const std::string& dsn, int index) {
-  std::string boundary = "\r\n--0006610BBBBB0001/gw.example\r\n";
+  const std::string delimiter = "\r\n--" + report_boundary(dsn);
+  std::string boundary = delimiter + "\r\n";
   std::size_t start = 0;
   for (int i = 0; i <= index; ++i) {
     start = dsn.find(boundary, start);
     if (start == std::string::npos) return "";
     start += boundary.size();
   }
-  std::size_t end = dsn.find("\r\n--0006610BBBBB0001/gw.example", start);
+  std::size_t end = dsn.find(delimiter, start);
   return dsn.substr(start, end - start);
 }
 
@@ -373,4 +383,47 @@ TEST(Dsn, AttachmentsOnlyInSuccessReportsWithSafeNames) {
   EXPECT_EQ(parsed.human_types[3], "application/octet-stream");
   EXPECT_FALSE(contains(report.build(), "X-Evil:"));
   EXPECT_EQ(parsed.decoded[3], "abc");
+}
+
+// The boundaries stay within RFC 2046's 70 characters however long the
+// queue id and host name are, differ between reports and between the
+// report and its mixed part (neither a prefix of the other), and GMime
+// finds every part with them.
+TEST(Dsn, BoundariesAreShortAndDistinct) {
+  OneRecipient report(DsnKind::success,
+                      line("delivered", "2.0.0", "fax.example.test", "fax sent", "x-fax"));
+  report.request.reporting_host = std::string(200, 'h') + ".example";
+  report.request.attachments.push_back({"image/png", "page1.png", "", fake_png(100)});
+  const std::string long_id(60, '7');
+  std::string dsn = build_dsn(report.request, long_id);
+  std::vector<std::string> boundaries;
+  for (std::size_t at = 0; (at = dsn.find("boundary=\"", at)) != std::string::npos;) {
+    at += 10;
+    boundaries.push_back(dsn.substr(at, dsn.find('"', at) - at));
+  }
+  ASSERT_EQ(boundaries.size(), 2u) << dsn;
+  for (const std::string& b : boundaries) {
+    EXPECT_LE(b.size(), 70u) << b;
+    EXPECT_TRUE(b.starts_with("=_bh_")) << b;
+  }
+  EXPECT_FALSE(boundaries[1].starts_with(boundaries[0]));
+  EXPECT_FALSE(boundaries[0].starts_with(boundaries[1]));
+  std::string other = build_dsn(report.request, long_id + "8");
+  EXPECT_EQ(other.find(boundaries[0]), std::string::npos) << "another report, another boundary";
+  ParsedReport parsed = parse_with_gmime(dsn);
+  EXPECT_EQ(parsed.types,
+            (std::vector<std::string>{"multipart/report", "multipart/mixed",
+                                      "message/delivery-status", "text/rfc822-headers"}))
+      << dsn;
+}
+
+// RET=HDRS: the sender asked for headers only, so no picture either.
+TEST(Dsn, NoAttachmentWhenOnlyHeadersAreWanted) {
+  OneRecipient report(DsnKind::success,
+                      line("delivered", "2.0.0", "fax.example.test", "fax sent", "x-fax"));
+  report.envelope.ret = DsnReturn::headers;
+  report.request.attachments.push_back({"image/png", "page1.png", "", fake_png(100)});
+  std::string dsn = report.build();
+  EXPECT_FALSE(contains(dsn, "image/png")) << dsn;
+  EXPECT_FALSE(contains(dsn, "Attached:")) << dsn;
 }

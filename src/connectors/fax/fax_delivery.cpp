@@ -26,6 +26,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Thumbnails held for one put at most (each is at most
+// render::kMaxThumbnailBytes).
+constexpr std::size_t kThumbnailBatchBytes = 8u << 20;
+
 RecipientResult bounce(std::string status, std::string diagnostic) {
   return {Outcome::bounced, std::move(status), std::move(diagnostic)};
 }
@@ -98,6 +102,7 @@ class RequestDelivery {
                                                 content.size(), s.max_message_bytes)));
     std::vector<RecipientResult> results;
     for (std::size_t index : request_.recipients) results.push_back(recipient(index));
+    keep_thumbnails();
     return results;
   }
 
@@ -197,7 +202,7 @@ class RequestDelivery {
         .kv("reference", reference)
         .kv("server", c_.server)
         .write();
-    if (rendered.thumbnail && thumbnail_wanted(index)) keep_thumbnail(png, reference);
+    if (rendered.thumbnail && thumbnail_wanted(index)) keep_thumbnail(png, reference, number);
     RecipientResult result{Outcome::pending, "2.0.0",
                            fmt::format("fax job {} queued at {}", reference, c_.place)};
     result.remote_mta = c_.remote_mta;
@@ -214,19 +219,47 @@ class RequestDelivery {
            !(envelope.recipients[index].notify & notify_never);
   }
 
-  // Page one's thumbnail, into the shared store until the report is
-  // written. A failure is logged: the report then goes without it.
-  void keep_thumbnail(const fs::path& png, const std::string& reference) {
-    const FaxSettings& s = c_.settings;
-    Status kept = ok_status();
-    if (auto bytes = read_whole_file(png); !bytes)
-      kept = bytes.error();
-    else
-      kept = c_.thumbnails->put(s.name, reference, *bytes, unix_now());
-    log::Line line(kept ? "fax_thumbnail_kept" : "fax_thumbnail_failed");
-    line.kv("connector", s.name).kv("id", request_.envelope().queue_id).kv("reference", reference);
-    if (!kept) line.kv("reason", kept.error().message);
-    line.write(kept ? log::Level::info : log::Level::warn);
+  // Page one's thumbnail of a submitted job, for the shared store: all of
+  // the request's go in one transaction once every recipient is submitted
+  // (keep_thumbnails), or sooner when they add up to kThumbnailBatchBytes.
+  void keep_thumbnail(const fs::path& png, const std::string& reference,
+                      const std::string& number) {
+    auto bytes = read_whole_file(png);
+    if (!bytes) return log_thumbnail_failed(bytes.error().message, reference);
+    batch_bytes_ += bytes->size();
+    batch_.push_back({reference, number, std::move(*bytes)});
+    if (batch_bytes_ >= kThumbnailBatchBytes) keep_thumbnails();
+  }
+
+  // Into the shared store until the report is written. A failure is
+  // logged: the reports then go without them. A store that failed is not
+  // asked for a while (ThumbnailStore's pause), so this adds at most one
+  // statement timeout to a request's submission, and then none.
+  void keep_thumbnails() {
+    if (batch_.empty()) return;
+    Status kept = c_.thumbnails->put(c_.settings.name, batch_, unix_now());
+    for (const KeptThumbnail& t : batch_) {
+      if (!kept) {
+        log_thumbnail_failed(kept.error().message, t.reference);
+        continue;
+      }
+      log::Line("fax_thumbnail_kept")
+          .kv("connector", c_.settings.name)
+          .kv("id", request_.envelope().queue_id)
+          .kv("reference", t.reference)
+          .write();
+    }
+    batch_.clear();
+    batch_bytes_ = 0;
+  }
+
+  // The one line for a thumbnail the report will not carry (the fax goes
+  // all the same); reference empty: it failed in the render.
+  void log_thumbnail_failed(const std::string& reason, const std::string& reference = {}) {
+    log::Line line("fax_thumbnail_failed");
+    line.kv("connector", c_.settings.name).kv("id", request_.envelope().queue_id);
+    if (!reference.empty()) line.kv("reference", reference);
+    line.kv("reason", reason).write(log::Level::warn);
   }
 
   FaxRenderOutcome render(const fs::path& tiff, const fs::path& png, const std::string& number) {
@@ -270,6 +303,8 @@ class RequestDelivery {
           .kv("status", outcome.failure.status)
           .kv("reason", outcome.failure.text)
           .write(log::Level::warn);
+    if (outcome.ok && !outcome.thumbnail_failure.empty())
+      log_thumbnail_failed(outcome.thumbnail_failure);
     return outcome;
   }
 
@@ -280,6 +315,8 @@ class RequestDelivery {
   fs::path shared_tiff_;
   fs::path shared_png_;  // empty: no thumbnail wanted
   std::optional<FaxRenderOutcome> shared_;
+  std::vector<KeptThumbnail> batch_;  // for the store, not yet put
+  std::size_t batch_bytes_ = 0;
 };
 
 }  // namespace

@@ -5,7 +5,9 @@
 // backend (pending with its job id; the job's tag makes a repeated
 // attempt find the earlier job instead of sending a second fax); with
 // report_thumbnail the render writes page one's thumbnail too, kept in the
-// shared store under the job's reference once it is submitted. Blocking.
+// shared store under the job's reference: the request's thumbnails in one
+// transaction once all its recipients are submitted (none while the store
+// is paused after a failure, thumbnail_store.hpp). Blocking.
 #pragma once
 
 #include <atomic>

@@ -123,6 +123,9 @@ void read_thumbnail(TableReader& r, FaxSettings& s) {
   if (const toml::node* node = r.node("report_thumbnail");
       node && t.enabled && s.success_notice != fax::SuccessNotice::report)
     r.error(*node, "report_thumbnail", "is for success_notice = \"report\" (the short report)");
+  // As with report_thumbnail above: a key that would do nothing is an error.
+  if (const toml::node* node = r.table().get("report_thumbnail_width"); node && !t.enabled)
+    r.error(*node, "report_thumbnail_width", "is for report_thumbnail = true");
   t.max_age = std::chrono::seconds(pending_timeout_of(r)) + fax::kThumbnailKeptPastTimeout;
 }
 

@@ -126,17 +126,27 @@ void check_page_count(const fs::path& tiff, int max_pages, RunVerdict& verdict) 
   }
 }
 
-// The helper's thumbnail, for the success report only: one it did not
-// write, or that cannot be taken over, is logged and the fax goes without.
-bool take_thumbnail(const fs::path& written, const FaxRenderJob& job) {
-  Status copied = copy_out(written, job.thumbnail, render::kMaxThumbnailBytes);
-  if (copied) return true;
+// The helper's thumbnail, for the success report only: one it could not
+// draw (thumbnail=failed, thumbnail_text=), or that cannot be taken over,
+// is removed and named in outcome.thumbnail_failure; the fax goes without.
+void take_thumbnail(const fs::path& written, const FaxRenderJob& job, const RunVerdict& verdict,
+                    FaxRenderOutcome& outcome) {
+  std::string failure;
+  if (auto said = verdict.report.find("thumbnail");
+      said != verdict.report.end() && said->second == "failed") {
+    auto text = verdict.report.find("thumbnail_text");
+    failure = "the render helper could not draw it: " +
+              reported_text(text == verdict.report.end() ? "" : text->second);
+  } else if (Status copied = copy_out(written, job.thumbnail, render::kMaxThumbnailBytes);
+             !copied) {
+    failure = "the render helper's thumbnail cannot be taken over: " + copied.error().message;
+  } else {
+    outcome.thumbnail = true;
+    return;
+  }
   std::error_code ignored;
   fs::remove(job.thumbnail, ignored);
-  log::Line("fax_thumbnail_failed")
-      .kv("reason", "the render helper's thumbnail cannot be taken over: " + copied.error().message)
-      .write(log::Level::warn);
-  return false;
+  outcome.thumbnail_failure = std::move(failure);
 }
 
 Status check_program(const fs::path& program) {
@@ -231,7 +241,7 @@ FaxRenderOutcome render_mail_to_fax(const RenderHelper& helper, const FaxRenderJ
   FaxRenderOutcome outcome;
   if (verdict.ok) {
     Status copied = copy_out(tiff, job.output, helper.limits.file_bytes);
-    if (copied && !job.thumbnail.empty()) outcome.thumbnail = take_thumbnail(thumbnail, job);
+    if (copied && !job.thumbnail.empty()) take_thumbnail(thumbnail, job, verdict, outcome);
     if (!copied) {
       const bool full = is_disk_full(copied.error());
       verdict.ok = false;
@@ -250,6 +260,7 @@ FaxRenderOutcome render_mail_to_fax(const RenderHelper& helper, const FaxRenderJ
     fs::remove(job.output, ignored);
     if (!job.thumbnail.empty()) fs::remove(job.thumbnail, ignored);
     outcome.thumbnail = false;
+    outcome.thumbnail_failure.clear();
     outcome.transient = verdict.transient;
     outcome.failure = verdict.failure;
     return outcome;

@@ -57,10 +57,13 @@ struct FaxRenderOutcome {
   bool ok = false;
   int pages = 0;           // in the TIFF, the cover included
   int document_pages = 0;  // without the cover
-  // job.thumbnail was written. A thumbnail the gateway cannot take over
-  // (larger than render::kMaxThumbnailBytes, a failed copy) is logged and
-  // left out: the fax goes all the same.
+  // job.thumbnail was written. A thumbnail the helper could not draw
+  // (it reports thumbnail=failed with result=ok) or the gateway cannot
+  // take over (larger than render::kMaxThumbnailBytes, a failed copy) is
+  // left out, why in thumbnail_failure (the caller logs it with the
+  // connector and the message): the fax goes all the same.
   bool thumbnail = false;
+  std::string thumbnail_failure;
   // When !ok. transient: the helper could not run (fork failed, disk
   // full): defer and try again. Otherwise the document failed (including a
   // crash, a timeout or the memory limit, each named in failure.text):

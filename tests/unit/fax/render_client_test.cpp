@@ -20,12 +20,16 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/fax/render_client_fixture.hpp"
 #include "tests/unit/fax/tiff_test_files.hpp"
 
 namespace bh::connectors::fax {
 namespace {
 
 namespace fs = std::filesystem;
+using render_test::FaxRenderClient;
+using render_test::head;
+using render_test::kPlainMail;
 
 // A minimal PDF: the objects in order, then the xref table.
 std::string make_pdf(const std::vector<std::string>& objects) {
@@ -127,121 +131,6 @@ std::string mail_with_pdf(const std::string& name, const std::string& pdf) {
          "--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
          "--XX\r\nContent-Type: application/pdf; name=\"" +
          name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64(pdf) + "\r\n--XX--\r\n";
-}
-
-const std::string kPlainMail =
-    "From: a@b.example\r\nTo: +4930123456@fax.example.com\r\nSubject: Gr\xc3\xbc\xc3\x9f"
-    "e\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-    "Sehr geehrte Damen und Herren,\r\nanbei die Unterlagen.\r\n";
-
-std::string head(const fs::path& path, std::size_t n) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(n, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(n));
-  bytes.resize(static_cast<std::size_t>(in.gcount()));
-  return bytes;
-}
-
-class FaxRenderClient : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "bh-render-client-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    ::chmod(dir_.c_str(), 0755);  // stand-in helpers live here and run as nobody
-    helper_.program = BH_RENDER_HELPER;
-    job_.output = dir_ / "fax.tif";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  fs::path write(const std::string& name, const std::string& content) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << content;
-    ::chmod(path.c_str(), 0600);  // the gateway's: the helper gets it on stdin
-    return path;
-  }
-
-  fs::path stand_in(const std::string& script) {
-    const fs::path path = dir_ / "stand-in-helper";
-    std::ofstream(path) << "#!/bin/sh\n" << script << "\n";
-    ::chmod(path.c_str(), 0755);
-    return path;
-  }
-
-  FaxRenderOutcome render(const std::string& mail) {
-    job_.message = write("mail.eml", mail);
-    return render_mail_to_fax(helper_, job_);
-  }
-
-  void expect_plain_mail_renders() {
-    helper_.program = BH_RENDER_HELPER;
-    helper_.limits = RenderLimits{};
-    FaxRenderOutcome outcome = render(kPlainMail);
-    ASSERT_TRUE(outcome.ok) << outcome.failure.text;
-    EXPECT_EQ(outcome.pages, 1);
-    EXPECT_EQ(head(job_.output, 4), std::string("II*\0", 4));
-  }
-
-  fs::path dir_;
-  RenderHelper helper_;
-  FaxRenderJob job_;
-};
-
-// Width and height from a PNG's IHDR chunk (big-endian, at bytes 16 and 20).
-std::pair<long, long> png_size(const std::string& png) {
-  auto be32 = [&](std::size_t at) {
-    long v = 0;
-    for (std::size_t i = 0; i < 4; ++i) v = v * 256 + static_cast<unsigned char>(png.at(at + i));
-    return v;
-  };
-  EXPECT_EQ(png.substr(12, 4), "IHDR");
-  return {be32(16), be32(20)};
-}
-
-// The thumbnail is as wide as asked, and as high as page one's real aspect
-// (1728 x 2292 pels of A4 at 204 x 196 dpi, or 1146 lines at 98 dpi).
-TEST_F(FaxRenderClient, TheThumbnailHasTheWidthAskedAndThePagesAspect) {
-  job_.thumbnail = dir_ / "thumb.png";
-  job_.thumbnail_width = 240;
-  FaxRenderOutcome outcome = render(kPlainMail);
-  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
-  EXPECT_TRUE(outcome.thumbnail);
-  auto [width, height] = png_size(head(job_.thumbnail, 64));
-  EXPECT_EQ(width, 240);
-  EXPECT_EQ(height, std::lround(2292.0 * 240 / 1728 * 204 / 196));
-
-  job_.options.format.resolution = render::Resolution::normal;
-  job_.thumbnail_width = 100;
-  outcome = render(kPlainMail);
-  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
-  std::tie(width, height) = png_size(head(job_.thumbnail, 64));
-  EXPECT_EQ(width, 100);
-  EXPECT_EQ(height, std::lround(1146.0 * 100 / 1728 * 204 / 98));
-}
-
-// No thumbnail asked for: none written, and the fax is the same.
-TEST_F(FaxRenderClient, NoThumbnailUnlessAsked) {
-  FaxRenderOutcome outcome = render(kPlainMail);
-  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
-  EXPECT_FALSE(outcome.thumbnail);
-  EXPECT_FALSE(fs::exists(dir_ / "thumb.png"));
-}
-
-TEST_F(FaxRenderClient, APlainMailBecomesATiffAndAThumbnail) {
-  job_.thumbnail = dir_ / "thumb.png";
-  FaxRenderOutcome outcome = render(kPlainMail);
-  ASSERT_TRUE(outcome.ok) << outcome.failure.text;
-  EXPECT_EQ(outcome.pages, 1);
-  EXPECT_EQ(outcome.document_pages, 1);
-  EXPECT_EQ(head(job_.output, 4), std::string("II*\0", 4));
-  EXPECT_EQ(head(job_.thumbnail, 8), "\x89PNG\r\n\x1a\n");
-  // The gateway's copy, not the helper's file.
-  struct stat st {};
-  ASSERT_EQ(::stat(job_.output.c_str(), &st), 0);
-  EXPECT_EQ(st.st_uid, ::geteuid());
 }
 
 TEST_F(FaxRenderClient, APdfWithTooManyPagesIsRefused) {

@@ -1,9 +1,9 @@
 // Page one's thumbnail in the fax success report (report_thumbnail): the
 // shared store that keeps it from the submission to the report (both
-// backends), the settings, the fax connector's side (what the report asks
-// for, dropped once written), and record_outcome, which asks the connector
-// of each final pending recipient when it writes the success report and
-// lets it drop the thumbnail afterwards; a failure DSN never carries one.
+// backends), its pause after a failure, the settings, and the fax
+// connector's side (what the report asks for, the rows of written reports
+// removed from the poll thread, the purge, the store opened again after it
+// failed). record_outcome's side: report_thumbnail_outcome_test.cpp.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,11 +13,13 @@
 #include "connectors/fax/fax_connector.hpp"
 #include "connectors/fax/fax_kind.hpp"
 #include "connectors/fax/fax_report.hpp"
+#include "connectors/fax/report_thumbnails.hpp"
 #include "connectors/fax/thumbnail_store.hpp"
 #include "queue/done_log.hpp"
 #include "queue/spool.hpp"
 #include "scheduler/outcome.hpp"
 #include "server/config.hpp"
+#include "tests/unit/fax/flaky_database.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
@@ -39,6 +41,10 @@ class FaxThumbnailStore : public ::testing::TestWithParam<store::Backend> {
   test::TestStore db{GetParam()};
 };
 
+fax::KeptThumbnail kept(std::string reference, std::string png, std::string number = {}) {
+  return {std::move(reference), std::move(number), std::move(png)};
+}
+
 TEST_P(FaxThumbnailStore, KeepsReplacesRemovesAndPurges) {
   auto database = db.open();
   ASSERT_TRUE(database);
@@ -47,30 +53,58 @@ TEST_P(FaxThumbnailStore, KeepsReplacesRemovesAndPurges) {
   // Bytes of every value (a NUL included) survive the base64 column.
   std::string png = png_of(300);
   for (std::size_t i = 16; i < png.size(); ++i) png[i] = static_cast<char>(i % 256);
-  ASSERT_TRUE((*store)->put("fax", "job-1", png, 100));
-  ASSERT_TRUE((*store)->put("fax", "job-2", png_of(50), 200));
-  ASSERT_TRUE((*store)->put("other", "job-1", png_of(60), 100));
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png, "+4930123456")}, 100));
+  ASSERT_TRUE((*store)->put("fax", {kept("job-2", png_of(50)), kept("job-3", png_of(55))}, 200));
+  ASSERT_TRUE((*store)->put("other", {kept("job-1", png_of(60))}, 100));
   auto one = (*store)->get("fax", "job-1");
   ASSERT_TRUE(one && one->has_value()) << (one ? "none" : one.error().message);
-  EXPECT_EQ(**one, png);
-  EXPECT_EQ(*(*(*store)->get("other", "job-1")), png_of(60));
+  EXPECT_EQ((*one)->png, png);
+  EXPECT_EQ((*one)->number, "+4930123456");
+  EXPECT_EQ((*(*store)->get("other", "job-1"))->png, png_of(60));
   EXPECT_FALSE((*(*store)->get("fax", "job-9")).has_value());
+  EXPECT_TRUE(*(*store)->any("fax"));
+  EXPECT_FALSE(*(*store)->any("nobody"));
 
   // A retry that found its job renders again: the new one replaces it.
-  ASSERT_TRUE((*store)->put("fax", "job-1", png_of(70, 'y'), 150));
-  EXPECT_EQ(*(*(*store)->get("fax", "job-1")), png_of(70, 'y'));
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png_of(70, 'y'))}, 150));
+  EXPECT_EQ((*(*store)->get("fax", "job-1"))->png, png_of(70, 'y'));
 
-  ASSERT_TRUE((*store)->remove("fax", "job-2"));
+  ASSERT_TRUE((*store)->remove("fax", {"job-2", "job-3", "job-9"}));
   EXPECT_FALSE((*(*store)->get("fax", "job-2")).has_value());
-  ASSERT_TRUE((*store)->remove("fax", "job-2"));  // again: nothing to do
+  EXPECT_FALSE((*(*store)->get("fax", "job-3")).has_value());
+  ASSERT_TRUE((*store)->remove("fax", {"job-2"}));  // again: nothing to do
+  ASSERT_TRUE((*store)->remove("fax", {}));
 
-  auto purged = (*store)->purge(150);  // other/job-1 (100) goes; fax/job-1 (150) stays
+  // One connector's max age purges its own rows only: other/job-1 (100) is
+  // older, but another connector's (or node's) max age is not this one's.
+  auto purged = (*store)->purge("fax", 151, 200);  // fax/job-1 (150) goes
   ASSERT_TRUE(purged) << purged.error().message;
   EXPECT_EQ(*purged, 1);
+  EXPECT_FALSE((*(*store)->get("fax", "job-1")).has_value());
+  EXPECT_TRUE((*(*store)->get("other", "job-1")).has_value());
+  // Past the longest age any connector may keep one, any connector's goes.
+  const std::int64_t longest = fax::kLongestThumbnailAge.count();
+  purged = (*store)->purge("fax", 0, 100 + longest);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 0) << "not older than the longest age yet";
+  purged = (*store)->purge("fax", 0, 101 + longest);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1);
   EXPECT_FALSE((*(*store)->get("other", "job-1")).has_value());
-  EXPECT_TRUE((*(*store)->get("fax", "job-1")).has_value());
+
+  // More references than one statement names.
+  std::vector<fax::KeptThumbnail> many;
+  std::vector<std::string> references;
+  for (std::size_t i = 0; i < fax::kMaxReferencesPerStatement + 5; ++i) {
+    references.push_back("many-" + std::to_string(i));
+    many.push_back(kept(references.back(), png_of(30)));
+  }
+  ASSERT_TRUE((*store)->put("fax", many, 300));
+  ASSERT_TRUE((*store)->remove("fax", references));
+  EXPECT_FALSE(*(*store)->any("fax"));
 
   // Opened again (another node, a restart): the same table.
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png_of(40))}, 400));
   auto again = fax::ThumbnailStore::open(database);
   ASSERT_TRUE(again);
   EXPECT_TRUE((*(*again)->get("fax", "job-1")).has_value());
@@ -81,9 +115,10 @@ TEST_P(FaxThumbnailStore, RefusesWhatIsNotAPng) {
   ASSERT_TRUE(database);
   auto store = fax::ThumbnailStore::open(database);
   ASSERT_TRUE(store) << store.error().message;
-  EXPECT_FALSE((*store)->put("fax", "job-1", "GIF89a not a png at all, no", 1));
-  EXPECT_FALSE((*store)->put("fax", "job-1", png_of(render::kMaxThumbnailBytes + 1), 1));
-  EXPECT_TRUE((*store)->put("fax", "job-1", png_of(render::kMaxThumbnailBytes), 1));
+  EXPECT_FALSE((*store)->put("fax", {kept("job-1", "GIF89a not a png at all, no")}, 1));
+  EXPECT_FALSE((*store)->put("fax", {kept("job-1", png_of(render::kMaxThumbnailBytes + 1))}, 1));
+  EXPECT_FALSE(*(*store)->any("fax")) << "nothing of a refused batch is kept";
+  EXPECT_TRUE((*store)->put("fax", {kept("job-1", png_of(render::kMaxThumbnailBytes))}, 1));
   // What another writer left in the table is checked when it is read.
   ASSERT_TRUE(database->execute("UPDATE fax_thumbnails SET png = 'bm90IGEgcG5n'", {}));
   auto bad = (*store)->get("fax", "job-1");
@@ -96,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(FaxStore, FaxThumbnailStore,
                          test::backend_test_name);
 
 // The fax connector hands the report what the store keeps for the job,
-// and drops it once the report is written.
+// named by the number it went to.
 TEST(FaxReportThumbnail, TheConnectorAnswersFromTheSharedStore) {
   test::TestStore db{store::Backend::sqlite};
   ASSERT_TRUE(db.ok()) << db.message();
@@ -117,146 +152,19 @@ TEST(FaxReportThumbnail, TheConnectorAnswersFromTheSharedStore) {
   (*connector)->attach_intake({nullptr, nullptr, database});
   auto store = fax::ThumbnailStore::open(database);  // as a submission on another node did
   ASSERT_TRUE(store);
-  ASSERT_TRUE((*store)->put("fax", "job-1", png_of(100), unix_now()));
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png_of(100), "+4930123456")}, unix_now()));
   auto attachment = (*connector)->report_attachment("job-1");
   ASSERT_TRUE(attachment);
   EXPECT_EQ(attachment->content_type, "image/png");
-  EXPECT_EQ(attachment->filename, "page1.png");
+  EXPECT_EQ(attachment->filename, "page1-4930123456.png");
+  EXPECT_EQ(attachment->description, "page one of the fax to +49 30 123456");
   EXPECT_EQ(attachment->bytes, png_of(100));
   EXPECT_FALSE((*connector)->report_attachment("job-2")) << "none kept for that job";
-  (*connector)->report_written("job-1");
-  EXPECT_FALSE((*(*store)->get("fax", "job-1")).has_value());
-  EXPECT_FALSE((*connector)->report_attachment("job-1"));
   (*connector)->stop();
   std::filesystem::remove_all(s.work_directory);
 }
 
-// A connector that kept an attachment per reference, and says which were
-// released.
-class KeepingConnector final : public connectors::Connector {
- public:
-  void deliver(connectors::DeliveryRequest, connectors::DeliveryDone done) override { done({}); }
-  std::optional<ReportAttachment> report_attachment(const std::string& reference) override {
-    asked.push_back(reference);
-    auto it = kept.find(reference);
-    if (it == kept.end()) return std::nullopt;
-    return ReportAttachment{"image/png", "page1.png", "page one of the fax", it->second};
-  }
-  void report_written(const std::string& reference) override { written.push_back(reference); }
-  std::map<std::string, std::string> kept;
-  std::vector<std::string> asked, written;
-};
-
-struct Recorded {
-  std::vector<std::string> dsns;  // the queue files of the DSNs placed
-};
-
-// record_outcome of one message whose recipients (fax numbers, pending
-// with references job-1, job-2, ...) got these results.
-Recorded record(KeepingConnector& connector,
-                const std::vector<connectors::RecipientResult>& results, const std::string& name) {
-  auto root = std::filesystem::temp_directory_path() /
-              ("bh-fax-thumbnail-outcome-" + std::to_string(getpid()) + "-" + name);
-  std::filesystem::remove_all(root);
-  queue::Spool spool(root / "spool");
-  EXPECT_TRUE(spool.create_layout());
-  queue::DoneLog done_log(root / "done");
-  EXPECT_TRUE(done_log.open(spool));
-  done_log.start();
-  queue::QueuedMessage message;
-  message.envelope.queue_id = "AAAA0001";
-  message.envelope.arrival = unix_now();
-  message.envelope.sender = Address{"ann", "example.com"};
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    Recipient r;
-    r.address = Address{"+493012345" + std::to_string(i), "fax.example.com"};
-    r.connector = "fax";
-    r.pending_reference = "job-" + std::to_string(i + 1);
-    r.pending_deadline = unix_now() + 3600;
-    message.envelope.recipients.push_back(r);
-  }
-  message.content = "From: ann@example.com\r\nSubject: x\r\n\r\nhello\r\n";
-  EXPECT_TRUE(queue::Spool::write_file(spool.file(queue::State::active, "AAAA0001"),
-                                       message.envelope, message.content));
-  OutcomeSettings settings;
-  settings.connector = [&](const std::string& n) -> connectors::Connector* {
-    return n == "fax" ? &connector : nullptr;
-  };
-  int next = 0;
-  RecordedOutcome outcome = record_outcome(spool, done_log, settings, message, results,
-                                           [&] { return "BBBB000" + std::to_string(++next); });
-  done_log.stop();
-  Recorded recorded;
-  for (const std::string& id : outcome.new_messages)
-    recorded.dsns.push_back(read_whole_file(spool.file(queue::State::incoming, id)).value());
-  std::filesystem::remove_all(root);
-  return recorded;
-}
-
-connectors::RecipientResult sent() {
-  fax::FaxJobReport job;
-  job.number = "+4930123456";
-  job.sent = true;
-  job.pages_sent = job.pages_total = 1;
-  return fax::result_of_report(job, fax::SuccessNotice::report, "fax.example.com");
-}
-
-connectors::RecipientResult failed() {
-  fax::FaxJobReport job;
-  job.status_text = "Busy signal detected";
-  job.status_code = 5;
-  return fax::result_of_report(job, fax::SuccessNotice::report, "fax.example.com");
-}
-
-std::size_t count(const std::string& text, std::string_view what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
-
-TEST(FaxReportThumbnail, TheSuccessReportCarriesItAndTheConnectorDropsIt) {
-  KeepingConnector connector;
-  connector.kept["job-1"] = png_of(400);
-  Recorded recorded = record(connector, {sent()}, "one");
-  ASSERT_EQ(recorded.dsns.size(), 1u);
-  const std::string& dsn = recorded.dsns[0];
-  EXPECT_NE(dsn.find("Subject: Your fax was sent\r\n"), std::string::npos) << dsn;
-  EXPECT_NE(dsn.find("Content-Type: image/png;"), std::string::npos) << dsn;
-  EXPECT_NE(dsn.find("Content-Disposition: inline;\r\n\tfilename=\"page1.png\""), std::string::npos)
-      << dsn;
-  EXPECT_EQ(connector.asked, std::vector<std::string>{"job-1"});
-  EXPECT_EQ(connector.written, std::vector<std::string>{"job-1"});
-}
-
-// Several recipients of one rendering share one picture; a failure's DSN
-// has none, though its thumbnail is dropped all the same.
-TEST(FaxReportThumbnail, OneCopyPerPictureAndNoneInAFailure) {
-  KeepingConnector connector;
-  connector.kept["job-1"] = connector.kept["job-2"] = png_of(400);
-  connector.kept["job-3"] = png_of(500);
-  Recorded recorded = record(connector, {sent(), sent(), failed()}, "three");
-  ASSERT_EQ(recorded.dsns.size(), 2u);  // the failure's and the success's
-  std::string failure = recorded.dsns[0], success = recorded.dsns[1];
-  if (failure.find("Undelivered Mail") == std::string::npos) std::swap(failure, success);
-  EXPECT_EQ(failure.find("image/png"), std::string::npos) << failure;
-  EXPECT_EQ(count(success, "Content-Type: image/png;"), 1u) << success;
-  EXPECT_EQ(connector.asked, (std::vector<std::string>{"job-1", "job-2"}));
-  EXPECT_EQ(connector.written, (std::vector<std::string>{"job-1", "job-2", "job-3"}));
-}
-
-// No thumbnail kept (it could not be written or read): the report goes out
-// without it, as before.
-TEST(FaxReportThumbnail, AMissingThumbnailLeavesThePlainReport) {
-  KeepingConnector connector;
-  Recorded recorded = record(connector, {sent()}, "missing");
-  ASSERT_EQ(recorded.dsns.size(), 1u);
-  EXPECT_EQ(recorded.dsns[0].find("image/png"), std::string::npos) << recorded.dsns[0];
-  EXPECT_EQ(recorded.dsns[0].find("multipart/mixed"), std::string::npos) << recorded.dsns[0];
-  EXPECT_NE(recorded.dsns[0].find("Subject: Your fax was sent\r\n"), std::string::npos);
-  EXPECT_EQ(connector.written, std::vector<std::string>{"job-1"});
-}
 
 namespace {
 
@@ -328,5 +236,128 @@ TEST(FaxReportThumbnail, SettingsAndTheirChecks) {
   EXPECT_EQ(error_of("success_notice = \"report\"\nreport_thumbnail = true\n"
                      "report_thumbnail_width = 100\n"),
             "(no error)");
-  EXPECT_EQ(error_of("report_thumbnail_width = 800\n"), "(no error)");
+  EXPECT_EQ(error_of("success_notice = \"report\"\nreport_thumbnail = true\n"
+                     "report_thumbnail_width = 800\n"),
+            "(no error)");
+  // A width without the picture would do nothing.
+  EXPECT_NE(error_of("report_thumbnail_width = 800\n")
+                .find("gw.toml:18: connector[0].report_thumbnail_width: is for "
+                      "report_thumbnail = true"),
+            std::string::npos)
+      << error_of("report_thumbnail_width = 800\n");
+}
+
+namespace {
+
+fax::ThumbnailSettings thumbnails_on() {
+  fax::ThumbnailSettings t;
+  t.enabled = true;
+  t.max_age = std::chrono::seconds(1000);
+  return t;
+}
+
+}  // namespace
+
+// A written report's row goes from the poll thread (maintain), not from
+// the scheduler's; the purge takes this connector's old rows, and keeps
+// another connector's younger than the longest age.
+TEST(FaxReportThumbnail, WrittenRowsGoAtMaintainAndThePurgeIsPerConnector) {
+  test::TestStore db{store::Backend::sqlite};
+  ASSERT_TRUE(db.ok()) << db.message();
+  auto database = db.open();
+  ASSERT_TRUE(database);
+  auto store = fax::ThumbnailStore::open(database);
+  ASSERT_TRUE(store);
+  const std::int64_t now = unix_now();
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png_of(40)), kept("job-2", png_of(41))}, now));
+  ASSERT_TRUE((*store)->put("fax", {kept("old", png_of(42))}, now - 1001));
+  ASSERT_TRUE((*store)->put("other", {kept("old", png_of(43))}, now - 1001));
+  fax::ReportThumbnails thumbnails("fax", thumbnails_on());
+  thumbnails.attach(database);
+  ASSERT_TRUE(thumbnails.attachment("job-1"));
+  thumbnails.written("job-1");
+  EXPECT_TRUE((*(*store)->get("fax", "job-1")).has_value()) << "removed at maintain only";
+  thumbnails.maintain(now);
+  EXPECT_FALSE((*(*store)->get("fax", "job-1")).has_value());
+  EXPECT_TRUE((*(*store)->get("fax", "job-2")).has_value());
+  EXPECT_FALSE((*(*store)->get("fax", "old")).has_value()) << "past this connector's max age";
+  EXPECT_TRUE((*(*store)->get("other", "old")).has_value()) << "another connector's row";
+}
+
+// After a store error the store is not asked for kStorePause: a report
+// goes at once without its picture; then it is asked again.
+TEST(FaxReportThumbnail, AStoreThatFailedIsLeftAloneForAWhile) {
+  test::TestStore db{store::Backend::sqlite};
+  ASSERT_TRUE(db.ok()) << db.message();
+  auto real = db.open();
+  ASSERT_TRUE(real);
+  auto flaky = std::make_shared<test::FlakyDatabase>(real);
+  std::int64_t clock = 1000;
+  fax::ReportThumbnails thumbnails("fax", thumbnails_on(), [&] { return clock; });
+  thumbnails.attach(flaky);
+  auto store = fax::ThumbnailStore::open(real);
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png_of(40))}, unix_now()));
+  flaky->down = true;
+  EXPECT_FALSE(thumbnails.attachment("job-1"));
+  const std::size_t asked = flaky->asked().size();
+  EXPECT_FALSE(thumbnails.attachment("job-1"));
+  clock += fax::kStorePause.count() - 1;
+  flaky->down = false;
+  EXPECT_FALSE(thumbnails.attachment("job-1"));
+  auto submissions = thumbnails.for_submissions();
+  ASSERT_TRUE(submissions);
+  EXPECT_FALSE(submissions->put("fax", {kept("job-2", png_of(40))}, unix_now()));
+  EXPECT_EQ(flaky->asked().size(), asked) << "no statement while paused";
+  clock += 1;
+  EXPECT_TRUE(thumbnails.attachment("job-1"));
+  EXPECT_EQ(flaky->asked().size(), asked + 1);
+}
+
+// With report_thumbnail off and nothing kept from before, a report asks
+// the store nothing; with rows kept from before, it does.
+TEST(FaxReportThumbnail, OffWithNothingKeptAsksNothing) {
+  test::TestStore db{store::Backend::sqlite};
+  ASSERT_TRUE(db.ok()) << db.message();
+  auto real = db.open();
+  ASSERT_TRUE(real);
+  auto flaky = std::make_shared<test::FlakyDatabase>(real);
+  fax::ReportThumbnails off("fax", fax::ThumbnailSettings{});
+  off.attach(flaky);
+  const std::size_t asked = flaky->asked().size();
+  EXPECT_FALSE(off.attachment("job-1"));
+  off.written("job-1");
+  EXPECT_FALSE(off.for_submissions());
+  EXPECT_EQ(flaky->asked().size(), asked);
+  off.maintain(unix_now());
+  EXPECT_EQ(flaky->count("fax_thumbnails WHERE connector = $1 AND reference"), 0u);
+
+  auto store = fax::ThumbnailStore::open(real);
+  ASSERT_TRUE((*store)->put("fax", {kept("job-1", png_of(40))}, unix_now()));
+  fax::ReportThumbnails turned_off("fax", fax::ThumbnailSettings{});
+  turned_off.attach(flaky);  // rows from when it was on: their reports get them
+  EXPECT_TRUE(turned_off.attachment("job-1"));
+  EXPECT_FALSE(turned_off.for_submissions());
+}
+
+// A store that cannot be opened (its migration fails) is tried again
+// every 300 s from maintain.
+TEST(FaxReportThumbnail, MaintainOpensAStoreThatCouldNotBeOpened) {
+  test::TestStore db{store::Backend::sqlite};
+  ASSERT_TRUE(db.ok()) << db.message();
+  auto real = db.open();
+  ASSERT_TRUE(real);
+  auto flaky = std::make_shared<test::FlakyDatabase>(real);
+  flaky->down = true;
+  fax::ReportThumbnails thumbnails("fax", thumbnails_on());
+  thumbnails.attach(flaky);
+  EXPECT_FALSE(thumbnails.for_submissions());
+  flaky->down = false;
+  const std::int64_t now = unix_now();
+  thumbnails.maintain(now + 10);
+  EXPECT_FALSE(thumbnails.for_submissions()) << "not before 300 s";
+  thumbnails.maintain(now + 300);
+  auto store = thumbnails.for_submissions();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->put("fax", {kept("job-1", png_of(40))}, now));
+  EXPECT_TRUE(thumbnails.attachment("job-1"));
 }
