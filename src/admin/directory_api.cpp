@@ -166,15 +166,15 @@ class TenantsApi : public DirectoryAccess {
                                 "users[" + std::to_string(i) + "]: address '" + address +
                                     "' is in a domain of the configured tenant " + owner);
     }
-    if (auto replaced = store_.replace_tenant_directory(pushed); !replaced)
-      return store_failure(replaced.error());
+    auto replaced = store_.replace_tenant_directory(pushed);
+    if (!replaced) return store_failure(replaced.error());
     put_in_force();
-    auto version = store_.version();
-    if (!version) return store_failure(version.error());
+    // The version this push wrote: read after the refresh, it could be
+    // another push's that committed in between.
     json::object answer{{"tenant", *id},
                         {"users", pushed.users.size()},
                         {"numbers", pushed.numbers.size()},
-                        {"version", *version}};
+                        {"version", *replaced}};
     return json_response(200, answer);
   }
 };

@@ -221,17 +221,25 @@ Status DirectoryStore::remove_number(const std::string& e164) {
   });
 }
 
-Status DirectoryStore::replace_tenant_directory(const TenantDirectory& given) {
+Result<std::int64_t> DirectoryStore::replace_tenant_directory(const TenantDirectory& given) {
   TenantDirectory directory = given;
   if (auto errors = normalise_directory(directory, {}); !errors.empty()) return invalid(errors);
-  return db_->transaction([&](Connection& c) -> Status {
+  std::int64_t written = 0;
+  Status replaced = db_->transaction([&](Connection& c) -> Status {
     if (Status s = bump_version(c); !s) return s;
+    // The version this transaction wrote: its row lock (PostgreSQL) or the
+    // writer's lock (SQLite) keeps other changes out until it commits.
+    auto version = c.query("SELECT version FROM directory_version WHERE id = 1");
+    if (!version) return version.error();
+    written = version->empty() ? 0 : version->front().integer(0);
     if (Status s = upsert_tenant(c, directory.tenant); !s) return s;
     if (Status s = delete_tenant_rows(c, directory.tenant.id); !s) return s;
     // All users before the numbers, as the checks of one by one had them.
     if (Status s = insert_users(c, directory.users); !s) return s;
     return insert_numbers(c, directory.numbers);
   });
+  if (!replaced) return replaced.error();
+  return written;
 }
 
 Result<std::int64_t> DirectoryStore::version() const {
@@ -243,10 +251,11 @@ Result<std::int64_t> DirectoryStore::version() const {
 Result<DirectoryData> DirectoryStore::load() const {
   // One snapshot for every statement: PostgreSQL reads each statement at its
   // own snapshot under READ COMMITTED, so the transaction asks for REPEATABLE
-  // READ first; SQLite's transaction is one snapshot already.
+  // READ first; SQLite's transaction is one snapshot already (on a read
+  // connection: a push in progress does not hold up the caches' refresh).
   DirectoryData data;
   std::int64_t after = 0;
-  Status read = db_->transaction([&](Connection& c) -> Status {
+  Status read = db_->read_transaction([&](Connection& c) -> Status {
     if (db_->backend() == store::Backend::postgresql)
       if (Status s = c.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
           !s)

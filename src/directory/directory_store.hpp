@@ -62,8 +62,9 @@ class DirectoryStore {
 
   // Replaces the tenant (created if new) with its users and numbers in one
   // transaction: after it returns ok every reader sees all of it, after an
-  // error none of it.
-  Status replace_tenant_directory(const TenantDirectory& directory);
+  // error none of it. Returns the directory version that transaction wrote
+  // (not a later one another change made since).
+  Result<std::int64_t> replace_tenant_directory(const TenantDirectory& directory);
 
   Result<std::int64_t> version() const;
   Result<DirectoryData> load() const;

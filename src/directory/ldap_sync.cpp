@@ -257,7 +257,7 @@ Result<LdapSyncReport> sync_ldap(const LdapSource& source, DirectoryStore& store
                      report.numbers_dropped == 0 && *stored_tenant &&
                      same_tenant(**stored_tenant, directory.tenant);
   if (!report.unchanged)
-    if (Status replaced = store.replace_tenant_directory(directory); !replaced)
+    if (auto replaced = store.replace_tenant_directory(directory); !replaced)
       return replaced.error();
   report.applied = true;
   return report;

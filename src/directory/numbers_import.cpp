@@ -73,7 +73,7 @@ Result<NumbersImportSummary> import_numbers(DirectoryStore& store,
   }
   NumbersImportSummary summary;
   for (const TenantDirectory& directory : directories) {
-    if (Status replaced = store.replace_tenant_directory(directory); !replaced)
+    if (auto replaced = store.replace_tenant_directory(directory); !replaced)
       return Error{
           fmt::format("{}: tenant {}: {}", where, directory.tenant.id, replaced.error().message),
           replaced.error().code};

@@ -88,7 +88,7 @@ Result<ImportSummary> import_users(DirectoryStore& store, const std::vector<CsvU
       }
       return store::store_error(store::StoreErrc::invalid, text);
     }
-    if (Status replaced = store.replace_tenant_directory(directory); !replaced)
+    if (auto replaced = store.replace_tenant_directory(directory); !replaced)
       return Error{fmt::format("{}: tenant {}: {}", where, tenant_id, replaced.error().message),
                    replaced.error().code};
     summary.users += rows.size();

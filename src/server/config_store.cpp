@@ -1,4 +1,6 @@
 // [store] (docs/configuration.md): the store the nodes share.
+#include "server/config_store.hpp"
+
 #include <libpq-fe.h>
 
 #include "server/config_reader.hpp"
@@ -64,3 +66,18 @@ void read_store(TableReader& r, store::StoreSettings& store, const toml::node* o
 }
 
 }  // namespace bh::config_detail
+
+namespace bh {
+
+std::string store_pool_warning(const Config& config) {
+  if (config.store.backend != "postgresql" || !config.admin.enabled) return {};
+  if (config.store.pool_size > config.admin.workers) return {};
+  return fmt::format(
+      "{}: store.pool_size ({}) is not above [admin] workers ({}): each running admin request "
+      "holds one of the pool's connections, so while the admin API is busy the trace writer, the "
+      "directory's poll and the pending references wait for one (keep pool_size above workers, "
+      "e.g. workers + 4; docs/operations.md, \"Pool\")",
+      config.source, config.store.pool_size, config.admin.workers);
+}
+
+}  // namespace bh

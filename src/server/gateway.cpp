@@ -18,6 +18,7 @@
 #include "queue/recovery.hpp"
 #include "scheduler/pending_reports.hpp"
 #include "scheduler/scheduler.hpp"
+#include "server/config_store.hpp"
 #include "server/fax_ingest_route.hpp"
 #include "server/graceful_stop.hpp"
 #include "smtp/server/listener.hpp"
@@ -325,6 +326,8 @@ int run_gateway(const Config& config) {
 
   // The store the nodes share (directory, trace, pending references,
   // tokens): opened once, each component applies its migrations.
+  if (std::string warning = store_pool_warning(config); !warning.empty())
+    log::Line("store_warning").kv("reason", warning).write(log::Level::warn);
   auto opened_database = store::open_database(config.store);
   if (!opened_database) return fail(opened_database.error().message);
   std::shared_ptr<store::Database> database = *opened_database;

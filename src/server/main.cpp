@@ -8,6 +8,7 @@
 #include "m365/setup_cli.hpp"
 #include "queue/admin.hpp"
 #include "server/config.hpp"
+#include "server/config_store.hpp"
 #include "server/directory_cli.hpp"
 #include "server/gateway.hpp"
 #include "server/ingest_cli.hpp"
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
     auto problems = bh::check_resources(*config);
     for (const auto& problem : problems) std::cerr << problem << "\n";
     if (!problems.empty()) return 1;
+    if (std::string warning = bh::store_pool_warning(*config); !warning.empty())
+      std::cerr << "warning: " << warning << "\n";
     std::cout << config_path << ": ok\n";
     return 0;
   }

@@ -21,9 +21,13 @@
 // cannot be reached, a lock or statement over statement_timeout, a lost
 // connection are `unavailable`; mistakes in the SQL carry no code.
 //
-// SQLite has one connection: a transaction (or query/execute) started
-// inside a transaction's fn is refused. PostgreSQL would take a second
-// pooled connection, which cannot see the first one's uncommitted rows.
+// SQLite has one write connection and a few read connections (WAL: reads
+// go on while a write transaction runs). A query() that only reads, and a
+// read_transaction(), go to a read connection; everything else to the
+// writer. A transaction (or query/execute) started inside a transaction's
+// fn is refused: SQLite's writer would wait for itself, and PostgreSQL
+// would take a second pooled connection; neither would see the first
+// one's uncommitted rows. Reads inside fn go through its Connection.
 //
 // Every call blocks: never call it on an SMTP I/O thread on the message path
 // (the directory is read from its in-memory cache, the trace is written in
@@ -94,6 +98,15 @@ class Database {
   // synchronous=FULL; PostgreSQL: synchronous_commit as the server has it).
   virtual Status transaction(const std::function<Status(Connection&)>& fn) = 0;
 
+  // A transaction whose fn only reads (several SELECTs at one snapshot);
+  // a statement of fn that writes fails. SQLite runs it on a read
+  // connection, next to a write transaction instead of after it.
+  // PostgreSQL: BEGIN READ ONLY (fn may ask for REPEATABLE READ first).
+  // A Database that wraps another and does not pass this on: transaction().
+  virtual Status read_transaction(const std::function<Status(Connection&)>& fn) {
+    return transaction(fn);
+  }
+
   // One statement in a transaction of its own (a backend may run it in
   // autocommit mode, which is the same for one statement).
   virtual Result<Rows> query(std::string_view sql, const Params& params = {});
@@ -111,10 +124,14 @@ struct StoreSettings {
   std::string backend = "sqlite";          // "sqlite" | "postgresql"
   std::string path = "var/bridgehead.db";  // sqlite
   std::string url;                         // postgresql: a libpq connection string or URI
-  int pool_size = 4;                       // postgresql connections
+  // postgresql connections. Above [admin] workers (4 by default), each of
+  // which may hold one, so the message path (trace writer, directory poll,
+  // pending store) keeps some (checked by the configuration, config_store.cpp).
+  int pool_size = 8;
   int connect_timeout_seconds = 5;
-  // A statement (SQLite: the wait for the writer's lock) that takes longer
-  // fails with StoreErrc::unavailable instead of holding its caller.
+  // A statement that takes longer fails with StoreErrc::unavailable instead
+  // of holding its caller; so does the wait for a free connection (SQLite:
+  // for the writer, held by this process or another, or a free reader).
   int statement_timeout_seconds = 10;
 };
 

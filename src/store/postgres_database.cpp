@@ -136,6 +136,36 @@ class PostgresDatabase final : public Database {
   std::string describe() const override { return description_; }
 
   Status transaction(const std::function<Status(Connection&)>& fn) override {
+    return run_transaction("BEGIN", fn);
+  }
+  Status read_transaction(const std::function<Status(Connection&)>& fn) override {
+    return run_transaction("BEGIN READ ONLY", fn);
+  }
+
+  // One statement needs no BEGIN and COMMIT: autocommit is atomic, and
+  // it saves two round trips. Not retried on a dead connection: unlike
+  // BEGIN, the statement may have run.
+  Result<Rows> query(std::string_view sql, const Params& params = {}) override {
+    return autocommit<Rows>([&](PostgresConnection& c) { return c.query(sql, params); });
+  }
+  Result<std::int64_t> execute(std::string_view sql, const Params& params = {}) override {
+    return autocommit<std::int64_t>([&](PostgresConnection& c) { return c.execute(sql, params); });
+  }
+
+  Error failure(PGconn* conn, const PGresult* result) const {
+    if (PQstatus(conn) == CONNECTION_BAD || !result)
+      return store_error(StoreErrc::unavailable, "store " + describe() + ": connection lost: " +
+                                                     one_line(PQerrorMessage(conn)));
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    return Error{
+        "store " + describe() + ": " + one_line(primary ? primary : PQresultErrorMessage(result)),
+        code_of(state ? state : "")};
+  }
+
+ private:
+  // fn between `begin` ("BEGIN", "BEGIN READ ONLY") and COMMIT.
+  Status run_transaction(const char* begin, const std::function<Status(Connection&)>& fn) {
     // A connection from the pool may have died since its last use (the
     // server restarted): BEGIN fails before anything happened, so one new
     // connection is tried.
@@ -144,7 +174,7 @@ class PostgresDatabase final : public Database {
       bool reused = false;
       auto leased = acquire(reused);
       if (!leased) return leased.error();
-      Status begun = simple((*leased)->conn.get(), "BEGIN");
+      Status begun = simple((*leased)->conn.get(), begin);
       if (begun) {
         session = std::move(*leased);
         break;
@@ -177,28 +207,6 @@ class PostgresDatabase final : public Database {
     return result;
   }
 
-  // One statement needs no BEGIN and COMMIT: autocommit is atomic, and
-  // it saves two round trips. Not retried on a dead connection: unlike
-  // BEGIN, the statement may have run.
-  Result<Rows> query(std::string_view sql, const Params& params = {}) override {
-    return autocommit<Rows>([&](PostgresConnection& c) { return c.query(sql, params); });
-  }
-  Result<std::int64_t> execute(std::string_view sql, const Params& params = {}) override {
-    return autocommit<std::int64_t>([&](PostgresConnection& c) { return c.execute(sql, params); });
-  }
-
-  Error failure(PGconn* conn, const PGresult* result) const {
-    if (PQstatus(conn) == CONNECTION_BAD || !result)
-      return store_error(StoreErrc::unavailable, "store " + describe() + ": connection lost: " +
-                                                     one_line(PQerrorMessage(conn)));
-    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-    return Error{
-        "store " + describe() + ": " + one_line(primary ? primary : PQresultErrorMessage(result)),
-        code_of(state ? state : "")};
-  }
-
- private:
   Status simple(PGconn* conn, const char* sql) const {
     ResultPtr result(PQexec(conn, sql));
     if (result && PQresultStatus(result.get()) == PGRES_COMMAND_OK) return ok_status();

@@ -1,387 +1,180 @@
 #include "store/sqlite_database.hpp"
 
-#include <sqlite3.h>
-
-#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
-#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
-#include <fmt/format.h>
-
-#include "store/batch.hpp"
+#include "store/sqlite_session.hpp"
 #include "store/store_error.hpp"
 
 namespace bh::store {
 namespace {
 
-// Prepared statements kept per SQL text; a component has a few dozen.
-constexpr std::size_t kStatementCacheSize = 128;
-
-// What callers tell apart (store_error.hpp); other codes are bugs in the
-// SQL and carry no code.
-std::error_code code_of(int rc) {
-  switch (rc) {
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_UNIQUE:
-      return make_error_code(StoreErrc::conflict);
-    case SQLITE_TOOBIG:
-    case SQLITE_MISMATCH:
-    case SQLITE_RANGE:
-      return make_error_code(StoreErrc::invalid);
-  }
-  switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT:
-      return make_error_code(StoreErrc::invalid);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_PROTOCOL:
-    case SQLITE_READONLY:
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return make_error_code(StoreErrc::unavailable);
-  }
-  return {};
-}
-
-bool identifier_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '$' || static_cast<unsigned char>(c) >= 0x80;
-}
-
-// The statement as SQLite gets it: each $N of the store's SQL
-// (database.hpp) becomes ?N, which SQLite binds at index N. SQLite would
-// read "$N" as a named parameter and find its index by a linear search per
-// parameter, which a batch statement of thousands cannot afford. Quoted
-// text, quoted identifiers and comments are copied as they are. Each N
-// found goes to `numbers`, once, in order.
-Result<std::string> sqlite_text(std::string_view sql, std::vector<std::size_t>& numbers) {
-  std::string out;
-  out.reserve(sql.size());
-  std::vector<bool> seen;
-  std::size_t i = 0;
-  auto copy_to = [&](std::size_t end) {
-    end = std::min(end, sql.size());
-    out.append(sql.substr(i, end - i));
-    i = end;
-  };
-  while (i < sql.size()) {
-    const char c = sql[i];
-    const char next = i + 1 < sql.size() ? sql[i + 1] : '\0';
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      // 'it''s' is two quoted pieces back to back: the same text.
-      const char close = c == '[' ? ']' : c;
-      std::size_t end = sql.find(close, i + 1);
-      copy_to(end == std::string_view::npos ? sql.size() : end + 1);
-    } else if (c == '-' && next == '-') {
-      std::size_t end = sql.find('\n', i);
-      copy_to(end == std::string_view::npos ? sql.size() : end + 1);
-    } else if (c == '/' && next == '*') {
-      std::size_t end = sql.find("*/", i + 2);
-      copy_to(end == std::string_view::npos ? sql.size() : end + 2);
-    } else if (c == '?') {
-      return store_error(StoreErrc::invalid, "store: placeholder ? is not $1..$n");
-    } else if (c == '$' && next >= '0' && next <= '9' && (i == 0 || !identifier_char(sql[i - 1]))) {
-      std::size_t end = i + 1;
-      while (end < sql.size() && identifier_char(sql[end])) ++end;
-      std::string_view name = sql.substr(i, end - i);
-      std::size_t number = 0;
-      bool valid = name[1] != '0' && name.size() <= 6;
-      for (char d : name.substr(1)) {
-        valid = valid && d >= '0' && d <= '9';
-        if (valid) number = number * 10 + static_cast<std::size_t>(d - '0');
-      }
-      if (!valid || number > kMaxStatementParameters)
-        return store_error(StoreErrc::invalid,
-                           fmt::format("store: placeholder {} is not $1..$n", name));
-      if (seen.size() <= number) seen.resize(number + 1);
-      seen[number] = true;
-      out += '?';
-      out.append(name.substr(1));
-      i = end;
-    } else {
-      out += c;
-      ++i;
-    }
-  }
-  for (std::size_t n = 1; n < seen.size(); ++n)
-    if (seen[n]) numbers.push_back(n);
-  return out;
-}
-
-class SqliteDatabase;
-
-// The connection inside one transaction of SqliteDatabase.
+// The Connection a transaction's fn gets: its session, writer or reader.
 class SqliteConnection final : public Connection {
  public:
-  explicit SqliteConnection(SqliteDatabase& database) : database_(database) {}
-  Result<Rows> query(std::string_view sql, const Params& params) override;
-  Result<std::int64_t> execute(std::string_view sql, const Params& params) override;
-  Status execute_script(std::string_view sql) override;
+  explicit SqliteConnection(SqliteSession& session) : session_(session) {}
+  Result<Rows> query(std::string_view sql, const Params& params) override {
+    return session_.query(sql, params);
+  }
+  Result<std::int64_t> execute(std::string_view sql, const Params& params) override {
+    return session_.execute(sql, params);
+  }
+  Status execute_script(std::string_view sql) override { return session_.exec(sql); }
 
  private:
-  SqliteDatabase& database_;
+  SqliteSession& session_;
 };
+
+// fn inside BEGIN (begin: "BEGIN IMMEDIATE" or "BEGIN") ... COMMIT;
+// rolled back when it fails or throws.
+Status run_transaction(SqliteSession& session, const char* begin,
+                       const std::function<Status(Connection&)>& fn) {
+  if (Status begun = session.exec(begin); !begun) return begun;
+  SqliteConnection connection(session);
+  Status result = ok_status();
+  try {
+    result = fn(connection);
+  } catch (const std::exception& e) {
+    result = Error{"store " + session.describe() + ": " + e.what()};
+  } catch (...) {
+    result = Error{"store " + session.describe() + ": unknown exception"};
+  }
+  if (result) {
+    result = session.exec("COMMIT");
+    if (result) return result;
+  }
+  // A failed COMMIT may have left the transaction open; without one,
+  // ROLLBACK fails harmlessly.
+  (void)session.exec("ROLLBACK");
+  return result;
+}
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteDatabase() override {
-    for (auto& [sql, cached] : statements_) sqlite3_finalize(cached.statement);
-    sqlite3_close(db_);
-  }
+  SqliteDatabase(const StoreSettings& settings, std::unique_ptr<SqliteSession> writer)
+      : settings_(settings),
+        wait_(std::chrono::seconds(settings.statement_timeout_seconds)),
+        writer_(std::move(writer)) {}
 
   Backend backend() const override { return Backend::sqlite; }
-  std::string describe() const override { return "sqlite " + path_; }
+  std::string describe() const override { return writer_->describe(); }
 
   Status transaction(const std::function<Status(Connection&)>& fn) override {
-    // The mutex is not recursive: a transaction opened inside fn would
-    // wait for itself.
-    if (owner_.load() == std::this_thread::get_id())
-      return Error{"store " + describe() + ": a transaction inside a transaction"};
-    std::lock_guard lock(mutex_);
+    if (Status nested = refuse_nested(); !nested) return nested;
+    // Another thread's transaction (a push) may hold the writer for long:
+    // the wait ends at statement_timeout, as a wait for another process's
+    // lock does in SQLite's busy handler.
+    std::unique_lock lock(writer_mutex_, std::defer_lock);
+    if (!lock.try_lock_for(wait_))
+      return store_error(StoreErrc::unavailable,
+                         "store " + describe() + ": the writer is busy (another transaction of " +
+                             "this process held it longer than statement_timeout, " +
+                             std::to_string(settings_.statement_timeout_seconds) + " s)");
     owner_.store(std::this_thread::get_id());
     struct Release {
       std::atomic<std::thread::id>& owner;
       ~Release() { owner.store(std::thread::id()); }
     } release{owner_};
-
-    if (Status begun = exec("BEGIN IMMEDIATE"); !begun) return begun;
-    SqliteConnection connection(*this);
-    Status result = ok_status();
-    try {
-      result = fn(connection);
-    } catch (const std::exception& e) {
-      result = Error{"store " + describe() + ": " + e.what()};
-    } catch (...) {
-      result = Error{"store " + describe() + ": unknown exception"};
-    }
-    if (result) {
-      result = exec("COMMIT");
-      if (result) return result;
-    }
-    // A failed COMMIT may have left the transaction open; without one,
-    // ROLLBACK fails harmlessly.
-    (void)exec("ROLLBACK");
-    return result;
+    return run_transaction(*writer_, "BEGIN IMMEDIATE", fn);
   }
 
-  // The following run inside transaction(), with mutex_ held.
-  Status exec(std::string_view sql) {
-    std::string text(sql);
-    char* message = nullptr;
-    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
-    if (rc == SQLITE_OK) return ok_status();
-    std::string reason = message ? message : sqlite3_errstr(rc);
-    sqlite3_free(message);
-    return failure(sqlite3_extended_errcode(db_), reason);
+  Status read_transaction(const std::function<Status(Connection&)>& fn) override {
+    if (Status nested = refuse_nested(); !nested) return nested;
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    // A deferred BEGIN: the snapshot is taken at the first SELECT and kept
+    // to COMMIT.
+    Status done = run_transaction(**reader, "BEGIN", fn);
+    give_back(std::move(*reader));
+    return done;
   }
 
-  Error failure(int rc, const std::string& reason) const {
-    return Error{"store " + describe() + ": " + reason, code_of(rc)};
-  }
-
-  // A prepared statement from the cache, reset, with params bound.
-  Result<sqlite3_stmt*> prepare(std::string_view sql, const Params& params) {
-    std::string key(sql);
-    auto found = statements_.find(key);
-    if (found == statements_.end()) {
-      auto made = prepare_new(key);
-      if (!made) return made.error();
-      if (statements_.size() >= kStatementCacheSize) {
-        for (auto& [text, cached] : statements_) sqlite3_finalize(cached.statement);
-        statements_.clear();
-      }
-      found = statements_.emplace(std::move(key), std::move(*made)).first;
+  // A statement that only reads runs on a reader; one that writes (INSERT
+  // ... RETURNING) in a write transaction, as execute() does.
+  Result<Rows> query(std::string_view sql, const Params& params) override {
+    if (Status nested = refuse_nested(); !nested) return nested.error();
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto reads_only = (*reader)->reads_only(sql);
+    if (!reads_only || !*reads_only) {
+      give_back(std::move(*reader));
+      if (!reads_only) return reads_only.error();  // the SQL is wrong, wherever it runs
+      return Database::query(sql, params);
     }
-    if (Status bound = bind(found->second, params); !bound) return bound.error();
-    return found->second.statement;
+    auto rows = (*reader)->query(sql, params);
+    give_back(std::move(*reader));
+    return rows;
   }
 
-  struct Cached {
-    sqlite3_stmt* statement;
-    std::vector<std::size_t> numbers;  // each $N of the text, once, in order
-  };
-
-  Result<Cached> prepare_new(const std::string& sql) {
-    Cached made{nullptr, {}};
-    auto text = sqlite_text(sql, made.numbers);
-    if (!text) return text.error();
-    int rc = sqlite3_prepare_v3(db_, text->data(), static_cast<int>(text->size()),
-                                SQLITE_PREPARE_PERSISTENT, &made.statement, nullptr);
-    if (rc != SQLITE_OK) return failure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
-    if (!made.statement) return store_error(StoreErrc::invalid, "store: empty statement");
-    // Any other parameter SQLite found (?, :name, $name) is not the store's.
-    std::vector<bool> ours(static_cast<std::size_t>(sqlite3_bind_parameter_count(made.statement)) +
-                           1);
-    for (std::size_t number : made.numbers)
-      if (number < ours.size()) ours[number] = true;
-    for (std::size_t i = 1; i < ours.size(); ++i) {
-      const char* name =
-          ours[i] ? nullptr : sqlite3_bind_parameter_name(made.statement, static_cast<int>(i));
-      if (name) {
-        sqlite3_finalize(made.statement);
-        return store_error(StoreErrc::invalid,
-                           fmt::format("store: placeholder {} is not $1..$n", name));
-      }
-    }
-    return made;
-  }
-
-  // Like PostgreSQL, every parameter given must be used and no other may
-  // appear.
-  Status bind(const Cached& cached, const Params& params) {
-    sqlite3_stmt* statement = cached.statement;
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    std::vector<bool> used(params.size(), false);
-    for (std::size_t number : cached.numbers) {
-      if (number > params.size())
-        return store_error(StoreErrc::invalid, fmt::format("store: ${} given no value ({} given)",
-                                                           number, params.size()));
-      used[number - 1] = true;
-      const Value& value = params[number - 1];
-      const int index = static_cast<int>(number);  // ?N is bound at N
-      int rc = SQLITE_OK;
-      if (const auto* integer = std::get_if<std::int64_t>(&value))
-        rc = sqlite3_bind_int64(statement, index, *integer);
-      else if (const auto* text = std::get_if<std::string>(&value))
-        rc = sqlite3_bind_text64(statement, index, text->data(), text->size(), SQLITE_TRANSIENT,
-                                 SQLITE_UTF8);
-      else
-        rc = sqlite3_bind_null(statement, index);
-      if (rc != SQLITE_OK) return failure(rc, sqlite3_errstr(rc));
-    }
-    for (std::size_t i = 0; i < used.size(); ++i)
-      if (!used[i])
-        return store_error(StoreErrc::invalid,
-                           fmt::format("store: parameter ${} is not used by the statement", i + 1));
+ private:
+  // The writer's mutex is not recursive, and a reader would not see the
+  // writes of the transaction this thread has open.
+  Status refuse_nested() const {
+    if (owner_.load() == std::this_thread::get_id())
+      return Error{"store " + describe() + ": a transaction inside a transaction"};
     return ok_status();
   }
 
-  // Steps through the statement; rows are collected when rows is set.
-  Status run(sqlite3_stmt* statement, Rows* rows) {
-    int rc;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-      if (!rows) continue;
-      Row row;
-      int columns = sqlite3_column_count(statement);
-      row.columns.reserve(static_cast<std::size_t>(columns));
-      for (int c = 0; c < columns; ++c) row.columns.push_back(column(statement, c));
-      rows->push_back(std::move(row));
+  // An idle reader, or a new one while fewer than kSqliteReadConnections
+  // are open; otherwise waits (bounded) for one to come back.
+  Result<std::unique_ptr<SqliteSession>> lease_reader() {
+    std::unique_lock lock(readers_mutex_);
+    auto free = [this] { return !idle_.empty() || open_ < kSqliteReadConnections; };
+    if (!returned_.wait_for(lock, wait_, free))
+      return store_error(StoreErrc::unavailable, "store " + describe() + ": all " +
+                                                     std::to_string(kSqliteReadConnections) +
+                                                     " read connections are busy");
+    if (!idle_.empty()) {
+      std::unique_ptr<SqliteSession> reader = std::move(idle_.back());
+      idle_.pop_back();
+      return reader;
     }
-    Status result = ok_status();
-    if (rc != SQLITE_DONE) result = failure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);  // no copy of a value outlives its call
-    return result;
+    ++open_;
+    lock.unlock();
+    auto opened = SqliteSession::open(settings_, SqliteSession::Role::reader);
+    if (!opened) {
+      lock.lock();
+      --open_;
+      returned_.notify_one();
+    }
+    return opened;
   }
 
-  static Value column(sqlite3_stmt* statement, int c) {
-    switch (sqlite3_column_type(statement, c)) {
-      case SQLITE_INTEGER:
-        return std::int64_t{sqlite3_column_int64(statement, c)};
-      case SQLITE_NULL:
-        return std::monostate{};
-      case SQLITE_FLOAT:
-        return fmt::format("{}", sqlite3_column_double(statement, c));
-      case SQLITE_BLOB: {
-        const void* data = sqlite3_column_blob(statement, c);
-        auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, c));
-        return data ? std::string(static_cast<const char*>(data), size) : std::string();
-      }
-      default: {
-        const unsigned char* data = sqlite3_column_text(statement, c);
-        auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement, c));
-        return data ? std::string(reinterpret_cast<const char*>(data), size) : std::string();
-      }
-    }
+  // Back to the idle readers, unless a transaction was left open on it.
+  void give_back(std::unique_ptr<SqliteSession> reader) {
+    const bool keep = reader->idle();
+    if (!keep) reader.reset();
+    std::lock_guard lock(readers_mutex_);
+    if (keep)
+      idle_.push_back(std::move(reader));
+    else
+      --open_;
+    returned_.notify_one();
   }
 
-  std::int64_t changes() const { return sqlite3_changes64(db_); }
-
- private:
-  sqlite3* db_;
-  std::string path_;
-  std::mutex mutex_;
-  std::atomic<std::thread::id> owner_{};
-  std::unordered_map<std::string, Cached> statements_;
+  StoreSettings settings_;
+  std::chrono::seconds wait_;
+  std::unique_ptr<SqliteSession> writer_;  // closed last: it checkpoints the WAL
+  std::timed_mutex writer_mutex_;
+  std::atomic<std::thread::id> owner_{};  // the thread inside a write transaction
+  std::mutex readers_mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<SqliteSession>> idle_;
+  int open_ = 0;  // readers idle and leased
 };
-
-Result<Rows> SqliteConnection::query(std::string_view sql, const Params& params) {
-  auto statement = database_.prepare(sql, params);
-  if (!statement) return statement.error();
-  Rows rows;
-  if (Status done = database_.run(*statement, &rows); !done) return done.error();
-  return rows;
-}
-
-Result<std::int64_t> SqliteConnection::execute(std::string_view sql, const Params& params) {
-  auto statement = database_.prepare(sql, params);
-  if (!statement) return statement.error();
-  if (Status done = database_.run(*statement, nullptr); !done) return done.error();
-  return database_.changes();
-}
-
-Status SqliteConnection::execute_script(std::string_view sql) {
-  return database_.exec(sql);
-}
 
 }  // namespace
 
 Result<std::shared_ptr<Database>> open_sqlite_database(const StoreSettings& settings) {
-  const std::string& path = settings.path;
-  auto unavailable = [&path](const std::string& reason) {
-    return store_error(StoreErrc::unavailable, "store sqlite " + path + ": " + reason);
-  };
-  if (path.empty()) return store_error(StoreErrc::invalid, "store sqlite: no path");
-  std::error_code ec;
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return unavailable("cannot create " + parent.string() + ": " + ec.message());
-  sqlite3* db = nullptr;
-  // NOMUTEX: SqliteDatabase serialises every use itself.
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close(db);
-    return unavailable(reason);
-  }
-  sqlite3_extended_result_codes(db, 1);
-  // The busy timeout first: switching to WAL waits for another opener.
-  sqlite3_busy_timeout(db, settings.statement_timeout_seconds * 1000);
-  // synchronous=FULL: a change is on disk when its transaction returns, as
-  // a queue file is after its fsync.
-  const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
-  // A new file is switched to WAL by its first opener; a second process that
-  // opens it at that moment gets SQLITE_BUSY here without the busy handler
-  // being asked, so the switch is retried until the timeout.
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(settings.statement_timeout_seconds);
-  char* message = nullptr;
-  int pragma_rc;
-  while ((pragma_rc = sqlite3_exec(db, pragmas, nullptr, nullptr, &message)) != SQLITE_OK &&
-         (pragma_rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
-    sqlite3_free(message);
-    message = nullptr;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (pragma_rc != SQLITE_OK) {
-    std::string reason = message ? message : sqlite3_errmsg(db);
-    sqlite3_free(message);
-    sqlite3_close(db);
-    return unavailable(reason);
-  }
-  return std::shared_ptr<Database>(std::make_shared<SqliteDatabase>(db, path));
+  auto writer = SqliteSession::open(settings, SqliteSession::Role::writer);
+  if (!writer) return writer.error();
+  return std::shared_ptr<Database>(std::make_shared<SqliteDatabase>(settings, std::move(*writer)));
 }
 
 }  // namespace bh::store

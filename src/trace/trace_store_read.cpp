@@ -86,7 +86,7 @@ Result<MessagePage> TraceStore::list(const MessageQuery& query) {
   sql += " ORDER BY first_ms DESC, id DESC LIMIT " +
          bind(static_cast<std::int64_t>(limit + 1));  // one more: is there a next page?
   MessagePage page;
-  Status read = database_->transaction([&](store::Connection& c) -> Status {
+  Status read = database_->read_transaction([&](store::Connection& c) -> Status {
     auto rows = c.query(sql, params);
     if (!rows) return rows.error();
     for (const store::Row& row : *rows) {
@@ -106,7 +106,7 @@ Result<MessagePage> TraceStore::list(const MessageQuery& query) {
 Result<MessageTrace> TraceStore::get(const std::string& id) {
   MessageTrace trace;
   bool found = false;
-  Status read = database_->transaction([&](store::Connection& c) -> Status {
+  Status read = database_->read_transaction([&](store::Connection& c) -> Status {
     auto rows = c.query(
         "SELECT " + std::string(kSummaryColumns) + " FROM bh_trace_messages WHERE id = $1", {id});
     if (!rows) return rows.error();

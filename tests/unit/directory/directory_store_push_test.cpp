@@ -3,7 +3,9 @@
 // conflict reported is the first one in the order of the users.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "directory/directory_store.hpp"
@@ -178,6 +180,69 @@ TEST_P(DirectoryPushTest, TheFirstConflictInUserOrderIsReported) {
             std::string::npos)
       << refused.error().message;
   EXPECT_FALSE(store->tenant(kT1)->has_value());
+}
+
+TenantDirectory small_tenant(const std::string& id, const std::string& domain, int round) {
+  TenantDirectory d;
+  d.tenant = {id, "Small " + domain, {domain}};
+  User u;
+  u.address = "round" + std::to_string(round) + "@" + domain;
+  u.display_name = "Round " + std::to_string(round);
+  d.users.push_back(u);
+  return d;
+}
+
+// A push answers the version its own transaction wrote, not one a later
+// change made (the admin API's PUT .../directory answers it).
+TEST_P(DirectoryPushTest, APushReturnsTheVersionItWrote) {
+  auto before = store->version();
+  ASSERT_TRUE(before) << before.error().message;
+  auto first = store->replace_tenant_directory(small_tenant(kT1, "contoso.test", 0));
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, *before + 1);
+  auto second = store->replace_tenant_directory(small_tenant(kT2, "fabrikam.test", 0));
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(*second, *first + 1);
+  auto now = store->version();
+  ASSERT_TRUE(now);
+  EXPECT_EQ(*now, *second);
+}
+
+// Pushes at once from two threads: each returns a version of its own, and
+// together they are every version the pushes made, once.
+TEST_P(DirectoryPushTest, PushesAtOnceEachReturnAVersionOfTheirOwn) {
+  constexpr int kRounds = 8;
+  auto before = store->version();
+  ASSERT_TRUE(before) << before.error().message;
+  std::vector<std::int64_t> versions[2];
+  std::string errors[2];
+  auto pusher = [&](int which) {
+    const char* id = which == 0 ? kT1 : kT2;
+    const std::string domain = which == 0 ? "contoso.test" : "fabrikam.test";
+    for (int round = 0; round < kRounds; ++round) {
+      auto pushed = store->replace_tenant_directory(small_tenant(id, domain, round));
+      if (!pushed) {
+        errors[which] = pushed.error().message;
+        return;
+      }
+      versions[which].push_back(*pushed);
+    }
+  };
+  std::thread a(pusher, 0);
+  std::thread b(pusher, 1);
+  a.join();
+  b.join();
+  ASSERT_EQ(errors[0], "");
+  ASSERT_EQ(errors[1], "");
+  std::vector<std::int64_t> all = versions[0];
+  all.insert(all.end(), versions[1].begin(), versions[1].end());
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> expected;
+  for (int i = 1; i <= 2 * kRounds; ++i) expected.push_back(*before + i);
+  EXPECT_EQ(all, expected);
+  // Each thread's versions grow: its pushes ran one after the other.
+  EXPECT_TRUE(std::is_sorted(versions[0].begin(), versions[0].end()));
+  EXPECT_TRUE(std::is_sorted(versions[1].begin(), versions[1].end()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Store, DirectoryPushTest,

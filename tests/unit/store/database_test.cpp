@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -306,6 +308,80 @@ TEST_P(StoreDatabaseTest, ConcurrentTransactionsFromManyThreads) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(count("t"), kThreads * kEach);
+}
+
+// A long write transaction on one thread (a directory push) does not hold
+// up a read on another: the writer keeps its transaction open until the
+// reader has answered. A reader that waited for it would make the writer's
+// bounded wait run out, which fails the test instead of hanging it.
+TEST_P(StoreDatabaseTest, AReadAnswersWhileAnotherThreadHoldsAWriteTransaction) {
+  make_table();
+  ASSERT_TRUE(db->execute("INSERT INTO t (id, n) VALUES ($1, $2)", {1, 10}));
+  std::promise<void> holding;
+  std::promise<void> answered;
+  bool reader_answered_first = false;
+  std::int64_t seen_inside = -1;
+  std::thread writer([&] {
+    Status held = db->transaction([&](Connection& c) -> Status {
+      auto added = c.execute("INSERT INTO t (id, n) VALUES ($1, $2)", {2, 20});
+      if (!added) return added.error();
+      // A read inside the transaction sees its own write.
+      auto inside = c.query("SELECT COUNT(*) FROM t");
+      if (!inside) return inside.error();
+      seen_inside = inside->front().integer(0);
+      holding.set_value();
+      reader_answered_first =
+          answered.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+      return bh::ok_status();
+    });
+    EXPECT_TRUE(held) << held.error().message;
+  });
+  ASSERT_EQ(holding.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto rows = db->query("SELECT id FROM t ORDER BY id");
+  std::vector<std::int64_t> read_ids;
+  Status read = db->read_transaction([&](Connection& c) -> Status {
+    auto ids = c.query("SELECT id FROM t ORDER BY id");
+    if (!ids) return ids.error();
+    for (const auto& row : *ids) read_ids.push_back(row.integer(0));
+    return bh::ok_status();
+  });
+  answered.set_value();
+  writer.join();
+  EXPECT_TRUE(reader_answered_first) << "the read waited for the write transaction";
+  EXPECT_EQ(seen_inside, 2);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);  // what was committed before: not the open transaction's row
+  EXPECT_EQ(rows->front().integer(0), 1);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read_ids, std::vector<std::int64_t>{1});
+  // A read after the commit sees the commit.
+  auto after = db->query("SELECT id FROM t ORDER BY id");
+  ASSERT_TRUE(after) << after.error().message;
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[1].integer(0), 2);
+}
+
+// query() of a statement that writes (... RETURNING) is committed, and seen
+// by the reads after it.
+TEST_P(StoreDatabaseTest, AQueryThatWritesIsCommitted) {
+  make_table();
+  auto returned = db->query("INSERT INTO t (id, n) VALUES ($1, $2) RETURNING n", {7, 70});
+  ASSERT_TRUE(returned) << returned.error().message;
+  ASSERT_EQ(returned->size(), 1u);
+  EXPECT_EQ(returned->front().integer(0), 70);
+  EXPECT_EQ(count("t"), 1);
+}
+
+// A read transaction is for reads: a write in it fails and leaves nothing.
+TEST_P(StoreDatabaseTest, AWriteInAReadTransactionChangesNothing) {
+  make_table();
+  Status wrote = db->read_transaction([&](Connection& c) -> Status {
+    auto added = c.execute("INSERT INTO t (id, n) VALUES ($1, $2)", {1, 1});
+    if (!added) return added.error();
+    return bh::ok_status();
+  });
+  EXPECT_FALSE(wrote);
+  EXPECT_EQ(count("t"), 0);
 }
 
 TEST_P(StoreDatabaseTest, DescribeNamesTheBackend) {

@@ -1,12 +1,15 @@
 // What only the SQLite backend does: its file and folder, the writer's
-// lock shared with other processes, a transaction inside a transaction.
+// lock shared with other processes and threads, the bounded waits for the
+// writer and for a read connection, a transaction inside a transaction.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "store/database.hpp"
+#include "store/sqlite_database.hpp"
 #include "store/store_error.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -107,6 +110,100 @@ TEST(StoreSqlite, AWriterLockHeldTooLongIsUnavailable) {
   ASSERT_TRUE(rows) << rows.error().message;
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->front().integer(0), 1);
+}
+
+// Another thread of this process holding the writer longer than the
+// timeout: a write (and a query that writes) fails with unavailable
+// instead of waiting on, while a read still answers. The holder keeps its
+// transaction open until the waiter has its answer (bounded, so a waiter
+// that never returned fails the test).
+TEST(StoreSqlite, TheWaitForTheWriterIsBoundedByTheStatementTimeout) {
+  TestStore store(Backend::sqlite);
+  ASSERT_TRUE(store.ok());
+  bh::store::StoreSettings settings = store.settings();
+  settings.statement_timeout_seconds = 1;
+  auto opened = bh::store::open_database(settings);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto db = *opened;
+  ASSERT_TRUE(db->execute("CREATE TABLE t (x BIGINT)"));
+
+  std::promise<void> holding;
+  std::promise<void> finish;
+  bool waiter_answered = false;
+  std::thread owner([&] {
+    Status held = db->transaction([&](Connection& c) -> Status {
+      auto a = c.execute("INSERT INTO t (x) VALUES ($1)", {1});
+      holding.set_value();
+      waiter_answered =
+          finish.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+      if (!a) return a.error();
+      return bh::ok_status();
+    });
+    EXPECT_TRUE(held) << held.error().message;
+  });
+  ASSERT_EQ(holding.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto blocked = db->execute("INSERT INTO t (x) VALUES ($1)", {2});
+  auto returning = db->query("INSERT INTO t (x) VALUES ($1) RETURNING x", {3});
+  auto read = db->query("SELECT COUNT(*) FROM t");
+  finish.set_value();
+  owner.join();
+  EXPECT_TRUE(waiter_answered);
+  ASSERT_FALSE(blocked);
+  EXPECT_TRUE(is(blocked.error(), StoreErrc::unavailable)) << blocked.error().message;
+  EXPECT_NE(blocked.error().message.find("the writer is busy"), std::string::npos)
+      << blocked.error().message;
+  ASSERT_FALSE(returning);
+  EXPECT_TRUE(is(returning.error(), StoreErrc::unavailable)) << returning.error().message;
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->front().integer(0), 0);
+  auto rows = db->query("SELECT x FROM t");  // the writer is free again
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().integer(0), 1);
+}
+
+// Every read connection held (read transactions kept open on other
+// threads): one more read waits at most statement_timeout, then fails as
+// unavailable; a write does not need a reader and goes on.
+TEST(StoreSqlite, TheWaitForAFreeReaderIsBounded) {
+  TestStore store(Backend::sqlite);
+  ASSERT_TRUE(store.ok());
+  bh::store::StoreSettings settings = store.settings();
+  settings.statement_timeout_seconds = 1;
+  auto opened = bh::store::open_database(settings);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto db = *opened;
+  ASSERT_TRUE(db->execute("CREATE TABLE t (x BIGINT)"));
+
+  std::promise<void> finish;
+  std::shared_future<void> finished = finish.get_future().share();
+  std::vector<std::promise<void>> holding(bh::store::kSqliteReadConnections);
+  std::vector<std::thread> readers;
+  for (auto& held : holding)
+    readers.emplace_back([&db, &held, finished] {
+      Status read = db->read_transaction([&](Connection& c) -> Status {
+        auto rows = c.query("SELECT COUNT(*) FROM t");
+        held.set_value();
+        (void)finished.wait_for(std::chrono::seconds(20));
+        if (!rows) return rows.error();
+        return bh::ok_status();
+      });
+      EXPECT_TRUE(read) << read.error().message;
+    });
+  for (auto& held : holding)
+    ASSERT_EQ(held.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto refused = db->query("SELECT x FROM t");
+  auto written = db->execute("INSERT INTO t (x) VALUES ($1)", {1});
+  finish.set_value();
+  for (auto& reader : readers) reader.join();
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), StoreErrc::unavailable)) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("read connections are busy"), std::string::npos)
+      << refused.error().message;
+  EXPECT_TRUE(written) << written.error().message;
+  auto rows = db->query("SELECT x FROM t");  // the readers are back
+  ASSERT_TRUE(rows) << rows.error().message;
+  EXPECT_EQ(rows->size(), 1u);
 }
 
 // One connection: a transaction opened inside another would wait for

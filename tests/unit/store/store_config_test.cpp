@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "server/config.hpp"
+#include "server/config_store.hpp"
 
 namespace {
 
@@ -96,6 +97,39 @@ TEST(StoreConfig, MistakesAreReportedWithTheirLine) {
     ASSERT_FALSE(config) << c.tables;
     EXPECT_EQ(config.error().message, c.error) << c.tables;
   }
+}
+
+// Each running admin request holds a PostgreSQL connection: a pool no
+// larger than the admin workers is said (check-config, the start's log),
+// not refused.
+TEST(StoreConfig, APoolNotAboveTheAdminWorkersIsWarnedAbout) {
+  const std::string postgresql = "[store]\nbackend = \"postgresql\"\nurl = \"host=db1\"\n";
+  const std::string admin = "[admin]\nlisten = \"127.0.0.1:8025\"\n";
+  auto by_default = parse(postgresql + admin);
+  ASSERT_TRUE(by_default) << by_default.error().message;
+  EXPECT_EQ(by_default->store.pool_size, 8);
+  EXPECT_EQ(bh::store_pool_warning(*by_default), "");
+
+  auto equal = parse(postgresql + "pool_size = 4\n" + admin);
+  ASSERT_TRUE(equal) << equal.error().message;
+  EXPECT_EQ(bh::store_pool_warning(*equal),
+            "gw.toml: store.pool_size (4) is not above [admin] workers (4): each running admin "
+            "request holds one of the pool's connections, so while the admin API is busy the "
+            "trace writer, the directory's poll and the pending references wait for one (keep "
+            "pool_size above workers, e.g. workers + 4; docs/operations.md, \"Pool\")");
+
+  auto more_workers = parse(postgresql + admin + "workers = 12\n");
+  ASSERT_TRUE(more_workers) << more_workers.error().message;
+  EXPECT_NE(bh::store_pool_warning(*more_workers).find("(8) is not above [admin] workers (12)"),
+            std::string::npos);
+
+  // Nothing to say without the admin API, or on SQLite.
+  auto no_admin = parse(postgresql + "pool_size = 1\n");
+  ASSERT_TRUE(no_admin) << no_admin.error().message;
+  EXPECT_EQ(bh::store_pool_warning(*no_admin), "");
+  auto sqlite = parse(admin + "workers = 64\n");
+  ASSERT_TRUE(sqlite) << sqlite.error().message;
+  EXPECT_EQ(bh::store_pool_warning(*sqlite), "");
 }
 
 }  // namespace
