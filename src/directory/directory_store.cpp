@@ -123,9 +123,9 @@ Status DirectoryStore::put_user(const User& given) {
         c.query("SELECT tenant, aliases FROM directory_users WHERE address = $1", {user.address});
     if (!current) return current.error();
     if (!current->empty() && current->front().text(0) != user.tenant)
-      return store::store_error(StoreErrc::conflict,
-                                fmt::format("user {} belongs to tenant {}", shown(user.address),
-                                            current->front().text(0)));
+      return store::store_error(
+          StoreErrc::conflict,
+          fmt::format("user {} belongs to another tenant", shown(user.address)));
     // An alias that goes away may not leave a service number without its
     // mailbox (as remove_user checks).
     if (!current->empty())
@@ -196,15 +196,15 @@ Status DirectoryStore::put_number(const ServiceNumber& given) {
     // not the caller's to take over.
     auto current = number_owner(c, number.number);
     if (!current) return current.error();
-    if (*current && !(*current)->owner.empty())
-      return store::store_error(
-          StoreErrc::conflict,
-          fmt::format("number {} is a number of {} in tenant {}", number.number,
-                      shown((*current)->owner), (*current)->tenant));
+    // Another tenant's holder is not named (a tenant learns nothing of another's users).
     if (*current && (*current)->tenant != number.tenant)
       return store::store_error(
           StoreErrc::conflict,
-          fmt::format("number {} belongs to tenant {}", number.number, (*current)->tenant));
+          fmt::format("number {} already belongs to another tenant", number.number));
+    if (*current && !(*current)->owner.empty())
+      return store::store_error(
+          StoreErrc::conflict,
+          fmt::format("number {} is a number of {}", number.number, shown((*current)->owner)));
     if (Status s = check_mailbox(c, number); !s) return s;
     if (Status s = delete_number_rows(c, number.number); !s) return s;
     return insert_numbers(c, {number});

@@ -154,6 +154,8 @@ static Status claim_domains(Connection& c, const Tenant& tenant) {
         {domain, tenant.id});
     if (!inserted) return inserted.error();
     if (*inserted != 0) continue;
+    // Which tenant has a domain is no secret (Microsoft 365 answers it for
+    // any domain); which user has an address or a number is (below).
     auto owner = c.query("SELECT tenant FROM directory_domains WHERE domain = $1", {domain});
     if (!owner) return owner.error();
     return store::store_error(
@@ -210,19 +212,29 @@ std::set<std::string> numbers_of(const User& user) {
   return numbers;
 }
 
-Error address_taken(const std::string& field, const std::string& address, const Owner& by) {
-  return store::store_error(
-      StoreErrc::conflict,
-      fmt::format("{} {} is already used by {}{}", field, shown(address), shown(by.owner),
-                  by.tenant.empty() ? "" : " in tenant " + by.tenant));
+// A key another tenant has is refused without naming who has it: a
+// tenant's token must learn nothing of another tenant's users (an operator
+// finds the owner with an all-tenant read, e.g. GET /v1/numbers/{number}).
+std::string holder(const Owner& by, const std::string& claimer_tenant, std::string_view what) {
+  if (by.tenant != claimer_tenant) return "another tenant";
+  return by.owner.empty() ? std::string(what) : shown(by.owner);
 }
 
-Error number_taken(const std::string& number, const Owner& by) {
+Error address_taken(const std::string& field, const std::string& address, const Owner& by,
+                    const std::string& claimer_tenant) {
+  return store::store_error(StoreErrc::conflict,
+                            fmt::format("{} {} is already used by {}", field, shown(address),
+                                        holder(by, claimer_tenant, "a service number")));
+}
+
+Error number_taken(const std::string& number, const Owner& by, const std::string& claimer_tenant) {
+  if (by.tenant != claimer_tenant)
+    return store::store_error(StoreErrc::conflict,
+                              fmt::format("number {} already belongs to another tenant", number));
   return store::store_error(
       StoreErrc::conflict,
-      fmt::format("number {} is already {}{}", number,
-                  by.owner.empty() ? "a service number" : "a number of " + shown(by.owner),
-                  by.tenant.empty() ? "" : " in tenant " + by.tenant));
+      fmt::format("number {} is already {}", number,
+                  by.owner.empty() ? "a service number" : "a number of " + shown(by.owner)));
 }
 
 // A domain's owner and tenant are both the tenant that has it.
@@ -280,7 +292,7 @@ Status insert_users(Connection& c, const std::vector<User>& users) {
                                             shown(address), shown(domain), owner->second.tenant));
     // Claimed by this batch too, as one insert after another would have it.
     auto [taken, fresh] = address_owners->try_emplace(address, Owner{user.address, user.tenant});
-    if (!fresh) return address_taken(field, address, taken->second);
+    if (!fresh) return address_taken(field, address, taken->second, user.tenant);
     address_rows.add({address, user.address, user.tenant});
     return ok_status();
   };
@@ -293,7 +305,7 @@ Status insert_users(Connection& c, const std::vector<User>& users) {
       if (Status s = claim_address(alias, user, "alias"); !s) return s;
     for (const std::string& number : numbers_of(user)) {
       auto [taken, fresh] = number_owners->try_emplace(number, Owner{user.address, user.tenant});
-      if (!fresh) return number_taken(number, taken->second);
+      if (!fresh) return number_taken(number, taken->second, user.tenant);
       number_rows.add({number, user.address, user.tenant});
     }
   }
@@ -327,7 +339,7 @@ Status insert_numbers(Connection& c, const std::vector<ServiceNumber>& numbers) 
   store::RowBatch owner_rows(3), number_rows(5);
   for (const ServiceNumber& number : numbers) {
     auto [taken, fresh] = owners->try_emplace(number.number, Owner{"", number.tenant});
-    if (!fresh) return number_taken(number.number, taken->second);
+    if (!fresh) return number_taken(number.number, taken->second, number.tenant);
     owner_rows.add({number.number, std::string(), number.tenant});
     number_rows.add(
         {number.number, number.tenant, number.mailbox, number.service, number.description});

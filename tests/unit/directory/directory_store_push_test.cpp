@@ -114,9 +114,7 @@ TEST_P(DirectoryPushTest, AConflictInTheLastBatchChangesNothing) {
   auto refused = store->replace_tenant_directory(fabrikam);
   ASSERT_FALSE(refused);
   EXPECT_TRUE(bh::store::is(refused.error(), StoreErrc::conflict)) << refused.error().message;
-  EXPECT_NE(refused.error().message.find("number +49305000000 is already a number of "
-                                         "'user0@contoso.test' in tenant " +
-                                         std::string(kT1)),
+  EXPECT_NE(refused.error().message.find("number +49305000000 already belongs to another tenant"),
             std::string::npos)
       << refused.error().message;
   EXPECT_EQ(*store->version(), version);
@@ -158,25 +156,21 @@ TEST_P(DirectoryPushTest, TheFirstConflictInUserOrderIsReported) {
   auto refused = store->replace_tenant_directory(pushed);
   ASSERT_FALSE(refused);
   EXPECT_TRUE(bh::store::is(refused.error(), StoreErrc::conflict)) << refused.error().message;
-  EXPECT_NE(refused.error().message.find("number +49307000002 is already a number of "
-                                         "'user2@elsewhere.test' in tenant " +
-                                         std::string(kT2)),
+  EXPECT_NE(refused.error().message.find("number +49307000002 already belongs to another tenant"),
             std::string::npos)
       << refused.error().message;
   pushed.users[3].fax_numbers = {"+49305000003"};
   refused = store->replace_tenant_directory(pushed);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("alias 'alias1@elsewhere.test' is already used by "
-                                         "'user1@elsewhere.test' in tenant " +
-                                         std::string(kT2)),
+  EXPECT_NE(refused.error().message.find(
+                "alias 'alias1@elsewhere.test' is already used by another tenant"),
             std::string::npos)
       << refused.error().message;
   pushed.users[5].aliases = {"alias5@contoso.test"};
   refused = store->replace_tenant_directory(pushed);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("address 'user2@elsewhere.test' is already used by "
-                                         "'user2@elsewhere.test' in tenant " +
-                                         std::string(kT2)),
+  EXPECT_NE(refused.error().message.find(
+                "address 'user2@elsewhere.test' is already used by another tenant"),
             std::string::npos)
       << refused.error().message;
   EXPECT_FALSE(store->tenant(kT1)->has_value());
