@@ -1,10 +1,11 @@
+// run_gateway: every part of the gateway started in order, run until a
+// signal, and stopped in reverse order.
 #include "server/gateway.hpp"
 
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 #include "admin/admin_service.hpp"
@@ -20,15 +21,14 @@
 #include "scheduler/scheduler.hpp"
 #include "server/config_store.hpp"
 #include "server/fax_ingest_route.hpp"
+#include "server/gateway_internal.hpp"
 #include "server/graceful_stop.hpp"
 #include "smtp/server/listener.hpp"
 #include "store/database.hpp"
 #include "store/pending_store.hpp"
-#include "tls/bundle_check.hpp"
 #include "tls/chain_verifier.hpp"
 #include "tls/client_policy.hpp"
 #include "tls/context.hpp"
-#include "tls/self_signed.hpp"
 #include "trace/recorder.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
@@ -49,87 +49,6 @@ log::Level level_from(const std::string& name) {
 int fail(const std::string& reason) {
   log::Line("startup_failed").kv("reason", reason).write(log::Level::error);
   return 1;
-}
-
-tls::ServerTlsSettings server_tls_settings(const TlsConfig& tls) {
-  return {tls.certificate, tls.private_key, tls.request_client_certificate, tls.client_ca_file,
-          tls.min_version == "TLSv1.3"};
-}
-
-Result<std::shared_ptr<asio::ssl::context>> make_tls(const Config& config) {
-  const TlsConfig& tls = *config.tls;
-  if (tls.generate_self_signed) {
-    auto created = tls::ensure_self_signed(tls.certificate, tls.private_key, config.hostname);
-    if (!created) return created.error();
-    if (*created) log::Line("tls_certificate_generated").kv("certificate", tls.certificate).write();
-  }
-  return tls::make_server_context(server_tls_settings(tls));
-}
-
-// The CA bundles inbound connectors name for themselves, read from disk.
-Result<std::shared_ptr<tls::ChainVerifier>> connector_verifier(const Config& config) {
-  std::vector<std::string> bundles;
-  for (const auto& c : config.trust.connectors) bundles.push_back(c.ca_file);
-  auto verifier = tls::ChainVerifier::load(bundles);
-  if (verifier) return verifier;
-  for (const auto& c : config.trust.connectors)  // name the connector whose bundle failed
-    if (!c.ca_file.empty() && !tls::ChainVerifier::load({c.ca_file}))
-      return Error{"inbound_connector " + c.name + ": " + verifier.error().message};
-  return verifier;
-}
-
-constexpr const char* kExchangeRoot = "DigiCert Global Root G2";
-
-// Exchange Online's client certificates chain to DigiCert Global Root G2: warn
-// when the bundle a microsoft365 connector verifies against lacks it (its own
-// ca_file, or the listener's client_ca_file when it has none).
-void warn_missing_exchange_root(const Config& config) {
-  if (!config.tls) return;
-  bool listener_checked = false;
-  for (const auto& c : config.trust.connectors) {
-    if (c.kind != ConnectorKind::microsoft365) continue;
-    if (!c.ca_file.empty()) {
-      if (!tls::bundle_has_common_name(c.ca_file, kExchangeRoot))
-        log::Line("tls_warning")
-            .kv("connector", c.name)
-            .kv("ca_file", c.ca_file)
-            .kv("reason",
-                "no DigiCert Global Root G2 in the connector's ca_file: Exchange Online client "
-                "certificates will not verify (Debian: "
-                "/etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
-            .write(log::Level::warn);
-      continue;
-    }
-    if (listener_checked) continue;
-    listener_checked = true;
-    if (!tls::bundle_has_common_name(config.tls->client_ca_file, kExchangeRoot))
-      log::Line("tls_warning")
-          .kv("connector", c.name)
-          .kv("client_ca_file", config.tls->client_ca_file)
-          .kv("reason",
-              "no DigiCert Global Root G2 in the bundle: Exchange Online client certificates "
-              "will not verify (Debian: /etc/ssl/certs/DigiCert_Global_Root_G2.pem)")
-          .write(log::Level::warn);
-  }
-}
-
-// The reloadable decisions of a configuration. The stamp key is read (or,
-// for the quickstart, made) here, so a rotation takes effect on SIGHUP.
-Result<std::shared_ptr<const PolicySet>> make_policy(const Config& config,
-                                                     const directory::DirectoryView* directory) {
-  std::shared_ptr<const StampKeys> stamp;
-  if (config.stamp.configured || config.source == "<quickstart>") {
-    bool created = false;
-    auto keys = config.stamp.configured
-                    ? load_stamp_keys(config.stamp, config.hostname)
-                    : load_or_create_stamp_keys(config.stamp, config.hostname, &created);
-    if (!keys) return Error{"stamp: " + keys.error().message};
-    if (created) log::Line("stamp_key_created").kv("file", config.stamp.key_file).write();
-    stamp = std::make_shared<const StampKeys>(std::move(*keys));
-  }
-  return std::make_shared<const PolicySet>(config.routes, config.trust, directory, config.rules,
-                                           stamp, config.limits,
-                                           connector_services(config.connectors));
 }
 
 void log_decision(const ClientInfo& client, std::string_view queue_id, std::string_view stage,
@@ -157,41 +76,6 @@ void log_refusal(const ClientInfo& client, std::string_view queue_id, int code,
       .write();
 }
 
-// Gauges /metrics reads at scrape time: queue sizes by state from the
-// scheduler's own counts (hold/ is listed: the scheduler does not keep
-// held messages), and the trace recorder's counters.
-struct GatewayGauges {
-  GatewayGauges(const Scheduler& scheduler, const queue::Spool& spool,
-                const trace::Recorder* recorder) {
-    metrics::Registry& registry = metrics::process_registry();
-    registry.gauge_family_callback(
-        "bridgehead_queue_messages", "Messages in the queue by state", {"state"},
-        [&scheduler, &spool] {
-          QueueCounts counts = scheduler.counts();
-          return std::vector<std::pair<metrics::Labels, double>>{
-              {{"incoming"}, static_cast<double>(counts.incoming)},
-              {{"active"}, static_cast<double>(counts.active)},
-              {{"deferred"}, static_cast<double>(counts.deferred)},
-              {{"hold"}, static_cast<double>(spool.list(queue::State::hold).size())}};
-        });
-    if (recorder == nullptr) return;
-    registry.counter_callback("bridgehead_trace_events_written_total",
-                              "Trace events written to the store",
-                              [recorder] { return static_cast<double>(recorder->written()); });
-    registry.counter_callback(
-        "bridgehead_trace_events_dropped_total",
-        "Trace events dropped because the trace buffer was full, or its write failed", [recorder] {
-          return static_cast<double>(recorder->dropped() + recorder->write_failures());
-        });
-  }
-  ~GatewayGauges() {
-    metrics::Registry& registry = metrics::process_registry();
-    for (const char* name : {"bridgehead_queue_messages", "bridgehead_trace_events_written_total",
-                             "bridgehead_trace_events_dropped_total"})
-      registry.remove_callback(name);
-  }
-};
-
 SchedulerSettings scheduler_settings_from(const Config& config) {
   SchedulerSettings s;
   s.active_limit = static_cast<std::size_t>(config.queue.active_limit);
@@ -205,117 +89,14 @@ SchedulerSettings scheduler_settings_from(const Config& config) {
   return s;
 }
 
-// SIGHUP: read the configuration file again and put its routes, inbound
-// connectors, tenants and access lists in force for new sessions and
-// delivery attempts, with the client-certificate trust anchors read again
-// from disk (tls.client_ca_file and every inbound connector's ca_file).
-// Anything else needs a restart; a file with errors, a route to a connector
-// the running gateway does not have, a trust bundle that cannot be read, or
-// a change to whether client certificates are asked for changes nothing.
-struct ReloadOnHangup {
-  asio::signal_set signals;
-  const Config& running;
-  PolicyHolder& policy;
-  const connectors::Registry& registry;
-  const directory::DirectoryView* directory;
-  tls::ChainVerifier& verifier;     // shared with every listener's sessions
-  asio::ssl::context* tls_context;  // null without [tls]
-
-  void wait() {
-    signals.async_wait([this](boost::system::error_code ec, int) {
-      if (ec) return;
-      reload();
-      wait();
-    });
-  }
-
-  void reload() {
-    if (running.source == "<quickstart>") {
-      log::Line("reload_failed").kv("reason", "the quickstart configuration has no file").write();
-      return;
-    }
-    auto next = load_config_file(running.source);
-    if (!next) {
-      log::Line("reload_failed").kv("reason", next.error().message).write(log::Level::error);
-      return;
-    }
-    std::vector<std::string> routed;
-    for (const Route& route : next->routes) routed.push_back(route.connector);
-    for (const TransportRule& rule : next->rules->rules())
-      if (rule.route_to) routed.push_back(*rule.route_to);
-    for (const std::string& connector : routed) {
-      if (registry.find(connector) == nullptr) {
-        log::Line("reload_failed")
-            .kv("reason", "route to connector " + connector +
-                              ", which the running gateway does not have: restart instead")
-            .write(log::Level::error);
-        return;
-      }
-    }
-    // Trust anchors: everything is read and checked before anything changes.
-    auto refuse = [](const std::string& key, const std::string& reason) {
-      log::Line("reload_failed").kv("key", key).kv("reason", reason).write(log::Level::error);
-    };
-    if (running.tls.has_value() != next->tls.has_value())
-      return refuse("tls", "the [tls] table was added or removed: restart instead");
-    bool asks_client_certificate = running.tls && running.tls->request_client_certificate;
-    if (next->tls && next->tls->request_client_certificate != asks_client_certificate)
-      return refuse("tls.request_client_certificate", "changed: restart instead");
-    std::shared_ptr<const tls::ClientCaAnchors> client_ca;
-    if (asks_client_certificate && tls_context != nullptr) {
-      auto loaded = tls::ClientCaAnchors::load(next->tls->client_ca_file);
-      if (!loaded) return refuse("tls.client_ca_file", loaded.error().message);
-      client_ca = *loaded;
-    }
-    auto next_verifier = connector_verifier(*next);
-    if (!next_verifier) return refuse("inbound_connector.ca_file", next_verifier.error().message);
-
-    auto next_policy = make_policy(*next, directory);
-    if (!next_policy) return refuse("stamp", next_policy.error().message);
-
-    // Anchors first, then the connectors that rely on them: a session never
-    // verifies a new connector against old anchors.
-    if (client_ca) {
-      if (auto replaced = tls::replace_client_ca(*tls_context, client_ca); !replaced)
-        return refuse("tls.client_ca_file", replaced.error().message);
-    }
-    verifier.replace_with(**next_verifier);
-    policy.replace(*next_policy);
-    log::Line("reloaded")
-        .kv("source", running.source)
-        .kv("routes", next->routes.size())
-        .kv("inbound_connectors", next->trust.connectors.size())
-        .kv("tenants", next->trust.tenants.size())
-        .kv("rules", next->rules->rules().size())
-        .kv("note",
-            "routes, rules, inbound connectors, tenants, access lists, the stamp keys and the "
-            "client certificate trust anchors (tls.client_ca_file, ca_file) are in force; other "
-            "changes need a restart")
-        .write();
-    warn_missing_exchange_root(*next);
-  }
-};
-
 }  // namespace
 
-std::vector<std::string> check_resources(const Config& config) {
-  std::vector<std::string> problems;
-  if (config.tls) {
-    const TlsConfig& tls = *config.tls;
-    bool will_generate = tls.generate_self_signed && !std::filesystem::exists(tls.certificate);
-    if (!will_generate) {
-      auto made = tls::make_server_context(server_tls_settings(tls));
-      if (!made) problems.push_back(config.source + ": tls: " + made.error().message);
-    }
-  }
-  if (auto verifier = connector_verifier(config); !verifier)
-    problems.push_back(config.source + ": " + verifier.error().message);
-  for (const auto& c : config.connectors)
-    if (c.spec)
-      for (const std::string& problem : c.spec->check_resources())
-        problems.push_back(config.source + ": " + problem);
-  return problems;
-}
+using gateway_detail::connector_verifier;
+using gateway_detail::GatewayGauges;
+using gateway_detail::make_policy;
+using gateway_detail::make_tls;
+using gateway_detail::ReloadOnHangup;
+using gateway_detail::warn_missing_exchange_root;
 
 int run_gateway(const Config& config) {
   log::init(config.log_format == "json" ? log::Format::json : log::Format::text,

@@ -4,7 +4,7 @@
 // StoreErrc::unavailable (the next call opens a new one). Every wait is
 // bounded: connect_timeout, statement_timeout on each connection, TCP
 // keepalives, and a bounded wait for a free connection.
-// Statements are prepared once per connection (postgres_database.cpp).
+// Statements are prepared once per connection (postgres_connection.cpp).
 #pragma once
 
 #include <memory>
