@@ -1,5 +1,6 @@
 // [store] (docs/configuration.md): the store the nodes share.
 #include "server/config_store.hpp"
+#include "store/sqlite_database.hpp"
 
 #include <libpq-fe.h>
 
@@ -70,7 +71,17 @@ void read_store(TableReader& r, store::StoreSettings& store, const toml::node* o
 namespace bh {
 
 std::string store_pool_warning(const Config& config) {
-  if (config.store.backend != "postgresql" || !config.admin.enabled) return {};
+  if (!config.admin.enabled) return {};
+  if (config.store.backend == "sqlite") {
+    if (config.admin.workers < store::kSqliteReadConnections) return {};
+    return fmt::format(
+        "{}: [admin] workers ({}) is not below the SQLite store's {} read connections: while "
+        "every admin worker reads, the scheduler, the pending references and the directory's "
+        "refresh wait for one (keep workers below {}; docs/operations.md, \"Shared store\")",
+        config.source, config.admin.workers, store::kSqliteReadConnections,
+        store::kSqliteReadConnections);
+  }
+  if (config.store.backend != "postgresql") return {};
   if (config.store.pool_size > config.admin.workers) return {};
   return fmt::format(
       "{}: store.pool_size ({}) is not above [admin] workers ({}): each running admin request "

@@ -57,10 +57,11 @@ Status run_transaction(SqliteSession& session, const char* begin,
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(const StoreSettings& settings, std::unique_ptr<SqliteSession> writer)
+  SqliteDatabase(const StoreSettings& settings, std::unique_ptr<SqliteSession> writer, bool readers)
       : settings_(settings),
         wait_(std::chrono::seconds(settings.statement_timeout_seconds)),
-        writer_(std::move(writer)) {}
+        writer_(std::move(writer)),
+        readers_(readers) {}
 
   Backend backend() const override { return Backend::sqlite; }
   std::string describe() const override { return writer_->describe(); }
@@ -85,6 +86,7 @@ class SqliteDatabase final : public Database {
   }
 
   Status read_transaction(const std::function<Status(Connection&)>& fn) override {
+    if (!readers_) return transaction(fn);
     if (Status nested = refuse_nested(); !nested) return nested;
     auto reader = lease_reader();
     if (!reader) return reader.error();
@@ -98,6 +100,7 @@ class SqliteDatabase final : public Database {
   // A statement that only reads runs on a reader; one that writes (INSERT
   // ... RETURNING) in a write transaction, as execute() does.
   Result<Rows> query(std::string_view sql, const Params& params) override {
+    if (!readers_) return Database::query(sql, params);
     if (Status nested = refuse_nested(); !nested) return nested.error();
     auto reader = lease_reader();
     if (!reader) return reader.error();
@@ -161,6 +164,7 @@ class SqliteDatabase final : public Database {
   StoreSettings settings_;
   std::chrono::seconds wait_;
   std::unique_ptr<SqliteSession> writer_;  // closed last: it checkpoints the WAL
+  bool readers_;                           // the file is in WAL: reads may use readers
   std::timed_mutex writer_mutex_;
   std::atomic<std::thread::id> owner_{};  // the thread inside a write transaction
   std::mutex readers_mutex_;
@@ -174,7 +178,11 @@ class SqliteDatabase final : public Database {
 Result<std::shared_ptr<Database>> open_sqlite_database(const StoreSettings& settings) {
   auto writer = SqliteSession::open(settings, SqliteSession::Role::writer);
   if (!writer) return writer.error();
-  return std::shared_ptr<Database>(std::make_shared<SqliteDatabase>(settings, std::move(*writer)));
+  auto mode = (*writer)->journal_mode();
+  if (!mode) return mode.error();
+  const bool wal = *mode == "wal";
+  return std::shared_ptr<Database>(
+      std::make_shared<SqliteDatabase>(settings, std::move(*writer), wal));
 }
 
 }  // namespace bh::store

@@ -8,6 +8,9 @@
 // does not wait for a long write transaction (a directory push). Every wait
 // of a call (for the writer, for a free reader, for another process's
 // lock) is bounded by statement_timeout and fails as "store unavailable".
+// A file that is not in WAL (a file system without shared memory for it)
+// gets no readers: every call takes the writer, as readers' locks would
+// otherwise hold up its COMMIT.
 #pragma once
 
 #include <memory>
@@ -18,8 +21,10 @@ namespace bh::store {
 
 // Read connections per process, opened when first needed. A read holds one
 // for the few milliseconds of its statements; more callers than this wait
-// (bounded) for one to come back.
-constexpr int kSqliteReadConnections = 4;
+// (bounded) for one to come back. Above the admin API's default workers (4),
+// so the scheduler, the pending reports and the directory's refresh find one
+// while every worker reads (server/config_store.cpp warns about more workers).
+constexpr int kSqliteReadConnections = 8;
 
 // The folder of settings.path is created if missing. Cannot open:
 // StoreErrc::unavailable.

@@ -189,7 +189,7 @@ Result<std::unique_ptr<SqliteSession>> SqliteSession::open(const StoreSettings& 
     sqlite3_close(db);
     return unavailable(reason);
   }
-  return std::unique_ptr<SqliteSession>(new SqliteSession(db, path));
+  return std::unique_ptr<SqliteSession>(new SqliteSession(db, path, role));
 }
 
 SqliteSession::~SqliteSession() {
@@ -212,7 +212,18 @@ Status SqliteSession::exec(std::string_view sql) {
 }
 
 Error SqliteSession::failure(int rc, const std::string& reason) const {
+  // A write on a read connection (query_only) is a bug in the caller, not
+  // an outage to retry; the extended SQLITE_READONLY_* codes stay outages.
+  if (role_ == Role::reader && rc == SQLITE_READONLY)
+    return Error{"store " + describe() + ": a write on a read connection: " + reason};
   return Error{"store " + describe() + ": " + reason, code_of(rc)};
+}
+
+Result<std::string> SqliteSession::journal_mode() {
+  auto rows = query("PRAGMA journal_mode", {});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::string();
+  return rows->front().text(0);
 }
 
 Result<Rows> SqliteSession::query(std::string_view sql, const Params& params) {

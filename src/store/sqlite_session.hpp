@@ -48,6 +48,9 @@ class SqliteSession {
   Result<bool> reads_only(std::string_view sql);
   // No transaction left open on it.
   bool idle() const;
+  // The journal mode in force ("wal"; another where the file system has no
+  // shared memory for it).
+  Result<std::string> journal_mode();
 
  private:
   struct Cached {
@@ -55,7 +58,8 @@ class SqliteSession {
     std::vector<std::size_t> numbers;  // each $N of the text, once, in order
   };
 
-  SqliteSession(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteSession(sqlite3* db, std::string path, Role role)
+      : db_(db), path_(std::move(path)), role_(role) {}
   Error failure(int rc, const std::string& reason) const;
   Result<Cached*> statement(std::string_view sql);
   Result<Cached> prepare_new(const std::string& sql);
@@ -64,6 +68,7 @@ class SqliteSession {
 
   sqlite3* db_;
   std::string path_;
+  Role role_;
   std::unordered_map<std::string, Cached> statements_;
 };
 

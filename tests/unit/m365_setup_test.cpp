@@ -140,7 +140,8 @@ class M365Setup : public ::testing::Test {
 };
 
 std::string golden_path(Topology topology) {
-  return (std::filesystem::path(__FILE__).parent_path() / "m365" /
+  // From CMake, not __FILE__ (relative under ccache's base_dir).
+  return (std::filesystem::path(BH_M365_GOLDEN_DIR) /
           (std::string(bh::m365::topology_name(topology)) + ".ps1"))
       .string();
 }

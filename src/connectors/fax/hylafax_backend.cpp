@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -138,6 +139,16 @@ class HylafaxBackend : public FaxBackend {
     }
     std::lock_guard lock(watched_mutex_);
     watched_.erase(reference);
+    // A submission that found this job before the poll forgot it may still
+    // come to watch() it (the poll does not take the submission lock): it
+    // must not be watched again, or the next poll calls it vanished.
+    if (forgotten_.insert(reference).second) {
+      forgotten_order_.push_back(reference);
+      if (forgotten_order_.size() > hylafax::kMaxForgottenJobs) {
+        forgotten_.erase(forgotten_order_.front());
+        forgotten_order_.pop_front();
+      }
+    }
     return ok_status();
   }
 
@@ -191,6 +202,7 @@ class HylafaxBackend : public FaxBackend {
   // A job this process knows to be at the server, until forget().
   void watch(const std::string& id, const std::string& tag) {
     std::lock_guard lock(watched_mutex_);
+    if (forgotten_.count(id)) return;  // reported and deleted already
     if (watched_.size() < kMaxWatchedJobs) watched_[id] = Watched{tag, next_watch_++};
   }
 
@@ -296,6 +308,9 @@ class HylafaxBackend : public FaxBackend {
   };
   std::mutex watched_mutex_;
   std::map<std::string, Watched> watched_;  // by job id
+  // Jobs forget() removed, newest last (bounded): never watched again.
+  std::set<std::string> forgotten_;
+  std::deque<std::string> forgotten_order_;
   std::atomic<std::uint64_t> next_watch_ = 0;
 };
 

@@ -12,6 +12,9 @@ namespace bh::connectors::fax::hylafax {
 // this many pending jobs the newest are not watched (their results still
 // arrive).
 inline constexpr std::size_t kMaxWatchedJobs = 100000;
+// Jobs remembered as forgotten (reported and deleted), so a submission that
+// found one just before is not watched again (hylafax_backend.cpp).
+inline constexpr std::size_t kMaxForgottenJobs = 10000;
 inline constexpr std::size_t kMaxPasswordBytes = 1024;  // a password file
 // A queue file (doneq/q<id>) is about 1 KiB.
 inline constexpr std::size_t kMaxQueueFileBytes = 64 * 1024;

@@ -267,9 +267,10 @@ TEST_P(DirectoryStoreTest, ServiceNumberCannotTakeAUsersNumber) {
     bool same_tenant = steal.tenant == kT1;
     EXPECT_EQ(taken.error().message.find("alice@contoso.test") != std::string::npos, same_tenant)
         << taken.error().message;
-    if (!same_tenant)
+    if (!same_tenant) {
       EXPECT_NE(taken.error().message.find("already belongs to another tenant"), std::string::npos)
           << taken.error().message;
+    }
   }
   // alice still owns both: a push of kT2 claiming it is refused too.
   TenantDirectory fabrikam;

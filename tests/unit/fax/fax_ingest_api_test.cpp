@@ -103,8 +103,9 @@ TEST(FaxIngestApi, EachOutcomeHasItsStatus) {
     bool retry_after = false;
     for (const auto& [name, value] : r.headers) retry_after |= name == "Retry-After";
     EXPECT_EQ(retry_after, c.status == 503) << c.code;
-    if (c.outcome == FaxIngestOutcome::unknown_number)
+    if (c.outcome == FaxIngestOutcome::unknown_number) {
       EXPECT_NE(r.body.find("+4930555555"), std::string::npos) << r.body;
+    }
   }
 }
 

@@ -49,6 +49,34 @@ TEST_F(FaxHylafaxBackend, AJobInNeitherQueueIsLoggedAsVanished) {
   EXPECT_NE(second_log.find("Q1.0"), std::string::npos) << second_log;
 }
 
+// The poll does not take the submission lock: a retry's submit may find
+// job 7 in doneq just before the poll reports and forgets it, and only then
+// watch it. A forgotten job is never watched again, so the next poll (job 7
+// gone, as forget() deleted it) calls nothing vanished.
+TEST_F(FaxHylafaxBackend, AJobForgottenBeforeItsSubmissionWatchedItIsNotVanished) {
+  auto forget_7 = concat({login(),
+                          {{"JOB 7", "200 Current job: jobid: 7 groupid: 7."},
+                           {"JDELE", "200 Job 7 deleted; current job: (default)."}}});
+  auto found_7 = concat({login(), lookup("", "7 D bridgehead 1 1 bridgehead/fax/Q1.0\r\n")});
+  auto gone = concat({login(), lookup()});
+  FakeHfaxd server(std::vector<std::vector<Step>>{forget_7, found_7, gone});
+  auto fax = backend(server.port());
+  ASSERT_TRUE(fax->forget("7"));
+  auto found = fax->submit(submission());
+  ASSERT_TRUE(std::holds_alternative<Submitted>(found)) << std::get<SubmitFailure>(found).text;
+  EXPECT_EQ(std::get<Submitted>(found).reference, "7");
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  auto polled = fax->finished();
+  std::string log_text = testing::internal::GetCapturedStdout();
+  log_text += testing::internal::GetCapturedStderr();
+  server.finish();
+  EXPECT_EQ(server.failure, "");
+  ASSERT_TRUE(polled) << polled.error().message;
+  EXPECT_TRUE(polled->empty());
+  EXPECT_EQ(log_text.find("fax_hylafax_job_vanished"), std::string::npos) << log_text;
+}
+
 TEST_F(FaxHylafaxBackend, ReportsOnlyItsOwnFinishedJobs) {
   Step done_list{"LIST doneq", "150 Opening new data connection for \"doneq\".",
                  Step::Data::listing, "226 Transfer complete."};

@@ -3,6 +3,7 @@
 
 #include "server/config.hpp"
 #include "server/config_store.hpp"
+#include "store/sqlite_database.hpp"
 
 namespace {
 
@@ -123,13 +124,29 @@ TEST(StoreConfig, APoolNotAboveTheAdminWorkersIsWarnedAbout) {
   EXPECT_NE(bh::store_pool_warning(*more_workers).find("(8) is not above [admin] workers (12)"),
             std::string::npos);
 
-  // Nothing to say without the admin API, or on SQLite.
+  // Nothing to say without the admin API.
   auto no_admin = parse(postgresql + "pool_size = 1\n");
   ASSERT_TRUE(no_admin) << no_admin.error().message;
   EXPECT_EQ(bh::store_pool_warning(*no_admin), "");
-  auto sqlite = parse(admin + "workers = 64\n");
-  ASSERT_TRUE(sqlite) << sqlite.error().message;
-  EXPECT_EQ(bh::store_pool_warning(*sqlite), "");
+}
+
+// On SQLite the admin workers share the read connections with the
+// scheduler, the pending references and the directory's refresh.
+TEST(StoreConfig, SqliteWorkersNotBelowTheReadConnectionsAreWarnedAbout) {
+  const std::string admin = "[admin]\nlisten = \"127.0.0.1:8025\"\n";
+  auto by_default = parse(admin);
+  ASSERT_TRUE(by_default) << by_default.error().message;
+  EXPECT_EQ(bh::store_pool_warning(*by_default), "");
+  auto below =
+      parse(admin + "workers = " + std::to_string(bh::store::kSqliteReadConnections - 1) + "\n");
+  ASSERT_TRUE(below) << below.error().message;
+  EXPECT_EQ(bh::store_pool_warning(*below), "");
+  auto many = parse(admin + "workers = 64\n");
+  ASSERT_TRUE(many) << many.error().message;
+  EXPECT_NE(bh::store_pool_warning(*many).find("[admin] workers (64) is not below the SQLite "
+                                               "store's 8 read connections"),
+            std::string::npos)
+      << bh::store_pool_warning(*many);
 }
 
 }  // namespace
