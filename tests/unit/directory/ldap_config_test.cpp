@@ -1,5 +1,6 @@
 // [[directory.ldap]] in the configuration (server/config_ldap.cpp): values
-// land in DirectorySettings::ldap, mistakes name file, line and key.
+// land in DirectorySettings::ldap (nested groups and delegations too),
+// mistakes name file, line and key.
 #include <gtest/gtest.h>
 
 #include "server/config.hpp"
@@ -142,6 +143,58 @@ base_dn = "dc=x"
   auto upgraded = parse(source + "starttls = true\n");
   ASSERT_TRUE(upgraded) << upgraded.error().message;
   EXPECT_FALSE(upgraded->directory.ldap[0].allow_plaintext);
+}
+
+// The keys of nested groups and send-on-behalf delegations, over one
+// complete source.
+constexpr std::string_view kSource = R"(
+[[directory.ldap]]
+tenant = "4a1c1a0e-2d3b-4f5e-8a9b-0c1d2e3f4a5b"
+url = "ldaps://dc1.contoso.test"
+bind_dn = "cn=sync,dc=contoso,dc=test"
+password_file = "ldap-password"
+base_dn = "ou=People,dc=contoso,dc=test"
+)";
+
+Result<Config> parse_source(std::string_view more) {
+  return parse(std::string(kSource) + std::string(more));
+}
+
+TEST(LdapNestingConfig, NestedGroupsAndBothDelegationAttributesByDefault) {
+  auto config = parse_source("");
+  ASSERT_TRUE(config) << config.error().message;
+  const directory::LdapSource& s = config->directory.ldap.at(0);
+  EXPECT_TRUE(s.nested_groups);
+  EXPECT_EQ(s.attributes.delegates, "publicDelegates");
+  EXPECT_EQ(s.attributes.send_as_of, "publicDelegatesBL");
+}
+
+TEST(LdapNestingConfig, TheKeysAreRead) {
+  auto config = parse_source(R"(nested_groups = false
+
+[directory.ldap.attributes]
+delegates = ""
+send_as_of = "msExchDelegateListBL"
+)");
+  ASSERT_TRUE(config) << config.error().message;
+  const directory::LdapSource& s = config->directory.ldap.at(0);
+  EXPECT_FALSE(s.nested_groups);
+  EXPECT_EQ(s.attributes.delegates, "");  // "": not read
+  EXPECT_EQ(s.attributes.send_as_of, "msExchDelegateListBL");
+}
+
+TEST(LdapNestingConfig, MistakesNameTheKey) {
+  auto config = parse_source(R"(nested_groups = "yes"
+
+[directory.ldap.attributes]
+delegates = "public delegates"
+)");
+  ASSERT_FALSE(config);
+  const std::string& m = config.error().message;
+  for (const char* part : {"directory.ldap[0].nested_groups:",
+                           "directory.ldap[0].attributes.delegates: \"public delegates\" is not an "
+                           "attribute name (\"\" : not read)"})
+    EXPECT_NE(m.find(part), std::string::npos) << part << "\n" << m;
 }
 
 }  // namespace
